@@ -1,0 +1,1 @@
+"""Volunteer dispatch service for New Era Civilization Practice centres."""

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth.schemas import RoleOut
+from app.models.enums import AccountRole
+from app.schemas import Id, Name, Phone, Schema
+
+Username = Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class StaffCreate(Schema):
+    name: Name
+    username: Username
+    password: Password
+    phone: Phone | None = None
+
+
+class GrantIn(Schema):
+    role: AccountRole
+    org_unit_id: Id | None = None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    phone: str | None
+    username: str | None
+    is_active: bool
+
+
+class UserDetail(UserOut):
+    roles: list[RoleOut]

@@ -1,0 +1,103 @@
+"""Accounts and role grants."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.errors import RoleGrantNotFound, UsernameTaken, UserNotFound
+from app.auth.security import hash_password
+from app.errors import BadRequest
+from app.models import OrgUnit, RoleGrant, User
+from app.models.enums import AccountRole
+from app.org_units.errors import OrgUnitNotFound
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def find_or_create_resident(*, session: Session, phone: str, name: str | None = None) -> User:
+    """The resident account for a phone number, created on first use.
+
+    Logins that prove a phone number (development login now; WeChat's phone-number
+    authorisation later) all come through here.
+    """
+    user = session.scalars(select(User).where(User.phone == phone)).one_or_none()
+    if user is None:
+        user = User(name=name or f"居民{phone[-4:]}", phone=phone)
+        session.add(user)
+        session.flush()
+    ensure_role(session=session, user_id=user.id, role=AccountRole.RESIDENT)
+    return user
+
+
+def ensure_role(
+    *, session: Session, user_id: int, role: AccountRole, org_unit_id: int | None = None
+) -> RoleGrant:
+    grant = session.scalars(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user_id,
+            RoleGrant.role == role,
+            RoleGrant.org_unit_id.is_(None)
+            if org_unit_id is None
+            else RoleGrant.org_unit_id == org_unit_id,
+        )
+    ).one_or_none()
+    if grant is None:
+        grant = RoleGrant(user_id=user_id, role=role, org_unit_id=org_unit_id)
+        session.add(grant)
+        session.flush()
+    return grant
+
+
+def create_staff_user(
+    *,
+    session: Session,
+    name: str,
+    username: str,
+    password: str,
+    phone: str | None = None,
+) -> User:
+    taken = session.scalar(select(User.id).where(User.username == username))
+    if taken is not None:
+        raise UsernameTaken()
+    if phone is not None and session.scalar(select(User.id).where(User.phone == phone)):
+        raise UsernameTaken("该手机号已被其他账号使用", code="PHONE_TAKEN")
+    user = User(name=name, username=username, phone=phone, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def grant_role(
+    *, session: Session, user_id: int, role: AccountRole, org_unit_id: int | None
+) -> RoleGrant:
+    get_user(session=session, user_id=user_id)
+    if role == AccountRole.VOLUNTEER:
+        raise BadRequest("志愿者身份须由本人注册志愿者资料获得", code="VOLUNTEER_BY_REGISTRATION")
+    if role == AccountRole.COORDINATOR:
+        if org_unit_id is None or session.get(OrgUnit, org_unit_id) is None:
+            raise OrgUnitNotFound("协调员必须指定所属单位")
+    else:
+        org_unit_id = None
+    return ensure_role(session=session, user_id=user_id, role=role, org_unit_id=org_unit_id)
+
+
+def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
+    grant = session.get(RoleGrant, grant_id)
+    if grant is None or grant.user_id != user_id:
+        raise RoleGrantNotFound()
+    session.delete(grant)
+    session.flush()
+
+
+def grants_of(*, session: Session, user_id: int) -> list[RoleGrant]:
+    return list(
+        session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id)
+        )
+    )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.schemas import Code, Schema, text
+
+
+class CatalogueKind(StrEnum):
+    CATEGORIES = "categories"
+    SKILLS = "skills"
+    PROGRAMMES = "programmes"
+    SEASONS = "seasons"
+
+
+class EntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    description: str | None = None
+    sort_order: int
+    is_active: bool
+    # Categories only.
+    risky: bool | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    # Skills only.
+    needs_qualification: bool | None = None
+
+
+class CatalogueOut(BaseModel):
+    categories: list[EntryOut]
+    skills: list[EntryOut]
+    programmes: list[EntryOut]
+    seasons: list[EntryOut]
+
+
+Age = Annotated[int, Field(ge=0, le=120)]
+
+
+class EntryFields(Schema):
+    name: Annotated[str, text(50, min_length=1)] | None = None
+    description: Annotated[str, text(500, multiline=True)] | None = None
+    sort_order: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    is_active: bool | None = None
+    risky: bool | None = None
+    min_age: Age | None = None
+    max_age: Age | None = None
+    needs_qualification: bool | None = None
+
+    @model_validator(mode="after")
+    def _ages(self) -> EntryFields:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError("min_age 不能大于 max_age")
+        return self
+
+
+class EntryCreate(EntryFields):
+    code: Code
+    name: Annotated[str, text(50, min_length=1)]
+
+
+class EntryUpdate(EntryFields):
+    pass

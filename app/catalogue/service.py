@@ -1,0 +1,97 @@
+"""The catalogue of categories, skills, programmes and season themes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.catalogue.schemas import CatalogueKind, EntryCreate, EntryFields
+from app.errors import BadRequest, Conflict, NotFound
+from app.models import Category, Programme, SeasonTheme, Skill
+
+MODELS: dict[CatalogueKind, Any] = {
+    CatalogueKind.CATEGORIES: Category,
+    CatalogueKind.SKILLS: Skill,
+    CatalogueKind.PROGRAMMES: Programme,
+    CatalogueKind.SEASONS: SeasonTheme,
+}
+
+# Fields that only some kinds have.
+_ONLY = {
+    "risky": {CatalogueKind.CATEGORIES},
+    "min_age": {CatalogueKind.CATEGORIES},
+    "max_age": {CatalogueKind.CATEGORIES},
+    "needs_qualification": {CatalogueKind.SKILLS},
+    "description": {CatalogueKind.CATEGORIES, CatalogueKind.PROGRAMMES, CatalogueKind.SEASONS},
+}
+
+
+class CatalogueEntryNotFound(NotFound):
+    code = "CATALOGUE_ENTRY_NOT_FOUND"
+    message = "目录条目不存在"
+
+
+class CatalogueEntryExists(Conflict):
+    code = "CATALOGUE_ENTRY_EXISTS"
+    message = "该编码或名称已存在"
+
+
+class FieldNotApplicable(BadRequest):
+    code = "FIELD_NOT_APPLICABLE"
+    message = "该目录类型没有此字段"
+
+
+def entries(*, session: Session, kind: CatalogueKind, active_only: bool = False) -> list[Any]:
+    model = MODELS[kind]
+    query = select(model).order_by(model.sort_order, model.code)
+    if active_only:
+        query = query.where(model.is_active.is_(True))
+    return list(session.scalars(query))
+
+
+def _apply(kind: CatalogueKind, entry: Any, fields: EntryFields) -> None:
+    values = fields.model_dump(exclude_unset=True, exclude={"code"})
+    wrong = [name for name in values if name in _ONLY and kind not in _ONLY[name]]
+    if wrong:
+        raise FieldNotApplicable(details={"fields": wrong, "kind": kind})
+    for name, value in values.items():
+        if value is None and name not in ("min_age", "max_age"):
+            continue
+        setattr(entry, name, value)
+    if kind == CatalogueKind.CATEGORIES:
+        lo, hi = entry.min_age, entry.max_age
+        if lo is not None and hi is not None and lo > hi:
+            raise BadRequest("min_age 不能大于 max_age", code="INVALID_AGE_RANGE")
+
+
+def _name_taken(session: Session, model: Any, name: str, code: str) -> bool:
+    return (
+        session.scalar(select(model.code).where(model.name == name, model.code != code)) is not None
+    )
+
+
+def create_entry(*, session: Session, kind: CatalogueKind, body: EntryCreate) -> Any:
+    model = MODELS[kind]
+    if session.get(model, body.code) is not None or _name_taken(
+        session, model, body.name, body.code
+    ):
+        raise CatalogueEntryExists()
+    entry = model(code=body.code, name=body.name)
+    _apply(kind, entry, body)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def update_entry(*, session: Session, kind: CatalogueKind, code: str, body: EntryFields) -> Any:
+    model = MODELS[kind]
+    entry = session.get(model, code)
+    if entry is None:
+        raise CatalogueEntryNotFound()
+    if body.name is not None and _name_taken(session, model, body.name, code):
+        raise CatalogueEntryExists()
+    _apply(kind, entry, body)
+    session.flush()
+    return entry

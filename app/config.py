@@ -1,0 +1,61 @@
+"""Settings read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-development-only-secret-key"
+DEFAULT_SQLITE_PATH = Path("data") / "wenming.db"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    secret_key: str = PLACEHOLDER_SECRET
+    access_token_minutes: int = Field(default=12 * 60, ge=5, le=30 * 24 * 60)
+    # Phone-number login without a password, for residents and volunteers until WeChat login
+    # is wired in. Off by default outside development.
+    dev_login_enabled: bool | None = None
+    # The city's local time zone: naive times from clients are read in it.
+    timezone: str = "Asia/Shanghai"
+
+    default_offer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.env == Environment.PRODUCTION and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("SECRET_KEY must be set to a real secret outside development")
+        if self.env == Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters in production")
+        if self.dev_login_enabled is None:
+            self.dev_login_enabled = self.env != Environment.PRODUCTION
+        if self.env == Environment.PRODUCTION and self.dev_login_enabled:
+            raise ValueError("DEV_LOGIN_ENABLED cannot be on in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

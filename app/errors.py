@@ -1,0 +1,142 @@
+"""Application errors and the handlers that render every error the same way.
+
+Every error response is `{"error": {"code": ..., "message": ..., "details": ...}}`. Codes are
+stable and part of the API; messages are Chinese, for the mini-program to show as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+    message = "请求有误"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.status_code = status_code or self.status_code
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+    message = "请先登录"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "FORBIDDEN"
+    message = "您无权执行此操作"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "NOT_FOUND"
+    message = "未找到该资源"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "CONFLICT"
+    message = "操作与当前状态冲突，请刷新后重试"
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _json(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Any:
+    return JSONResponse(status_code=status, content=error_body(code, message, details))
+
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "请求有误"),
+    401: ("UNAUTHORIZED", "请先登录"),
+    403: ("FORBIDDEN", "您无权执行此操作"),
+    404: ("NOT_FOUND", "未找到该资源"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法"),
+    413: ("PAYLOAD_TOO_LARGE", "请求内容过大"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "不支持的内容类型"),
+}
+
+
+def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    cleaned = []
+    for err in errors:
+        item = {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "type": err.get("type"),
+            "msg": err.get("msg"),
+        }
+        cleaned.append(item)
+    return cleaned
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> Any:
+        return _json(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Any:
+        return _json(
+            422,
+            "VALIDATION_ERROR",
+            "请求参数不符合要求",
+            {"errors": _clean_validation_errors(list(exc.errors()))},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Any:
+        code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求无法处理"))
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body(code, message),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> Any:
+        # Services check what they can; a constraint that still fires means a concurrent
+        # writer got there first.
+        log.warning("db.integrity_error", error=str(exc.orig))
+        return _json(409, "CONFLICT", "数据与现有记录冲突，请刷新后重试")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, exc: OperationalError) -> Any:
+        text = str(exc.orig).lower()
+        if "locked" in text or "deadlock" in text or "could not serialize" in text:
+            log.warning("db.busy", error=str(exc.orig))
+            return _json(503, "DATABASE_BUSY", "系统繁忙，请稍后重试")
+        log.exception("db.operational_error")
+        return _json(500, "INTERNAL_ERROR", "服务器内部错误")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> Any:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        return _json(500, "INTERNAL_ERROR", "服务器内部错误")

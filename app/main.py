@@ -1,0 +1,81 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app.accounts.router import router as accounts_router
+from app.auth.router import router as auth_router
+from app.catalogue.router import router as catalogue_router
+from app.config import Settings, get_settings
+from app.db import Database, make_engine
+from app.errors import install_error_handlers
+from app.logging import configure_logging
+from app.middleware import BodySizeLimit, RequestContext
+from app.org_units.router import router as org_units_router
+from app.volunteers.router import router as volunteers_router
+from app.wishes.router import me_router as wishes_me_router
+from app.wishes.router import router as wishes_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+新时代文明实践志愿服务派单系统：**群众点单 → 中心派单 → 志愿者接单 → 群众评单**。
+
+- 错误统一为 `{"error": {"code", "message", "details"}}`，`code` 稳定，`message` 为中文。
+- 认证：`Authorization: Bearer <access_token>`（`/auth/login` 或开发环境的 `/auth/dev-login`）。
+- 派单只是邀请：只有志愿者本人接单，心愿才成为其任务（《志愿服务条例》第二十五条）。
+"""
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        auth_router,
+        accounts_router,
+        org_units_router,
+        catalogue_router,
+        volunteers_router,
+        wishes_router,
+        wishes_me_router,
+    ):
+        api.include_router(router)
+    return api
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(json=settings.log_json)
+    owns_database = database is None
+    database = database or Database(make_engine(settings.database_url, settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            database.engine.dispose()
+
+    app = FastAPI(
+        title="文明实践志愿服务派单 API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+    app.include_router(api_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContext)
+    return app

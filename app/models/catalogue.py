@@ -1,0 +1,63 @@
+"""The catalogue: service categories, skills, programmes and season themes, held as data."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CodeString, TimestampMixin
+
+
+class Category(TimestampMixin, Base):
+    """服务类别, e.g. 扶老救孤. `risky` categories need insured volunteers."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint("min_age IS NULL OR min_age BETWEEN 0 AND 120", name="min_age_range"),
+        CheckConstraint("max_age IS NULL OR max_age BETWEEN 0 AND 120", name="max_age_range"),
+    )
+
+    code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    risky: Mapped[bool] = mapped_column(default=False)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Skill(TimestampMixin, Base):
+    """志愿者技能. `needs_qualification` skills need training or a certificate."""
+
+    __tablename__ = "skills"
+
+    code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    needs_qualification: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Programme(TimestampMixin, Base):
+    """品牌项目, e.g. 认领微心愿, 我们的节日."""
+
+    __tablename__ = "programmes"
+
+    code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class SeasonTheme(TimestampMixin, Base):
+    """四季红 season themes: 亲情季, 成长季, 丰收季, 诚信季."""
+
+    __tablename__ = "season_themes"
+
+    code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,53 @@
+"""Enumerations stored as strings. The wish state machine's enums live in `wishes/state.py`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrgLevel(StrEnum):
+    CITY = "city"  # 市：文明办 / 志愿服务联合会
+    COUNTY = "county"  # 县(区)：新时代文明实践中心
+    TOWNSHIP = "township"  # 乡镇(街道)：新时代文明实践所
+    VILLAGE = "village"  # 村(社区)：新时代文明实践站
+
+
+# Parent level of each level; the tree is city → county → township → village.
+PARENT_LEVEL: dict[OrgLevel, OrgLevel | None] = {
+    OrgLevel.CITY: None,
+    OrgLevel.COUNTY: OrgLevel.CITY,
+    OrgLevel.TOWNSHIP: OrgLevel.COUNTY,
+    OrgLevel.VILLAGE: OrgLevel.TOWNSHIP,
+}
+
+
+class AccountRole(StrEnum):
+    RESIDENT = "resident"  # 群众
+    VOLUNTEER = "volunteer"  # 志愿者
+    COORDINATOR = "coordinator"  # 站/所/中心的协调员，作用于其单位及下级
+    ADMIN = "admin"  # 系统管理员
+
+
+class VolunteerStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # 心愿已被他人接单、取消或被协调员收回
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CodeString, IdMixin, TimestampMixin
+from app.models.enums import OfferStatus, OutboxStatus, Urgency
+from app.wishes.state import WishStatus
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in WishStatus)
+_OFFER_STATUSES = ", ".join(f"'{s.value}'" for s in OfferStatus)
+
+
+class Wish(IdMixin, TimestampMixin, Base):
+    """心愿: what a resident asks for, and where it stands in the loop."""
+
+    __tablename__ = "wishes"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status_known"),
+        CheckConstraint("urgency IN ('normal', 'high', 'urgent')", name="urgency_known"),
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
+        CheckConstraint("lng BETWEEN -180 AND 180", name="lng_range"),
+        CheckConstraint("wanted_end_at > wanted_start_at", name="window_ordered"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        CheckConstraint(
+            "(status IN ('accepted', 'in_service', 'completed', 'rated', 'closed'))"
+            " OR assignee_id IS NULL",
+            name="assignee_only_when_taken",
+        ),
+        Index("ix_wishes_station_status", "station_id", "status", "id"),
+        Index("ix_wishes_status_id", "status", "id"),
+        Index("ix_wishes_grab_lat_lng", "grab_open", "lat", "lng"),
+        Index("ix_wishes_assignee_status", "assignee_id", "status"),
+        Index("ix_wishes_requester", "requester_id", "id"),
+        Index("ix_wishes_proxy", "proxy_id", "id"),
+    )
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    category_code: Mapped[str] = mapped_column(CodeString(40), ForeignKey("categories.code"))
+    programme_code: Mapped[str | None] = mapped_column(
+        CodeString(40), ForeignKey("programmes.code")
+    )
+    season_code: Mapped[str | None] = mapped_column(
+        CodeString(40), ForeignKey("season_themes.code")
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The coarse address is shown to volunteers before they accept; the full address and the
+    # contact phone only to the one who accepted, the requester and the coordinators.
+    coarse_address: Mapped[str] = mapped_column(String(100))
+    full_address: Mapped[str] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    wanted_start_at: Mapped[datetime]
+    wanted_end_at: Mapped[datetime]
+    urgency: Mapped[Urgency] = mapped_column(String(16), default=Urgency.NORMAL)
+
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Set when a coordinator or grid worker ordered on the requester's behalf.
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    status: Mapped[WishStatus] = mapped_column(String(16), default=WishStatus.SUBMITTED)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    grab_open: Mapped[bool] = mapped_column(default=False)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(String(500))
+
+    # When the wish last entered each status (the event log holds the full history).
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    dispatching_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    in_service_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    rated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class WishSkill(Base):
+    __tablename__ = "wish_skills"
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"), primary_key=True)
+    skill_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("skills.code"), primary_key=True
+    )
+
+
+class Offer(IdMixin, Base):
+    """派单: a wish offered to one volunteer. Only the volunteer's accept makes it theirs."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_OFFER_STATUSES})", name="status_known"),
+        CheckConstraint("expires_at > created_at", name="expiry_after_creation"),
+        # At most one open offer of a wish to a volunteer.
+        Index(
+            "uq_offers_pending",
+            "wish_id",
+            "volunteer_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_offers_volunteer_status", "volunteer_id", "status", "id"),
+        Index("ix_offers_wish_status", "wish_id", "status"),
+        Index("ix_offers_status_expires", "status", "expires_at"),
+    )
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[OfferStatus] = mapped_column(String(16), default=OfferStatus.PENDING)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None]
+    response_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class WishEventRecord(IdMixin, Base):
+    """One transition of one wish. Append-only: database triggers refuse updates and deletes."""
+
+    __tablename__ = "wish_events"
+    __table_args__ = (Index("ix_wish_events_wish_id", "wish_id", "id"),)
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"))
+    event: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(IdMixin, Base):
+    """Something a person should be told, written in the same transaction as its cause.
+
+    Delivery (WeChat subscription messages, SMS) reads this table after commit.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+        Index("ix_outbox_status_available", "status", "available_at"),
+        Index("ix_outbox_recipient", "recipient_id", "id"),
+    )
+
+    topic: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
+    wish_event_id: Mapped[int | None] = mapped_column(ForeignKey("wish_events.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))

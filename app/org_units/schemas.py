@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.models.enums import OrgLevel
+from app.schemas import Id, Lat, Lng, RadiusM, Schema, text
+
+AdminCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
+
+
+class OrgUnitCreate(Schema):
+    code: AdminCode
+    name: Annotated[str, text(100, min_length=1)]
+    level: OrgLevel
+    parent_id: Id | None = None
+    lat: Lat | None = None
+    lng: Lng | None = None
+    address: Annotated[str, text(200)] | None = None
+    service_radius_m: RadiusM | None = None
+
+
+class OrgUnitUpdate(Schema):
+    name: Annotated[str, text(100, min_length=1)] | None = None
+    lat: Lat | None = None
+    lng: Lng | None = None
+    address: Annotated[str, text(200)] | None = None
+    service_radius_m: RadiusM | None = None
+    is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> OrgUnitUpdate:
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("经纬度须同时提供")
+        return self
+
+
+class OrgUnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    level: OrgLevel
+    parent_id: int | None
+    path: str
+    lat: float | None
+    lng: float | None
+    address: str | None
+    service_radius_m: int
+    is_active: bool
+
+
+class OrgUnitDetail(OrgUnitOut):
+    ancestors: list[OrgUnitOut]
+
+
+class LocateOut(BaseModel):
+    station: OrgUnitOut | None
+    distance_m: float | None

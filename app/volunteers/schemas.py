@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from app.models.enums import VolunteerStatus
+from app.schemas import Code, Id, Lat, Lng, RadiusM, Reason, Schema
+
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+
+
+class AvailabilitySlot(Schema):
+    weekday: Annotated[int, Field(ge=0, le=6, description="0 = 周一 … 6 = 周日")]
+    start: Annotated[str, Field(pattern=_HHMM, examples=["08:30"])]
+    end: Annotated[str, Field(pattern=_HHMM, examples=["11:30"])]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AvailabilitySlot:
+        if self.end <= self.start:
+            raise ValueError("结束时间必须晚于开始时间")
+        return self
+
+
+Capacity = Annotated[int, Field(ge=1, le=50)]
+Availability = Annotated[list[AvailabilitySlot], Field(max_length=50)]
+SkillCodes = Annotated[list[Code], Field(max_length=30)]
+
+
+def _birth_date(value: date | None) -> date | None:
+    if value is not None and not (date(1900, 1, 1) <= value <= date.today()):
+        raise ValueError("出生日期不合理")
+    return value
+
+
+class VolunteerRegister(Schema):
+    home_station_id: Id
+    lat: Lat
+    lng: Lng
+    service_radius_m: RadiusM = 3000
+    skill_codes: SkillCodes = []
+    weekly_availability: Availability = []
+    max_concurrent_tasks: Capacity = 2
+    birth_date: date | None = None
+
+    _check_birth = field_validator("birth_date")(_birth_date)
+
+
+class VolunteerUpdate(Schema):
+    home_station_id: Id | None = None
+    lat: Lat | None = None
+    lng: Lng | None = None
+    service_radius_m: RadiusM | None = None
+    skill_codes: SkillCodes | None = None
+    weekly_availability: Availability | None = None
+    max_concurrent_tasks: Capacity | None = None
+    birth_date: date | None = None
+
+    _check_birth = field_validator("birth_date")(_birth_date)
+
+    @model_validator(mode="after")
+    def _location_pair(self) -> VolunteerUpdate:
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("经纬度须同时提供")
+        return self
+
+
+class SuspendIn(Schema):
+    reason: Reason
+
+
+class StationBrief(BaseModel):
+    id: int
+    name: str
+
+
+class VolunteerOut(BaseModel):
+    id: int
+    user_id: int
+    name: str
+    phone: str | None
+    home_station: StationBrief
+    lat: float
+    lng: float
+    service_radius_m: int
+    skill_codes: list[str]
+    weekly_availability: list[AvailabilitySlot]
+    max_concurrent_tasks: int
+    active_tasks: int
+    status: VolunteerStatus
+    suspended_reason: str | None
+    birth_date: date | None
+    created_at: datetime

@@ -1,0 +1,214 @@
+"""Volunteer profiles: registration, updates, suspension, and the coordinator's lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import ensure_role
+from app.auth.deps import Principal
+from app.errors import BadRequest, Conflict, NotFound
+from app.models import OrgUnit, Skill, User, Volunteer, VolunteerSkill, Wish
+from app.models.enums import AccountRole, OrgLevel, VolunteerStatus
+from app.org_units.service import in_subtree
+from app.volunteers.schemas import (
+    AvailabilitySlot,
+    StationBrief,
+    VolunteerOut,
+    VolunteerRegister,
+    VolunteerUpdate,
+)
+from app.wishes.state import TASK_STATUSES
+
+
+class VolunteerNotFound(NotFound):
+    code = "VOLUNTEER_NOT_FOUND"
+    message = "志愿者不存在"
+
+
+class AlreadyVolunteer(Conflict):
+    code = "ALREADY_VOLUNTEER"
+    message = "您已注册为志愿者"
+
+
+class InvalidHomeStation(BadRequest):
+    code = "INVALID_HOME_STATION"
+    message = "所属站点必须是启用中的村(社区)实践站"
+
+
+class UnknownSkill(BadRequest):
+    code = "UNKNOWN_SKILL"
+    message = "所选技能不存在或已停用"
+
+
+def _check_station(session: Session, station_id: int) -> OrgUnit:
+    station = session.get(OrgUnit, station_id)
+    if station is None or station.level != OrgLevel.VILLAGE or not station.is_active:
+        raise InvalidHomeStation()
+    return station
+
+
+def _set_skills(session: Session, volunteer_id: int, codes: list[str]) -> None:
+    codes = list(dict.fromkeys(codes))
+    if codes:
+        found = set(
+            session.scalars(
+                select(Skill.code).where(Skill.code.in_(codes), Skill.is_active.is_(True))
+            )
+        )
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise UnknownSkill(details={"unknown": unknown})
+    session.execute(delete(VolunteerSkill).where(VolunteerSkill.volunteer_id == volunteer_id))
+    for code in codes:
+        session.add(VolunteerSkill(volunteer_id=volunteer_id, skill_code=code))
+    session.flush()
+
+
+def _slots(slots: list[AvailabilitySlot]) -> list[dict[str, object]]:
+    return [slot.model_dump() for slot in slots]
+
+
+def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> Volunteer:
+    if session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id)) is not None:
+        raise AlreadyVolunteer()
+    _check_station(session, body.home_station_id)
+    volunteer = Volunteer(
+        user_id=actor.user_id,
+        home_station_id=body.home_station_id,
+        lat=body.lat,
+        lng=body.lng,
+        service_radius_m=body.service_radius_m,
+        weekly_availability=_slots(body.weekly_availability),
+        max_concurrent_tasks=body.max_concurrent_tasks,
+        birth_date=body.birth_date,
+        status=VolunteerStatus.ACTIVE,
+    )
+    session.add(volunteer)
+    session.flush()
+    _set_skills(session, volunteer.id, body.skill_codes)
+    ensure_role(session=session, user_id=actor.user_id, role=AccountRole.VOLUNTEER)
+    return volunteer
+
+
+def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> Volunteer:
+    values = body.model_dump(exclude_unset=True)
+    if body.home_station_id is not None:
+        _check_station(session, body.home_station_id)
+    if "skill_codes" in values:
+        _set_skills(session, volunteer.id, body.skill_codes or [])
+    for name in ("home_station_id", "lat", "lng", "service_radius_m", "max_concurrent_tasks"):
+        if values.get(name) is not None:
+            setattr(volunteer, name, values[name])
+    if "birth_date" in values:
+        volunteer.birth_date = body.birth_date
+    if body.weekly_availability is not None:
+        volunteer.weekly_availability = _slots(body.weekly_availability)
+    session.flush()
+    return volunteer
+
+
+def get_volunteer(*, session: Session, volunteer_id: int) -> tuple[Volunteer, OrgUnit]:
+    row = session.execute(
+        select(Volunteer, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Volunteer.home_station_id)
+        .where(Volunteer.id == volunteer_id)
+    ).one_or_none()
+    if row is None:
+        raise VolunteerNotFound()
+    return row[0], row[1]
+
+
+def visible_volunteer(
+    *, session: Session, actor: Principal, volunteer_id: int
+) -> tuple[Volunteer, OrgUnit]:
+    """Staff see volunteers whose home station is in their subtree; others only themselves."""
+    volunteer, station = get_volunteer(session=session, volunteer_id=volunteer_id)
+    if volunteer.id == actor.volunteer_id or actor.manages(station.path):
+        return volunteer, station
+    raise VolunteerNotFound()
+
+
+def set_status(
+    *, session: Session, volunteer: Volunteer, status: VolunteerStatus, reason: str | None
+) -> Volunteer:
+    volunteer.status = status
+    volunteer.suspended_reason = reason if status == VolunteerStatus.SUSPENDED else None
+    session.flush()
+    return volunteer
+
+
+def staff_list(
+    *,
+    session: Session,
+    actor: Principal,
+    station_id: int | None,
+    skill_code: str | None,
+    status: VolunteerStatus | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Volunteer]:
+    query = select(Volunteer).join(OrgUnit, OrgUnit.id == Volunteer.home_station_id)
+    if not actor.is_admin:
+        if not actor.coordinator_units:
+            query = query.where(false())
+        else:
+            query = query.where(
+                or_(*(in_subtree(OrgUnit.path, u.path) for u in actor.coordinator_units))
+            )
+    if station_id is not None:
+        path = session.scalar(select(OrgUnit.path).where(OrgUnit.id == station_id))
+        if path is None:
+            return []
+        query = query.where(in_subtree(OrgUnit.path, path))
+    if skill_code is not None:
+        query = query.where(
+            Volunteer.id.in_(
+                select(VolunteerSkill.volunteer_id).where(VolunteerSkill.skill_code == skill_code)
+            )
+        )
+    if status is not None:
+        query = query.where(Volunteer.status == status)
+    if after_id is not None:
+        query = query.where(Volunteer.id > after_id)
+    return session.scalars(query.order_by(Volunteer.id).limit(limit + 1)).all()
+
+
+def volunteer_out(
+    session: Session, volunteer: Volunteer, station: OrgUnit | None = None
+) -> VolunteerOut:
+    if station is None:
+        station = session.get(OrgUnit, volunteer.home_station_id)
+        assert station is not None
+    user = session.get(User, volunteer.user_id)
+    assert user is not None
+    skills = sorted(
+        session.scalars(
+            select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)
+        )
+    )
+    active = session.scalar(
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.assignee_id == volunteer.id, Wish.status.in_(TASK_STATUSES))
+    )
+    return VolunteerOut(
+        id=volunteer.id,
+        user_id=volunteer.user_id,
+        name=user.name,
+        phone=user.phone,
+        home_station=StationBrief(id=station.id, name=station.name),
+        lat=volunteer.lat,
+        lng=volunteer.lng,
+        service_radius_m=volunteer.service_radius_m,
+        skill_codes=skills,
+        weekly_availability=[AvailabilitySlot(**s) for s in volunteer.weekly_availability],
+        max_concurrent_tasks=volunteer.max_concurrent_tasks,
+        active_tasks=active or 0,
+        status=volunteer.status,
+        suspended_reason=volunteer.suspended_reason,
+        birth_date=volunteer.birth_date,
+        created_at=volunteer.created_at,
+    )

@@ -1,0 +1,42 @@
+"""Whether a volunteer may take a wish offered for grab (抢单).
+
+Hard constraints only, each failure a typed reason the volunteer or coordinator can read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import StrEnum
+
+from app.geo import distance_m
+from app.models import OrgUnit, Volunteer, Wish
+from app.models.enums import VolunteerStatus
+
+
+class Ineligible(StrEnum):
+    SUSPENDED = "SUSPENDED"
+    OUT_OF_RADIUS = "OUT_OF_RADIUS"
+    SKILL_MISSING = "SKILL_MISSING"
+
+
+def reach_m(volunteer: Volunteer, station: OrgUnit) -> int:
+    """How far from a wish a volunteer may be: within both their radius and the station's area."""
+    return min(volunteer.service_radius_m, station.service_radius_m)
+
+
+def grab_ineligibility(
+    *,
+    volunteer: Volunteer,
+    volunteer_skills: Collection[str],
+    wish: Wish,
+    wish_skills: Collection[str],
+    station: OrgUnit,
+) -> list[Ineligible]:
+    reasons: list[Ineligible] = []
+    if volunteer.status != VolunteerStatus.ACTIVE:
+        reasons.append(Ineligible.SUSPENDED)
+    if distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng) > reach_m(volunteer, station):
+        reasons.append(Ineligible.OUT_OF_RADIUS)
+    if not set(wish_skills) <= set(volunteer_skills):
+        reasons.append(Ineligible.SKILL_MISSING)
+    return reasons

@@ -1,0 +1,509 @@
+"""What each event does beyond moving the status.
+
+`prepare` runs before the compare-and-set: it checks the event's own rules, raises the error
+that fits, and says which columns change. `after` runs once the wish has moved: offers, and the
+notifications to write to the outbox. Both run in the request's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.deps import Principal
+from app.config import get_settings
+from app.geo import bounding_box, distance_m
+from app.models import Offer, OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
+from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
+from app.org_units.service import ancestors, in_subtree
+from app.wishes.access import Access, wish_skill_codes
+from app.wishes.eligibility import reach_m
+from app.wishes.errors import (
+    AlreadyOffered,
+    AtCapacity,
+    GrabAlreadyOpen,
+    InvalidOfferTarget,
+    NotAssignee,
+    NotEligible,
+    NotOffered,
+    OfferExpired,
+    ReasonRequired,
+    VolunteerSuspended,
+)
+from app.wishes.schemas import (
+    CheckOutIn,
+    NoteIn,
+    OfferIn,
+    OptionalReasonIn,
+    RateIn,
+    ReasonIn,
+)
+from app.wishes.state import TASK_STATUSES, ActorRole, WishEvent
+
+# How many nearby volunteers are told when a wish opens for grab.
+GRAB_NOTIFY_LIMIT = 200
+
+Notification = tuple[str, list[int], dict[str, Any]]
+
+
+@dataclass
+class Context:
+    session: Session
+    wish: Wish
+    station: OrgUnit
+    actor: Principal | None
+    role: ActorRole
+    access: Access
+    event: WishEvent
+    payload: BaseModel | None
+    now: datetime
+    changes: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    event_data: dict[str, Any] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
+    # Handler scratch space between prepare and after.
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+    def notify(self, topic: str, recipients: Iterable[int | None], **extra: Any) -> None:
+        ids = [r for r in recipients if r is not None]
+        if ids:
+            self.notifications.append((topic, ids, extra))
+
+    @property
+    def volunteer(self) -> Volunteer:
+        assert self.access.volunteer is not None
+        return self.access.volunteer.volunteer
+
+
+@dataclass(frozen=True)
+class Handler:
+    prepare: Callable[[Context], None] = lambda ctx: None
+    after: Callable[[Context], None] = lambda ctx: None
+
+
+def _payload(ctx: Context, kind: type[BaseModel]) -> Any:
+    payload = ctx.payload if ctx.payload is not None else kind()
+    assert isinstance(payload, kind), f"{ctx.event} expects {kind.__name__}"
+    return payload
+
+
+def _text_reason(ctx: Context, *, required: bool) -> str | None:
+    payload = ctx.payload
+    reason = getattr(payload, "reason", None) or getattr(payload, "note", None) or None
+    if required and not reason:
+        raise ReasonRequired()
+    return reason
+
+
+# ---------------------------------------------------------------- people to tell
+
+
+def coordinators_for(session: Session, station: OrgUnit) -> list[int]:
+    """The coordinators nearest the station: its own, else those of the closest ancestor."""
+    chain = [station, *reversed(ancestors(session=session, unit=station))]
+    for unit in chain:
+        ids = list(
+            session.scalars(
+                select(RoleGrant.user_id).where(
+                    RoleGrant.org_unit_id == unit.id,
+                    RoleGrant.role == AccountRole.COORDINATOR,
+                )
+            )
+        )
+        if ids:
+            return ids
+    return []
+
+
+def _user_of_volunteer(session: Session, volunteer_ids: Iterable[int]) -> list[int]:
+    ids = list(volunteer_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Volunteer.user_id).where(Volunteer.id.in_(ids))))
+
+
+def _requester_side(wish: Wish) -> list[int | None]:
+    return [wish.requester_id, wish.proxy_id]
+
+
+def _close_pending_offers(
+    ctx: Context, status: OfferStatus, reason: str, *, except_id: int | None = None
+) -> list[int]:
+    """Withdraw every pending offer of the wish; returns the volunteers who held them."""
+    query = (
+        update(Offer)
+        .where(Offer.wish_id == ctx.wish.id, Offer.status == OfferStatus.PENDING)
+        .values(status=status, responded_at=ctx.now, response_reason=reason)
+        .returning(Offer.volunteer_id)
+    )
+    if except_id is not None:
+        query = query.where(Offer.id != except_id)
+    return list(ctx.session.scalars(query, execution_options={"synchronize_session": False}))
+
+
+# ---------------------------------------------------------------- review
+
+
+def _approve_after(ctx: Context) -> None:
+    ctx.notify("wish.approved", _requester_side(ctx.wish))
+
+
+def _reject_prepare(ctx: Context) -> None:
+    ctx.reason = _text_reason(ctx, required=True)
+    ctx.changes["reject_reason"] = ctx.reason
+
+
+def _reject_after(ctx: Context) -> None:
+    ctx.notify("wish.rejected", _requester_side(ctx.wish), reason=ctx.reason)
+
+
+def _note_prepare(ctx: Context) -> None:
+    ctx.reason = _text_reason(ctx, required=False)
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def _offer_prepare(ctx: Context) -> None:
+    payload: OfferIn = _payload(ctx, OfferIn)
+    session = ctx.session
+    volunteers = session.execute(
+        select(Volunteer, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == Volunteer.home_station_id)
+        .where(Volunteer.id.in_(payload.volunteer_ids))
+    ).all()
+    found = {v.id: (v, path) for v, path in volunteers}
+    problems: dict[str, list[int]] = {}
+    for volunteer_id in payload.volunteer_ids:
+        entry = found.get(volunteer_id)
+        if entry is None:
+            problems.setdefault("not_found", []).append(volunteer_id)
+            continue
+        volunteer, home_path = entry
+        if volunteer.status != VolunteerStatus.ACTIVE:
+            problems.setdefault("suspended", []).append(volunteer_id)
+        elif volunteer.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id):
+            problems.setdefault("is_requester", []).append(volunteer_id)
+        elif ctx.actor is not None and not ctx.actor.manages(home_path):
+            problems.setdefault("outside_scope", []).append(volunteer_id)
+    if problems:
+        raise InvalidOfferTarget(details=problems)
+    already = list(
+        session.scalars(
+            select(Offer.volunteer_id).where(
+                Offer.wish_id == ctx.wish.id,
+                Offer.volunteer_id.in_(payload.volunteer_ids),
+                Offer.status == OfferStatus.PENDING,
+            )
+        )
+    )
+    if already:
+        raise AlreadyOffered(details={"volunteer_ids": sorted(already)})
+    minutes = payload.expires_in_minutes or get_settings().default_offer_minutes
+    expires_at = ctx.now + timedelta(minutes=minutes)
+    ctx.scratch.update(
+        volunteer_ids=payload.volunteer_ids,
+        user_ids=[found[v][0].user_id for v in payload.volunteer_ids],
+        expires_at=expires_at,
+        note=payload.note or None,
+    )
+    ctx.reason = payload.note or None
+    ctx.event_data = {"volunteer_ids": payload.volunteer_ids, "expires_at": expires_at.isoformat()}
+
+
+def _offer_after(ctx: Context) -> None:
+    for volunteer_id in ctx.scratch["volunteer_ids"]:
+        ctx.session.add(
+            Offer(
+                wish_id=ctx.wish.id,
+                volunteer_id=volunteer_id,
+                offered_by_id=ctx.actor.user_id if ctx.actor else None,
+                status=OfferStatus.PENDING,
+                note=ctx.scratch["note"],
+                created_at=ctx.now,
+                expires_at=ctx.scratch["expires_at"],
+            )
+        )
+    ctx.session.flush()
+    ctx.notify(
+        "offer.received",
+        ctx.scratch["user_ids"],
+        expires_at=ctx.scratch["expires_at"].isoformat(),
+    )
+
+
+def _open_grab_prepare(ctx: Context) -> None:
+    if ctx.wish.grab_open:
+        raise GrabAlreadyOpen()
+    ctx.reason = _text_reason(ctx, required=False)
+    ctx.changes["grab_open"] = True
+
+
+def grab_candidates(session: Session, wish: Wish, station: OrgUnit, limit: int) -> list[int]:
+    """Users of active volunteers who may grab the wish, nearest first."""
+    skills = set(wish_skill_codes(session, wish.id))
+    min_lat, max_lat, min_lng, max_lng = bounding_box(wish.lat, wish.lng, station.service_radius_m)
+    query = select(Volunteer).where(
+        Volunteer.status == VolunteerStatus.ACTIVE,
+        Volunteer.lat.between(min_lat, max_lat),
+        Volunteer.lng.between(min_lng, max_lng),
+    )
+    if skills:
+        having_all = (
+            select(VolunteerSkill.volunteer_id)
+            .where(VolunteerSkill.skill_code.in_(skills))
+            .group_by(VolunteerSkill.volunteer_id)
+            .having(func.count() == len(skills))
+        )
+        query = query.where(Volunteer.id.in_(having_all))
+    ranked = []
+    for volunteer in session.scalars(query):
+        d = distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng)
+        if d <= reach_m(volunteer, station) and volunteer.user_id not in (
+            wish.requester_id,
+            wish.proxy_id,
+        ):
+            ranked.append((d, volunteer.user_id))
+    ranked.sort()
+    return [user_id for _, user_id in ranked[:limit]]
+
+
+def _open_grab_after(ctx: Context) -> None:
+    ctx.notify(
+        "wish.open_for_grab",
+        grab_candidates(ctx.session, ctx.wish, ctx.station, GRAB_NOTIFY_LIMIT),
+    )
+
+
+# ---------------------------------------------------------------- acceptance
+
+
+def volunteer_may(event: WishEvent, access: Access) -> bool:
+    """The volunteer-side rule of each event (offer, grab, assignee), without raising."""
+    view = access.volunteer
+    if view is None:
+        return False
+    if event == WishEvent.ACCEPT:
+        return view.pending_offer is not None or view.may_grab
+    if event == WishEvent.DECLINE:
+        return view.pending_offer is not None
+    if event in (WishEvent.WITHDRAW, WishEvent.CHECK_IN, WishEvent.CHECK_OUT):
+        return view.is_assignee
+    return False
+
+
+def _accept_prepare(ctx: Context) -> None:
+    view = ctx.access.volunteer
+    assert view is not None
+    if view.volunteer.status != VolunteerStatus.ACTIVE:
+        raise VolunteerSuspended()
+    offer = view.pending_offer
+    if offer is not None:
+        if offer.expires_at <= ctx.now:
+            raise OfferExpired(details={"expired_at": offer.expires_at.isoformat()})
+        via = "offer"
+    elif ctx.wish.grab_open:
+        if view.grab_reasons:
+            raise NotEligible(details={"reasons": [r.value for r in view.grab_reasons]})
+        via = "grab"
+    else:
+        raise NotOffered()
+    # Lock the volunteer's row while counting their tasks, so that two accepts by the same
+    # volunteer cannot both pass the capacity check (SQLite serialises writers already).
+    capacity = ctx.session.scalar(
+        select(Volunteer.max_concurrent_tasks)
+        .where(Volunteer.id == view.volunteer.id)
+        .with_for_update()
+    )
+    active = ctx.session.scalar(
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.assignee_id == view.volunteer.id, Wish.status.in_(TASK_STATUSES))
+    )
+    if capacity is not None and (active or 0) >= capacity:
+        raise AtCapacity(details={"active_tasks": active, "max_concurrent_tasks": capacity})
+    ctx.changes["assignee_id"] = view.volunteer.id
+    ctx.scratch["offer_id"] = offer.id if offer is not None else None
+    ctx.event_data = {"volunteer_id": view.volunteer.id, "via": via}
+    if offer is not None:
+        ctx.event_data["offer_id"] = offer.id
+
+
+def _accept_after(ctx: Context) -> None:
+    offer_id = ctx.scratch["offer_id"]
+    if offer_id is not None:
+        ctx.session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id)
+            .values(status=OfferStatus.ACCEPTED, responded_at=ctx.now),
+            execution_options={"synchronize_session": False},
+        )
+    others = _close_pending_offers(
+        ctx, OfferStatus.WITHDRAWN, "已被其他志愿者接单", except_id=offer_id
+    )
+    volunteer = ctx.volunteer
+    volunteer_name = ctx.session.scalar(select(User.name).where(User.id == volunteer.user_id))
+    ctx.notify("wish.accepted", _requester_side(ctx.wish), volunteer_name=volunteer_name)
+    # Tell the other volunteers who were offered the wish that it is taken.
+    ctx.notify("wish.taken", _user_of_volunteer(ctx.session, others))
+
+
+def _decline_prepare(ctx: Context) -> None:
+    view = ctx.access.volunteer
+    assert view is not None
+    offer = view.pending_offer
+    if offer is None:
+        raise NotOffered("您没有待回复的派单邀请", code="NO_PENDING_OFFER")
+    ctx.reason = _text_reason(ctx, required=False)
+    ctx.scratch["offer"] = offer
+    ctx.event_data = {"volunteer_id": view.volunteer.id, "offer_id": offer.id}
+
+
+def _decline_after(ctx: Context) -> None:
+    offer: Offer = ctx.scratch["offer"]
+    ctx.session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == OfferStatus.PENDING)
+        .values(status=OfferStatus.DECLINED, responded_at=ctx.now, response_reason=ctx.reason),
+        execution_options={"synchronize_session": False},
+    )
+    ctx.notify("offer.declined", [offer.offered_by_id], reason=ctx.reason)
+
+
+def _require_assignee(ctx: Context) -> None:
+    if ctx.role == ActorRole.VOLUNTEER:
+        view = ctx.access.volunteer
+        if view is None or not view.is_assignee:
+            raise NotAssignee()
+
+
+def _give_back_prepare(ctx: Context) -> None:
+    """Withdraw (volunteer) and release (coordinator): the wish returns to dispatch."""
+    _require_assignee(ctx)
+    ctx.reason = _text_reason(ctx, required=ctx.role != ActorRole.SYSTEM)
+    ctx.scratch["assignee_id"] = ctx.wish.assignee_id
+    ctx.event_data = {"volunteer_id": ctx.wish.assignee_id}
+    ctx.changes.update(assignee_id=None, grab_open=False)
+
+
+def _withdraw_after(ctx: Context) -> None:
+    recipients = [*_requester_side(ctx.wish), *coordinators_for(ctx.session, ctx.station)]
+    ctx.notify("wish.withdrawn", recipients, reason=ctx.reason)
+
+
+def _release_after(ctx: Context) -> None:
+    ctx.notify(
+        "task.released",
+        _user_of_volunteer(ctx.session, [ctx.scratch["assignee_id"]]),
+        reason=ctx.reason,
+    )
+    ctx.notify("wish.back_to_dispatch", _requester_side(ctx.wish))
+
+
+# ---------------------------------------------------------------- service
+
+
+def _check_in_prepare(ctx: Context) -> None:
+    _require_assignee(ctx)
+    ctx.event_data = {
+        "volunteer_id": ctx.wish.assignee_id,
+        "manual": ctx.role != ActorRole.VOLUNTEER,
+    }
+
+
+def _check_in_after(ctx: Context) -> None:
+    ctx.notify("wish.in_service", _requester_side(ctx.wish))
+
+
+def _check_out_prepare(ctx: Context) -> None:
+    _require_assignee(ctx)
+    payload: CheckOutIn = _payload(ctx, CheckOutIn)
+    ctx.reason = payload.summary or None
+    ctx.event_data = {
+        "volunteer_id": ctx.wish.assignee_id,
+        "manual": ctx.role != ActorRole.VOLUNTEER,
+    }
+
+
+def _check_out_after(ctx: Context) -> None:
+    ctx.notify("wish.completed", _requester_side(ctx.wish))
+
+
+# ---------------------------------------------------------------- rating, cancel, close
+
+
+def _rate_prepare(ctx: Context) -> None:
+    payload: RateIn = _payload(ctx, RateIn)
+    ctx.changes.update(rating=payload.score, rating_comment=payload.comment or None)
+    ctx.reason = payload.comment or None
+    ctx.event_data = {"score": payload.score}
+
+
+def _rate_after(ctx: Context) -> None:
+    ctx.notify(
+        "wish.rated",
+        _user_of_volunteer(ctx.session, [ctx.wish.assignee_id] if ctx.wish.assignee_id else []),
+        score=ctx.wish.rating,
+    )
+
+
+def _cancel_prepare(ctx: Context) -> None:
+    ctx.reason = _text_reason(ctx, required=ctx.role in (ActorRole.COORDINATOR, ActorRole.ADMIN))
+    ctx.scratch["assignee_id"] = ctx.wish.assignee_id
+    ctx.changes.update(cancel_reason=ctx.reason, assignee_id=None, grab_open=False)
+
+
+def _cancel_after(ctx: Context) -> None:
+    offered = _close_pending_offers(ctx, OfferStatus.WITHDRAWN, "心愿已取消")
+    assignee = [ctx.scratch["assignee_id"]] if ctx.scratch["assignee_id"] else []
+    ctx.notify(
+        "wish.cancelled",
+        _user_of_volunteer(ctx.session, [*offered, *assignee]),
+        reason=ctx.reason,
+    )
+    if ctx.role != ActorRole.REQUESTER:
+        ctx.notify("wish.cancelled", _requester_side(ctx.wish), reason=ctx.reason)
+    else:
+        ctx.notify("wish.cancelled", coordinators_for(ctx.session, ctx.station), reason=ctx.reason)
+
+
+HANDLERS: dict[WishEvent, Handler] = {
+    WishEvent.APPROVE: Handler(prepare=_note_prepare, after=_approve_after),
+    WishEvent.REJECT: Handler(prepare=_reject_prepare, after=_reject_after),
+    WishEvent.OFFER: Handler(prepare=_offer_prepare, after=_offer_after),
+    WishEvent.OPEN_GRAB: Handler(prepare=_open_grab_prepare, after=_open_grab_after),
+    WishEvent.ACCEPT: Handler(prepare=_accept_prepare, after=_accept_after),
+    WishEvent.DECLINE: Handler(prepare=_decline_prepare, after=_decline_after),
+    WishEvent.WITHDRAW: Handler(prepare=_give_back_prepare, after=_withdraw_after),
+    WishEvent.RELEASE: Handler(prepare=_give_back_prepare, after=_release_after),
+    WishEvent.CHECK_IN: Handler(prepare=_check_in_prepare, after=_check_in_after),
+    WishEvent.CHECK_OUT: Handler(prepare=_check_out_prepare, after=_check_out_after),
+    WishEvent.RATE: Handler(prepare=_rate_prepare, after=_rate_after),
+    WishEvent.CANCEL: Handler(prepare=_cancel_prepare, after=_cancel_after),
+    WishEvent.CLOSE: Handler(prepare=_note_prepare),
+}
+
+# Payload schema of each event's endpoint (None: no body).
+PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
+    WishEvent.APPROVE: NoteIn,
+    WishEvent.REJECT: ReasonIn,
+    WishEvent.OFFER: OfferIn,
+    WishEvent.OPEN_GRAB: NoteIn,
+    WishEvent.ACCEPT: None,
+    WishEvent.DECLINE: OptionalReasonIn,
+    WishEvent.WITHDRAW: ReasonIn,
+    WishEvent.RELEASE: ReasonIn,
+    WishEvent.CHECK_IN: None,
+    WishEvent.CHECK_OUT: CheckOutIn,
+    WishEvent.RATE: RateIn,
+    WishEvent.CANCEL: OptionalReasonIn,
+    WishEvent.CLOSE: NoteIn,
+}
+
+__all__ = ["HANDLERS", "PAYLOADS", "Context", "coordinators_for", "in_subtree", "volunteer_may"]

@@ -1,0 +1,204 @@
+"""The lists: my wishes, my offers, my tasks, open wishes near me, the coordinator's views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.auth.deps import Principal
+from app.geo import bounding_box, distance_m
+from app.models import Offer, OrgUnit, Volunteer, VolunteerSkill, Wish, WishEventRecord, WishSkill
+from app.models.enums import OfferStatus, Urgency
+from app.org_units.service import in_subtree
+from app.pagination import PageParams
+from app.wishes.eligibility import reach_m
+from app.wishes.state import TASK_STATUSES, WishStatus
+
+# "Open wishes near me" is a bounded list, nearest first.
+NEAR_ME_MAX = 50
+
+
+def _newest_first(query: Select[Any], page: PageParams) -> Select[Any]:
+    if page.after_id is not None:
+        query = query.where(Wish.id < page.after_id)
+    return query.order_by(Wish.id.desc()).limit(page.limit + 1)
+
+
+def my_wishes(
+    session: Session, *, actor: Principal, status: WishStatus | None, page: PageParams
+) -> Sequence[Wish]:
+    query = select(Wish).where(
+        or_(Wish.requester_id == actor.user_id, Wish.proxy_id == actor.user_id)
+    )
+    if status is not None:
+        query = query.where(Wish.status == status)
+    return session.scalars(_newest_first(query, page)).all()
+
+
+def my_tasks(
+    session: Session, *, volunteer_id: int, statuses: Sequence[WishStatus] | None, page: PageParams
+) -> Sequence[Wish]:
+    query = select(Wish).where(
+        Wish.assignee_id == volunteer_id,
+        Wish.status.in_(list(statuses) if statuses else list(TASK_STATUSES)),
+    )
+    return session.scalars(_newest_first(query, page)).all()
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    offer: Offer
+    wish: Wish
+
+    @property
+    def id(self) -> int:
+        return self.offer.id
+
+
+def my_offers(
+    session: Session, *, volunteer_id: int, pending_only: bool, page: PageParams
+) -> list[OfferRow]:
+    query = (
+        select(Offer, Wish)
+        .join(Wish, Wish.id == Offer.wish_id)
+        .where(Offer.volunteer_id == volunteer_id)
+    )
+    if pending_only:
+        query = query.where(Offer.status == OfferStatus.PENDING, Offer.expires_at > clock.now())
+    if page.after_id is not None:
+        query = query.where(Offer.id < page.after_id)
+    rows = session.execute(query.order_by(Offer.id.desc()).limit(page.limit + 1))
+    return [OfferRow(offer, wish) for offer, wish in rows]
+
+
+def open_near(
+    session: Session, *, volunteer: Volunteer, radius_m: int | None, limit: int
+) -> list[tuple[Wish, float]]:
+    """Wishes open for grab that this volunteer may take, nearest first.
+
+    A bounding box over the indexed coordinates finds the few candidates; exact distance,
+    each station's area and the skills are checked on those alone.
+    """
+    reach = min(radius_m or volunteer.service_radius_m, volunteer.service_radius_m)
+    min_lat, max_lat, min_lng, max_lng = bounding_box(volunteer.lat, volunteer.lng, reach)
+    skills = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)
+    lacks_skill = (
+        select(WishSkill.wish_id)
+        .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(skills))
+        .exists()
+    )
+    rows = session.execute(
+        select(Wish, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Wish.station_id)
+        .where(
+            Wish.grab_open.is_(True),
+            Wish.lat.between(min_lat, max_lat),
+            Wish.lng.between(min_lng, max_lng),
+            Wish.status == WishStatus.DISPATCHING,
+            ~lacks_skill,
+        )
+    )
+    found = []
+    for wish, station in rows:
+        if volunteer.user_id in (wish.requester_id, wish.proxy_id):
+            continue
+        d = distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng)
+        if d <= min(reach, reach_m(volunteer, station)):
+            found.append((wish, d))
+    found.sort(key=lambda item: (item[1], item[0].id))
+    return found[:limit]
+
+
+@dataclass(frozen=True)
+class WishFilters:
+    statuses: Sequence[WishStatus] | None = None
+    station_id: int | None = None
+    category_code: str | None = None
+    urgency: Urgency | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    needs_dispatch: bool = False
+
+
+def scoped(query: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a wish query to the actor's subtrees (admins see everything)."""
+    if actor.is_admin:
+        return query
+    if not actor.coordinator_units:
+        return query.where(false())
+    return query.join(OrgUnit, OrgUnit.id == Wish.station_id).where(
+        or_(*(in_subtree(OrgUnit.path, unit.path) for unit in actor.coordinator_units))
+    )
+
+
+def staff_wishes(
+    session: Session,
+    *,
+    actor: Principal,
+    filters: WishFilters,
+    page: PageParams,
+    oldest_first: bool = False,
+) -> Sequence[Wish]:
+    query = scoped(select(Wish), actor)
+    if filters.statuses:
+        query = query.where(Wish.status.in_(list(filters.statuses)))
+    if filters.station_id is not None:
+        station_path = session.scalar(select(OrgUnit.path).where(OrgUnit.id == filters.station_id))
+        if station_path is None:
+            return []
+        query = query.where(
+            Wish.station_id.in_(select(OrgUnit.id).where(in_subtree(OrgUnit.path, station_path)))
+        )
+    if filters.category_code is not None:
+        query = query.where(Wish.category_code == filters.category_code)
+    if filters.urgency is not None:
+        query = query.where(Wish.urgency == filters.urgency)
+    if filters.created_from is not None:
+        query = query.where(Wish.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        query = query.where(Wish.created_at < filters.created_to)
+    if filters.needs_dispatch:
+        # Approved and waiting, or dispatching with nobody holding a live offer and no grab.
+        live_offer = (
+            select(Offer.id)
+            .where(
+                Offer.wish_id == Wish.id,
+                Offer.status == OfferStatus.PENDING,
+                Offer.expires_at > clock.now(),
+            )
+            .exists()
+        )
+        query = query.where(
+            or_(
+                Wish.status == WishStatus.APPROVED,
+                and_(
+                    Wish.status == WishStatus.DISPATCHING,
+                    Wish.grab_open.is_(False),
+                    ~live_offer,
+                ),
+            )
+        )
+    if oldest_first:
+        if page.after_id is not None:
+            query = query.where(Wish.id > page.after_id)
+        query = query.order_by(Wish.id.asc()).limit(page.limit + 1)
+    else:
+        query = _newest_first(query, page)
+    return session.scalars(query).all()
+
+
+def wish_events(session: Session, *, wish_id: int, page: PageParams) -> Sequence[WishEventRecord]:
+    query = select(WishEventRecord).where(WishEventRecord.wish_id == wish_id)
+    if page.after_id is not None:
+        query = query.where(WishEventRecord.id > page.after_id)
+    return session.scalars(query.order_by(WishEventRecord.id).limit(page.limit + 1)).all()
+
+
+def wish_offers(session: Session, *, wish_id: int) -> Sequence[Offer]:
+    return session.scalars(select(Offer).where(Offer.wish_id == wish_id).order_by(Offer.id)).all()

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.models.enums import OfferStatus, Urgency
+from app.schemas import (
+    Code,
+    Id,
+    Instant,
+    Lat,
+    Lng,
+    Name,
+    OptionalNote,
+    Phone,
+    Reason,
+    Schema,
+    ShortText,
+    text,
+)
+from app.wishes.state import ActorRole, WishEvent, WishStatus
+
+
+class OnBehalfOf(Schema):
+    """The resident a coordinator or grid worker orders for (代点单)."""
+
+    phone: Phone
+    name: Name
+
+
+class WishCreate(Schema):
+    category_code: Code
+    title: ShortText
+    description: Annotated[str, text(2000, multiline=True)] = ""
+    skill_codes: Annotated[list[Code], Field(max_length=10)] = []
+    coarse_address: ShortText = Field(description="公开显示的大致地址，如“余村 3 组附近”")
+    full_address: Annotated[str, text(200, min_length=1)] = Field(
+        description="详细地址，仅接单志愿者与协调员可见"
+    )
+    contact_phone: Phone | None = None
+    lat: Lat
+    lng: Lng
+    wanted_start_at: Instant
+    wanted_end_at: Instant
+    urgency: Urgency = Urgency.NORMAL
+    programme_code: Code | None = None
+    season_code: Code | None = None
+    station_id: Id | None = Field(
+        default=None, description="所属实践站；不填则按地点自动匹配最近的站点"
+    )
+    on_behalf_of: OnBehalfOf | None = None
+
+    @field_validator("skill_codes")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class NoteIn(Schema):
+    note: OptionalNote = ""
+
+
+class ReasonIn(Schema):
+    reason: Reason
+
+
+class OptionalReasonIn(Schema):
+    reason: OptionalNote = ""
+
+
+class OfferIn(Schema):
+    volunteer_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
+    expires_in_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] | None = None
+    note: Annotated[str, text(200)] = ""
+
+    @field_validator("volunteer_ids")
+    @classmethod
+    def _unique(cls, value: list[int]) -> list[int]:
+        return list(dict.fromkeys(value))
+
+
+class CheckOutIn(Schema):
+    summary: OptionalNote = Field(default="", description="服务内容简述")
+
+
+class RateIn(Schema):
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: OptionalNote = ""
+
+
+class StationRef(BaseModel):
+    id: int
+    name: str
+
+
+class PersonRef(BaseModel):
+    id: int
+    name: str
+    phone: str | None = None
+
+
+class MyOfferOut(BaseModel):
+    id: int
+    status: OfferStatus
+    expires_at: datetime
+
+
+class WishOut(BaseModel):
+    """A wish as the caller may see it: volunteers who have not accepted it see no full address,
+    no contact phone and no requester identity, and a location rounded to about 1 km."""
+
+    id: int
+    title: str
+    description: str
+    category_code: str
+    programme_code: str | None
+    season_code: str | None
+    skill_codes: list[str]
+    station: StationRef
+    coarse_address: str
+    full_address: str | None
+    contact_phone: str | None
+    lat: float
+    lng: float
+    wanted_start_at: datetime
+    wanted_end_at: datetime
+    urgency: Urgency
+    status: WishStatus
+    version: int
+    grab_open: bool
+    requester: PersonRef | None
+    proxy_id: int | None
+    assignee: PersonRef | None
+    reject_reason: str | None
+    cancel_reason: str | None
+    rating: int | None
+    rating_comment: str | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    rejected_at: datetime | None
+    dispatching_at: datetime | None
+    accepted_at: datetime | None
+    in_service_at: datetime | None
+    completed_at: datetime | None
+    rated_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    redacted: bool
+    my_roles: list[ActorRole]
+    allowed_events: list[WishEvent] = Field(description="当前用户此刻可执行的操作")
+    my_offer: MyOfferOut | None = None
+    distance_m: float | None = None
+
+
+class WishSummary(BaseModel):
+    """A row in a list."""
+
+    id: int
+    title: str
+    category_code: str
+    station_id: int
+    coarse_address: str
+    wanted_start_at: datetime
+    wanted_end_at: datetime
+    urgency: Urgency
+    status: WishStatus
+    grab_open: bool
+    created_at: datetime
+    distance_m: float | None = None
+
+
+class OfferOut(BaseModel):
+    id: int
+    wish_id: int
+    volunteer_id: int
+    status: OfferStatus
+    note: str | None
+    created_at: datetime
+    expires_at: datetime
+    responded_at: datetime | None
+    response_reason: str | None
+    wish: WishSummary | None = None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event: str
+    from_status: str | None
+    to_status: str
+    actor_id: int | None
+    actor_role: str
+    reason: str | None
+    data: dict[str, object]
+    created_at: datetime

@@ -1,0 +1,337 @@
+"""The wish loop: creating wishes and applying every event through one entry point.
+
+`apply_event` looks the transition up in the table (409 if the status does not allow the event,
+403 if the actor's role does not), lets the event's handler check its own rules, then moves the
+wish with a compare-and-set `UPDATE ... WHERE id AND status AND version`. A writer that loses the
+race re-reads the wish and is judged again against what the winner left, so it gets the error
+that fits (e.g. WISH_ALREADY_TAKEN). The event row and the outbox rows are written in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.accounts.service import find_or_create_resident
+from app.auth.deps import Principal
+from app.models import (
+    Category,
+    OrgUnit,
+    Programme,
+    SeasonTheme,
+    Skill,
+    Wish,
+    WishEventRecord,
+    WishSkill,
+)
+from app.models.enums import AccountRole
+from app.notifications.outbox import enqueue
+from app.org_units.service import station_covering
+from app.wishes import handlers
+from app.wishes.access import Access, access_to
+from app.wishes.errors import (
+    InvalidTimeWindow,
+    InvalidTransition,
+    NotAResident,
+    OutOfServiceArea,
+    ProxyNotAllowed,
+    RoleNotAllowed,
+    UnknownCatalogueEntry,
+    WishAlreadyTaken,
+    WishChanged,
+    WishNotFound,
+)
+from app.wishes.schemas import WishCreate
+from app.wishes.state import (
+    INITIAL_STATUS,
+    STATUS_TIMESTAMP,
+    TASK_STATUSES,
+    ActorRole,
+    WishEvent,
+    WishStatus,
+    transition_for,
+)
+
+log = structlog.get_logger()
+
+MAX_CAS_ATTEMPTS = 5
+MAX_WINDOW = timedelta(days=30)
+MAX_LEAD = timedelta(days=366)
+
+
+def load_wish(session: Session, wish_id: int, *, fresh: bool = False) -> tuple[Wish, OrgUnit]:
+    """The wish and its station; `fresh` re-reads rows already in the session."""
+    query = (
+        select(Wish, OrgUnit).join(OrgUnit, OrgUnit.id == Wish.station_id).where(Wish.id == wish_id)
+    )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise WishNotFound()
+    return row[0], row[1]
+
+
+def visible_wish(
+    session: Session, *, wish_id: int, actor: Principal
+) -> tuple[Wish, OrgUnit, Access]:
+    wish, station = load_wish(session, wish_id)
+    access = access_to(session, actor=actor, wish=wish, station=station)
+    if not access.visible:
+        raise WishNotFound()
+    return wish, station, access
+
+
+def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
+    """Events the actor may fire now, judged by the table and their roles (for client buttons)."""
+    events = []
+    for event in WishEvent:
+        transition = transition_for(status, event)
+        if transition is None:
+            continue
+        role = access.acting_role(transition.roles)
+        if role is None:
+            continue
+        if role == ActorRole.VOLUNTEER and not handlers.volunteer_may(event, access):
+            continue
+        events.append(event)
+    return events
+
+
+def _not_allowed(wish: Wish, event: WishEvent) -> Exception:
+    if event == WishEvent.ACCEPT and wish.status in TASK_STATUSES | {
+        WishStatus.COMPLETED,
+        WishStatus.RATED,
+        WishStatus.CLOSED,
+    }:
+        return WishAlreadyTaken(details={"status": wish.status})
+    return InvalidTransition(
+        details={"status": wish.status, "event": event},
+    )
+
+
+def apply_event(
+    *,
+    session: Session,
+    wish_id: int,
+    event: WishEvent,
+    actor: Principal | None,
+    payload: BaseModel | None = None,
+) -> Wish:
+    """Apply one event to one wish as `actor` (None: the system's timers)."""
+    handler = handlers.HANDLERS[event]
+    for attempt in range(MAX_CAS_ATTEMPTS):
+        wish, station = load_wish(session, wish_id, fresh=attempt > 0)
+        access = access_to(session, actor=actor, wish=wish, station=station)
+        if not access.visible:
+            raise WishNotFound()
+        transition = transition_for(wish.status, event)
+        if transition is None:
+            raise _not_allowed(wish, event)
+        role = access.acting_role(transition.roles)
+        if role is None:
+            raise RoleNotAllowed(details={"status": wish.status, "event": event})
+        now = clock.now()
+        ctx = handlers.Context(
+            session=session,
+            wish=wish,
+            station=station,
+            actor=actor,
+            role=role,
+            access=access,
+            event=event,
+            payload=payload,
+            now=now,
+        )
+        handler.prepare(ctx)
+        from_status = wish.status
+        changes: dict[str, Any] = {
+            **ctx.changes,
+            "status": transition.to,
+            "version": wish.version + 1,
+            "updated_at": now,
+        }
+        if transition.to != from_status:
+            changes[STATUS_TIMESTAMP[transition.to]] = now
+        moved = session.scalars(
+            update(Wish)
+            .where(
+                Wish.id == wish.id,
+                Wish.status == from_status,
+                Wish.version == wish.version,
+            )
+            .values(**changes)
+            .returning(Wish),
+            execution_options={"populate_existing": True, "synchronize_session": False},
+        ).one_or_none()
+        if moved is not None:
+            wish = moved
+            break
+        log.info("wish.cas_conflict", wish_id=wish_id, wish_event=event, attempt=attempt)
+    else:
+        raise WishChanged()
+
+    record = WishEventRecord(
+        wish_id=wish.id,
+        event=event,
+        from_status=from_status,
+        to_status=transition.to,
+        actor_id=actor.user_id if actor else None,
+        actor_role=role,
+        reason=ctx.reason,
+        data=ctx.event_data,
+        created_at=now,
+    )
+    session.add(record)
+    session.flush()
+    handler.after(ctx)
+    _notify(session, ctx, record)
+    log.info(
+        "wish.transition",
+        wish_id=wish.id,
+        wish_event=event,
+        from_status=from_status,
+        to_status=transition.to,
+        actor_id=record.actor_id,
+        actor_role=role,
+    )
+    return wish
+
+
+def _notify(session: Session, ctx: handlers.Context, record: WishEventRecord) -> None:
+    for topic, recipients, extra in ctx.notifications:
+        enqueue(
+            session=session,
+            topic=topic,
+            recipient_ids=recipients,
+            payload={
+                "wish_id": ctx.wish.id,
+                "title": ctx.wish.title,
+                "event": ctx.event,
+                "status": ctx.wish.status,
+                **extra,
+            },
+            wish_id=ctx.wish.id,
+            wish_event_id=record.id,
+        )
+
+
+def _check_catalogue(session: Session, body: WishCreate) -> None:
+    missing: dict[str, list[str]] = {}
+
+    def check(model: Any, codes: list[str], name: str) -> None:
+        if not codes:
+            return
+        found = set(
+            session.scalars(
+                select(model.code).where(model.code.in_(codes), model.is_active.is_(True))
+            )
+        )
+        absent = [c for c in codes if c not in found]
+        if absent:
+            missing[name] = absent
+
+    check(Category, [body.category_code], "category_code")
+    check(Skill, body.skill_codes, "skill_codes")
+    check(Programme, [body.programme_code] if body.programme_code else [], "programme_code")
+    check(SeasonTheme, [body.season_code] if body.season_code else [], "season_code")
+    if missing:
+        raise UnknownCatalogueEntry(details={"unknown": missing})
+
+
+def _check_window(body: WishCreate) -> None:
+    now = clock.now()
+    start, end = body.wanted_start_at, body.wanted_end_at
+    if end <= start:
+        raise InvalidTimeWindow("结束时间必须晚于开始时间")
+    if end <= now:
+        raise InvalidTimeWindow("期望服务时间已过去")
+    if start > now + MAX_LEAD:
+        raise InvalidTimeWindow("只能预约一年以内的服务")
+    if end - start > MAX_WINDOW:
+        raise InvalidTimeWindow("期望服务时间段不能超过 30 天")
+
+
+def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish:
+    """点单: a resident (or a coordinator for a resident) places a wish."""
+    _check_catalogue(session, body)
+    _check_window(body)
+    station, distance = station_covering(
+        session=session, lat=body.lat, lng=body.lng, station_id=body.station_id
+    )
+    if station is None:
+        raise OutOfServiceArea(
+            details={"distance_m": round(distance)} if distance is not None else {}
+        )
+    if body.on_behalf_of is not None:
+        if not (actor.is_admin or actor.covers(station.path)):
+            raise ProxyNotAllowed()
+        requester = find_or_create_resident(
+            session=session, phone=body.on_behalf_of.phone, name=body.on_behalf_of.name
+        )
+        requester_id, proxy_id = requester.id, actor.user_id
+        role = ActorRole.COORDINATOR
+    else:
+        if not actor.has(AccountRole.RESIDENT):
+            raise NotAResident()
+        requester_id, proxy_id = actor.user_id, None
+        role = ActorRole.REQUESTER
+
+    now = clock.now()
+    wish = Wish(
+        station_id=station.id,
+        category_code=body.category_code,
+        programme_code=body.programme_code,
+        season_code=body.season_code,
+        title=body.title,
+        description=body.description,
+        coarse_address=body.coarse_address,
+        full_address=body.full_address,
+        contact_phone=body.contact_phone,
+        lat=body.lat,
+        lng=body.lng,
+        wanted_start_at=body.wanted_start_at,
+        wanted_end_at=body.wanted_end_at,
+        urgency=body.urgency,
+        requester_id=requester_id,
+        proxy_id=proxy_id,
+        status=INITIAL_STATUS,
+        version=1,
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(wish)
+    session.flush()
+    for code in body.skill_codes:
+        session.add(WishSkill(wish_id=wish.id, skill_code=code))
+    record = WishEventRecord(
+        wish_id=wish.id,
+        event=WishEvent.SUBMIT,
+        from_status=None,
+        to_status=INITIAL_STATUS,
+        actor_id=actor.user_id,
+        actor_role=role,
+        data={"station_id": station.id, "proxy": proxy_id is not None},
+        created_at=now,
+    )
+    session.add(record)
+    session.flush()
+    coordinators = handlers.coordinators_for(session, station)
+    enqueue(
+        session=session,
+        topic="wish.submitted",
+        recipient_ids=coordinators,
+        payload={"wish_id": wish.id, "title": wish.title, "urgency": wish.urgency},
+        wish_id=wish.id,
+        wish_event_id=record.id,
+    )
+    log.info("wish.submitted", wish_id=wish.id, station_id=station.id, actor_id=actor.user_id)
+    return wish

@@ -1,0 +1,113 @@
+"""Turning wishes into what each caller may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.geo import distance_m
+from app.models import Offer, OrgUnit, User, Volunteer, Wish
+from app.wishes.access import Access, wish_skill_codes
+from app.wishes.schemas import MyOfferOut, OfferOut, PersonRef, StationRef, WishOut, WishSummary
+from app.wishes.service import allowed_events
+
+# Redacted coordinates are rounded to this many decimals (0.01° is about 1 km).
+REDACTED_DECIMALS = 2
+
+
+def wish_out(session: Session, wish: Wish, station: OrgUnit, access: Access) -> WishOut:
+    redacted = access.redacted
+    requester = None
+    assignee = None
+    if not redacted:
+        user = session.get(User, wish.requester_id)
+        if user is not None:
+            requester = PersonRef(id=user.id, name=user.name, phone=user.phone)
+    if wish.assignee_id is not None:
+        row = session.execute(
+            select(Volunteer.id, User.name, User.phone)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id == wish.assignee_id)
+        ).one_or_none()
+        if row is not None:
+            # Requesters see who is coming and how to reach them; other volunteers only a name.
+            assignee = PersonRef(id=row.id, name=row.name, phone=None if redacted else row.phone)
+    view = access.volunteer
+    my_offer = None
+    distance = None
+    if view is not None:
+        if view.latest_offer is not None:
+            offer = view.latest_offer
+            my_offer = MyOfferOut(id=offer.id, status=offer.status, expires_at=offer.expires_at)
+        distance = round(distance_m(view.volunteer.lat, view.volunteer.lng, wish.lat, wish.lng), 1)
+    lat, lng = wish.lat, wish.lng
+    if redacted:
+        lat, lng = round(lat, REDACTED_DECIMALS), round(lng, REDACTED_DECIMALS)
+    return WishOut(
+        id=wish.id,
+        title=wish.title,
+        description=wish.description,
+        category_code=wish.category_code,
+        programme_code=wish.programme_code,
+        season_code=wish.season_code,
+        skill_codes=wish_skill_codes(session, wish.id),
+        station=StationRef(id=station.id, name=station.name),
+        coarse_address=wish.coarse_address,
+        full_address=None if redacted else wish.full_address,
+        contact_phone=None if redacted else wish.contact_phone,
+        lat=lat,
+        lng=lng,
+        wanted_start_at=wish.wanted_start_at,
+        wanted_end_at=wish.wanted_end_at,
+        urgency=wish.urgency,
+        status=wish.status,
+        version=wish.version,
+        grab_open=wish.grab_open,
+        requester=requester,
+        proxy_id=None if redacted else wish.proxy_id,
+        assignee=assignee,
+        reject_reason=wish.reject_reason,
+        cancel_reason=wish.cancel_reason,
+        rating=wish.rating,
+        rating_comment=wish.rating_comment,
+        submitted_at=wish.submitted_at,
+        approved_at=wish.approved_at,
+        rejected_at=wish.rejected_at,
+        dispatching_at=wish.dispatching_at,
+        accepted_at=wish.accepted_at,
+        in_service_at=wish.in_service_at,
+        completed_at=wish.completed_at,
+        rated_at=wish.rated_at,
+        closed_at=wish.closed_at,
+        cancelled_at=wish.cancelled_at,
+        created_at=wish.created_at,
+        redacted=redacted,
+        my_roles=sorted(access.roles),
+        allowed_events=allowed_events(access, wish.status),
+        my_offer=my_offer,
+        distance_m=distance,
+    )
+
+
+def wish_summary(wish: Wish, distance: float | None = None) -> WishSummary:
+    return WishSummary(
+        id=wish.id,
+        title=wish.title,
+        category_code=wish.category_code,
+        station_id=wish.station_id,
+        coarse_address=wish.coarse_address,
+        wanted_start_at=wish.wanted_start_at,
+        wanted_end_at=wish.wanted_end_at,
+        urgency=wish.urgency,
+        status=wish.status,
+        grab_open=wish.grab_open,
+        created_at=wish.created_at,
+        distance_m=None if distance is None else round(distance, 1),
+    )
+
+
+def offer_out(offer: Offer, wish: Wish | None = None) -> OfferOut:
+    out = OfferOut.model_validate(offer, from_attributes=True)
+    if wish is not None:
+        out.wish = wish_summary(wish)
+    return out

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from app.config import Environment, Settings
+from app.db import Database, make_engine
+from app.main import create_app
+from tests.fixtures.databases import fresh_database
+
+TEST_SECRET = "test-secret-key-with-enough-length-0123456789"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database engine the suite runs against",
+    )
+
+
+@pytest.fixture(scope="session")
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--engine"))
+
+
+@pytest.fixture(scope="session")
+def database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(engine_name, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        dev_login_enabled=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(database_url, settings)
+    yield engine
+    engine.dispose()
+
+
+class BoundDatabase(Database):
+    """Every request's session joins the test's outer transaction through a savepoint."""
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
+        super().__init__(engine)
+        self.connection = connection
+
+    def session(self, *, write: bool) -> Session:
+        return Session(
+            bind=self.connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+        )
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session for the test's own setup and checks, inside the rolled-back transaction."""
+    with Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    ) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, database=Database(engine))
+
+
+@pytest.fixture
+def client(app: FastAPI, engine: Engine, connection: Connection) -> Iterator[TestClient]:
+    app.state.database = BoundDatabase(engine, connection)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path

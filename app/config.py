@@ -34,8 +34,11 @@ class Settings(BaseSettings):
 
     default_offer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
-    db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # Requests holding a database session at once, per process. Keep it below the thread
+    # pool's size (40), so that a transaction can always get a thread to commit.
+    db_sessions: int = Field(default=16, ge=1, le=32)
+    db_pool_size: int = Field(default=16, ge=1)
+    db_max_overflow: int = Field(default=4, ge=0)
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     log_json: bool = False
 

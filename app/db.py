@@ -8,10 +8,11 @@ up front instead of failing with "database is locked" when a read turns into a w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -100,12 +101,41 @@ class Database:
         return (self.write_sessions if write else self.read_sessions)()
 
 
+class Admission:
+    """How many requests may hold a database session at once, per process.
+
+    FastAPI runs a sync dependency's setup, the endpoint and the dependency's teardown (the
+    commit) as separate hops onto a bounded thread pool. If every pool thread is blocked waiting
+    for a lock (a row lock on PostgreSQL, the write lock on SQLite), the transaction holding it
+    cannot get a thread to commit, and everyone waits until a timeout. Requests therefore wait
+    here, in the event loop and without a thread, before they open a session: fewer sessions
+    than pool threads may be open at once, and on SQLite only one write transaction per process
+    (SQLite admits one writer anyway; the busy timeout arbitrates between processes).
+    """
+
+    def __init__(self, *, sessions: int, sqlite: bool) -> None:
+        self.sessions = anyio.Semaphore(sessions)
+        self.writer = anyio.Lock() if sqlite else None
+
+
 def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def admitted(request: Request) -> AsyncIterator[None]:
+    admission: Admission = request.app.state.admission
+    async with admission.sessions:
+        if admission.writer is not None and request.method in WRITE_METHODS:
+            async with admission.writer:
+                yield
+        else:
+            yield
+
+
+def get_session(
+    request: Request, _admitted: Annotated[None, Depends(admitted, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
     Runs with `scope="function"`, so the commit happens before the response is sent: a client

@@ -11,7 +11,7 @@ from app.accounts.router import router as accounts_router
 from app.auth.router import router as auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
-from app.db import Database, make_engine
+from app.db import Admission, Database, make_engine
 from app.errors import install_error_handlers
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.admission = Admission(sessions=settings.db_sessions, sqlite=database.is_sqlite)
     install_error_handlers(app)
     app.include_router(api_router())
 

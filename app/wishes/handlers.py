@@ -16,12 +16,13 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.auth.deps import Principal
 from app.config import get_settings
 from app.geo import bounding_box, distance_m
 from app.models import Offer, OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
-from app.org_units.service import ancestors, in_subtree
+from app.org_units.service import ancestors
 from app.wishes.access import Access, wish_skill_codes
 from app.wishes.eligibility import reach_m
 from app.wishes.errors import (
@@ -290,7 +291,8 @@ def volunteer_may(event: WishEvent, access: Access) -> bool:
     if view is None:
         return False
     if event == WishEvent.ACCEPT:
-        return view.pending_offer is not None or view.may_grab
+        offer = view.pending_offer
+        return (offer is not None and offer.expires_at > clock.now()) or view.may_grab
     if event == WishEvent.DECLINE:
         return view.pending_offer is not None
     if event in (WishEvent.WITHDRAW, WishEvent.CHECK_IN, WishEvent.CHECK_OUT):
@@ -304,9 +306,11 @@ def _accept_prepare(ctx: Context) -> None:
     if view.volunteer.status != VolunteerStatus.ACTIVE:
         raise VolunteerSuspended()
     offer = view.pending_offer
-    if offer is not None:
-        if offer.expires_at <= ctx.now:
+    if offer is not None and offer.expires_at <= ctx.now:
+        if not view.may_grab:
             raise OfferExpired(details={"expired_at": offer.expires_at.isoformat()})
+        offer = None  # the offer lapsed, but the wish is open for grab and they may take it
+    if offer is not None:
         via = "offer"
     elif ctx.wish.grab_open:
         if view.grab_reasons:
@@ -506,4 +510,3 @@ PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
     WishEvent.CLOSE: NoteIn,
 }
 
-__all__ = ["HANDLERS", "PAYLOADS", "Context", "coordinators_for", "in_subtree", "volunteer_may"]

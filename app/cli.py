@@ -78,10 +78,15 @@ def seed_demo_cmd(
     database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
 ) -> None:
     """Load the demo city (skipped if it is already there)."""
+    import logging
+
     from app.db import Database, make_engine
     from app.demo.seed import seed_demo
+    from app.logging import configure_logging
 
     settings = get_settings()
+    # The demo replays some hundred transitions; their info lines would bury the summary.
+    configure_logging(json=settings.log_json, level=logging.WARNING)
     url = _database_url(database_url)
     migrate.upgrade(url)
     database = Database(make_engine(url, settings))
@@ -116,7 +121,13 @@ def serve(
 
 
 def main() -> None:
-    cli()
+    from app.errors import AppError
+
+    try:
+        cli()
+    except AppError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.message} {exc.details or ''}")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
-"""The one place the service reads the time, so tests and timers can control it."""
+"""The one place the service reads the time, so tests, timers and the demo can control it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_now: Clock = wall_clock
 
 
 def now() -> datetime:
@@ -13,7 +20,11 @@ def now() -> datetime:
     return _now()
 
 
-def set_clock(fn: Callable[[], datetime] | None) -> None:
+def get_clock() -> Clock:
+    return _now
+
+
+def set_clock(fn: Clock | None) -> None:
     """Replace the clock (tests, simulations); `None` restores the wall clock."""
     global _now
-    _now = fn if fn is not None else (lambda: datetime.now(UTC))
+    _now = fn if fn is not None else wall_clock

@@ -84,8 +84,5 @@ def update_unit(
     unit_id: IdPath, body: OrgUnitUpdate, session: SessionDep, _admin: AdminUser
 ) -> OrgUnitOut:
     unit = service.get_unit(session=session, unit_id=unit_id)
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(unit, name, value)
-    session.flush()
+    service.update_unit(session=session, unit=unit, values=body.model_dump(exclude_unset=True))
     return OrgUnitOut.model_validate(unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -85,6 +86,19 @@ def create_unit(
         service_radius_m=service_radius_m or DEFAULT_RADIUS_M[level],
     )
     session.add(unit)
+    session.flush()
+    return unit
+
+
+def update_unit(*, session: Session, unit: OrgUnit, values: dict[str, Any]) -> OrgUnit:
+    """Change a unit's name, location, address, service radius or active flag."""
+    allowed = {"name", "lat", "lng", "address", "service_radius_m", "is_active"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise InvalidOrgUnit(details={"fields": sorted(unknown)})
+    for name, value in values.items():
+        if value is not None:
+            setattr(unit, name, value)
     session.flush()
     return unit
 

@@ -16,7 +16,9 @@ from app.auth.deps import Principal
 from app.models import Offer, OrgUnit, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import OfferStatus
 from app.wishes.eligibility import Ineligible, grab_ineligibility
-from app.wishes.state import ActorRole
+from app.wishes.state import ActorRole, WishStatus
+
+GRAB_VISIBLE = frozenset({WishStatus.DISPATCHING, WishStatus.ACCEPTED})
 
 # When an actor holds several roles towards a wish, the first of these the transition allows is
 # the one they act in (a coordinator who is also the assignee checks in as the volunteer).
@@ -148,7 +150,10 @@ def access_to(
             view = volunteer_view(
                 session, volunteer=volunteer, wish=wish, station=station, wish_skills=wish_skills
             )
-            if view.is_assignee or view.latest_offer is not None or view.may_grab:
+            # Grab-eligible volunteers see the wish while it is open and just after it is taken
+            # (so that those who lost the race are told "taken", not "not found").
+            grab_visible = view.may_grab and wish.status in GRAB_VISIBLE
+            if view.is_assignee or view.latest_offer is not None or grab_visible:
                 access.roles.add(ActorRole.VOLUNTEER)
                 access.volunteer = view
     return access

@@ -509,4 +509,3 @@ PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
     WishEvent.CANCEL: OptionalReasonIn,
     WishEvent.CLOSE: NoteIn,
 }
-

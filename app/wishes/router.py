@@ -14,6 +14,7 @@ from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
+from app.wishes.access import access_to
 from app.wishes.errors import RoleNotAllowed
 from app.wishes.schemas import (
     CheckOutIn,
@@ -28,7 +29,6 @@ from app.wishes.schemas import (
     WishOut,
     WishSummary,
 )
-from app.wishes.access import access_to
 from app.wishes.service import apply_event, create_wish, load_wish, visible_wish
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 from app.wishes.views import offer_out, wish_out, wish_summary

@@ -41,7 +41,11 @@ def _not_blank(value: str) -> str:
 
 
 def text(max_length: int, *, min_length: int = 0, multiline: bool = False) -> Any:
-    """A cleaned string type: `Annotated[str, text(100)]`."""
+    """A cleaned string type, used as the annotation itself: `title: text(100)`.
+
+    Name it at module level (`Title = text(100)`) and use the name; never wrap it in another
+    `Annotated[str, ...]`, where pydantic would drop its constraints.
+    """
     validators: list[Any] = [AfterValidator(_clean_text)]
     if not multiline:
         validators.append(AfterValidator(_single_line))
@@ -53,7 +57,13 @@ def text(max_length: int, *, min_length: int = 0, multiline: bool = False) -> An
 Name = text(50, min_length=1)
 ShortText = text(100, min_length=1)
 Reason = text(500, min_length=1, multiline=True)
+ShortReason = text(200, min_length=1, multiline=True)
 OptionalNote = text(500, multiline=True)
+ShortNote = text(200)
+LongText = text(2000, multiline=True)
+UnitName = text(100, min_length=1)
+Address = text(200)
+RequiredAddress = text(200, min_length=1)
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 

@@ -6,11 +6,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.models.enums import AccountRole
-from app.schemas import Name, Phone, Schema, text
+from app.schemas import Name, Phone, Schema
 
 
 class LoginIn(Schema):
-    username: Annotated[str, text(50, min_length=1)]
+    username: Name
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 

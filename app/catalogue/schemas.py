@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas import Code, Schema, text
+from app.schemas import Code, Name, OptionalNote, Schema
 
 
 class CatalogueKind(StrEnum):
@@ -42,8 +42,8 @@ Age = Annotated[int, Field(ge=0, le=120)]
 
 
 class EntryFields(Schema):
-    name: Annotated[str, text(50, min_length=1)] | None = None
-    description: Annotated[str, text(500, multiline=True)] | None = None
+    name: Name | None = None
+    description: OptionalNote | None = None
     sort_order: Annotated[int, Field(ge=0, le=10_000)] | None = None
     is_active: bool | None = None
     risky: bool | None = None
@@ -60,7 +60,7 @@ class EntryFields(Schema):
 
 class EntryCreate(EntryFields):
     code: Code
-    name: Annotated[str, text(50, min_length=1)]
+    name: Name
 
 
 class EntryUpdate(EntryFields):

@@ -5,27 +5,27 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import OrgLevel
-from app.schemas import Id, Lat, Lng, RadiusM, Schema, text
+from app.schemas import Address, Id, Lat, Lng, RadiusM, Schema, UnitName
 
 AdminCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
 
 
 class OrgUnitCreate(Schema):
     code: AdminCode
-    name: Annotated[str, text(100, min_length=1)]
+    name: UnitName
     level: OrgLevel
     parent_id: Id | None = None
     lat: Lat | None = None
     lng: Lng | None = None
-    address: Annotated[str, text(200)] | None = None
+    address: Address | None = None
     service_radius_m: RadiusM | None = None
 
 
 class OrgUnitUpdate(Schema):
-    name: Annotated[str, text(100, min_length=1)] | None = None
+    name: UnitName | None = None
     lat: Lat | None = None
     lng: Lng | None = None
-    address: Annotated[str, text(200)] | None = None
+    address: Address | None = None
     service_radius_m: RadiusM | None = None
     is_active: bool | None = None
 

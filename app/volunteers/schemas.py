@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.models.enums import VolunteerStatus
-from app.schemas import Code, Id, Lat, Lng, RadiusM, Reason, Schema
+from app.schemas import Code, Id, Lat, Lng, RadiusM, Schema, ShortReason
 
 _HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 
@@ -67,7 +67,7 @@ class VolunteerUpdate(Schema):
 
 
 class SuspendIn(Schema):
-    reason: Reason
+    reason: ShortReason
 
 
 class StationBrief(BaseModel):

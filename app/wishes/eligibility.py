@@ -17,6 +17,7 @@ class Ineligible(StrEnum):
     SUSPENDED = "SUSPENDED"
     OUT_OF_RADIUS = "OUT_OF_RADIUS"
     SKILL_MISSING = "SKILL_MISSING"
+    IS_REQUESTER = "IS_REQUESTER"  # nobody serves their own wish
 
 
 def reach_m(volunteer: Volunteer, station: OrgUnit) -> int:
@@ -33,6 +34,8 @@ def grab_ineligibility(
     station: OrgUnit,
 ) -> list[Ineligible]:
     reasons: list[Ineligible] = []
+    if volunteer.user_id in (wish.requester_id, wish.proxy_id):
+        reasons.append(Ineligible.IS_REQUESTER)
     if volunteer.status != VolunteerStatus.ACTIVE:
         reasons.append(Ineligible.SUSPENDED)
     if distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng) > reach_m(volunteer, station):

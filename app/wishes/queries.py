@@ -14,7 +14,7 @@ from app import clock
 from app.auth.deps import Principal
 from app.geo import bounding_box, distance_m
 from app.models import Offer, OrgUnit, Volunteer, VolunteerSkill, Wish, WishEventRecord, WishSkill
-from app.models.enums import OfferStatus, Urgency
+from app.models.enums import OfferStatus, Urgency, VolunteerStatus
 from app.org_units.service import in_subtree
 from app.pagination import PageParams
 from app.wishes.eligibility import reach_m
@@ -85,6 +85,8 @@ def open_near(
     A bounding box over the indexed coordinates finds the few candidates; exact distance,
     each station's area and the skills are checked on those alone.
     """
+    if volunteer.status != VolunteerStatus.ACTIVE:
+        return []
     reach = min(radius_m or volunteer.service_radius_m, volunteer.service_radius_m)
     min_lat, max_lat, min_lng, max_lng = bounding_box(volunteer.lat, volunteer.lng, reach)
     skills = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)

@@ -12,13 +12,15 @@ from app.schemas import (
     Instant,
     Lat,
     Lng,
+    LongText,
     Name,
     OptionalNote,
     Phone,
     Reason,
+    RequiredAddress,
     Schema,
+    ShortNote,
     ShortText,
-    text,
 )
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 
@@ -33,12 +35,10 @@ class OnBehalfOf(Schema):
 class WishCreate(Schema):
     category_code: Code
     title: ShortText
-    description: Annotated[str, text(2000, multiline=True)] = ""
+    description: LongText = ""
     skill_codes: Annotated[list[Code], Field(max_length=10)] = []
     coarse_address: ShortText = Field(description="公开显示的大致地址，如“余村 3 组附近”")
-    full_address: Annotated[str, text(200, min_length=1)] = Field(
-        description="详细地址，仅接单志愿者与协调员可见"
-    )
+    full_address: RequiredAddress = Field(description="详细地址，仅接单志愿者与协调员可见")
     contact_phone: Phone | None = None
     lat: Lat
     lng: Lng
@@ -73,7 +73,7 @@ class OptionalReasonIn(Schema):
 class OfferIn(Schema):
     volunteer_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
     expires_in_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] | None = None
-    note: Annotated[str, text(200)] = ""
+    note: ShortNote = ""
 
     @field_validator("volunteer_ids")
     @classmethod

@@ -85,16 +85,60 @@ _HTTP_CODES = {
 }
 
 
+# Chinese wording for the validation errors clients meet most; others keep pydantic's text.
+_VALIDATION_ZH = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "string_too_long": "文本过长，最多 {max_length} 个字符",
+    "string_too_short": "文本过短，至少 {min_length} 个字符",
+    "too_long": "条目过多，最多 {max_length} 项",
+    "too_short": "条目过少，至少 {min_length} 项",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "必须小于 {lt}",
+    "greater_than": "必须大于 {gt}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "finite_number": "应为有限数字",
+    "bool_parsing": "应为布尔值",
+    "enum": "取值应为：{expected}",
+    "literal_error": "取值应为：{expected}",
+    "string_pattern_mismatch": "格式不正确",
+    "datetime_parsing": "时间格式不正确，应为 ISO 8601",
+    "datetime_from_date_parsing": "时间格式不正确，应为 ISO 8601",
+    "date_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "json_invalid": "JSON 格式不正确",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "list_type": "应为数组",
+    "string_type": "应为文本",
+}
+
+
+def _message_zh(err: Any) -> str:
+    kind = err.get("type", "")
+    if kind == "value_error":
+        # Our own validators raise ValueError with a Chinese message.
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    template = _VALIDATION_ZH.get(kind)
+    if template is None:
+        return str(err.get("msg", ""))
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return str(err.get("msg", ""))
+
+
 def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
-    cleaned = []
-    for err in errors:
-        item = {
+    return [
+        {
             "loc": [str(p) for p in err.get("loc", ())],
             "type": err.get("type"),
-            "msg": err.get("msg"),
+            "msg": _message_zh(err),
         }
-        cleaned.append(item)
-    return cleaned
+        for err in errors
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:

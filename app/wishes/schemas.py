@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.models.enums import OfferStatus, Urgency
 from app.schemas import (
@@ -22,7 +22,7 @@ from app.schemas import (
     ShortNote,
     ShortText,
 )
-from app.wishes.state import ActorRole, WishEvent, WishStatus
+from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent, WishStatus
 
 
 class OnBehalfOf(Schema):
@@ -154,6 +154,12 @@ class WishOut(BaseModel):
     my_offer: MyOfferOut | None = None
     distance_m: float | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        """The status in words, e.g. “派单中”."""
+        return STATUS_LABELS[self.status]
+
 
 class WishSummary(BaseModel):
     """A row in a list."""
@@ -170,6 +176,12 @@ class WishSummary(BaseModel):
     grab_open: bool
     created_at: datetime
     distance_m: float | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        """The status in words, e.g. “派单中”."""
+        return STATUS_LABELS[self.status]
 
 
 class OfferOut(BaseModel):

@@ -50,7 +50,9 @@ from app.wishes.errors import (
 )
 from app.wishes.schemas import WishCreate
 from app.wishes.state import (
+    EVENT_LABELS,
     INITIAL_STATUS,
+    STATUS_LABELS,
     STATUS_TIMESTAMP,
     ActorRole,
     WishEvent,
@@ -111,7 +113,9 @@ def _not_allowed(wish: Wish, event: WishEvent, access: Access) -> Exception:
         if view is not None and view.is_assignee:
             return InvalidTransition("您已接下该心愿", code="ALREADY_ACCEPTED", details=details)
         return WishAlreadyTaken(details=details)
-    return InvalidTransition(details=details)
+    return InvalidTransition(
+        f"该心愿当前{STATUS_LABELS[wish.status]}，不能{EVENT_LABELS[event]}", details=details
+    )
 
 
 def apply_event(

@@ -118,6 +118,37 @@ STATUS_TIMESTAMP: dict[WishStatus, str] = {
 }
 
 
+STATUS_LABELS: dict[WishStatus, str] = {
+    S.SUBMITTED: "待审核",
+    S.APPROVED: "待派单",
+    S.REJECTED: "审核未通过",
+    S.DISPATCHING: "派单中",
+    S.ACCEPTED: "已接单",
+    S.IN_SERVICE: "服务中",
+    S.COMPLETED: "待评价",
+    S.RATED: "已评价",
+    S.CLOSED: "已办结",
+    S.CANCELLED: "已取消",
+}
+
+EVENT_LABELS: dict[WishEvent, str] = {
+    E.SUBMIT: "点单",
+    E.APPROVE: "审核通过",
+    E.REJECT: "审核不通过",
+    E.OFFER: "派单",
+    E.OPEN_GRAB: "开放抢单",
+    E.ACCEPT: "接单",
+    E.DECLINE: "婉拒派单",
+    E.WITHDRAW: "退单",
+    E.RELEASE: "收回",
+    E.CHECK_IN: "签到",
+    E.CHECK_OUT: "签退",
+    E.RATE: "评价",
+    E.CANCEL: "取消",
+    E.CLOSE: "办结",
+}
+
+
 def transition_for(status: WishStatus, event: WishEvent) -> Transition | None:
     return TRANSITIONS.get((status, event))
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     secret_key: str = PLACEHOLDER_SECRET
     access_token_minutes: int = Field(default=12 * 60, ge=5, le=30 * 24 * 60)
+    # How long a process may reuse what it read of a user's roles (0: read on every request).
+    principal_cache_seconds: float = Field(default=30.0, ge=0, le=300)
     # Phone-number login without a password, for residents and volunteers until WeChat login
     # is wired in. Off by default outside development.
     dev_login_enabled: bool | None = None

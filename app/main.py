@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app.accounts.router import router as accounts_router
+from app.auth.cache import principal_cache
 from app.auth.router import router as auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.admission = Admission(sessions=settings.db_sessions, sqlite=database.is_sqlite)
+    principal_cache.configure(settings.principal_cache_seconds)
     install_error_handlers(app)
     app.include_router(api_router())
 

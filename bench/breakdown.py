@@ -35,9 +35,9 @@ from app.auth.deps import load_principal
 from app.auth.security import create_access_token, decode_access_token
 from app.config import Environment, Settings
 from app.db import Database, make_engine
-from app.geo import bounding_box, distance_m
+from app.geo import bounding_box
 from app.logging import configure_logging
-from app.models import OrgUnit, Volunteer, VolunteerSkill, Wish, WishSkill
+from app.models import OrgUnit, Wish
 from app.wishes import queries
 from app.wishes.schemas import WishSummary
 from app.wishes.service import apply_event, visible_wish
@@ -81,46 +81,6 @@ class Steps:
             )
 
 
-def lean_open_near(session: Any, volunteer: Volunteer, limit: int) -> list[tuple[Wish, float]]:
-    """A suggestion for `queries.open_near`, for timing only (same rules, same order): filter
-    on a few columns, then load full rows for the `limit` nearest wishes alone."""
-    reach = volunteer.service_radius_m
-    min_lat, max_lat, min_lng, max_lng = bounding_box(volunteer.lat, volunteer.lng, reach)
-    skills = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)
-    lacks_skill = (
-        select(WishSkill.wish_id)
-        .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(skills))
-        .exists()
-    )
-    rows = session.execute(
-        select(
-            Wish.id, Wish.lat, Wish.lng, Wish.requester_id, Wish.proxy_id,
-            OrgUnit.service_radius_m,
-        )
-        .join(OrgUnit, OrgUnit.id == Wish.station_id)
-        .where(
-            Wish.grab_open.is_(True),
-            Wish.lat.between(min_lat, max_lat),
-            Wish.lng.between(min_lng, max_lng),
-            Wish.status == WishStatus.DISPATCHING,
-            ~lacks_skill,
-        )
-    ).all()  # fmt: skip
-    found = []
-    for wish_id, lat, lng, requester_id, proxy_id, station_radius in rows:
-        if volunteer.user_id in (requester_id, proxy_id):
-            continue
-        d = distance_m(volunteer.lat, volunteer.lng, lat, lng)
-        if d <= min(reach, station_radius):
-            found.append((d, wish_id))
-    found.sort()
-    top = found[:limit]
-    wishes = {
-        w.id: w for w in session.scalars(select(Wish).where(Wish.id.in_([i for _, i in top])))
-    }
-    return [(wishes[i], d) for d, i in top]
-
-
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--engine", default="sqlite", choices=["sqlite", "postgresql"])
@@ -157,9 +117,9 @@ def run(url: str, args: argparse.Namespace) -> None:
                 actor = load_principal(session, user_id)
                 assert actor is not None
             with steps.step("visible_wish (load_wish + access_to)"):
-                wish, station, access = visible_wish(session, wish_id=wish_id, actor=actor)
+                outcome = visible_wish(session, wish_id=wish_id, actor=actor)
             with steps.step("wish_out (view + its queries)"):
-                out = wish_out(session, wish, station, access)
+                out = wish_out(session, outcome)
             with steps.step("WishOut -> JSON"):
                 out.model_dump_json()
             session.commit()
@@ -184,20 +144,15 @@ def run(url: str, args: argparse.Namespace) -> None:
             with steps.step("load_principal "):
                 actor = load_principal(session, user_id)
                 assert actor is not None
-            with steps.step("session.get(Volunteer)"):
-                volunteer = session.get(Volunteer, actor.volunteer_id)
-                assert volunteer is not None
-            with steps.step("queries.open_near (SQL + ORM rows + filter)"):
+            volunteer = actor.volunteer
+            assert volunteer is not None
+            with steps.step("queries.open_near (SQL + rows + exact distance)"):
                 rows = queries.open_near(session, volunteer=volunteer, radius_m=None, limit=20)
             with steps.step("wish_summary x 20"):
                 summaries = [wish_summary(w, d) for w, d in rows]
             with steps.step("list[WishSummary] -> JSON"):
                 adapter.dump_json(summaries)
             session.commit()
-        with database.session(write=False) as session:
-            with steps.step("prototype: lean open_near"):
-                lean = lean_open_near(session, volunteer, limit=20)
-            assert [w.id for w, _ in lean] == [w.id for w, _ in rows], "prototype disagrees"
         with database.session(write=False) as session:
             box = bounding_box(volunteer.lat, volunteer.lng, volunteer.service_radius_m)
             candidates = session.scalar(
@@ -216,12 +171,10 @@ def run(url: str, args: argparse.Namespace) -> None:
         "bounding box on average, up to 20 returned)",
         [
             "load_principal ",
-            "session.get(Volunteer)",
-            "queries.open_near (SQL + ORM rows + filter)",
+            "queries.open_near (SQL + rows + exact distance)",
             "wish_summary x 20",
             "list[WishSummary] -> JSON",
             "open: total",
-            "prototype: lean open_near",
         ],
     )
 
@@ -233,11 +186,11 @@ def run(url: str, args: argparse.Namespace) -> None:
                 actor = load_principal(session, user_id)
                 assert actor is not None
             with steps.step("apply_event(ACCEPT)"):
-                apply_event(session=session, wish_id=wish_id, event=WishEvent.ACCEPT, actor=actor)
-            with steps.step("response: visible_wish again"):
-                wish, station, access = visible_wish(session, wish_id=wish_id, actor=actor)
+                outcome = apply_event(
+                    session=session, wish_id=wish_id, event=WishEvent.ACCEPT, actor=actor
+                )
             with steps.step("response: wish_out"):
-                out = wish_out(session, wish, station, access)
+                out = wish_out(session, outcome)
             with steps.step("response: JSON"):
                 out.model_dump_json()
             with steps.step("commit"):
@@ -247,7 +200,6 @@ def run(url: str, args: argparse.Namespace) -> None:
         [
             "load_principal  ",
             "apply_event(ACCEPT)",
-            "response: visible_wish again",
             "response: wish_out",
             "response: JSON",
             "commit",

@@ -33,6 +33,7 @@ from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
 from app.wishes import handlers
+from app.wishes.access import load_wish
 from app.wishes.errors import AtCapacity
 from app.wishes.schemas import WishCreate
 from app.wishes.service import apply_event, create_wish
@@ -398,9 +399,7 @@ def seed(
 
 def _accept_somebody(session: Session, wish_id: int, station: OrgUnit) -> None:
     """Have the nearest eligible volunteer grab the wish (an accepted wish for the detail mix)."""
-    wish = session.get(Wish, wish_id)
-    assert wish is not None
-    for user_id in handlers.grab_candidates(session, wish, station, 20):
+    for user_id in handlers.grab_candidates(session, load_wish(session, wish_id), 20):
         try:
             with session.begin_nested():
                 apply_event(

@@ -44,6 +44,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key=TEST_SECRET,
         dev_login_enabled=True,
+        # Rolled-back tests reuse ids on SQLite; a cached principal would outlive its user.
+        principal_cache_seconds=0,
     )
 
 

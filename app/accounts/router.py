@@ -53,7 +53,5 @@ def revoke(user_id: IdPath, grant_id: IdPath, session: SessionDep, _admin: Admin
 
 @router.post("/{user_id}/deactivate", response_model=UserDetail, summary="管理员：停用账号")
 def deactivate(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDetail:
-    user = service.get_user(session=session, user_id=user_id)
-    user.is_active = False
-    session.flush()
+    service.deactivate(session=session, user_id=user_id)
     return _detail(session, user_id)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.errors import RoleGrantNotFound, UsernameTaken, UserNotFound
+from app.auth.cache import forget_principal
 from app.auth.security import hash_password
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
@@ -51,6 +52,7 @@ def ensure_role(
         grant = RoleGrant(user_id=user_id, role=role, org_unit_id=org_unit_id)
         session.add(grant)
         session.flush()
+        forget_principal(session, user_id)
     return grant
 
 
@@ -93,6 +95,15 @@ def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
         raise RoleGrantNotFound()
     session.delete(grant)
     session.flush()
+    forget_principal(session, user_id)
+
+
+def deactivate(*, session: Session, user_id: int) -> User:
+    user = get_user(session=session, user_id=user_id)
+    user.is_active = False
+    session.flush()
+    forget_principal(session, user_id)
+    return user
 
 
 def grants_of(*, session: Session, user_id: int) -> list[RoleGrant]:

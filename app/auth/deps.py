@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from app.auth.cache import principal_cache
 from app.auth.security import decode_access_token
 from app.config import Settings
 from app.db import SessionDep
@@ -25,13 +29,37 @@ class ScopeUnit:
 
 
 @dataclass(frozen=True)
+class VolunteerFacts:
+    """What matching and acceptance need to know of the caller's volunteer profile."""
+
+    id: int
+    user_id: int
+    lat: float
+    lng: float
+    service_radius_m: int
+    status: VolunteerStatus
+
+    @property
+    def active(self) -> bool:
+        return self.status == VolunteerStatus.ACTIVE
+
+
+@dataclass(frozen=True)
 class Principal:
     user_id: int
     name: str
     roles: frozenset[AccountRole]
     coordinator_units: tuple[ScopeUnit, ...] = ()
-    volunteer_id: int | None = None
-    volunteer_active: bool = False
+    volunteer: VolunteerFacts | None = None
+    phone: str | None = None
+
+    @property
+    def volunteer_id(self) -> int | None:
+        return self.volunteer.id if self.volunteer is not None else None
+
+    @property
+    def volunteer_active(self) -> bool:
+        return self.volunteer is not None and self.volunteer.active
 
     @property
     def is_admin(self) -> bool:
@@ -53,22 +81,32 @@ class Principal:
         return self.is_admin or self.covers(path)
 
 
-def load_principal(session: Session, user_id: int) -> Principal | None:
-    rows = session.execute(
+@cache
+def _principal_statement() -> Select:
+    return (
         select(
             User.name,
+            User.phone,
             User.is_active,
             RoleGrant.role,
             RoleGrant.org_unit_id,
             OrgUnit.path,
-            Volunteer.id,
+            Volunteer.id.label("volunteer_id"),
+            Volunteer.lat,
+            Volunteer.lng,
+            Volunteer.service_radius_m,
             Volunteer.status,
         )
         .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
         .outerjoin(OrgUnit, OrgUnit.id == RoleGrant.org_unit_id)
         .outerjoin(Volunteer, Volunteer.user_id == User.id)
-        .where(User.id == user_id)
-    ).all()
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+def load_principal(session: Session, user_id: int) -> Principal | None:
+    """The user, their grants and their volunteer profile, in one query."""
+    rows = session.execute(_principal_statement(), {"user_id": user_id}).all()
     if not rows or not rows[0].is_active:
         return None
     roles: set[AccountRole] = set()
@@ -81,59 +119,76 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         if role == AccountRole.COORDINATOR and row.org_unit_id is not None:
             units.append(ScopeUnit(row.org_unit_id, row.path))
     first = rows[0]
-    volunteer_id = first.id if AccountRole.VOLUNTEER in roles else None
+    volunteer = None
+    if AccountRole.VOLUNTEER in roles and first.volunteer_id is not None:
+        volunteer = VolunteerFacts(
+            id=first.volunteer_id,
+            user_id=user_id,
+            lat=first.lat,
+            lng=first.lng,
+            service_radius_m=first.service_radius_m,
+            status=VolunteerStatus(first.status),
+        )
     return Principal(
         user_id=user_id,
         name=first.name,
+        phone=first.phone,
         roles=frozenset(roles),
         coordinator_units=tuple(sorted(set(units), key=lambda u: u.path)),
-        volunteer_id=volunteer_id,
-        volunteer_active=volunteer_id is not None and first.status == VolunteerStatus.ACTIVE,
+        volunteer=volunteer,
     )
 
 
 _bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller, from the bearer token; read from the database at most every few seconds.
+
+    Runs in the event loop: a cached principal costs no worker thread and no query.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     settings: Settings = request.app.state.settings
     user_id = decode_access_token(credentials.credentials, settings)
     if user_id is None:
         raise Unauthorized("登录已失效，请重新登录", code="INVALID_TOKEN")
-    principal = load_principal(session, user_id)
+    principal = principal_cache.get(user_id)
     if principal is None:
-        raise Unauthorized("账号不存在或已停用", code="INVALID_TOKEN")
-    request.state.actor_id = user_id
+        principal = await run_in_threadpool(load_principal, session, user_id)
+        if principal is None:
+            raise Unauthorized("账号不存在或已停用", code="INVALID_TOKEN")
+        principal_cache.put(principal)
+    structlog.contextvars.bind_contextvars(actor_id=user_id)
     return principal
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
-def require_admin(principal: CurrentUser) -> Principal:
+async def require_admin(principal: CurrentUser) -> Principal:
     if not principal.is_admin:
         raise Forbidden("仅系统管理员可执行此操作", code="ADMIN_ONLY")
     return principal
 
 
-def require_staff(principal: CurrentUser) -> Principal:
+async def require_staff(principal: CurrentUser) -> Principal:
     if not (principal.is_admin or principal.is_coordinator):
         raise Forbidden("仅协调员或管理员可执行此操作", code="STAFF_ONLY")
     return principal
 
 
-def require_volunteer(principal: CurrentUser) -> Principal:
+async def require_volunteer(principal: CurrentUser) -> Principal:
     if principal.volunteer_id is None:
         raise Forbidden("请先注册成为志愿者", code="NOT_A_VOLUNTEER")
     return principal
 
 
+# The guards are `async def`: they only read the principal, so they need no worker thread.
 AdminUser = Annotated[Principal, Depends(require_admin)]
 StaffUser = Annotated[Principal, Depends(require_staff)]
 VolunteerUser = Annotated[Principal, Depends(require_volunteer)]

@@ -57,6 +57,7 @@ from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
 from app.volunteers.schemas import AvailabilitySlot, VolunteerRegister
 from app.volunteers.service import register
+from app.wishes.access import load_wish
 from app.wishes.handlers import grab_candidates
 from app.wishes.schemas import (
     CheckOutIn,
@@ -358,10 +359,8 @@ class DemoSeeder:
 
     def grab_taker(self, wish: Wish) -> DemoVolunteer:
         """The nearest volunteer who may grab the wish (the real eligibility query)."""
-        station = self.session.get(OrgUnit, wish.station_id)
-        assert station is not None
         by_user = {dv.user.id: dv for dv in self.volunteers}
-        for user_id in grab_candidates(self.session, wish, station, limit=50):
+        for user_id in grab_candidates(self.session, load_wish(self.session, wish.id), limit=50):
             dv = by_user.get(user_id)
             if dv is not None and self.has_capacity(dv):
                 return dv
@@ -382,7 +381,7 @@ class DemoSeeder:
             event=event,
             actor=self.principal(actor.id) if actor is not None else None,
             payload=payload,
-        )
+        ).wish
 
     def window(self, script: WishStory) -> tuple[datetime, datetime]:
         if script.window is None:  # being served right now

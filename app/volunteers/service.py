@@ -8,6 +8,7 @@ from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import ensure_role
+from app.auth.cache import forget_principal
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, NotFound
 from app.models import OrgUnit, Skill, User, Volunteer, VolunteerSkill, Wish
@@ -90,6 +91,7 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
     session.flush()
     _set_skills(session, volunteer.id, body.skill_codes)
     ensure_role(session=session, user_id=actor.user_id, role=AccountRole.VOLUNTEER)
+    forget_principal(session, actor.user_id)
     return volunteer
 
 
@@ -107,6 +109,7 @@ def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> 
     if body.weekly_availability is not None:
         volunteer.weekly_availability = _slots(body.weekly_availability)
     session.flush()
+    forget_principal(session, volunteer.user_id)
     return volunteer
 
 
@@ -137,6 +140,7 @@ def set_status(
     volunteer.status = status
     volunteer.suspended_reason = reason if status == VolunteerStatus.SUSPENDED else None
     session.flush()
+    forget_principal(session, volunteer.user_id)
     return volunteer
 
 

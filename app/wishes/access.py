@@ -1,24 +1,29 @@
-"""Who may see a wish, and in which roles an actor stands towards it.
+"""Loading a wish, who may see it, and in which roles an actor stands towards it.
 
 A wish is visible to its requester (and the proxy who ordered it), to coordinators whose subtree
 holds its station, to admins, and to volunteers who were offered it, hold it, or may grab it.
 Everyone else gets 404, so that wishes outside one's reach cannot even be probed.
+
+Everything a request needs of one wish is read in two statements (the wish with its station and
+people, then its skills), and the volunteer's side in one more; the hot endpoints are built on
+these and nothing else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
-from app.auth.deps import Principal
-from app.models import Offer, OrgUnit, Volunteer, VolunteerSkill, Wish, WishSkill
+from app.auth.deps import Principal, VolunteerFacts
+from app.models import Offer, OrgUnit, User, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import OfferStatus
 from app.wishes.eligibility import Ineligible, grab_ineligibility
+from app.wishes.errors import WishNotFound
 from app.wishes.state import ActorRole, WishStatus
-
-GRAB_VISIBLE = frozenset({WishStatus.DISPATCHING, WishStatus.ACCEPTED})
 
 # When an actor holds several roles towards a wish, the first of these the transition allows is
 # the one they act in (a coordinator who is also the assignee checks in as the volunteer).
@@ -30,17 +35,155 @@ ROLE_PRIORITY = (
     ActorRole.SYSTEM,
 )
 
+# Grab-eligible volunteers see the wish while it is open and just after it is taken (so that
+# those who lost the race are told "taken", not "not found").
+GRAB_VISIBLE = frozenset({WishStatus.DISPATCHING, WishStatus.ACCEPTED})
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    id: int
+    status: OfferStatus
+    expires_at: datetime
+    offered_by_id: int | None
+
+
+@dataclass(frozen=True)
+class VolunteerSide:
+    """What one volunteer's relation to the wish is, read with the wish."""
+
+    volunteer_id: int
+    latest_offer: OfferFacts | None
+    lacks_skill: bool
+
+
+@dataclass
+class LoadedWish:
+    """A wish with its station, requester, assignee, skills and, when asked for, one
+    volunteer's offer and skill fit."""
+
+    wish: Wish
+    station: OrgUnit
+    requester: Person
+    assignee: Person | None  # id is the volunteer id
+    skills: list[str]
+    pending_offers: int
+    volunteer_side: VolunteerSide | None = None
+
+    def skill_codes(self, _session: Session | None = None) -> list[str]:
+        return self.skills
+
+
+_Requester = aliased(User)
+_AssigneeUser = aliased(User)
+_AssigneeVolunteer = aliased(Volunteer)
+_LatestOffer = aliased(Offer)
+
+
+@cache
+def _load_statement(*, with_volunteer: bool) -> Select:
+    """Built once: constructing a statement of this size costs more than running it."""
+    wish_id = bindparam("wish_id", type_=Integer)
+    skills = (
+        select(func.aggregate_strings(WishSkill.skill_code, ","))
+        .where(WishSkill.wish_id == Wish.id)
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.count())
+        .select_from(Offer)
+        .where(Offer.wish_id == Wish.id, Offer.status == OfferStatus.PENDING)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Wish,
+            OrgUnit,
+            _Requester.name,
+            _Requester.phone,
+            _AssigneeVolunteer.id,
+            _AssigneeUser.name,
+            _AssigneeUser.phone,
+            skills,
+            pending,
+        )
+        .join(OrgUnit, OrgUnit.id == Wish.station_id)
+        .join(_Requester, _Requester.id == Wish.requester_id)
+        .outerjoin(_AssigneeVolunteer, _AssigneeVolunteer.id == Wish.assignee_id)
+        .outerjoin(_AssigneeUser, _AssigneeUser.id == _AssigneeVolunteer.user_id)
+        .where(Wish.id == wish_id)
+    )
+    if with_volunteer:
+        volunteer_id = bindparam("volunteer_id", type_=Integer)
+        latest = (
+            select(func.max(Offer.id))
+            .where(Offer.wish_id == Wish.id, Offer.volunteer_id == volunteer_id)
+            .scalar_subquery()
+        )
+        held = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer_id)
+        lacks = (
+            select(WishSkill.wish_id)
+            .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(held))
+            .exists()
+        )
+        query = query.add_columns(
+            _LatestOffer.id,
+            _LatestOffer.status,
+            _LatestOffer.expires_at,
+            _LatestOffer.offered_by_id,
+            lacks,
+        ).outerjoin(_LatestOffer, _LatestOffer.id == latest)
+    return query
+
+
+def load_wish(
+    session: Session, wish_id: int, *, fresh: bool = False, volunteer_id: int | None = None
+) -> LoadedWish:
+    """Everything a request needs of one wish, in one statement.
+
+    With `volunteer_id`, also that volunteer's latest offer of the wish and whether they lack
+    a skill it needs. `fresh` re-reads rows already in the session.
+    """
+    query = _load_statement(with_volunteer=volunteer_id is not None)
+    params: dict[str, int] = {"wish_id": wish_id}
+    if volunteer_id is not None:
+        params["volunteer_id"] = volunteer_id
+    options = {"populate_existing": True} if fresh else {}
+    row = session.execute(query, params, execution_options=options).one_or_none()
+    if row is None:
+        raise WishNotFound()
+    wish, station, r_name, r_phone, a_id, a_name, a_phone, skill_list, n_pending = row[:9]
+    loaded = LoadedWish(
+        wish=wish,
+        station=station,
+        requester=Person(wish.requester_id, r_name, r_phone),
+        assignee=Person(a_id, a_name, a_phone) if a_id is not None else None,
+        skills=sorted(skill_list.split(",")) if skill_list else [],
+        pending_offers=n_pending,
+    )
+    if volunteer_id is not None:
+        o_id, o_status, o_expires, o_by, lacks_skill = row[9:]
+        offer = OfferFacts(o_id, OfferStatus(o_status), o_expires, o_by) if o_id else None
+        loaded.volunteer_side = VolunteerSide(volunteer_id, offer, bool(lacks_skill))
+    return loaded
+
 
 @dataclass
 class VolunteerView:
-    volunteer: Volunteer
-    skills: set[str]
-    latest_offer: Offer | None
+    volunteer: VolunteerFacts
+    latest_offer: OfferFacts | None
     is_assignee: bool
     grab_reasons: list[Ineligible] | None  # None when the wish is not open for grab
 
     @property
-    def pending_offer(self) -> Offer | None:
+    def pending_offer(self) -> OfferFacts | None:
         offer = self.latest_offer
         return offer if offer is not None and offer.status == OfferStatus.PENDING else None
 
@@ -72,88 +215,92 @@ class Access:
         return None
 
 
-def wish_skill_codes(session: Session, wish_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(WishSkill.skill_code)
-            .where(WishSkill.wish_id == wish_id)
-            .order_by(WishSkill.skill_code)
-        )
-    )
-
-
-def volunteer_skill_codes(session: Session, volunteer_id: int) -> set[str]:
-    return set(
-        session.scalars(
-            select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer_id)
-        )
-    )
-
-
-def volunteer_view(
-    session: Session,
-    *,
-    volunteer: Volunteer,
-    wish: Wish,
-    station: OrgUnit,
-    wish_skills: list[str] | None = None,
-) -> VolunteerView:
-    latest_offer = session.scalars(
-        select(Offer)
-        .where(Offer.wish_id == wish.id, Offer.volunteer_id == volunteer.id)
-        .order_by(Offer.id.desc())
-        .limit(1)
-    ).first()
-    skills = volunteer_skill_codes(session, volunteer.id)
-    grab_reasons = None
-    if wish.grab_open:
-        grab_reasons = grab_ineligibility(
-            volunteer=volunteer,
-            volunteer_skills=skills,
-            wish=wish,
-            wish_skills=wish_skills
-            if wish_skills is not None
-            else wish_skill_codes(session, wish.id),
-            station=station,
-        )
-    return VolunteerView(
+def _grab_reasons(volunteer: VolunteerFacts, loaded: LoadedWish) -> list[Ineligible] | None:
+    if not loaded.wish.grab_open:
+        return None
+    side = loaded.volunteer_side
+    assert side is not None and side.volunteer_id == volunteer.id
+    return grab_ineligibility(
         volunteer=volunteer,
-        skills=skills,
-        latest_offer=latest_offer,
-        is_assignee=wish.assignee_id == volunteer.id,
-        grab_reasons=grab_reasons,
+        lacks_skill=side.lacks_skill,
+        wish=loaded.wish,
+        station=loaded.station,
     )
 
 
-def access_to(
-    session: Session,
-    *,
-    actor: Principal | None,
-    wish: Wish,
-    station: OrgUnit,
-    wish_skills: list[str] | None = None,
-) -> Access:
-    """The roles `actor` (None: the system's timers) holds towards `wish`."""
+def _side(loaded: LoadedWish, volunteer: VolunteerFacts) -> VolunteerSide:
+    side = loaded.volunteer_side
+    if side is None or side.volunteer_id != volunteer.id:
+        raise AssertionError("load the wish with the acting volunteer's id")
+    return side
+
+
+def _volunteer_sees(view: VolunteerView, status: WishStatus) -> bool:
+    return (
+        view.is_assignee
+        or view.latest_offer is not None
+        or (view.may_grab and status in GRAB_VISIBLE)
+    )
+
+
+def access_to(*, actor: Principal | None, loaded: LoadedWish) -> Access:
+    """The roles `actor` (None: the system's timers) holds towards the wish."""
     access = Access()
     if actor is None:
         access.roles.add(ActorRole.SYSTEM)
         return access
+    wish = loaded.wish
     if actor.is_admin:
         access.roles.add(ActorRole.ADMIN)
-    if actor.covers(station.path):
+    if actor.covers(loaded.station.path):
         access.roles.add(ActorRole.COORDINATOR)
     if actor.user_id in (wish.requester_id, wish.proxy_id):
         access.roles.add(ActorRole.REQUESTER)
-    if actor.volunteer_id is not None:
-        volunteer = session.get(Volunteer, actor.volunteer_id)
-        if volunteer is not None:
-            view = volunteer_view(
-                session, volunteer=volunteer, wish=wish, station=station, wish_skills=wish_skills
-            )
-            # Grab-eligible volunteers see the wish while it is open and just after it is taken
-            # (so that those who lost the race are told "taken", not "not found").
-            grab_visible = view.may_grab and wish.status in GRAB_VISIBLE
-            if view.is_assignee or view.latest_offer is not None or grab_visible:
-                access.roles.add(ActorRole.VOLUNTEER)
-                access.volunteer = view
+    if actor.volunteer is not None:
+        view = VolunteerView(
+            volunteer=actor.volunteer,
+            latest_offer=_side(loaded, actor.volunteer).latest_offer,
+            is_assignee=wish.assignee_id == actor.volunteer.id,
+            grab_reasons=_grab_reasons(actor.volunteer, loaded),
+        )
+        if _volunteer_sees(view, wish.status):
+            access.roles.add(ActorRole.VOLUNTEER)
+            access.volunteer = view
     return access
+
+
+def access_after(
+    *,
+    actor: Principal | None,
+    before: Access,
+    loaded: LoadedWish,
+    offer_status: OfferStatus | None = None,
+) -> Access:
+    """The actor's access once an event has moved the wish, without reading what is known.
+
+    Only the volunteer's side can change: whether they hold the wish, what became of their
+    offer (`offer_status`, when the event decided it), and whether the wish is open for grab.
+    """
+    view = before.volunteer
+    if actor is None or actor.volunteer is None:
+        return before
+    if view is None:
+        # They could not see the wish before; an event does not make it theirs.
+        return before
+    offer = view.latest_offer
+    if offer is not None and offer_status is not None:
+        offer = replace(offer, status=offer_status)
+    grab = view.grab_reasons
+    if (grab is not None) != loaded.wish.grab_open:
+        grab = _grab_reasons(actor.volunteer, loaded)
+    after = VolunteerView(
+        volunteer=view.volunteer,
+        latest_offer=offer,
+        is_assignee=loaded.wish.assignee_id == view.volunteer.id,
+        grab_reasons=grab,
+    )
+    roles = set(before.roles) - {ActorRole.VOLUNTEER}
+    if _volunteer_sees(after, loaded.wish.status):
+        roles.add(ActorRole.VOLUNTEER)
+        return Access(roles=roles, volunteer=after)
+    return Access(roles=roles, volunteer=None)

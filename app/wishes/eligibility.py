@@ -5,12 +5,27 @@ Hard constraints only, each failure a typed reason the volunteer or coordinator 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from enum import StrEnum
+from typing import Protocol
 
 from app.geo import distance_m
-from app.models import OrgUnit, Volunteer, Wish
+from app.models import OrgUnit, Wish
 from app.models.enums import VolunteerStatus
+
+
+class VolunteerLike(Protocol):
+    """A volunteer profile or the facts about one that a request carries."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lng(self) -> float: ...
+    @property
+    def service_radius_m(self) -> int: ...
+    @property
+    def status(self) -> VolunteerStatus: ...
 
 
 class Ineligible(StrEnum):
@@ -20,17 +35,16 @@ class Ineligible(StrEnum):
     IS_REQUESTER = "IS_REQUESTER"  # nobody serves their own wish
 
 
-def reach_m(volunteer: Volunteer, station: OrgUnit) -> int:
+def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
     """How far from a wish a volunteer may be: within both their radius and the station's area."""
     return min(volunteer.service_radius_m, station.service_radius_m)
 
 
 def grab_ineligibility(
     *,
-    volunteer: Volunteer,
-    volunteer_skills: Collection[str],
+    volunteer: VolunteerLike,
+    lacks_skill: bool,
     wish: Wish,
-    wish_skills: Collection[str],
     station: OrgUnit,
 ) -> list[Ineligible]:
     reasons: list[Ineligible] = []
@@ -40,6 +54,6 @@ def grab_ineligibility(
         reasons.append(Ineligible.SUSPENDED)
     if distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng) > reach_m(volunteer, station):
         reasons.append(Ineligible.OUT_OF_RADIUS)
-    if not set(wish_skills) <= set(volunteer_skills):
+    if lacks_skill:
         reasons.append(Ineligible.SKILL_MISSING)
     return reasons

@@ -10,20 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Select, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.deps import Principal
+from app.auth.deps import Principal, VolunteerFacts
 from app.config import get_settings
 from app.geo import bounding_box, distance_m
-from app.models import Offer, OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
+from app.models import Offer, OrgUnit, RoleGrant, Volunteer, VolunteerSkill, Wish
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
 from app.org_units.service import ancestors
-from app.wishes.access import Access, wish_skill_codes
+from app.wishes.access import Access, LoadedWish, OfferFacts, Person
 from app.wishes.eligibility import reach_m
 from app.wishes.errors import (
     AlreadyOffered,
@@ -56,8 +57,7 @@ Notification = tuple[str, list[int], dict[str, Any]]
 @dataclass
 class Context:
     session: Session
-    wish: Wish
-    station: OrgUnit
+    loaded: LoadedWish
     actor: Principal | None
     role: ActorRole
     access: Access
@@ -68,8 +68,20 @@ class Context:
     reason: str | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    # What the event decided about the actor's own offer, and who now holds the wish (when
+    # known without a query): the response is built from these.
+    offer_status: OfferStatus | None = None
+    new_assignee: Person | None = None
     # Handler scratch space between prepare and after.
     scratch: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wish(self) -> Wish:
+        return self.loaded.wish
+
+    @property
+    def station(self) -> OrgUnit:
+        return self.loaded.station
 
     def notify(self, topic: str, recipients: Iterable[int | None], **extra: Any) -> None:
         ids = [r for r in recipients if r is not None]
@@ -77,7 +89,7 @@ class Context:
             self.notifications.append((topic, ids, extra))
 
     @property
-    def volunteer(self) -> Volunteer:
+    def volunteer(self) -> VolunteerFacts:
         assert self.access.volunteer is not None
         return self.access.volunteer.volunteer
 
@@ -246,9 +258,10 @@ def _open_grab_prepare(ctx: Context) -> None:
     ctx.changes["grab_open"] = True
 
 
-def grab_candidates(session: Session, wish: Wish, station: OrgUnit, limit: int) -> list[int]:
+def grab_candidates(session: Session, loaded: LoadedWish, limit: int) -> list[int]:
     """Users of active volunteers who may grab the wish, nearest first."""
-    skills = set(wish_skill_codes(session, wish.id))
+    wish, station = loaded.wish, loaded.station
+    skills = set(loaded.skill_codes(session))
     min_lat, max_lat, min_lng, max_lng = bounding_box(wish.lat, wish.lng, station.service_radius_m)
     query = select(Volunteer).where(
         Volunteer.status == VolunteerStatus.ACTIVE,
@@ -278,7 +291,7 @@ def grab_candidates(session: Session, wish: Wish, station: OrgUnit, limit: int) 
 def _open_grab_after(ctx: Context) -> None:
     ctx.notify(
         "wish.open_for_grab",
-        grab_candidates(ctx.session, ctx.wish, ctx.station, GRAB_NOTIFY_LIMIT),
+        grab_candidates(ctx.session, ctx.loaded, GRAB_NOTIFY_LIMIT),
     )
 
 
@@ -300,10 +313,27 @@ def volunteer_may(event: WishEvent, access: Access) -> bool:
     return False
 
 
+@cache
+def _capacity_statement() -> Select:
+    """The volunteer's capacity, status and open tasks, locking their row (built once)."""
+    volunteer_id = bindparam("volunteer_id", type_=Integer)
+    active_tasks = (
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.assignee_id == volunteer_id, Wish.status.in_(TASK_STATUSES))
+        .scalar_subquery()
+    )
+    return (
+        select(Volunteer.max_concurrent_tasks, Volunteer.status, active_tasks)
+        .where(Volunteer.id == volunteer_id)
+        .with_for_update(of=Volunteer)
+    )
+
+
 def _accept_prepare(ctx: Context) -> None:
     view = ctx.access.volunteer
     assert view is not None
-    if view.volunteer.status != VolunteerStatus.ACTIVE:
+    if not view.volunteer.active:
         raise VolunteerSuspended()
     offer = view.pending_offer
     if offer is not None and offer.expires_at <= ctx.now:
@@ -320,41 +350,49 @@ def _accept_prepare(ctx: Context) -> None:
         raise NotOffered()
     # Lock the volunteer's row while counting their tasks, so that two accepts by the same
     # volunteer cannot both pass the capacity check (SQLite serialises writers already).
-    capacity = ctx.session.scalar(
-        select(Volunteer.max_concurrent_tasks)
-        .where(Volunteer.id == view.volunteer.id)
-        .with_for_update()
-    )
-    active = ctx.session.scalar(
-        select(func.count())
-        .select_from(Wish)
-        .where(Wish.assignee_id == view.volunteer.id, Wish.status.in_(TASK_STATUSES))
-    )
-    if capacity is not None and (active or 0) >= capacity:
+    volunteer_id = view.volunteer.id
+    capacity, status, active = ctx.session.execute(
+        _capacity_statement(), {"volunteer_id": volunteer_id}
+    ).one()
+    if status != VolunteerStatus.ACTIVE:  # the principal may be a few seconds old; this is not
+        raise VolunteerSuspended()
+    if active >= capacity:
         raise AtCapacity(details={"active_tasks": active, "max_concurrent_tasks": capacity})
-    ctx.changes["assignee_id"] = view.volunteer.id
+    ctx.changes["assignee_id"] = volunteer_id
     ctx.scratch["offer_id"] = offer.id if offer is not None else None
-    ctx.event_data = {"volunteer_id": view.volunteer.id, "via": via}
+    ctx.event_data = {"volunteer_id": volunteer_id, "via": via}
     if offer is not None:
         ctx.event_data["offer_id"] = offer.id
+    actor = ctx.actor
+    assert actor is not None
+    ctx.new_assignee = Person(volunteer_id, actor.name, actor.phone)
 
 
 def _accept_after(ctx: Context) -> None:
+    # One statement settles every open offer of the wish: the winner's is accepted, the
+    # others are withdrawn, and their holders are told the wish was taken.
     offer_id = ctx.scratch["offer_id"]
-    if offer_id is not None:
-        ctx.session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id)
-            .values(status=OfferStatus.ACCEPTED, responded_at=ctx.now),
-            execution_options={"synchronize_session": False},
+    assert ctx.actor is not None
+    ctx.notify("wish.accepted", _requester_side(ctx.wish), volunteer_name=ctx.actor.name)
+    if ctx.loaded.pending_offers == 0:
+        return  # nobody else was offered it (a grab)
+    settled = ctx.session.execute(
+        update(Offer)
+        .where(Offer.wish_id == ctx.wish.id, Offer.status == OfferStatus.PENDING)
+        .values(
+            status=case(
+                (Offer.id == offer_id, OfferStatus.ACCEPTED.value),
+                else_=OfferStatus.WITHDRAWN.value,
+            ),
+            responded_at=ctx.now,
+            response_reason=case((Offer.id == offer_id, None), else_="已被其他志愿者接单"),
         )
-    others = _close_pending_offers(
-        ctx, OfferStatus.WITHDRAWN, "已被其他志愿者接单", except_id=offer_id
-    )
-    volunteer = ctx.volunteer
-    volunteer_name = ctx.session.scalar(select(User.name).where(User.id == volunteer.user_id))
-    ctx.notify("wish.accepted", _requester_side(ctx.wish), volunteer_name=volunteer_name)
-    # Tell the other volunteers who were offered the wish that it is taken.
+        .returning(Offer.volunteer_id, Offer.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    if offer_id is not None:
+        ctx.offer_status = OfferStatus.ACCEPTED
+    others = [volunteer_id for volunteer_id, oid in settled if oid != offer_id]
     ctx.notify("wish.taken", _user_of_volunteer(ctx.session, others))
 
 
@@ -370,7 +408,8 @@ def _decline_prepare(ctx: Context) -> None:
 
 
 def _decline_after(ctx: Context) -> None:
-    offer: Offer = ctx.scratch["offer"]
+    offer: OfferFacts = ctx.scratch["offer"]
+    ctx.offer_status = OfferStatus.DECLINED
     ctx.session.execute(
         update(Offer)
         .where(Offer.id == offer.id, Offer.status == OfferStatus.PENDING)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Float, Integer, Select, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.deps import Principal
-from app.geo import bounding_box, distance_m
-from app.models import Offer, OrgUnit, Volunteer, VolunteerSkill, Wish, WishEventRecord, WishSkill
-from app.models.enums import OfferStatus, Urgency, VolunteerStatus
+from app.auth.deps import Principal, VolunteerFacts
+from app.geo import EARTH_RADIUS_M, bounding_box, distance_m
+from app.models import Offer, OrgUnit, VolunteerSkill, Wish, WishEventRecord, WishSkill
+from app.models.enums import OfferStatus, Urgency
 from app.org_units.service import in_subtree
 from app.pagination import PageParams
-from app.wishes.eligibility import reach_m
 from app.wishes.state import TASK_STATUSES, WishStatus
 
 # "Open wishes near me" is a bounded list, nearest first.
@@ -77,44 +78,102 @@ def my_offers(
     return [OfferRow(offer, wish) for offer, wish in rows]
 
 
-def open_near(
-    session: Session, *, volunteer: Volunteer, radius_m: int | None, limit: int
-) -> list[tuple[Wish, float]]:
-    """Wishes open for grab that this volunteer may take, nearest first.
+SUMMARY_COLUMNS = (
+    Wish.id,
+    Wish.title,
+    Wish.category_code,
+    Wish.station_id,
+    Wish.coarse_address,
+    Wish.wanted_start_at,
+    Wish.wanted_end_at,
+    Wish.urgency,
+    Wish.status,
+    Wish.grab_open,
+    Wish.created_at,
+    Wish.lat,
+    Wish.lng,
+)
+# The square of a local equirectangular distance is accurate to far better than a metre over a
+# volunteer's reach; this margin keeps borderline wishes for the exact check.
+_APPROX_MARGIN = 1.001
 
-    A bounding box over the indexed coordinates finds the few candidates; exact distance,
-    each station's area and the skills are checked on those alone.
-    """
-    if volunteer.status != VolunteerStatus.ACTIVE:
-        return []
-    reach = min(radius_m or volunteer.service_radius_m, volunteer.service_radius_m)
-    min_lat, max_lat, min_lng, max_lng = bounding_box(volunteer.lat, volunteer.lng, reach)
-    skills = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)
+
+@cache
+def _open_near_statement() -> Select:
+    """Built once, run with bind parameters: building it costs more than running it."""
+    p = {name: bindparam(name, type_=Float) for name in (
+        "lat0", "lng0", "k_lat", "k_lng", "reach2", "min_lat", "max_lat", "min_lng", "max_lng",
+    )}  # fmt: skip
+    volunteer_id = bindparam("volunteer_id", type_=Integer)
+    user_id = bindparam("user_id", type_=Integer)
+    dy = (Wish.lat - p["lat0"]) * p["k_lat"]
+    dx = (Wish.lng - p["lng0"]) * p["k_lng"]
+    d2 = dx * dx + dy * dy
+    station_reach2 = OrgUnit.service_radius_m * OrgUnit.service_radius_m
+    held = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer_id)
     lacks_skill = (
         select(WishSkill.wish_id)
-        .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(skills))
+        .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(held))
         .exists()
     )
-    rows = session.execute(
-        select(Wish, OrgUnit)
+    return (
+        select(*SUMMARY_COLUMNS, OrgUnit.service_radius_m.label("station_radius_m"))
         .join(OrgUnit, OrgUnit.id == Wish.station_id)
         .where(
             Wish.grab_open.is_(True),
-            Wish.lat.between(min_lat, max_lat),
-            Wish.lng.between(min_lng, max_lng),
+            Wish.lat.between(p["min_lat"], p["max_lat"]),
+            Wish.lng.between(p["min_lng"], p["max_lng"]),
             Wish.status == WishStatus.DISPATCHING,
+            Wish.requester_id != user_id,
+            or_(Wish.proxy_id.is_(None), Wish.proxy_id != user_id),
+            d2 <= p["reach2"],
+            d2 <= station_reach2 * _APPROX_MARGIN,
             ~lacks_skill,
         )
+        .order_by(d2, Wish.id)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+def open_near(
+    session: Session, *, volunteer: VolunteerFacts, radius_m: int | None, limit: int
+) -> list[tuple[Any, float]]:
+    """Wishes open for grab that this volunteer may take, nearest first.
+
+    One query: a bounding box over the indexed coordinates finds the candidates, and the
+    database keeps those within both the volunteer's reach and the station's area (an
+    equirectangular distance, plain arithmetic on both engines), that the volunteer has the
+    skills for and did not ask for themselves, nearest first, up to `limit`. Only those rows
+    are read; the exact distance is computed on them alone.
+    """
+    if not volunteer.active:
+        return []
+    reach = min(radius_m or volunteer.service_radius_m, volunteer.service_radius_m)
+    min_lat, max_lat, min_lng, max_lng = bounding_box(volunteer.lat, volunteer.lng, reach)
+    metres_per_degree = math.radians(EARTH_RADIUS_M)
+    rows = session.execute(
+        _open_near_statement(),
+        {
+            "lat0": volunteer.lat,
+            "lng0": volunteer.lng,
+            "k_lat": metres_per_degree,
+            "k_lng": metres_per_degree * math.cos(math.radians(volunteer.lat)),
+            "reach2": reach * reach * _APPROX_MARGIN,
+            "min_lat": min_lat,
+            "max_lat": max_lat,
+            "min_lng": min_lng,
+            "max_lng": max_lng,
+            "volunteer_id": volunteer.id,
+            "user_id": volunteer.user_id,
+            "limit": limit,
+        },
+    ).all()
     found = []
-    for wish, station in rows:
-        if volunteer.user_id in (wish.requester_id, wish.proxy_id):
-            continue
-        d = distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng)
-        if d <= min(reach, reach_m(volunteer, station)):
-            found.append((wish, d))
-    found.sort(key=lambda item: (item[1], item[0].id))
-    return found[:limit]
+    for row in rows:
+        d = distance_m(volunteer.lat, volunteer.lng, row.lat, row.lng)
+        if d <= min(reach, row.station_radius_m):
+            found.append((row, d))
+    return found
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,10 @@ from pydantic import BaseModel
 
 from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
-from app.models import Volunteer
 from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
-from app.wishes.access import access_to
 from app.wishes.errors import RoleNotAllowed
 from app.wishes.schemas import (
     CheckOutIn,
@@ -29,7 +27,7 @@ from app.wishes.schemas import (
     WishOut,
     WishSummary,
 )
-from app.wishes.service import apply_event, create_wish, load_wish, visible_wish
+from app.wishes.service import apply_event, create_wish, visible_wish
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 from app.wishes.views import offer_out, wish_out, wish_summary
 
@@ -43,8 +41,7 @@ WISH_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _detail(session: SessionDep, wish_id: int, actor: Principal) -> WishOut:
-    wish, station, access = visible_wish(session, wish_id=wish_id, actor=actor)
-    return wish_out(session, wish, station, access)
+    return wish_out(session, visible_wish(session, wish_id=wish_id, actor=actor))
 
 
 def _fire(
@@ -54,13 +51,12 @@ def _fire(
     actor: Principal,
     payload: BaseModel | None = None,
 ) -> WishOut:
-    apply_event(session=session, wish_id=wish_id, event=event, actor=actor, payload=payload)
-    # The actor may no longer see the wish in full after the event (a volunteer who withdrew
-    # from a grabbed wish): answer with what they may see now, never by failing the event.
-    wish, station = load_wish(session, wish_id)
-    return wish_out(
-        session, wish, station, access_to(session, actor=actor, wish=wish, station=station)
+    # The answer shows what the actor may see now: a volunteer who withdrew from a grabbed wish
+    # gets the public view, never a failed event.
+    outcome = apply_event(
+        session=session, wish_id=wish_id, event=event, actor=actor, payload=payload
     )
+    return wish_out(session, outcome)
 
 
 # ---------------------------------------------------------------- 点单 and reading
@@ -93,12 +89,11 @@ def open_near_me(
     radius_m: Annotated[RadiusM | None, Query(description="不超过本人服务半径")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.NEAR_ME_MAX)] = 20,
 ) -> list[WishSummary]:
-    volunteer = session.get(Volunteer, actor.volunteer_id)
-    assert volunteer is not None
+    assert actor.volunteer is not None
     return [
-        wish_summary(wish, distance)
-        for wish, distance in queries.open_near(
-            session, volunteer=volunteer, radius_m=radius_m, limit=limit
+        wish_summary(row, distance)
+        for row, distance in queries.open_near(
+            session, volunteer=actor.volunteer, radius_m=radius_m, limit=limit
         )
     ]
 
@@ -145,7 +140,7 @@ def get_wish(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> WishOu
 def events(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, page: PageDep
 ) -> Page[EventOut]:
-    _wish, _station, access = visible_wish(session, wish_id=wish_id, actor=actor)
+    access = visible_wish(session, wish_id=wish_id, actor=actor).access
     if not access.roles & {ActorRole.REQUESTER, ActorRole.COORDINATOR, ActorRole.ADMIN}:
         raise RoleNotAllowed("仅点单人和协调员可查看流转记录")
     rows = queries.wish_events(session, wish_id=wish_id, page=page)
@@ -159,7 +154,7 @@ def events(
     summary="协调员：该心愿的派单记录",
 )
 def offers_of_wish(wish_id: IdPath, session: SessionDep, actor: StaffUser) -> list[OfferOut]:
-    _wish, _station, access = visible_wish(session, wish_id=wish_id, actor=actor)
+    access = visible_wish(session, wish_id=wish_id, actor=actor).access
     if not access.roles & {ActorRole.COORDINATOR, ActorRole.ADMIN}:
         raise RoleNotAllowed()
     return [offer_out(o) for o in queries.wish_offers(session, wish_id=wish_id)]

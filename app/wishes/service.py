@@ -10,12 +10,14 @@ transaction as the change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -23,19 +25,20 @@ from app.accounts.service import find_or_create_resident
 from app.auth.deps import Principal
 from app.models import (
     Category,
-    OrgUnit,
     Programme,
     SeasonTheme,
     Skill,
+    User,
+    Volunteer,
     Wish,
     WishEventRecord,
     WishSkill,
 )
 from app.models.enums import AccountRole
-from app.notifications.outbox import enqueue
+from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import station_covering
 from app.wishes import handlers
-from app.wishes.access import Access, access_to
+from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
 from app.wishes.errors import (
     InvalidTimeWindow,
     InvalidTransition,
@@ -67,27 +70,24 @@ MAX_WINDOW = timedelta(days=30)
 MAX_LEAD = timedelta(days=366)
 
 
-def load_wish(session: Session, wish_id: int, *, fresh: bool = False) -> tuple[Wish, OrgUnit]:
-    """The wish and its station; `fresh` re-reads rows already in the session."""
-    query = (
-        select(Wish, OrgUnit).join(OrgUnit, OrgUnit.id == Wish.station_id).where(Wish.id == wish_id)
-    )
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    row = session.execute(query).one_or_none()
-    if row is None:
-        raise WishNotFound()
-    return row[0], row[1]
+@dataclass
+class Outcome:
+    """A wish after an event, and what the actor may now see and do with it."""
+
+    loaded: LoadedWish
+    access: Access
+
+    @property
+    def wish(self) -> Wish:
+        return self.loaded.wish
 
 
-def visible_wish(
-    session: Session, *, wish_id: int, actor: Principal
-) -> tuple[Wish, OrgUnit, Access]:
-    wish, station = load_wish(session, wish_id)
-    access = access_to(session, actor=actor, wish=wish, station=station)
+def visible_wish(session: Session, *, wish_id: int, actor: Principal) -> Outcome:
+    loaded = load_wish(session, wish_id, volunteer_id=actor.volunteer_id)
+    access = access_to(actor=actor, loaded=loaded)
     if not access.visible:
         raise WishNotFound()
-    return wish, station, access
+    return Outcome(loaded, access)
 
 
 def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
@@ -125,12 +125,18 @@ def apply_event(
     event: WishEvent,
     actor: Principal | None,
     payload: BaseModel | None = None,
-) -> Wish:
+) -> Outcome:
     """Apply one event to one wish as `actor` (None: the system's timers)."""
     handler = handlers.HANDLERS[event]
     for attempt in range(MAX_CAS_ATTEMPTS):
-        wish, station = load_wish(session, wish_id, fresh=attempt > 0)
-        access = access_to(session, actor=actor, wish=wish, station=station)
+        loaded = load_wish(
+            session,
+            wish_id,
+            fresh=attempt > 0,
+            volunteer_id=actor.volunteer_id if actor is not None else None,
+        )
+        wish = loaded.wish
+        access = access_to(actor=actor, loaded=loaded)
         if not access.visible:
             raise WishNotFound()
         transition = transition_for(wish.status, event)
@@ -142,8 +148,7 @@ def apply_event(
         now = clock.now()
         ctx = handlers.Context(
             session=session,
-            wish=wish,
-            station=station,
+            loaded=loaded,
             actor=actor,
             role=role,
             access=access,
@@ -162,66 +167,105 @@ def apply_event(
         if transition.to != from_status:
             changes[STATUS_TIMESTAMP[transition.to]] = now
         moved = session.scalars(
-            update(Wish)
-            .where(
-                Wish.id == wish.id,
-                Wish.status == from_status,
-                Wish.version == wish.version,
-            )
-            .values(**changes)
-            .returning(Wish),
+            _cas_statement(frozenset(changes)),
+            {
+                **{f"new_{name}": value for name, value in changes.items()},
+                "wish_id": wish.id,
+                "from_status": from_status,
+                "from_version": wish.version,
+            },
             execution_options={"populate_existing": True, "synchronize_session": False},
         ).one_or_none()
         if moved is not None:
-            wish = moved
+            loaded.wish = moved
             break
         log.info("wish.cas_conflict", wish_id=wish_id, wish_event=event, attempt=attempt)
     else:
         raise WishChanged()
 
-    record = WishEventRecord(
-        wish_id=wish.id,
-        event=event,
+    record_id = session.execute(
+        _EVENT_INSERT,
+        {
+            "wish_id": wish_id,
+            "event": event,
+            "from_status": from_status,
+            "to_status": transition.to,
+            "actor_id": actor.user_id if actor else None,
+            "actor_role": role,
+            "reason": ctx.reason,
+            "data": ctx.event_data,
+            "created_at": now,
+        },
+    ).scalar_one()
+    handler.after(ctx)
+    _notify(session, ctx, record_id)
+    log.info(
+        "wish.transition",
+        wish_id=wish_id,
+        wish_event=event,
         from_status=from_status,
         to_status=transition.to,
         actor_id=actor.user_id if actor else None,
         actor_role=role,
-        reason=ctx.reason,
-        data=ctx.event_data,
-        created_at=now,
     )
-    session.add(record)
-    session.flush()
-    handler.after(ctx)
-    _notify(session, ctx, record)
-    log.info(
-        "wish.transition",
-        wish_id=wish.id,
-        wish_event=event,
-        from_status=from_status,
-        to_status=transition.to,
-        actor_id=record.actor_id,
-        actor_role=role,
-    )
-    return wish
+    if loaded.wish.assignee_id is None:
+        loaded.assignee = None
+    elif loaded.assignee is None or loaded.assignee.id != loaded.wish.assignee_id:
+        loaded.assignee = ctx.new_assignee or _assignee(session, loaded.wish.assignee_id)
+    after = access_after(actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status)
+    return Outcome(loaded, after)
 
 
-def _notify(session: Session, ctx: handlers.Context, record: WishEventRecord) -> None:
-    for topic, recipients, extra in ctx.notifications:
-        enqueue(
-            session=session,
-            topic=topic,
-            recipient_ids=recipients,
-            payload={
-                "wish_id": ctx.wish.id,
-                "title": ctx.wish.title,
-                "event": ctx.event,
-                "status": ctx.wish.status,
-                **extra,
-            },
-            wish_id=ctx.wish.id,
-            wish_event_id=record.id,
+@cache
+def _cas_statement(columns: frozenset[str]) -> Update:
+    """`UPDATE wishes SET ... WHERE id AND status AND version RETURNING *`, built once per set of
+    changed columns (building statements costs more than running them)."""
+    return (
+        update(Wish)
+        .where(
+            Wish.id == bindparam("wish_id"),
+            Wish.status == bindparam("from_status"),
+            Wish.version == bindparam("from_version"),
         )
+        .values({name: bindparam(f"new_{name}") for name in sorted(columns)})
+        .returning(Wish)
+    )
+
+
+_EVENTS = WishEventRecord.metadata.tables["wish_events"]
+_EVENT_INSERT = _EVENTS.insert().returning(_EVENTS.c.id)
+
+
+def _assignee(session: Session, volunteer_id: int) -> Person:
+    row = session.execute(
+        select(User.name, User.phone)
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .where(Volunteer.id == volunteer_id)
+    ).one()
+    return Person(volunteer_id, row.name, row.phone)
+
+
+def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
+    wish = ctx.loaded.wish
+    enqueue_many(
+        session=session,
+        messages=[
+            (
+                topic,
+                recipients,
+                {
+                    "wish_id": wish.id,
+                    "title": wish.title,
+                    "event": ctx.event,
+                    "status": wish.status,
+                    **extra,
+                },
+            )
+            for topic, recipients, extra in ctx.notifications
+        ],
+        wish_id=wish.id,
+        wish_event_id=record_id,
+    )
 
 
 def _check_catalogue(session: Session, body: WishCreate) -> None:

@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from app.geo import distance_m
-from app.models import Offer, OrgUnit, User, Volunteer, Wish
-from app.wishes.access import Access, wish_skill_codes
+from app.models import Offer, Wish
 from app.wishes.schemas import MyOfferOut, OfferOut, PersonRef, StationRef, WishOut, WishSummary
-from app.wishes.service import allowed_events
+from app.wishes.service import Outcome, allowed_events
 
 # Redacted coordinates are rounded to this many decimals (0.01° is about 1 km).
 REDACTED_DECIMALS = 2
 
 
-def wish_out(session: Session, wish: Wish, station: OrgUnit, access: Access) -> WishOut:
+def wish_out(session: Session, outcome: Outcome) -> WishOut:
+    loaded, access = outcome.loaded, outcome.access
+    wish, station = loaded.wish, loaded.station
     redacted = access.redacted
     requester = None
-    assignee = None
     if not redacted:
-        user = session.get(User, wish.requester_id)
-        if user is not None:
-            requester = PersonRef(id=user.id, name=user.name, phone=user.phone)
-    if wish.assignee_id is not None:
-        row = session.execute(
-            select(Volunteer.id, User.name, User.phone)
-            .join(User, User.id == Volunteer.user_id)
-            .where(Volunteer.id == wish.assignee_id)
-        ).one_or_none()
-        if row is not None:
-            # Requesters see who is coming and how to reach them; other volunteers only a name.
-            assignee = PersonRef(id=row.id, name=row.name, phone=None if redacted else row.phone)
+        person = loaded.requester
+        requester = PersonRef(id=person.id, name=person.name, phone=person.phone)
+    assignee = None
+    if loaded.assignee is not None:
+        # Requesters see who is coming and how to reach them; other volunteers only a name.
+        person = loaded.assignee
+        assignee = PersonRef(
+            id=person.id, name=person.name, phone=None if redacted else person.phone
+        )
     view = access.volunteer
     my_offer = None
     distance = None
@@ -50,7 +49,7 @@ def wish_out(session: Session, wish: Wish, station: OrgUnit, access: Access) -> 
         category_code=wish.category_code,
         programme_code=wish.programme_code,
         season_code=wish.season_code,
-        skill_codes=wish_skill_codes(session, wish.id),
+        skill_codes=loaded.skill_codes(session),
         station=StationRef(id=station.id, name=station.name),
         coarse_address=wish.coarse_address,
         full_address=None if redacted else wish.full_address,
@@ -89,7 +88,8 @@ def wish_out(session: Session, wish: Wish, station: OrgUnit, access: Access) -> 
     )
 
 
-def wish_summary(wish: Wish, distance: float | None = None) -> WishSummary:
+def wish_summary(wish: Wish | Row[Any], distance: float | None = None) -> WishSummary:
+    """A list row, from a wish or from a row of `queries.SUMMARY_COLUMNS`."""
     return WishSummary(
         id=wish.id,
         title=wish.title,

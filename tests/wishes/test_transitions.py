@@ -206,7 +206,7 @@ def test_as_system(session: Session, status: WishStatus, event: WishEvent) -> No
         moved = apply_event(
             session=session, wish_id=world.wish.id, event=event, actor=None, payload=model
         )
-        assert moved.status == want_status
+        assert moved.wish.status == want_status
         assert counts(session, world.wish.id)[1] == before[1] + 1
         return
     with pytest.raises(AppError) as raised:

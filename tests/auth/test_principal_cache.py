@@ -1,0 +1,86 @@
+"""The per-process principal cache: changes made here show at once; decisions that matter
+re-read the database even when the cached copy is stale (as in another worker process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.auth.cache import principal_cache
+from app.config import Settings
+from app.models import Volunteer
+from app.models.enums import VolunteerStatus
+from app.wishes.state import WishStatus
+from tests.fixtures.builders import (
+    auth,
+    make_admin,
+    make_coordinator,
+    make_resident,
+    make_tree,
+    make_volunteer,
+    make_wish,
+)
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def cache_on() -> Iterator[None]:
+    principal_cache.configure(60)
+    try:
+        yield
+    finally:
+        principal_cache.configure(0)
+
+
+@pytest.mark.usefixtures("cache_on")
+def test_revoked_grant_shows_at_once_in_this_process(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    tree = make_tree(session)
+    admin = make_admin(session)
+    coordinator = make_coordinator(session, tree.stations[0])
+    headers = auth(coordinator, settings)
+    assert client.get(f"{API}/wishes/review-queue", headers=headers).status_code == 200
+    assert principal_cache.get(coordinator.id) is not None
+    grants = client.get(f"{API}/admin/users/{coordinator.id}", headers=auth(admin, settings))
+    grant_id = grants.json()["roles"][0]["id"]
+    r = client.delete(
+        f"{API}/admin/users/{coordinator.id}/roles/{grant_id}", headers=auth(admin, settings)
+    )
+    assert r.status_code == 200
+    assert principal_cache.get(coordinator.id) is None
+    r = client.get(f"{API}/wishes/review-queue", headers=headers)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "STAFF_ONLY"
+
+
+@pytest.mark.usefixtures("cache_on")
+def test_accept_rechecks_suspension_behind_a_stale_cache(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    tree = make_tree(session)
+    user, volunteer = make_volunteer(session, tree.stations[0])
+    wish = make_wish(
+        session,
+        station=tree.stations[0],
+        requester=make_resident(session),
+        status=WishStatus.DISPATCHING,
+        offer_to=[volunteer],
+    )
+    headers = auth(user, settings)
+    assert client.get(f"{API}/me/offers", headers=headers).status_code == 200
+    cached = principal_cache.get(user.id)
+    assert cached is not None and cached.volunteer is not None and cached.volunteer.active
+    # Suspended elsewhere (another worker process): this process's copy is now stale.
+    session.execute(
+        update(Volunteer)
+        .where(Volunteer.id == volunteer.id)
+        .values(status=VolunteerStatus.SUSPENDED)
+    )
+    session.flush()
+    r = client.post(f"{API}/wishes/{wish.id}/accept", headers=headers)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "VOLUNTEER_SUSPENDED"

@@ -8,14 +8,17 @@ up front instead of failing with "database is locked" when a read turns into a w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
@@ -34,6 +37,13 @@ def normalise_url(url: str) -> str:
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
+    # SQLite admits one writer at a time. Within a process, writers queue on this lock (handed
+    # straight to the next waiter) rather than on SQLite's busy handler (which polls with
+    # growing sleeps); between processes, the busy timeout arbitrates. A thread waits here
+    # only while it holds an admitted session, and fewer sessions than worker threads are
+    # admitted (see `Admission`), so the holder always finds a thread to commit with.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -48,7 +58,21 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        if mode == "IMMEDIATE" and not conn.info.get(_HOLDS_WRITER):
+            if not writer.acquire(timeout=busy_timeout):
+                raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+            conn.info[_HOLDS_WRITER] = True
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # The transaction has ended (commit or rollback) and the connection is back in the
+        # pool: the next writer may begin.
+        if record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+
+_HOLDS_WRITER = "holds_sqlite_writer"
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -104,18 +128,15 @@ class Database:
 class Admission:
     """How many requests may hold a database session at once, per process.
 
-    FastAPI runs a sync dependency's setup, the endpoint and the dependency's teardown (the
-    commit) as separate hops onto a bounded thread pool. If every pool thread is blocked waiting
-    for a lock (a row lock on PostgreSQL, the write lock on SQLite), the transaction holding it
-    cannot get a thread to commit, and everyone waits until a timeout. Requests therefore wait
-    here, in the event loop and without a thread, before they open a session: fewer sessions
-    than pool threads may be open at once, and on SQLite only one write transaction per process
-    (SQLite admits one writer anyway; the busy timeout arbitrates between processes).
+    Sync work runs on a bounded thread pool, and the commit is a separate hop onto it. If every
+    pool thread were blocked waiting for a lock (a row lock on PostgreSQL, the write lock on
+    SQLite), the transaction holding it could not get a thread to commit, and everyone would
+    wait until a timeout. Requests therefore wait here, in the event loop and without a thread,
+    before they open a session: fewer sessions than pool threads may be open at once.
     """
 
-    def __init__(self, *, sessions: int, sqlite: bool) -> None:
+    def __init__(self, *, sessions: int) -> None:
         self.sessions = anyio.Semaphore(sessions)
-        self.writer = anyio.Lock() if sqlite else None
 
 
 def get_database(request: Request) -> Database:
@@ -126,31 +147,43 @@ def get_database(request: Request) -> Database:
 async def admitted(request: Request) -> AsyncIterator[None]:
     admission: Admission = request.app.state.admission
     async with admission.sessions:
-        if admission.writer is not None and request.method in WRITE_METHODS:
-            async with admission.writer:
-                yield
-        else:
-            yield
+        yield
 
 
-def get_session(
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(
     request: Request, _admitted: Annotated[None, Depends(admitted, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
     Runs with `scope="function"`, so the commit happens before the response is sent: a client
-    that sees a 2xx knows its change is stored.
+    that sees a 2xx knows its change is stored. Opening a session does no I/O, so it happens in
+    the event loop; the commit (or rollback) runs on a worker thread, shielded from
+    cancellation so that a client that hangs up cannot leave a transaction half-done.
     """
     database = get_database(request)
     session = database.session(write=request.method in WRITE_METHODS)
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_rollback_and_close, session)
         raise
-    finally:
-        session.close()
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_commit_and_close, session)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.admission = Admission(sessions=settings.db_sessions, sqlite=database.is_sqlite)
+    app.state.admission = Admission(sessions=settings.db_sessions)
     principal_cache.configure(settings.principal_cache_seconds)
     install_error_handlers(app)
     app.include_router(api_router())

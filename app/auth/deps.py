@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.auth.cache import principal_cache
 from app.auth.security import decode_access_token
 from app.config import Settings
-from app.db import SessionDep
+from app.db import Database
 from app.errors import Forbidden, Unauthorized
 from app.models import OrgUnit, RoleGrant, User, Volunteer
 from app.models.enums import AccountRole, VolunteerStatus
@@ -142,9 +142,15 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
 _bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
 
 
+def _load_fresh(database: Database, user_id: int) -> Principal | None:
+    # A short read of its own: on SQLite it must not begin the request's write transaction
+    # (and take the write lock) before the endpoint runs.
+    with database.session(write=False) as session:
+        return load_principal(session, user_id)
+
+
 async def get_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from the bearer token; read from the database at most every few seconds.
@@ -159,7 +165,7 @@ async def get_principal(
         raise Unauthorized("登录已失效，请重新登录", code="INVALID_TOKEN")
     principal = principal_cache.get(user_id)
     if principal is None:
-        principal = await run_in_threadpool(load_principal, session, user_id)
+        principal = await run_in_threadpool(_load_fresh, request.app.state.database, user_id)
         if principal is None:
             raise Unauthorized("账号不存在或已停用", code="INVALID_TOKEN")
         principal_cache.put(principal)

@@ -34,7 +34,6 @@ from app.models.enums import OfferStatus
 from app.schemas import MAX_ID
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
-    KM_LNG,
     auth,
     make_admin,
     make_coordinator,
@@ -42,6 +41,7 @@ from tests.fixtures.builders import (
     make_tree,
     make_volunteer,
     make_wish,
+    wish_body,
 )
 
 API = API_PREFIX
@@ -105,23 +105,7 @@ class World:
     def wish_body(self, **overrides: Any) -> dict[str, Any]:
         """A valid 点单 body at this world's station; `overrides` replace fields."""
         assert self.station.lat is not None and self.station.lng is not None
-        start = clock.now() + timedelta(days=1)
-        body: dict[str, Any] = {
-            "category_code": "elderly_orphan_care",
-            "title": "帮独居老人买菜",
-            "description": "每周二、周五上午",
-            "skill_codes": ["errands"],
-            "coarse_address": "余村 3 组附近",
-            "full_address": "余村 3 组 12 号",
-            "contact_phone": "13800001111",
-            "lat": self.station.lat,
-            "lng": self.station.lng + 0.5 * KM_LNG,
-            "wanted_start_at": start.isoformat(),
-            "wanted_end_at": (start + timedelta(hours=2)).isoformat(),
-            "urgency": "normal",
-        }
-        body.update(overrides)
-        return body
+        return wish_body(self.station.lat, self.station.lng, **overrides)
 
     def raw_wish(self, field_name: str, literal: str) -> bytes:
         """A wish body whose `field_name` is the raw JSON `literal` (NaN, a lone surrogate...)."""

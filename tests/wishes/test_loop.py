@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.config import Settings
 from app.models import Offer, OutboxMessage, WishEventRecord
 from tests.fixtures.builders import (
-    KM_LNG,
     auth,
     make_coordinator,
     make_resident,
     make_tree,
     make_volunteer,
+    wish_body,
 )
 
 API = "/api/v1"
-
-
-def wish_body(station_lat: float, station_lng: float, **overrides: object) -> dict[str, object]:
-    start = clock.now() + timedelta(days=1)
-    body: dict[str, object] = {
-        "category_code": "elderly_orphan_care",
-        "title": "帮独居老人买菜",
-        "description": "每周二、周五上午",
-        "skill_codes": ["errands"],
-        "coarse_address": "余村 3 组附近",
-        "full_address": "余村 3 组 12 号",
-        "contact_phone": "13800001111",
-        "lat": station_lat,
-        "lng": station_lng + 0.5 * KM_LNG,
-        "wanted_start_at": start.isoformat(),
-        "wanted_end_at": (start + timedelta(hours=2)).isoformat(),
-        "urgency": "normal",
-        "programme_code": "micro_wish",
-        "season_code": "family",
-    }
-    body.update(overrides)
-    return body
 
 
 def test_directed_offer_loop(client: TestClient, session: Session, settings: Settings) -> None:

@@ -22,8 +22,8 @@ from tests.fixtures.builders import (
     make_tree,
     make_volunteer,
     make_wish,
+    wish_body,
 )
-from tests.wishes.test_loop import wish_body
 
 API = "/api/v1"
 

@@ -120,6 +120,29 @@ def serve(
     )
 
 
+@cli.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="轮询间隔（秒）")] = 2.0,
+) -> None:
+    """Run the dispatch ladder's timers (run several beside web servers started with
+    SCHEDULER_ENABLED=false; they never fire the same timer twice)."""
+    import signal
+
+    from app.db import Database, make_engine
+    from app.dispatch.scheduler import Scheduler
+    from app.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(json=settings.log_json)
+    database = Database(make_engine(settings.database_url, settings))
+    scheduler = Scheduler(database, interval=interval)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.request_stop())
+    signal.signal(signal.SIGINT, lambda *_: scheduler.request_stop())
+    console.print(f"调度进程 {scheduler.worker} 已启动")
+    scheduler.run_forever()
+    database.engine.dispose()
+
+
 def main() -> None:
     from app.errors import AppError
 

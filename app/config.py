@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     default_offer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    # Matching: the weight of each factor in a candidate's score (they are normalised).
+    match_weights: dict[str, float] = Field(
+        default={
+            "distance": 0.30,
+            "skill": 0.15,
+            "theme": 0.15,
+            "availability": 0.15,
+            "fairness": 0.15,
+            "reliability": 0.10,
+        }
+    )
+    # Timers: run the dispatch ladder in this process (the embedded default); turn off where
+    # separate `wenming worker` processes run it.
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=300)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     # Requests holding a database session at once, per process. Keep it below the thread
     # pool's size (40), so that a transaction can always get a thread to commit.
@@ -54,6 +69,16 @@ class Settings(BaseSettings):
             self.dev_login_enabled = self.env != Environment.PRODUCTION
         if self.env == Environment.PRODUCTION and self.dev_login_enabled:
             raise ValueError("DEV_LOGIN_ENABLED cannot be on in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Settings:
+        known = {"distance", "skill", "theme", "availability", "fairness", "reliability"}
+        unknown = set(self.match_weights) - known
+        if unknown or any(w < 0 for w in self.match_weights.values()):
+            raise ValueError(f"MATCH_WEIGHTS: factors are {sorted(known)}, weights >= 0")
+        if sum(self.match_weights.values()) <= 0:
+            raise ValueError("MATCH_WEIGHTS: at least one weight must be positive")
         return self
 
     @property

@@ -13,10 +13,14 @@ from app.auth.router import router as auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
+from app.dispatch.router import router as dispatch_router
+from app.dispatch.scheduler import Scheduler
 from app.errors import install_error_handlers
 from app.logging import configure_logging
+from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.org_units.router import router as org_units_router
+from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.wishes.router import me_router as wishes_me_router
 from app.wishes.router import router as wishes_router
@@ -39,9 +43,12 @@ def api_router() -> APIRouter:
         accounts_router,
         org_units_router,
         catalogue_router,
+        seasons_router,
         volunteers_router,
         wishes_router,
         wishes_me_router,
+        matching_router,
+        dispatch_router,
     ):
         api.include_router(router)
     return api
@@ -53,9 +60,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     owns_database = database is None
     database = database or Database(make_engine(settings.database_url, settings))
 
+    scheduler = (
+        Scheduler(database, interval=settings.scheduler_interval_seconds)
+        if settings.scheduler_enabled
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if owns_database:
             database.engine.dispose()
 

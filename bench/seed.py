@@ -29,6 +29,7 @@ from app.accounts.service import ensure_role
 from app.auth.deps import Principal, load_principal
 from app.config import Settings
 from app.db import Database, make_engine
+from app.geo import cell_of
 from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
@@ -218,7 +219,7 @@ def seed(
                         lat=lat,
                         lng=lng,
                         service_radius_m=rng.choice([2000, 3000, 3000, 5000, 5000]),
-                        weekly_availability=[],
+                        h3_cell=cell_of(lat, lng),
                         max_concurrent_tasks=rng.randint(2, 5),
                         status=VolunteerStatus.SUSPENDED
                         if rng.random() < 0.05
@@ -310,7 +311,7 @@ def seed(
                         lat=lat,
                         lng=lng,
                         service_radius_m=5000,
-                        weekly_availability=[],
+                        h3_cell=cell_of(lat, lng),
                         max_concurrent_tasks=ACCEPT_CAPACITY,
                         status=VolunteerStatus.ACTIVE,
                     )

@@ -46,6 +46,8 @@ def settings(database_url: str) -> Settings:
         dev_login_enabled=True,
         # Rolled-back tests reuse ids on SQLite; a cached principal would outlive its user.
         principal_cache_seconds=0,
+        # Tests run the timers themselves, with a controlled clock.
+        scheduler_enabled=False,
     )
 
 

@@ -2,23 +2,38 @@
 
 from app.models.accounts import RoleGrant, User
 from app.models.base import Base
-from app.models.catalogue import Category, Programme, SeasonTheme, Skill
+from app.models.catalogue import (
+    Category,
+    CategorySkill,
+    Programme,
+    SeasonAffinity,
+    SeasonPeriod,
+    SeasonTheme,
+    Skill,
+)
+from app.models.dispatch import DispatchPolicy, Job
 from app.models.org import OrgUnit
-from app.models.volunteers import Volunteer, VolunteerSkill
+from app.models.volunteers import Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
     "Base",
     "Category",
+    "CategorySkill",
+    "DispatchPolicy",
+    "Job",
     "Offer",
     "OrgUnit",
     "OutboxMessage",
     "Programme",
     "RoleGrant",
+    "SeasonAffinity",
+    "SeasonPeriod",
     "SeasonTheme",
     "Skill",
     "User",
     "Volunteer",
+    "VolunteerPreference",
     "VolunteerSkill",
     "Wish",
     "WishEventRecord",

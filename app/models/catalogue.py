@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, CodeString, TimestampMixin
+from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 
 
 class Category(TimestampMixin, Base):
@@ -25,6 +25,19 @@ class Category(TimestampMixin, Base):
     max_age: Mapped[int | None] = mapped_column(Integer)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class CategorySkill(Base):
+    """Skills that suit a category (matching's skill fit), beyond what a wish requires."""
+
+    __tablename__ = "category_skills"
+
+    category_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("categories.code"), primary_key=True
+    )
+    skill_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("skills.code"), primary_key=True
+    )
 
 
 class Skill(TimestampMixin, Base):
@@ -61,3 +74,36 @@ class SeasonTheme(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class SeasonPeriod(IdMixin, Base):
+    """Which days of every year belong to a 四季红 season: month-day to month-day, inclusive.
+
+    A period may wrap the year's end (12-01 to 01-31).
+    """
+
+    __tablename__ = "season_periods"
+    __table_args__ = (
+        CheckConstraint("length(start_md) = 5 AND length(end_md) = 5", name="md_format"),
+    )
+
+    season_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("season_themes.code"), index=True
+    )
+    start_md: Mapped[str] = mapped_column(String(5))
+    end_md: Mapped[str] = mapped_column(String(5))
+
+
+class SeasonAffinity(Base):
+    """How well a category fits a season's theme, 0 to 1 (matching's season factor)."""
+
+    __tablename__ = "season_affinities"
+    __table_args__ = (CheckConstraint("weight >= 0 AND weight <= 1", name="weight_range"),)
+
+    season_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("season_themes.code"), primary_key=True
+    )
+    category_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("categories.code"), primary_key=True
+    )
+    weight: Mapped[float] = mapped_column(Float)

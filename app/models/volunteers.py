@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
@@ -29,12 +28,33 @@ class Volunteer(IdMixin, TimestampMixin, Base):
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
     service_radius_m: Mapped[int] = mapped_column(Integer, default=3000)
-    # [{"weekday": 0-6 (Monday 0), "start": "HH:MM", "end": "HH:MM"}, ...] in the city's time.
-    weekly_availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Weekly availability, one 48-bit mask of half hours per weekday (Monday 0), in the city's
+    # time (see app/volunteers/availability.py).
+    avail_0: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_1: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_2: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_3: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_4: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_5: Mapped[int] = mapped_column(BigInteger, default=0)
+    avail_6: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The H3 cell (resolution 8, about 0.7 km²) of the home location: proximity queries read
+    # the few cells around a wish through this index instead of a latitude band.
+    h3_cell: Mapped[int] = mapped_column(BigInteger, index=True)
     max_concurrent_tasks: Mapped[int] = mapped_column(Integer, default=2)
     status: Mapped[VolunteerStatus] = mapped_column(String(16), default=VolunteerStatus.ACTIVE)
     birth_date: Mapped[date | None] = mapped_column(Date)
+    # Accident insurance (Art 17): risky categories need it in force on the day of service.
+    insured_until: Mapped[date | None] = mapped_column(Date)
     suspended_reason: Mapped[str | None] = mapped_column(String(200))
+    # Counts kept with the events that change them (the event log is the record; these serve
+    # matching, which reads thousands of volunteers at a time).
+    completed_count: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn_count: Mapped[int] = mapped_column(Integer, default=0)
+    released_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def availability_masks(self) -> list[int]:
+        return [getattr(self, f"avail_{day}") for day in range(7)]
 
 
 class VolunteerSkill(Base):
@@ -44,4 +64,18 @@ class VolunteerSkill(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
     skill_code: Mapped[str] = mapped_column(
         CodeString(40), ForeignKey("skills.code"), primary_key=True
+    )
+    # For skills that need a qualification (Art 16): the certificate's last valid day.
+    qualified_until: Mapped[date | None] = mapped_column(Date)
+
+
+class VolunteerPreference(Base):
+    """A service category the volunteer would like to serve in."""
+
+    __tablename__ = "volunteer_preferences"
+    __table_args__ = (Index("ix_volunteer_preferences_category", "category_code", "volunteer_id"),)
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    category_code: Mapped[str] = mapped_column(
+        CodeString(40), ForeignKey("categories.code"), primary_key=True
     )

@@ -47,6 +47,7 @@ class Wish(IdMixin, TimestampMixin, Base):
         Index("ix_wishes_assignee_status", "assignee_id", "status"),
         Index("ix_wishes_requester", "requester_id", "id"),
         Index("ix_wishes_proxy", "proxy_id", "id"),
+        Index("ix_wishes_assignee_accepted", "assignee_id", "accepted_at"),
     )
 
     station_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
@@ -78,6 +79,13 @@ class Wish(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     grab_open: Mapped[bool] = mapped_column(default=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    # The dispatch ladder: how many rounds of offers this dispatch has had, and the unit the
+    # wish has been escalated to (None: its own station).
+    dispatch_round: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    grab_opened_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
 
     reject_reason: Mapped[str | None] = mapped_column(String(500))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))

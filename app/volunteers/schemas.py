@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from app.models.enums import VolunteerStatus
 from app.schemas import Code, Id, Lat, Lng, RadiusM, Schema, ShortReason
 
-_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+# Half-hour steps: availability is kept as half-hour masks (app/volunteers/availability.py).
+_HHMM = r"^([01]\d|2[0-3]):(00|30)$|^24:00$"
 
 
 class AvailabilitySlot(Schema):
@@ -24,6 +25,7 @@ class AvailabilitySlot(Schema):
 
 
 Capacity = Annotated[int, Field(ge=1, le=50)]
+CategoryCodes = Annotated[list[Code], Field(max_length=20)]
 Availability = Annotated[list[AvailabilitySlot], Field(max_length=50)]
 SkillCodes = Annotated[list[Code], Field(max_length=30)]
 
@@ -43,6 +45,9 @@ class VolunteerRegister(Schema):
     weekly_availability: Availability = []
     max_concurrent_tasks: Capacity = 2
     birth_date: date | None = None
+    preferred_category_codes: CategoryCodes = Field(
+        default=[], description="愿意服务的类别（匹配时优先）"
+    )
 
     _check_birth = field_validator("birth_date")(_birth_date)
 
@@ -56,6 +61,7 @@ class VolunteerUpdate(Schema):
     weekly_availability: Availability | None = None
     max_concurrent_tasks: Capacity | None = None
     birth_date: date | None = None
+    preferred_category_codes: CategoryCodes | None = None
 
     _check_birth = field_validator("birth_date")(_birth_date)
 
@@ -64,6 +70,19 @@ class VolunteerUpdate(Schema):
         if (self.lat is None) != (self.lng is None):
             raise ValueError("经纬度须同时提供")
         return self
+
+
+class QualificationIn(Schema):
+    """A coordinator records that a volunteer holds a qualified skill (Art 16)."""
+
+    skill_code: Code
+    qualified_until: date = Field(description="证书或培训有效期的最后一天")
+
+
+class InsuranceIn(Schema):
+    """A coordinator records the volunteer's accident insurance (Art 17)."""
+
+    insured_until: date = Field(description="保险有效期的最后一天")
 
 
 class SuspendIn(Schema):
@@ -85,10 +104,16 @@ class VolunteerOut(BaseModel):
     lng: float
     service_radius_m: int
     skill_codes: list[str]
+    qualifications: dict[str, date] = Field(description="需资质的技能及其有效期")
+    preferred_category_codes: list[str]
+    insured_until: date | None
     weekly_availability: list[AvailabilitySlot]
     max_concurrent_tasks: int
     active_tasks: int
     status: VolunteerStatus
     suspended_reason: str | None
     birth_date: date | None
+    completed_count: int
+    withdrawn_count: int
+    released_count: int
     created_at: datetime

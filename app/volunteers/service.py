@@ -11,11 +11,24 @@ from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, NotFound
-from app.models import OrgUnit, Skill, User, Volunteer, VolunteerSkill, Wish
+from app.geo import cell_of
+from app.models import (
+    Category,
+    OrgUnit,
+    Skill,
+    User,
+    Volunteer,
+    VolunteerPreference,
+    VolunteerSkill,
+    Wish,
+)
 from app.models.enums import AccountRole, OrgLevel, VolunteerStatus
 from app.org_units.service import in_subtree
+from app.volunteers.availability import masks_to_slots, slots_to_masks
 from app.volunteers.schemas import (
     AvailabilitySlot,
+    InsuranceIn,
+    QualificationIn,
     StationBrief,
     VolunteerOut,
     VolunteerRegister,
@@ -39,6 +52,11 @@ class InvalidHomeStation(BadRequest):
     message = "所属站点必须是启用中的村(社区)实践站"
 
 
+class UnknownCategory(BadRequest):
+    code = "UNKNOWN_CATEGORY"
+    message = "所选服务类别不存在或已停用"
+
+
 class UnknownSkill(BadRequest):
     code = "UNKNOWN_SKILL"
     message = "所选技能不存在或已停用"
@@ -52,6 +70,7 @@ def _check_station(session: Session, station_id: int) -> OrgUnit:
 
 
 def _set_skills(session: Session, volunteer_id: int, codes: list[str]) -> None:
+    """Replace the volunteer's skills; qualifications recorded for skills kept stay."""
     codes = list(dict.fromkeys(codes))
     if codes:
         found = set(
@@ -62,14 +81,53 @@ def _set_skills(session: Session, volunteer_id: int, codes: list[str]) -> None:
         unknown = [c for c in codes if c not in found]
         if unknown:
             raise UnknownSkill(details={"unknown": unknown})
-    session.execute(delete(VolunteerSkill).where(VolunteerSkill.volunteer_id == volunteer_id))
+    held = set(
+        session.scalars(
+            select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer_id)
+        )
+    )
+    dropped = held - set(codes)
+    if dropped:
+        session.execute(
+            delete(VolunteerSkill).where(
+                VolunteerSkill.volunteer_id == volunteer_id,
+                VolunteerSkill.skill_code.in_(dropped),
+            )
+        )
     for code in codes:
-        session.add(VolunteerSkill(volunteer_id=volunteer_id, skill_code=code))
+        if code not in held:
+            session.add(VolunteerSkill(volunteer_id=volunteer_id, skill_code=code))
     session.flush()
 
 
-def _slots(slots: list[AvailabilitySlot]) -> list[dict[str, object]]:
-    return [slot.model_dump() for slot in slots]
+def _set_preferences(session: Session, volunteer_id: int, codes: list[str]) -> None:
+    codes = list(dict.fromkeys(codes))
+    if codes:
+        found = set(
+            session.scalars(
+                select(Category.code).where(Category.code.in_(codes), Category.is_active.is_(True))
+            )
+        )
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise UnknownCategory(details={"unknown": unknown})
+    session.execute(
+        delete(VolunteerPreference).where(VolunteerPreference.volunteer_id == volunteer_id)
+    )
+    for code in codes:
+        session.add(VolunteerPreference(volunteer_id=volunteer_id, category_code=code))
+    session.flush()
+
+
+def _set_availability(volunteer: Volunteer, slots: list[AvailabilitySlot]) -> None:
+    masks = slots_to_masks((slot.weekday, slot.start, slot.end) for slot in slots)
+    for day, mask in enumerate(masks):
+        setattr(volunteer, f"avail_{day}", mask)
+
+
+def _place(volunteer: Volunteer, lat: float, lng: float) -> None:
+    volunteer.lat, volunteer.lng = lat, lng
+    volunteer.h3_cell = cell_of(lat, lng)
 
 
 def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> Volunteer:
@@ -79,17 +137,17 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
     volunteer = Volunteer(
         user_id=actor.user_id,
         home_station_id=body.home_station_id,
-        lat=body.lat,
-        lng=body.lng,
         service_radius_m=body.service_radius_m,
-        weekly_availability=_slots(body.weekly_availability),
         max_concurrent_tasks=body.max_concurrent_tasks,
         birth_date=body.birth_date,
         status=VolunteerStatus.ACTIVE,
     )
+    _place(volunteer, body.lat, body.lng)
+    _set_availability(volunteer, body.weekly_availability)
     session.add(volunteer)
     session.flush()
     _set_skills(session, volunteer.id, body.skill_codes)
+    _set_preferences(session, volunteer.id, body.preferred_category_codes)
     ensure_role(session=session, user_id=actor.user_id, role=AccountRole.VOLUNTEER)
     forget_principal(session, actor.user_id)
     return volunteer
@@ -101,15 +159,40 @@ def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> 
         _check_station(session, body.home_station_id)
     if "skill_codes" in values:
         _set_skills(session, volunteer.id, body.skill_codes or [])
-    for name in ("home_station_id", "lat", "lng", "service_radius_m", "max_concurrent_tasks"):
+    if "preferred_category_codes" in values:
+        _set_preferences(session, volunteer.id, body.preferred_category_codes or [])
+    for name in ("home_station_id", "service_radius_m", "max_concurrent_tasks"):
         if values.get(name) is not None:
             setattr(volunteer, name, values[name])
+    if body.lat is not None and body.lng is not None:
+        _place(volunteer, body.lat, body.lng)
     if "birth_date" in values:
         volunteer.birth_date = body.birth_date
     if body.weekly_availability is not None:
-        volunteer.weekly_availability = _slots(body.weekly_availability)
+        _set_availability(volunteer, body.weekly_availability)
     session.flush()
     forget_principal(session, volunteer.user_id)
+    return volunteer
+
+
+def record_qualification(
+    *, session: Session, volunteer: Volunteer, body: QualificationIn
+) -> Volunteer:
+    skill = session.get(Skill, body.skill_code)
+    if skill is None or not skill.is_active:
+        raise UnknownSkill(details={"unknown": [body.skill_code]})
+    held = session.get(VolunteerSkill, (volunteer.id, body.skill_code))
+    if held is None:
+        held = VolunteerSkill(volunteer_id=volunteer.id, skill_code=body.skill_code)
+        session.add(held)
+    held.qualified_until = body.qualified_until
+    session.flush()
+    return volunteer
+
+
+def record_insurance(*, session: Session, volunteer: Volunteer, body: InsuranceIn) -> Volunteer:
+    volunteer.insured_until = body.insured_until
+    session.flush()
     return volunteer
 
 
@@ -188,9 +271,16 @@ def volunteer_out(
         assert station is not None
     user = session.get(User, volunteer.user_id)
     assert user is not None
-    skills = sorted(
+    skill_rows = session.execute(
+        select(VolunteerSkill.skill_code, VolunteerSkill.qualified_until)
+        .where(VolunteerSkill.volunteer_id == volunteer.id)
+        .order_by(VolunteerSkill.skill_code)
+    ).all()
+    preferences = sorted(
         session.scalars(
-            select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer.id)
+            select(VolunteerPreference.category_code).where(
+                VolunteerPreference.volunteer_id == volunteer.id
+            )
         )
     )
     active = session.scalar(
@@ -207,12 +297,21 @@ def volunteer_out(
         lat=volunteer.lat,
         lng=volunteer.lng,
         service_radius_m=volunteer.service_radius_m,
-        skill_codes=skills,
-        weekly_availability=[AvailabilitySlot(**s) for s in volunteer.weekly_availability],
+        skill_codes=[code for code, _ in skill_rows],
+        qualifications={code: until for code, until in skill_rows if until is not None},
+        preferred_category_codes=preferences,
+        insured_until=volunteer.insured_until,
+        weekly_availability=[
+            AvailabilitySlot(weekday=day, start=start, end=end)
+            for day, start, end in masks_to_slots(volunteer.availability_masks)
+        ],
         max_concurrent_tasks=volunteer.max_concurrent_tasks,
         active_tasks=active or 0,
         status=volunteer.status,
         suspended_reason=volunteer.suspended_reason,
         birth_date=volunteer.birth_date,
+        completed_count=volunteer.completed_count,
+        withdrawn_count=volunteer.withdrawn_count,
+        released_count=volunteer.released_count,
         created_at=volunteer.created_at,
     )

@@ -46,7 +46,7 @@ from app.wishes.schemas import (
     RateIn,
     ReasonIn,
 )
-from app.wishes.state import TASK_STATUSES, ActorRole, WishEvent
+from app.wishes.state import TASK_STATUSES, ActorRole, WishEvent, WishStatus
 
 # How many nearby volunteers are told when a wish opens for grab.
 GRAB_NOTIFY_LIMIT = 200
@@ -227,7 +227,12 @@ def _offer_prepare(ctx: Context) -> None:
         note=payload.note or None,
     )
     ctx.reason = payload.note or None
-    ctx.event_data = {"volunteer_ids": payload.volunteer_ids, "expires_at": expires_at.isoformat()}
+    ctx.changes["dispatch_round"] = ctx.wish.dispatch_round + 1
+    ctx.event_data = {
+        "volunteer_ids": payload.volunteer_ids,
+        "expires_at": expires_at.isoformat(),
+        "round": ctx.wish.dispatch_round + 1,
+    }
 
 
 def _offer_after(ctx: Context) -> None:
@@ -255,7 +260,7 @@ def _open_grab_prepare(ctx: Context) -> None:
     if ctx.wish.grab_open:
         raise GrabAlreadyOpen()
     ctx.reason = _text_reason(ctx, required=False)
-    ctx.changes["grab_open"] = True
+    ctx.changes.update(grab_open=True, grab_opened_at=ctx.now)
 
 
 def grab_candidates(session: Session, loaded: LoadedWish, limit: int) -> list[int]:
@@ -358,7 +363,7 @@ def _accept_prepare(ctx: Context) -> None:
         raise VolunteerSuspended()
     if active >= capacity:
         raise AtCapacity(details={"active_tasks": active, "max_concurrent_tasks": capacity})
-    ctx.changes["assignee_id"] = volunteer_id
+    ctx.changes.update(assignee_id=volunteer_id, reminded_at=None)
     ctx.scratch["offer_id"] = offer.id if offer is not None else None
     ctx.event_data = {"volunteer_id": volunteer_id, "via": via}
     if offer is not None:
@@ -432,15 +437,33 @@ def _give_back_prepare(ctx: Context) -> None:
     ctx.reason = _text_reason(ctx, required=ctx.role != ActorRole.SYSTEM)
     ctx.scratch["assignee_id"] = ctx.wish.assignee_id
     ctx.event_data = {"volunteer_id": ctx.wish.assignee_id}
-    ctx.changes.update(assignee_id=None, grab_open=False)
+    ctx.changes.update(
+        assignee_id=None, grab_open=False, grab_opened_at=None, dispatch_round=0, reminded_at=None
+    )
+    ctx.scratch["counter"] = (
+        "withdrawn_count" if ctx.event == WishEvent.WITHDRAW else "released_count"
+    )
+
+
+def _count(ctx: Context, volunteer_id: int | None, column: str) -> None:
+    """Keep the volunteer's history counts (matching's reliability) with the event."""
+    if volunteer_id is None:
+        return
+    counter = getattr(Volunteer, column)
+    ctx.session.execute(
+        update(Volunteer).where(Volunteer.id == volunteer_id).values({counter: counter + 1}),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _withdraw_after(ctx: Context) -> None:
+    _count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
     recipients = [*_requester_side(ctx.wish), *coordinators_for(ctx.session, ctx.station)]
     ctx.notify("wish.withdrawn", recipients, reason=ctx.reason)
 
 
 def _release_after(ctx: Context) -> None:
+    _count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
     ctx.notify(
         "task.released",
         _user_of_volunteer(ctx.session, [ctx.scratch["assignee_id"]]),
@@ -454,6 +477,7 @@ def _release_after(ctx: Context) -> None:
 
 def _check_in_prepare(ctx: Context) -> None:
     _require_assignee(ctx)
+    ctx.changes["reminded_at"] = None
     ctx.event_data = {
         "volunteer_id": ctx.wish.assignee_id,
         "manual": ctx.role != ActorRole.VOLUNTEER,
@@ -475,6 +499,7 @@ def _check_out_prepare(ctx: Context) -> None:
 
 
 def _check_out_after(ctx: Context) -> None:
+    _count(ctx, ctx.wish.assignee_id, "completed_count")
     ctx.notify("wish.completed", _requester_side(ctx.wish))
 
 
@@ -516,6 +541,77 @@ def _cancel_after(ctx: Context) -> None:
         ctx.notify("wish.cancelled", coordinators_for(ctx.session, ctx.station), reason=ctx.reason)
 
 
+# ---------------------------------------------------------------- the ladder
+
+
+def _expire_prepare(ctx: Context) -> None:
+    ctx.event_data = {"round": ctx.wish.dispatch_round}
+
+
+def _expire_after(ctx: Context) -> None:
+    expired = (
+        ctx.session.execute(
+            update(Offer)
+            .where(
+                Offer.wish_id == ctx.wish.id,
+                Offer.status == OfferStatus.PENDING,
+                Offer.expires_at <= ctx.now,
+            )
+            .values(status=OfferStatus.EXPIRED, responded_at=ctx.now)
+            .returning(Offer.volunteer_id),
+            execution_options={"synchronize_session": False},
+        )
+        .scalars()
+        .all()
+    )
+    ctx.event_data["volunteer_ids"] = list(expired)
+    ctx.notify("offer.expired", _user_of_volunteer(ctx.session, expired))
+
+
+def escalation_target(session: Session, loaded: LoadedWish) -> OrgUnit | None:
+    """The unit a wish goes up to: the parent of the unit now responsible for it."""
+    current = (
+        session.get(OrgUnit, loaded.wish.escalated_to_id)
+        if loaded.wish.escalated_to_id is not None
+        else loaded.station
+    )
+    if current is None or current.parent_id is None:
+        return None
+    return session.get(OrgUnit, current.parent_id)
+
+
+def _escalate_prepare(ctx: Context) -> None:
+    ctx.reason = _text_reason(ctx, required=False)
+    target = escalation_target(ctx.session, ctx.loaded)
+    # At the top already, the top unit is reminded again.
+    target_id = target.id if target is not None else (ctx.wish.escalated_to_id or ctx.station.id)
+    ctx.changes.update(escalated_to_id=target_id, escalated_at=ctx.now)
+    ctx.scratch["target_id"] = target_id
+    ctx.event_data = {"to_unit_id": target_id, "top": target is None}
+
+
+def _escalate_after(ctx: Context) -> None:
+    unit = ctx.session.get(OrgUnit, ctx.scratch["target_id"])
+    assert unit is not None
+    ctx.notify("wish.escalated", coordinators_for(ctx.session, unit), reason=ctx.reason)
+
+
+def _remind_prepare(ctx: Context) -> None:
+    ctx.reason = _text_reason(ctx, required=False)
+    ctx.changes["reminded_at"] = ctx.now
+    ctx.event_data = {"volunteer_id": ctx.wish.assignee_id}
+
+
+def _remind_after(ctx: Context) -> None:
+    volunteer = _user_of_volunteer(
+        ctx.session, [ctx.wish.assignee_id] if ctx.wish.assignee_id else []
+    )
+    if ctx.wish.status == WishStatus.ACCEPTED:
+        ctx.notify("task.check_in_due", volunteer)
+    else:
+        ctx.notify("task.check_out_due", [*volunteer, *coordinators_for(ctx.session, ctx.station)])
+
+
 HANDLERS: dict[WishEvent, Handler] = {
     WishEvent.APPROVE: Handler(prepare=_note_prepare, after=_approve_after),
     WishEvent.REJECT: Handler(prepare=_reject_prepare, after=_reject_after),
@@ -530,6 +626,9 @@ HANDLERS: dict[WishEvent, Handler] = {
     WishEvent.RATE: Handler(prepare=_rate_prepare, after=_rate_after),
     WishEvent.CANCEL: Handler(prepare=_cancel_prepare, after=_cancel_after),
     WishEvent.CLOSE: Handler(prepare=_note_prepare),
+    WishEvent.EXPIRE: Handler(prepare=_expire_prepare, after=_expire_after),
+    WishEvent.ESCALATE: Handler(prepare=_escalate_prepare, after=_escalate_after),
+    WishEvent.REMIND: Handler(prepare=_remind_prepare, after=_remind_after),
 }
 
 # Payload schema of each event's endpoint (None: no body).
@@ -547,4 +646,7 @@ PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
     WishEvent.RATE: RateIn,
     WishEvent.CANCEL: OptionalReasonIn,
     WishEvent.CLOSE: NoteIn,
+    WishEvent.EXPIRE: None,
+    WishEvent.ESCALATE: NoteIn,
+    WishEvent.REMIND: NoteIn,
 }

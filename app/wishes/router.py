@@ -296,6 +296,33 @@ def close(
     return _fire(session, wish_id, WishEvent.CLOSE, actor, body)
 
 
+@router.post(
+    "/wishes/{wish_id}/escalate",
+    response_model=WishOut,
+    responses=WISH_ERRORS,
+    summary="上报：交上级单位（所、中心、市）处理",
+)
+def escalate(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
+) -> WishOut:
+    return _fire(session, wish_id, WishEvent.ESCALATE, actor, body)
+
+
+@router.post(
+    "/wishes/{wish_id}/remind",
+    response_model=WishOut,
+    responses=WISH_ERRORS,
+    summary="提醒接单志愿者按时签到（服务中则提醒签退）",
+)
+def remind(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
+) -> WishOut:
+    return _fire(session, wish_id, WishEvent.REMIND, actor, body)
+
+
+# The system's own event `expire` (offers that timed out) has no endpoint.
+
+
 # ---------------------------------------------------------------- my lists
 
 

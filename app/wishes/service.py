@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import find_or_create_resident
 from app.auth.deps import Principal
+from app.dispatch import timers
 from app.models import (
     Category,
     Programme,
@@ -129,10 +130,11 @@ def apply_event(
     """Apply one event to one wish as `actor` (None: the system's timers)."""
     handler = handlers.HANDLERS[event]
     for attempt in range(MAX_CAS_ATTEMPTS):
+        # Always read the row as it is now, not as this session last saw it.
         loaded = load_wish(
             session,
             wish_id,
-            fresh=attempt > 0,
+            fresh=True,
             volunteer_id=actor.volunteer_id if actor is not None else None,
         )
         wish = loaded.wish
@@ -213,6 +215,7 @@ def apply_event(
     elif loaded.assignee is None or loaded.assignee.id != loaded.wish.assignee_id:
         loaded.assignee = ctx.new_assignee or _assignee(session, loaded.wish.assignee_id)
     after = access_after(actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status)
+    timers.reschedule(session, wish=loaded.wish, station=loaded.station, now=now)
     return Outcome(loaded, after)
 
 
@@ -378,5 +381,6 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         wish_id=wish.id,
         wish_event_id=record.id,
     )
+    timers.reschedule(session, wish=wish, station=station, now=now)
     log.info("wish.submitted", wish_id=wish.id, station_id=station.id, actor_id=actor.user_id)
     return wish

@@ -39,6 +39,9 @@ class WishEvent(StrEnum):
     RATE = "rate"
     CANCEL = "cancel"
     CLOSE = "close"
+    ESCALATE = "escalate"  # 上报：交上级单位（所、中心、市）处理
+    EXPIRE = "expire"  # 派单邀请超时未答复
+    REMIND = "remind"  # 提醒志愿者按时签到（已接单）或签退（服务中）
 
 
 class ActorRole(StrEnum):
@@ -66,6 +69,8 @@ _STAFF_AND_SYSTEM = frozenset({R.COORDINATOR, R.ADMIN, R.SYSTEM})
 _VOLUNTEER = frozenset({R.VOLUNTEER})
 _VOLUNTEER_OR_STAFF = frozenset({R.VOLUNTEER, R.COORDINATOR, R.ADMIN})
 _REQUESTER_OR_STAFF = frozenset({R.REQUESTER, R.COORDINATOR, R.ADMIN})
+_ANYONE_ACCOUNTABLE = frozenset({R.REQUESTER, R.COORDINATOR, R.ADMIN, R.SYSTEM})
+_SYSTEM = frozenset({R.SYSTEM})
 
 # The status a new wish starts in; `submit` creates it and is not a transition between statuses.
 INITIAL_STATUS = S.SUBMITTED
@@ -91,12 +96,20 @@ TRANSITIONS: dict[tuple[WishStatus, WishEvent], Transition] = {
     (S.COMPLETED, E.RATE): Transition(S.RATED, frozenset({R.REQUESTER})),
     (S.COMPLETED, E.CLOSE): Transition(S.CLOSED, _STAFF_AND_SYSTEM),
     (S.RATED, E.CLOSE): Transition(S.CLOSED, _STAFF_AND_SYSTEM),
-    # 取消：群众在接单前可取消；协调员在完成前可取消（须说明理由）
-    (S.SUBMITTED, E.CANCEL): Transition(S.CANCELLED, _REQUESTER_OR_STAFF),
-    (S.APPROVED, E.CANCEL): Transition(S.CANCELLED, _REQUESTER_OR_STAFF),
-    (S.DISPATCHING, E.CANCEL): Transition(S.CANCELLED, _REQUESTER_OR_STAFF),
+    # 取消：群众在接单前可取消；协调员在完成前可取消（须说明理由）；期望时间已过仍无人接单时，
+    # 系统取消并告知群众
+    (S.SUBMITTED, E.CANCEL): Transition(S.CANCELLED, _ANYONE_ACCOUNTABLE),
+    (S.APPROVED, E.CANCEL): Transition(S.CANCELLED, _ANYONE_ACCOUNTABLE),
+    (S.DISPATCHING, E.CANCEL): Transition(S.CANCELLED, _ANYONE_ACCOUNTABLE),
     (S.ACCEPTED, E.CANCEL): Transition(S.CANCELLED, _STAFF),
     (S.IN_SERVICE, E.CANCEL): Transition(S.CANCELLED, _STAFF),
+    # 派单阶梯：邀请超时、上报上级、提醒签到
+    (S.DISPATCHING, E.EXPIRE): Transition(S.DISPATCHING, _SYSTEM),
+    (S.SUBMITTED, E.ESCALATE): Transition(S.SUBMITTED, _STAFF_AND_SYSTEM),
+    (S.APPROVED, E.ESCALATE): Transition(S.APPROVED, _STAFF_AND_SYSTEM),
+    (S.DISPATCHING, E.ESCALATE): Transition(S.DISPATCHING, _STAFF_AND_SYSTEM),
+    (S.ACCEPTED, E.REMIND): Transition(S.ACCEPTED, _STAFF_AND_SYSTEM),
+    (S.IN_SERVICE, E.REMIND): Transition(S.IN_SERVICE, _STAFF_AND_SYSTEM),
 }
 
 TERMINAL_STATUSES = frozenset({S.REJECTED, S.CLOSED, S.CANCELLED})
@@ -146,6 +159,9 @@ EVENT_LABELS: dict[WishEvent, str] = {
     E.RATE: "评价",
     E.CANCEL: "取消",
     E.CLOSE: "办结",
+    E.ESCALATE: "上报",
+    E.EXPIRE: "邀请超时",
+    E.REMIND: "提醒",
 }
 
 

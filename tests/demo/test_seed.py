@@ -81,7 +81,7 @@ def test_seed_builds_the_demo_city(session: Session) -> None:
         assert distance_m(volunteer.lat, volunteer.lng, station.lat, station.lng) <= 2000
         assert 2000 <= volunteer.service_radius_m <= 6000
         assert 1 <= volunteer.max_concurrent_tasks <= 3
-        assert volunteer.weekly_availability
+        assert any(volunteer.availability_masks)
     skills_per_volunteer = session.execute(
         select(VolunteerSkill.volunteer_id, func.count()).group_by(VolunteerSkill.volunteer_id)
     ).all()

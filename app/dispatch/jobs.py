@@ -1,0 +1,126 @@
+"""The timer table: one pending job per (kind, subject), claimed with leases.
+
+Claiming is one conditional `UPDATE ... RETURNING` over the due rows; on PostgreSQL the rows are
+picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint sets; on SQLite the
+write lock serialises claims. A claimed job holds a lease: a worker that dies loses it when the
+lease runs out, and the job is claimed again. A job is never run by two workers at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Job
+
+LEASE = timedelta(minutes=2)
+
+PENDING = "pending"
+RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    subject_id: int
+
+
+def set_timer(
+    session: Session, *, kind: str, subject_id: int, run_at: datetime, now: datetime
+) -> None:
+    """Set (or move) the subject's timer. A change of the subject replaces its timer."""
+    moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Job)
+        .where(Job.kind == kind, Job.subject_id == subject_id)
+        .values(
+            run_at=run_at,
+            status=PENDING,
+            locked_until=None,
+            locked_by=None,
+            attempts=0,
+            last_error=None,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    if not moved.rowcount:
+        session.execute(
+            insert(Job).values(
+                kind=kind,
+                subject_id=subject_id,
+                run_at=run_at,
+                status=PENDING,
+                attempts=0,
+                payload={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+def clear_timer(session: Session, *, kind: str, subject_id: int) -> None:
+    session.execute(
+        delete(Job).where(Job.kind == kind, Job.subject_id == subject_id),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to `limit` due jobs (or jobs whose lease ran out) for this worker."""
+    due = (
+        select(Job.id)
+        .where(
+            or_(
+                and_(Job.status == PENDING, Job.run_at <= now),
+                and_(Job.status == RUNNING, Job.locked_until < now),
+            )
+        )
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()))
+        .values(
+            status=RUNNING,
+            locked_until=now + LEASE,
+            locked_by=worker,
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job.id, Job.kind, Job.subject_id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return [Claimed(*row) for row in rows]
+
+
+def still_mine(session: Session, *, job_id: int, worker: str) -> bool:
+    owner = session.scalar(
+        select(Job.locked_by).where(Job.id == job_id, Job.status == RUNNING).with_for_update()
+    )
+    return owner == worker
+
+
+def retry_later(session: Session, *, job_id: int, worker: str, now: datetime, error: str) -> None:
+    """After a failure: try again later, backing off with the number of attempts."""
+    attempts = session.scalar(select(Job.attempts).where(Job.id == job_id)) or 1
+    delay = timedelta(seconds=min(3600, 30 * 2 ** min(attempts, 7)))
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker)
+        .values(
+            status=PENDING,
+            run_at=now + delay,
+            locked_until=None,
+            locked_by=None,
+            last_error=error[:500],
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )

@@ -1,0 +1,128 @@
+"""Ranked, explained candidates for a wish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.models import OrgUnit, User, Volunteer, Wish, WishSkill
+
+from .facts import catalogue_bits, volunteers_near, wish_facts
+from .scoring import FACTORS, Reason, evaluate, reasons_of, top
+
+
+@dataclass
+class Candidate:
+    volunteer_id: int
+    user_id: int
+    distance_m: float
+    score: float
+    factors: dict[str, float]
+    name: str = ""
+
+
+@dataclass
+class IneligibleVolunteer:
+    volunteer_id: int
+    user_id: int
+    distance_m: float
+    reasons: list[Reason]
+    name: str = ""
+
+
+@dataclass
+class Ranking:
+    wish_id: int
+    weights: dict[str, float]
+    season_fit: float
+    considered: int
+    eligible_count: int
+    candidates: list[Candidate] = field(default_factory=list)
+    ineligible: list[IneligibleVolunteer] = field(default_factory=list)
+
+
+def normalised_weights() -> dict[str, float]:
+    weights = get_settings().match_weights
+    total = sum(weights.get(name, 0.0) for name in FACTORS) or 1.0
+    return {name: weights.get(name, 0.0) / total for name in FACTORS}
+
+
+def rank(
+    session: Session,
+    *,
+    wish: Wish,
+    station: OrgUnit,
+    limit: int = 20,
+    area_factor: float = 1.0,
+    excluded_ids: frozenset[int] = frozenset(),
+    explain: bool = False,
+    ineligible_limit: int = 50,
+) -> Ranking:
+    """The best `limit` eligible volunteers for the wish, with each factor of their score.
+
+    With `explain`, also the nearest `ineligible_limit` volunteers in the wish's area who fail a
+    hard constraint, with every reason.
+    """
+    bits = catalogue_bits(session)
+    required = list(
+        session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
+    )
+    facts = wish_facts(
+        session, wish=wish, station=station, bits=bits, area_factor=area_factor, required=required
+    )
+    vols = volunteers_near(
+        session, wish=facts, bits=bits, required_codes=required, prefilter=not explain
+    )
+    weights = normalised_weights()
+    result = evaluate(facts, vols, weights=weights, excluded_ids=excluded_ids)
+    best = top(result, vols.ids, limit)
+    ranking = Ranking(
+        wish_id=wish.id,
+        weights=weights,
+        season_fit=facts.season_fit,
+        considered=len(vols),
+        eligible_count=int(np.count_nonzero(result.eligible)),
+        candidates=[
+            Candidate(
+                volunteer_id=int(vols.ids[i]),
+                user_id=int(vols.user_ids[i]),
+                distance_m=round(float(result.distance[i]), 1),
+                score=round(float(result.score[i]), 4),
+                factors={name: round(float(result.factors[name][i]), 4) for name in FACTORS},
+            )
+            for i in best
+        ],
+    )
+    if explain:
+        failing = np.flatnonzero(~result.eligible)
+        nearest = failing[np.argsort(result.distance[failing], kind="stable")[:ineligible_limit]]
+        ranking.ineligible = [
+            IneligibleVolunteer(
+                volunteer_id=int(vols.ids[i]),
+                user_id=int(vols.user_ids[i]),
+                distance_m=round(float(result.distance[i]), 1),
+                reasons=reasons_of(int(result.reasons[i])),
+            )
+            for i in nearest
+        ]
+    _name(session, ranking)
+    return ranking
+
+
+def _name(session: Session, ranking: Ranking) -> None:
+    people: list[Candidate | IneligibleVolunteer] = [*ranking.candidates, *ranking.ineligible]
+    if not people:
+        return
+    names = dict(
+        session.execute(
+            select(Volunteer.id, User.name)
+            .join(User, User.id == Volunteer.user_id)
+            .where(Volunteer.id.in_([p.volunteer_id for p in people]))
+        ).all()
+    )
+    for person in people:
+        person.name = names.get(person.volunteer_id, "")

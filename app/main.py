@@ -13,6 +13,7 @@ from app.auth.router import router as auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
+from app.dispatch.batch_router import router as batch_dispatch_router
 from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
 from app.errors import install_error_handlers
@@ -49,6 +50,7 @@ def api_router() -> APIRouter:
         wishes_me_router,
         matching_router,
         dispatch_router,
+        batch_dispatch_router,
     ):
         api.include_router(router)
     return api

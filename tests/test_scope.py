@@ -193,6 +193,19 @@ def _offer(scene: Scene, index: int) -> Call:
     return Call(f"/wishes/{wish.id}/offer", {"volunteer_ids": [volunteer.id]})
 
 
+def _dispatch_plan(verb: str) -> Setup:
+    """An approved wish and a volunteer who fits it at the station; the plan (or its apply)
+    for the station."""
+
+    def setup(scene: Scene, index: int) -> Call:
+        _, volunteer = scene.volunteer(index)
+        wish = scene.wish(index, WishStatus.APPROVED)
+        body = {"assignments": [{"wish_id": wish.id, "volunteer_id": volunteer.id}]}
+        return Call(f"/org-units/{scene.station(index).id}/dispatch-plan{verb}", body)
+
+    return setup
+
+
 def on_wish(
     method: str, verb: str, status: WishStatus, inside: int, then: str, **kw: Any
 ) -> ResourceCase:
@@ -212,6 +225,7 @@ def on_volunteer(verb: str, then: str, body: Any = None, **kw: Any) -> ResourceC
 
 S = WishStatus
 WISH_404 = "WISH_NOT_FOUND"
+UNIT_404 = "ORG_UNIT_NOT_FOUND"
 ROLE = "ROLE_NOT_ALLOWED"  # visible, but the verb is the volunteer's or the requester's
 REASON = {"reason": "核实后处理"}
 SUSPENDED = VolunteerStatus.SUSPENDED
@@ -236,6 +250,17 @@ RESOURCE_CASES: list[ResourceCase] = [
     on_wish("POST", "escalate", S.SUBMITTED, 200, "submitted"),
     on_wish("POST", "remind", S.ACCEPTED, 200, "accepted", assignee=True),
     on_wish("GET", "candidates", S.APPROVED, 200, "1 candidates"),
+    ResourceCase(
+        "POST", "/org-units/{unit_id}/dispatch-plan", _dispatch_plan(""), 200, "1 items", UNIT_404
+    ),
+    ResourceCase(
+        "POST",
+        "/org-units/{unit_id}/dispatch-plan/apply",
+        _dispatch_plan("/apply"),
+        200,
+        "1 items",
+        UNIT_404,
+    ),
     on_volunteer("", "active"),
     on_volunteer("suspend", "suspended", REASON),
     on_volunteer("reinstate", "active", status=SUSPENDED),

@@ -13,6 +13,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -366,8 +367,31 @@ def wish_skill_codes(session: Session, wish_ids: Collection[int]) -> dict[int, l
     return required
 
 
+class WishLike(Protocol):
+    """The columns of a wish that matching reads (a `Wish`, or a row of just these)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lng(self) -> float: ...
+    @property
+    def requester_id(self) -> int: ...
+    @property
+    def proxy_id(self) -> int | None: ...
+    @property
+    def category_code(self) -> str: ...
+    @property
+    def season_code(self) -> str | None: ...
+    @property
+    def wanted_start_at(self) -> datetime: ...
+    @property
+    def wanted_end_at(self) -> datetime: ...
+
+
 def wish_facts_preloaded(
-    wish: Wish,
+    wish: WishLike,
     *,
     station_radius_m: float,
     catalogue: MatchingCatalogue,
@@ -423,15 +447,25 @@ class UnitVolunteers:
     def qualified_on(self, day: date) -> npt.NDArray[np.uint64]:
         qualified = np.zeros(len(self.arrays), dtype=np.uint64)
         valid = self.qualification_until >= day.toordinal()
-        np.bitwise_or.at(
-            qualified, self.qualification_index[valid], self.qualification_bit[valid]
-        )
+        np.bitwise_or.at(qualified, self.qualification_index[valid], self.qualification_bit[valid])
         return qualified
 
 
-def take_volunteers(vols: VolunteerArrays, index: npt.NDArray[np.intp]) -> VolunteerArrays:
-    """The volunteers at positions `index`, as arrays of their own."""
-    return VolunteerArrays(**{f.name: getattr(vols, f.name)[index] for f in fields(vols)})
+_VOLUNTEER_FIELDS = tuple(f.name for f in fields(VolunteerArrays) if f.name != "qualified")
+
+
+def take_volunteers(
+    vols: VolunteerArrays,
+    index: npt.NDArray[np.intp],
+    *,
+    qualified: npt.NDArray[np.uint64] | None = None,
+) -> VolunteerArrays:
+    """The volunteers at positions `index`, as arrays of their own; `qualified` (for all of
+    `vols`, e.g. from `UnitVolunteers.qualified_on`) replaces their own qualified mask."""
+    return VolunteerArrays(
+        **{name: getattr(vols, name)[index] for name in _VOLUNTEER_FIELDS},
+        qualified=(vols.qualified if qualified is None else qualified)[index],
+    )
 
 
 def unit_volunteers(
@@ -446,9 +480,7 @@ def unit_volunteers(
     and only `volunteer_ids` when given), ordered by id: one query for the columns and one
     each for skills, preferences and task counts."""
     conditions: list[ColumnElement[bool]] = [
-        Volunteer.home_station_id.in_(
-            select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit_path))
-        )
+        Volunteer.home_station_id.in_(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit_path)))
     ]
     if active_only:
         conditions.append(Volunteer.status == VolunteerStatus.ACTIVE)
@@ -459,8 +491,9 @@ def unit_volunteers(
         select(*_COLUMNS, Volunteer.h3_cell).where(where).order_by(Volunteer.id)
     ).all()
     n = len(rows)
-    arrays = _column_arrays([row[:-1] for row in rows])
-    cells = np.fromiter((row[-1] for row in rows), dtype=np.int64, count=n)
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) if n else [()] * len(_COLUMNS)
+    arrays = _column_arrays(columns[:-1] if n else columns, n)
+    cells = np.fromiter(columns[-1] if n else (), dtype=np.int64, count=n)
     unit = UnitVolunteers(
         arrays=arrays,
         cells=cells,
@@ -529,16 +562,15 @@ def unit_volunteers(
     return unit
 
 
-def _column_arrays(rows: Sequence[Sequence[object]]) -> VolunteerArrays:
-    """`_COLUMNS` rows as arrays; skills, preferences and task counts left at zero."""
-    n = len(rows)
-    cols: list[Sequence[object]] = list(zip(*rows, strict=True)) if n else [()] * len(_COLUMNS)
+def _column_arrays(cols: Sequence[Sequence[object]], n: int) -> VolunteerArrays:
+    """The columns of `_COLUMNS` (n values each) as arrays; skills, preferences and task
+    counts left at zero."""
 
     def ints(values: Sequence[object]) -> npt.NDArray[np.int64]:
-        return np.fromiter(values, dtype=np.int64, count=n)  # type: ignore[arg-type]
+        return np.fromiter(values, dtype=np.int64, count=n)
 
     def floats(values: Sequence[object]) -> npt.NDArray[np.float64]:
-        return np.fromiter(values, dtype=np.float64, count=n)  # type: ignore[arg-type]
+        return np.fromiter(values, dtype=np.float64, count=n)
 
     def ordinals(values: Sequence[object]) -> npt.NDArray[np.int64]:
         return ints([d.toordinal() if isinstance(d, date) else 0 for d in values])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -43,6 +44,28 @@ class FieldNotApplicable(BadRequest):
     message = "该目录类型没有此字段"
 
 
+_QUALIFIED_TTL = 60.0
+_qualified_cache: tuple[float, frozenset[str]] | None = None
+
+
+def skills_needing_qualification(session: Session) -> frozenset[str]:
+    """Codes of skills that need a qualification (read at most once a minute per process)."""
+    global _qualified_cache
+    cached = _qualified_cache
+    if cached is not None and time.monotonic() - cached[0] < _QUALIFIED_TTL:
+        return cached[1]
+    codes = frozenset(
+        session.scalars(select(Skill.code).where(Skill.needs_qualification.is_(True)))
+    )
+    _qualified_cache = (time.monotonic(), codes)
+    return codes
+
+
+def _forget_qualified() -> None:
+    global _qualified_cache
+    _qualified_cache = None
+
+
 def entries(*, session: Session, kind: CatalogueKind, active_only: bool = False) -> list[Any]:
     model = MODELS[kind]
     query = select(model).order_by(model.sort_order, model.code)
@@ -82,6 +105,7 @@ def create_entry(*, session: Session, kind: CatalogueKind, body: EntryCreate) ->
     _apply(kind, entry, body)
     session.add(entry)
     session.flush()
+    _forget_qualified()
     return entry
 
 
@@ -94,4 +118,5 @@ def update_entry(*, session: Session, kind: CatalogueKind, code: str, body: Entr
         raise CatalogueEntryExists()
     _apply(kind, entry, body)
     session.flush()
+    _forget_qualified()
     return entry

@@ -36,6 +36,7 @@ from app.accounts.service import (
     grant_role,
 )
 from app.auth.deps import Principal, load_principal
+from app.catalogue.service import skills_needing_qualification
 from app.demo.stories import (
     COMMON_SKILLS,
     COORDINATES,
@@ -51,14 +52,20 @@ from app.demo.stories import (
     WishStory,
 )
 from app.geo import distance_m
+from app.matching.service import reasons_for
 from app.models import OrgUnit, User, Volunteer, Wish
 from app.models.enums import AccountRole
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
-from app.volunteers.schemas import AvailabilitySlot, VolunteerRegister
-from app.volunteers.service import register
+from app.volunteers.schemas import (
+    AvailabilitySlot,
+    InsuranceIn,
+    QualificationIn,
+    VolunteerRegister,
+)
+from app.volunteers.service import record_insurance, record_qualification, register
 from app.wishes.access import load_wish
-from app.wishes.handlers import grab_candidates
+from app.wishes.handlers import LEGAL_CONSTRAINTS, grab_candidates
 from app.wishes.schemas import (
     CheckOutIn,
     NoteIn,
@@ -265,7 +272,9 @@ class DemoSeeder:
                 skills.append(skill)
         return skills
 
-    def availability(self) -> list[AvailabilitySlot]:
+    def availability(self, *, every_day: bool = False) -> list[AvailabilitySlot]:
+        if every_day:
+            return [AvailabilitySlot(weekday=day, start="00:00", end="24:00") for day in range(7)]
         days = sorted(self.rng.sample(range(7), self.rng.randint(2, 4)))
         slots = []
         for weekday in days:
@@ -307,11 +316,33 @@ class DemoSeeder:
                         lng=lng,
                         service_radius_m=radius,
                         skill_codes=skills,
-                        weekly_availability=self.availability(),
+                        # Anchors are free at any hour, so that whatever window a story wants
+                        # (some are "right now"), someone can serve it.
+                        weekly_availability=self.availability(every_day=is_anchor),
                         max_concurrent_tasks=self.rng.randint(1, 3),
                         birth_date=self.birth_date(),
                     ),
                 )
+                # Coordinators have checked certificates and insurance for most volunteers
+                # (and for every anchor, who must be able to take a story's wish).
+                needing = skills_needing_qualification(self.session)
+                qualified_skills = [c for c in skills if c in needing]
+                for code in qualified_skills:
+                    if is_anchor or self.rng.random() < 0.7:
+                        record_qualification(
+                            session=self.session,
+                            volunteer=volunteer,
+                            body=QualificationIn(
+                                skill_code=code,
+                                qualified_until=self.today.replace(year=self.today.year + 2),
+                            ),
+                        )
+                if is_anchor or self.rng.random() < 0.75:
+                    record_insurance(
+                        session=self.session,
+                        volunteer=volunteer,
+                        body=InsuranceIn(insured_until=date(self.today.year + 1, 12, 31)),
+                    )
                 self.volunteers.append(
                     DemoVolunteer(volunteer, user, station_code, frozenset(skills))
                 )
@@ -349,6 +380,17 @@ class DemoSeeder:
             if dv.station.startswith(area)
             and set(script.skills) <= dv.skills
             and self.has_capacity(dv)
+        ]
+        station = self.session.get(OrgUnit, wish.station_id)
+        assert station is not None
+        reasons = reasons_for(
+            self.session,
+            wish=wish,
+            station=station,
+            volunteer_ids=[dv.volunteer.id for dv in fitting],
+        )
+        fitting = [
+            dv for dv in fitting if not LEGAL_CONSTRAINTS & set(reasons.get(dv.volunteer.id, []))
         ]
         fitting.sort(
             key=lambda dv: distance_m(dv.volunteer.lat, dv.volunteer.lng, wish.lat, wish.lng)

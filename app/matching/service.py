@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.models import OrgUnit, User, Volunteer, Wish, WishSkill
 
-from .facts import catalogue_bits, volunteers_near, wish_facts
+from .facts import catalogue_bits, volunteers_near, volunteers_where, wish_facts
 from .scoring import FACTORS, Reason, evaluate, reasons_of, top
 
 
@@ -126,3 +126,19 @@ def _name(session: Session, ranking: Ranking) -> None:
     )
     for person in people:
         person.name = names.get(person.volunteer_id, "")
+
+
+def reasons_for(
+    session: Session, *, wish: Wish, station: OrgUnit, volunteer_ids: list[int]
+) -> dict[int, list[Reason]]:
+    """Every hard constraint each named volunteer fails for the wish (empty: eligible)."""
+    bits = catalogue_bits(session)
+    required = list(
+        session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
+    )
+    facts = wish_facts(session, wish=wish, station=station, bits=bits, required=required)
+    vols = volunteers_where(
+        session, condition=Volunteer.id.in_(volunteer_ids), wish=facts, bits=bits
+    )
+    result = evaluate(facts, vols, weights=normalised_weights())
+    return {int(v): reasons_of(int(r)) for v, r in zip(vols.ids, result.reasons, strict=True)}

@@ -12,16 +12,21 @@ these and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.deps import Principal, VolunteerFacts
-from app.models import Offer, OrgUnit, User, Volunteer, VolunteerSkill, Wish, WishSkill
+from app.catalogue.service import skills_needing_qualification
+from app.config import get_settings
+from app.matching.facts import local_day
+from app.matching.scoring import Reason
+from app.models import Category, Offer, OrgUnit, User, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import OfferStatus
-from app.wishes.eligibility import Ineligible, grab_ineligibility
+from app.volunteers.availability import window_masks
+from app.wishes.eligibility import Fit, grab_ineligibility
 from app.wishes.errors import WishNotFound
 from app.wishes.state import ActorRole, WishStatus
 
@@ -62,6 +67,12 @@ class VolunteerSide:
     volunteer_id: int
     latest_offer: OfferFacts | None
     lacks_skill: bool
+    risky: bool
+    min_age: int | None
+    max_age: int | None
+    birth_date: date | None
+    insured_until: date | None
+    masks: tuple[int, ...]
 
 
 @dataclass
@@ -85,6 +96,7 @@ _Requester = aliased(User)
 _AssigneeUser = aliased(User)
 _AssigneeVolunteer = aliased(Volunteer)
 _LatestOffer = aliased(Offer)
+_Acting = aliased(Volunteer)
 
 
 @cache
@@ -133,13 +145,24 @@ def _load_statement(*, with_volunteer: bool) -> Select:
             .where(WishSkill.wish_id == Wish.id, WishSkill.skill_code.not_in(held))
             .exists()
         )
-        query = query.add_columns(
-            _LatestOffer.id,
-            _LatestOffer.status,
-            _LatestOffer.expires_at,
-            _LatestOffer.offered_by_id,
-            lacks,
-        ).outerjoin(_LatestOffer, _LatestOffer.id == latest)
+        query = (
+            query.add_columns(
+                _LatestOffer.id,
+                _LatestOffer.status,
+                _LatestOffer.expires_at,
+                _LatestOffer.offered_by_id,
+                lacks,
+                Category.risky,
+                Category.min_age,
+                Category.max_age,
+                _Acting.birth_date,
+                _Acting.insured_until,
+                *(getattr(_Acting, f"avail_{day}") for day in range(7)),
+            )
+            .outerjoin(_LatestOffer, _LatestOffer.id == latest)
+            .join(Category, Category.code == Wish.category_code)
+            .outerjoin(_Acting, _Acting.id == volunteer_id)
+        )
     return query
 
 
@@ -169,9 +192,19 @@ def load_wish(
         pending_offers=n_pending,
     )
     if volunteer_id is not None:
-        o_id, o_status, o_expires, o_by, lacks_skill = row[9:]
+        o_id, o_status, o_expires, o_by, lacks_skill, risky, lo, hi, birth, insured = row[9:19]
         offer = OfferFacts(o_id, OfferStatus(o_status), o_expires, o_by) if o_id else None
-        loaded.volunteer_side = VolunteerSide(volunteer_id, offer, bool(lacks_skill))
+        loaded.volunteer_side = VolunteerSide(
+            volunteer_id=volunteer_id,
+            latest_offer=offer,
+            lacks_skill=bool(lacks_skill),
+            risky=bool(risky),
+            min_age=lo,
+            max_age=hi,
+            birth_date=birth,
+            insured_until=insured,
+            masks=tuple(m or 0 for m in row[19:26]),
+        )
     return loaded
 
 
@@ -180,7 +213,7 @@ class VolunteerView:
     volunteer: VolunteerFacts
     latest_offer: OfferFacts | None
     is_assignee: bool
-    grab_reasons: list[Ineligible] | None  # None when the wish is not open for grab
+    grab_reasons: list[Reason] | None  # None when the wish is not open for grab
 
     @property
     def pending_offer(self) -> OfferFacts | None:
@@ -215,14 +248,45 @@ class Access:
         return None
 
 
-def _grab_reasons(volunteer: VolunteerFacts, loaded: LoadedWish) -> list[Ineligible] | None:
+def _grab_reasons(
+    session: Session, volunteer: VolunteerFacts, loaded: LoadedWish
+) -> list[Reason] | None:
     if not loaded.wish.grab_open:
         return None
-    side = loaded.volunteer_side
-    assert side is not None and side.volunteer_id == volunteer.id
+    side = _side(loaded, volunteer)
+    settings = get_settings()
+    day = local_day(loaded.wish.wanted_start_at)
+    window, _slots = window_masks(
+        loaded.wish.wanted_start_at, loaded.wish.wanted_end_at, settings.timezone
+    )
+    available = any(v & w for v, w in zip(side.masks, window, strict=True))
+    lacks_qualification = False
+    needs = skills_needing_qualification(session) & set(loaded.skills)
+    if needs and not side.lacks_skill:
+        valid = {
+            code
+            for code, until in session.execute(
+                select(VolunteerSkill.skill_code, VolunteerSkill.qualified_until).where(
+                    VolunteerSkill.volunteer_id == volunteer.id,
+                    VolunteerSkill.skill_code.in_(needs),
+                )
+            )
+            if until is not None and until >= day
+        }
+        lacks_qualification = not needs <= valid
     return grab_ineligibility(
         volunteer=volunteer,
-        lacks_skill=side.lacks_skill,
+        fit=Fit(
+            lacks_skill=side.lacks_skill,
+            lacks_qualification=lacks_qualification,
+            risky=side.risky,
+            insured_until=side.insured_until,
+            min_age=side.min_age,
+            max_age=side.max_age,
+            birth_date=side.birth_date,
+            service_day=day,
+            available=available,
+        ),
         wish=loaded.wish,
         station=loaded.station,
     )
@@ -243,7 +307,7 @@ def _volunteer_sees(view: VolunteerView, status: WishStatus) -> bool:
     )
 
 
-def access_to(*, actor: Principal | None, loaded: LoadedWish) -> Access:
+def access_to(session: Session, *, actor: Principal | None, loaded: LoadedWish) -> Access:
     """The roles `actor` (None: the system's timers) holds towards the wish."""
     access = Access()
     if actor is None:
@@ -261,7 +325,7 @@ def access_to(*, actor: Principal | None, loaded: LoadedWish) -> Access:
             volunteer=actor.volunteer,
             latest_offer=_side(loaded, actor.volunteer).latest_offer,
             is_assignee=wish.assignee_id == actor.volunteer.id,
-            grab_reasons=_grab_reasons(actor.volunteer, loaded),
+            grab_reasons=_grab_reasons(session, actor.volunteer, loaded),
         )
         if _volunteer_sees(view, wish.status):
             access.roles.add(ActorRole.VOLUNTEER)
@@ -270,6 +334,7 @@ def access_to(*, actor: Principal | None, loaded: LoadedWish) -> Access:
 
 
 def access_after(
+    session: Session,
     *,
     actor: Principal | None,
     before: Access,
@@ -292,7 +357,7 @@ def access_after(
         offer = replace(offer, status=offer_status)
     grab = view.grab_reasons
     if (grab is not None) != loaded.wish.grab_open:
-        grab = _grab_reasons(actor.volunteer, loaded)
+        grab = _grab_reasons(session, actor.volunteer, loaded)
     after = VolunteerView(
         volunteer=view.volunteer,
         latest_offer=offer,

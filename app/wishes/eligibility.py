@@ -1,14 +1,18 @@
-"""Whether a volunteer may take a wish offered for grab (抢单).
+"""Whether a volunteer may take a wish open for grab (抢单), without a coordinator in the loop.
 
-Hard constraints only, each failure a typed reason the volunteer or coordinator can read.
+The same hard constraints as matching (`app.matching.scoring`), judged for one volunteer from
+facts the accept request has already read; `tests/wishes/test_eligibility.py` checks that the
+two always agree. Capacity is checked at acceptance, under a lock on the volunteer's row.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from app.geo import distance_m
+from app.matching.scoring import Reason
 from app.models import OrgUnit, Wish
 from app.models.enums import VolunteerStatus
 
@@ -28,11 +32,19 @@ class VolunteerLike(Protocol):
     def status(self) -> VolunteerStatus: ...
 
 
-class Ineligible(StrEnum):
-    SUSPENDED = "SUSPENDED"
-    OUT_OF_RADIUS = "OUT_OF_RADIUS"
-    SKILL_MISSING = "SKILL_MISSING"
-    IS_REQUESTER = "IS_REQUESTER"  # nobody serves their own wish
+@dataclass(frozen=True)
+class Fit:
+    """What the accept request read about the volunteer against this wish."""
+
+    lacks_skill: bool
+    lacks_qualification: bool
+    risky: bool
+    insured_until: date | None
+    min_age: int | None
+    max_age: int | None
+    birth_date: date | None
+    service_day: date
+    available: bool  # some of the wanted window falls in the volunteer's weekly hours
 
 
 def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
@@ -40,20 +52,36 @@ def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
     return min(volunteer.service_radius_m, station.service_radius_m)
 
 
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 def grab_ineligibility(
-    *,
-    volunteer: VolunteerLike,
-    lacks_skill: bool,
-    wish: Wish,
-    station: OrgUnit,
-) -> list[Ineligible]:
-    reasons: list[Ineligible] = []
-    if volunteer.user_id in (wish.requester_id, wish.proxy_id):
-        reasons.append(Ineligible.IS_REQUESTER)
+    *, volunteer: VolunteerLike, fit: Fit, wish: Wish, station: OrgUnit
+) -> list[Reason]:
+    reasons: list[Reason] = []
     if volunteer.status != VolunteerStatus.ACTIVE:
-        reasons.append(Ineligible.SUSPENDED)
+        reasons.append(Reason.SUSPENDED)
+    if volunteer.user_id in (wish.requester_id, wish.proxy_id):
+        reasons.append(Reason.IS_REQUESTER)
     if distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng) > reach_m(volunteer, station):
-        reasons.append(Ineligible.OUT_OF_RADIUS)
-    if lacks_skill:
-        reasons.append(Ineligible.SKILL_MISSING)
-    return reasons
+        reasons.append(Reason.OUT_OF_RADIUS)
+    if fit.lacks_skill:
+        reasons.append(Reason.SKILL_MISSING)
+    elif fit.lacks_qualification:
+        reasons.append(Reason.NEEDS_QUALIFICATION)
+    if fit.risky and (fit.insured_until is None or fit.insured_until < fit.service_day):
+        reasons.append(Reason.NEEDS_INSURANCE)
+    if fit.min_age is not None or fit.max_age is not None:
+        age = age_on(fit.birth_date, fit.service_day) if fit.birth_date else None
+        if (
+            age is None
+            or (fit.min_age is not None and age < fit.min_age)
+            or (fit.max_age is not None and age > fit.max_age)
+        ):
+            reasons.append(Reason.AGE_NOT_SUITABLE)
+    if not fit.available:
+        reasons.append(Reason.UNAVAILABLE_IN_WINDOW)
+    # Matching lists reasons in one fixed order; keep the same.
+    order = list(Reason)
+    return sorted(reasons, key=order.index)

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.deps import Principal, VolunteerFacts
 from app.config import get_settings
-from app.geo import bounding_box, distance_m
-from app.models import Offer, OrgUnit, RoleGrant, Volunteer, VolunteerSkill, Wish
+from app.matching.scoring import Reason
+from app.matching.service import rank, reasons_for
+from app.models import Offer, OrgUnit, RoleGrant, Volunteer, Wish
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
 from app.org_units.service import ancestors
 from app.wishes.access import Access, LoadedWish, OfferFacts, Person
-from app.wishes.eligibility import reach_m
 from app.wishes.errors import (
     AlreadyOffered,
     AtCapacity,
@@ -47,6 +47,16 @@ from app.wishes.schemas import (
     ReasonIn,
 )
 from app.wishes.state import TASK_STATUSES, ActorRole, WishEvent, WishStatus
+
+# Hard constraints that directed offers must meet as well as grabs.
+LEGAL_CONSTRAINTS = frozenset(
+    {
+        Reason.SKILL_MISSING,
+        Reason.NEEDS_QUALIFICATION,
+        Reason.NEEDS_INSURANCE,
+        Reason.AGE_NOT_SUITABLE,
+    }
+)
 
 # How many nearby volunteers are told when a wish opens for grab.
 GRAB_NOTIFY_LIMIT = 200
@@ -207,6 +217,19 @@ def _offer_prepare(ctx: Context) -> None:
             problems.setdefault("outside_scope", []).append(volunteer_id)
     if problems:
         raise InvalidOfferTarget(details=problems)
+    # The volunteer regulation's hard constraints (Art 15–17) bind directed offers too. Distance,
+    # hours and load do not: a coordinator may ask, and the volunteer may decline.
+    unfit = {
+        str(volunteer_id): [r.value for r in reasons if r in LEGAL_CONSTRAINTS]
+        for volunteer_id, reasons in reasons_for(
+            session, wish=ctx.wish, station=ctx.station, volunteer_ids=payload.volunteer_ids
+        ).items()
+    }
+    unfit = {vid: reasons for vid, reasons in unfit.items() if reasons}
+    if unfit:
+        raise InvalidOfferTarget(
+            "所选志愿者不满足该心愿的资质、保险或年龄等要求", details={"unfit": unfit}
+        )
     already = list(
         session.scalars(
             select(Offer.volunteer_id).where(
@@ -264,33 +287,9 @@ def _open_grab_prepare(ctx: Context) -> None:
 
 
 def grab_candidates(session: Session, loaded: LoadedWish, limit: int) -> list[int]:
-    """Users of active volunteers who may grab the wish, nearest first."""
-    wish, station = loaded.wish, loaded.station
-    skills = set(loaded.skill_codes(session))
-    min_lat, max_lat, min_lng, max_lng = bounding_box(wish.lat, wish.lng, station.service_radius_m)
-    query = select(Volunteer).where(
-        Volunteer.status == VolunteerStatus.ACTIVE,
-        Volunteer.lat.between(min_lat, max_lat),
-        Volunteer.lng.between(min_lng, max_lng),
-    )
-    if skills:
-        having_all = (
-            select(VolunteerSkill.volunteer_id)
-            .where(VolunteerSkill.skill_code.in_(skills))
-            .group_by(VolunteerSkill.volunteer_id)
-            .having(func.count() == len(skills))
-        )
-        query = query.where(Volunteer.id.in_(having_all))
-    ranked = []
-    for volunteer in session.scalars(query):
-        d = distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng)
-        if d <= reach_m(volunteer, station) and volunteer.user_id not in (
-            wish.requester_id,
-            wish.proxy_id,
-        ):
-            ranked.append((d, volunteer.user_id))
-    ranked.sort()
-    return [user_id for _, user_id in ranked[:limit]]
+    """Users of the volunteers who may grab the wish (every hard constraint), best first."""
+    ranking = rank(session, wish=loaded.wish, station=loaded.station, limit=limit)
+    return [candidate.user_id for candidate in ranking.candidates]
 
 
 def _open_grab_after(ctx: Context) -> None:

@@ -85,7 +85,7 @@ class Outcome:
 
 def visible_wish(session: Session, *, wish_id: int, actor: Principal) -> Outcome:
     loaded = load_wish(session, wish_id, volunteer_id=actor.volunteer_id)
-    access = access_to(actor=actor, loaded=loaded)
+    access = access_to(session, actor=actor, loaded=loaded)
     if not access.visible:
         raise WishNotFound()
     return Outcome(loaded, access)
@@ -138,7 +138,7 @@ def apply_event(
             volunteer_id=actor.volunteer_id if actor is not None else None,
         )
         wish = loaded.wish
-        access = access_to(actor=actor, loaded=loaded)
+        access = access_to(session, actor=actor, loaded=loaded)
         if not access.visible:
             raise WishNotFound()
         transition = transition_for(wish.status, event)
@@ -214,7 +214,9 @@ def apply_event(
         loaded.assignee = None
     elif loaded.assignee is None or loaded.assignee.id != loaded.wish.assignee_id:
         loaded.assignee = ctx.new_assignee or _assignee(session, loaded.wish.assignee_id)
-    after = access_after(actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status)
+    after = access_after(
+        session, actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status
+    )
     timers.reschedule(session, wish=loaded.wish, station=loaded.station, now=now)
     return Outcome(loaded, after)
 

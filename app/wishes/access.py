@@ -24,11 +24,11 @@ from app.config import get_settings
 from app.matching.facts import local_day
 from app.matching.scoring import Reason
 from app.models import Category, Offer, OrgUnit, User, Volunteer, VolunteerSkill, Wish, WishSkill
-from app.models.enums import OfferStatus
+from app.models.enums import OfferStatus, VolunteerStatus
 from app.volunteers.availability import window_masks
 from app.wishes.eligibility import Fit, grab_ineligibility
 from app.wishes.errors import WishNotFound
-from app.wishes.state import ActorRole, WishStatus
+from app.wishes.state import TASK_STATUSES, ActorRole, WishStatus
 
 # When an actor holds several roles towards a wish, the first of these the transition allows is
 # the one they act in (a coordinator who is also the assignee checks in as the volunteer).
@@ -61,6 +61,15 @@ class OfferFacts:
 
 
 @dataclass(frozen=True)
+class VolunteerLoad:
+    """Read under a lock on the volunteer's row, when they are accepting."""
+
+    capacity: int
+    status: VolunteerStatus
+    open_tasks: int
+
+
+@dataclass(frozen=True)
 class VolunteerSide:
     """What one volunteer's relation to the wish is, read with the wish."""
 
@@ -73,6 +82,7 @@ class VolunteerSide:
     birth_date: date | None
     insured_until: date | None
     masks: tuple[int, ...]
+    load: VolunteerLoad | None = None
 
 
 @dataclass
@@ -97,10 +107,11 @@ _AssigneeUser = aliased(User)
 _AssigneeVolunteer = aliased(Volunteer)
 _LatestOffer = aliased(Offer)
 _Acting = aliased(Volunteer)
+_Counted = aliased(Wish)
 
 
 @cache
-def _load_statement(*, with_volunteer: bool) -> Select:
+def _load_statement(*, with_volunteer: bool, lock_volunteer: bool = False) -> Select:
     """Built once: constructing a statement of this size costs more than running it."""
     wish_id = bindparam("wish_id", type_=Integer)
     skills = (
@@ -161,20 +172,44 @@ def _load_statement(*, with_volunteer: bool) -> Select:
             )
             .outerjoin(_LatestOffer, _LatestOffer.id == latest)
             .join(Category, Category.code == Wish.category_code)
-            .outerjoin(_Acting, _Acting.id == volunteer_id)
         )
+        if lock_volunteer:
+            # Accepting: lock the volunteer's row while counting their open tasks, so that two
+            # accepts by the same volunteer cannot both pass the capacity check (SQLite
+            # serialises writers already). One statement reads and locks.
+            open_tasks = (
+                select(func.count())
+                .select_from(_Counted)
+                .where(_Counted.assignee_id == volunteer_id, _Counted.status.in_(TASK_STATUSES))
+                .scalar_subquery()
+            )
+            query = (
+                query.add_columns(_Acting.max_concurrent_tasks, _Acting.status, open_tasks)
+                .join(_Acting, _Acting.id == volunteer_id)
+                .with_for_update(of=_Acting)
+            )
+        else:
+            query = query.outerjoin(_Acting, _Acting.id == volunteer_id)
     return query
 
 
 def load_wish(
-    session: Session, wish_id: int, *, fresh: bool = False, volunteer_id: int | None = None
+    session: Session,
+    wish_id: int,
+    *,
+    fresh: bool = False,
+    volunteer_id: int | None = None,
+    lock_volunteer: bool = False,
 ) -> LoadedWish:
     """Everything a request needs of one wish, in one statement.
 
     With `volunteer_id`, also that volunteer's latest offer of the wish and whether they lack
     a skill it needs. `fresh` re-reads rows already in the session.
     """
-    query = _load_statement(with_volunteer=volunteer_id is not None)
+    query = _load_statement(
+        with_volunteer=volunteer_id is not None,
+        lock_volunteer=lock_volunteer and volunteer_id is not None,
+    )
     params: dict[str, int] = {"wish_id": wish_id}
     if volunteer_id is not None:
         params["volunteer_id"] = volunteer_id
@@ -204,6 +239,7 @@ def load_wish(
             birth_date=birth,
             insured_until=insured,
             masks=tuple(m or 0 for m in row[19:26]),
+            load=VolunteerLoad(*row[26:29]) if lock_volunteer else None,
         )
     return loaded
 

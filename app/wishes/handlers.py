@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, Select, bindparam, case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -46,7 +45,7 @@ from app.wishes.schemas import (
     RateIn,
     ReasonIn,
 )
-from app.wishes.state import TASK_STATUSES, ActorRole, WishEvent, WishStatus
+from app.wishes.state import ActorRole, WishEvent, WishStatus
 
 # Hard constraints that directed offers must meet as well as grabs.
 LEGAL_CONSTRAINTS = frozenset(
@@ -317,23 +316,6 @@ def volunteer_may(event: WishEvent, access: Access) -> bool:
     return False
 
 
-@cache
-def _capacity_statement() -> Select:
-    """The volunteer's capacity, status and open tasks, locking their row (built once)."""
-    volunteer_id = bindparam("volunteer_id", type_=Integer)
-    active_tasks = (
-        select(func.count())
-        .select_from(Wish)
-        .where(Wish.assignee_id == volunteer_id, Wish.status.in_(TASK_STATUSES))
-        .scalar_subquery()
-    )
-    return (
-        select(Volunteer.max_concurrent_tasks, Volunteer.status, active_tasks)
-        .where(Volunteer.id == volunteer_id)
-        .with_for_update(of=Volunteer)
-    )
-
-
 def _accept_prepare(ctx: Context) -> None:
     view = ctx.access.volunteer
     assert view is not None
@@ -352,12 +334,11 @@ def _accept_prepare(ctx: Context) -> None:
         via = "grab"
     else:
         raise NotOffered()
-    # Lock the volunteer's row while counting their tasks, so that two accepts by the same
-    # volunteer cannot both pass the capacity check (SQLite serialises writers already).
+    # Read with the wish, under a lock on the volunteer's row (see access.load_wish).
     volunteer_id = view.volunteer.id
-    capacity, status, active = ctx.session.execute(
-        _capacity_statement(), {"volunteer_id": volunteer_id}
-    ).one()
+    side = ctx.loaded.volunteer_side
+    assert side is not None and side.load is not None, "accept loads with lock_volunteer"
+    capacity, status, active = side.load.capacity, side.load.status, side.load.open_tasks
     if status != VolunteerStatus.ACTIVE:  # the principal may be a few seconds old; this is not
         raise VolunteerSuspended()
     if active >= capacity:

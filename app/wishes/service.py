@@ -136,6 +136,7 @@ def apply_event(
             wish_id,
             fresh=True,
             volunteer_id=actor.volunteer_id if actor is not None else None,
+            lock_volunteer=event == WishEvent.ACCEPT,
         )
         wish = loaded.wish
         access = access_to(session, actor=actor, loaded=loaded)

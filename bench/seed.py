@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from app.geo import cell_of
 from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
+from app.volunteers.availability import FULL_DAY
 from app.wishes import handlers
 from app.wishes.access import load_wish
 from app.wishes.errors import AtCapacity
@@ -49,6 +50,10 @@ ACCEPT_AREA_LNG = BASE_LNG + 1.0  # ~95 km east of the main area
 CITY, COUNTY = "330500000000", "330523000000"
 COMMON_SKILLS = ["companionship", "housework", "errands", "repair", "computer", "driving"]
 CATEGORIES = ["elderly_orphan_care", "poverty_relief", "neighbourly_watch", "culture"]
+# Free at any hour, every day (these categories have no age limit and no risk).
+ALWAYS_AVAILABLE = {f"avail_{day}": FULL_DAY for day in range(7)}
+# Skills such as repair and driving need a qualification; the volunteers hold valid ones.
+QUALIFIED_UNTIL = date(2099, 12, 31)
 ACCEPT_CAPACITY = 10  # each accept-area volunteer takes this many wishes (max_concurrent_tasks)
 
 
@@ -220,6 +225,7 @@ def seed(
                         lng=lng,
                         service_radius_m=rng.choice([2000, 3000, 3000, 5000, 5000]),
                         h3_cell=cell_of(lat, lng),
+                        **ALWAYS_AVAILABLE,
                         max_concurrent_tasks=rng.randint(2, 5),
                         status=VolunteerStatus.SUSPENDED
                         if rng.random() < 0.05
@@ -229,7 +235,7 @@ def seed(
             session.add_all(vol_rows)
             session.flush()
             skill_rows = [
-                {"volunteer_id": v.id, "skill_code": code}
+                {"volunteer_id": v.id, "skill_code": code, "qualified_until": QUALIFIED_UNTIL}
                 for v in vol_rows
                 for code in rng.sample(COMMON_SKILLS, rng.randint(0, 3))
             ]
@@ -312,6 +318,7 @@ def seed(
                         lng=lng,
                         service_radius_m=5000,
                         h3_cell=cell_of(lat, lng),
+                        **ALWAYS_AVAILABLE,
                         max_concurrent_tasks=ACCEPT_CAPACITY,
                         status=VolunteerStatus.ACTIVE,
                     )
@@ -321,7 +328,14 @@ def seed(
             vol_skill = {v.id: rng.choice(COMMON_SKILLS) for v in acc_vols}
             session.execute(
                 insert(VolunteerSkill),
-                [{"volunteer_id": v.id, "skill_code": vol_skill[v.id]} for v in acc_vols],
+                [
+                    {
+                        "volunteer_id": v.id,
+                        "skill_code": vol_skill[v.id],
+                        "qualified_until": QUALIFIED_UNTIL,
+                    }
+                    for v in acc_vols
+                ],
             )
             station_by_id = {s.id: s for s in accept_stations}
             wish_rows = []

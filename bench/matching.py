@@ -65,7 +65,7 @@ from app.logging import configure_logging
 from app.matching.facts import catalogue_bits, volunteers_where, wish_facts
 from app.matching.scoring import evaluate, top
 from app.matching.service import normalised_weights, rank
-from app.models import Base, OrgUnit, User, Wish, WishSkill
+from app.models import Base, Category, OrgUnit, Skill, User, Wish, WishSkill
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY, slot_mask
@@ -573,6 +573,18 @@ def load_people(
     times["h3_cells_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ids = list(range(1, n + 1))
+    # Skill and preference masks on the row, from the catalogue's permanent bits (as the
+    # volunteers service keeps them).
+    with loader.database.engine.connect() as conn:
+        skill_bit = dict(conn.execute(select(Skill.code, Skill.bit)).all())
+        category_bit = dict(conn.execute(select(Category.code, Category.bit)).all())
+    weights = np.array([1 << skill_bit[c] for c in SKILL_SHARE], dtype=np.uint64)
+    skill_masks = np.bitwise_or.reduce(
+        np.where(people.skills, weights, np.uint64(0)), axis=1
+    ).tolist()
+    preference_masks = [0] * n
+    for volunteer_id, category in people.preferences:
+        preference_masks[volunteer_id - 1] |= 1 << category_bit[category]
     status = [VolunteerStatus.SUSPENDED if s else VolunteerStatus.ACTIVE for s in people.suspended]
     reason = ["长期未参加活动" if s else None for s in people.suspended.tolist()]
     columns: dict[str, list[Any]] = {
@@ -592,6 +604,8 @@ def load_people(
         "completed_count": people.completed.tolist(),
         "withdrawn_count": people.withdrawn.tolist(),
         "released_count": people.released.tolist(),
+        "skill_bits": [int(m) for m in skill_masks],
+        "preference_bits": preference_masks,
         "created_at": [now] * n,
         "updated_at": [now] * n,
     }

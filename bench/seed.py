@@ -241,6 +241,7 @@ def seed(
             ]
             if skill_rows:
                 session.execute(insert(VolunteerSkill), skill_rows)
+            _refresh_skill_masks(session)
 
             # Main-area wishes, through the services: submitted, approved, opened for grab.
             detail: list[tuple[int, int]] = []
@@ -337,6 +338,7 @@ def seed(
                     for v in acc_vols
                 ],
             )
+            _refresh_skill_masks(session)
             station_by_id = {s.id: s for s in accept_stations}
             wish_rows = []
             owners = []
@@ -427,6 +429,17 @@ def _accept_somebody(session: Session, wish_id: int, station: OrgUnit) -> None:
         except AtCapacity:
             continue
     raise RuntimeError(f"nobody could accept wish {wish_id}")
+
+
+def _refresh_skill_masks(session: Session) -> None:
+    """Volunteers' skill masks from their skill rows (what the volunteers service keeps)."""
+    session.execute(
+        text(
+            "UPDATE volunteers SET skill_bits = COALESCE((SELECT SUM(CAST(1 AS BIGINT) << s.bit)"
+            " FROM volunteer_skills vs JOIN skills s ON s.code = vs.skill_code"
+            " WHERE vs.volunteer_id = volunteers.id), 0)"
+        )
+    )
 
 
 def _analyze(database: Database) -> None:

@@ -26,6 +26,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_caches() -> None:
+    """Tests roll back and (on SQLite) reuse ids, so nothing read in one may be reused in the
+    next: the per-process caches of the catalogue and of dispatch policies are off."""
+    from app.catalogue import service as catalogue_service
+    from app.dispatch import policy
+    from app.matching import facts
+
+    facts.CATALOGUE_SECONDS = 0
+    policy.CACHE_SECONDS = 0
+    catalogue_service._QUALIFIED_TTL = 0
+
+
 @pytest.fixture(scope="session")
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--engine"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.catalogue.schemas import CatalogueKind, EntryCreate, EntryFields
 from app.errors import BadRequest, Conflict, NotFound
+from app.matching.facts import forget_catalogue
 from app.models import Category, Programme, SeasonTheme, Skill
 
 MODELS: dict[CatalogueKind, Any] = {
@@ -64,6 +65,7 @@ def skills_needing_qualification(session: Session) -> frozenset[str]:
 def _forget_qualified() -> None:
     global _qualified_cache
     _qualified_cache = None
+    forget_catalogue()
 
 
 def entries(*, session: Session, kind: CatalogueKind, active_only: bool = False) -> list[Any]:

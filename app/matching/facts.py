@@ -10,25 +10,29 @@ rule on what comes back.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Float,
+    Select,
     and_,
+    bindparam,
     case,
-    false,
     func,
-    literal,
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app import clock
 from app.config import get_settings
@@ -37,10 +41,8 @@ from app.models import (
     Category,
     CategorySkill,
     OrgUnit,
-    SeasonAffinity,
     Skill,
     Volunteer,
-    VolunteerPreference,
     VolunteerSkill,
     Wish,
     WishSkill,
@@ -60,8 +62,8 @@ class MatchingLimit(Exception):
 
 @dataclass(frozen=True)
 class CatalogueBits:
-    skills: dict[str, int]  # skill code → bit
-    categories: dict[str, int]  # category code → bit
+    skills: dict[str, int]  # skill code → its mask (1 << its permanent bit)
+    categories: dict[str, int]  # category code → its mask
     needs_qualification: frozenset[str]
 
     def skill_bits(self, codes: Iterable[str]) -> int:
@@ -71,17 +73,28 @@ class CatalogueBits:
         return bits
 
 
+# The catalogue changes rarely and every ranking needs it: each process keeps it for a minute
+# (and drops it at once when this process edits the catalogue).
+CATALOGUE_SECONDS = 60.0
+_catalogue_cache: tuple[float, date, MatchingCatalogue] | None = None
+
+
+def forget_catalogue() -> None:
+    global _catalogue_cache
+    _catalogue_cache = None
+
+
 def catalogue_bits(session: Session) -> CatalogueBits:
-    skills = session.execute(
-        select(Skill.code, Skill.needs_qualification).order_by(Skill.code)
-    ).all()
-    categories = list(session.scalars(select(Category.code).order_by(Category.code)))
-    if len(skills) > 64 or len(categories) > 64:
-        raise MatchingLimit("matching packs skills and categories into 64-bit masks")
+    return matching_catalogue(session).bits
+
+
+def _read_bits(session: Session) -> CatalogueBits:
+    skills = session.execute(select(Skill.code, Skill.bit, Skill.needs_qualification)).all()
+    categories = session.execute(select(Category.code, Category.bit)).all()
     return CatalogueBits(
-        skills={code: 1 << i for i, (code, _) in enumerate(skills)},
-        categories={code: 1 << i for i, code in enumerate(categories)},
-        needs_qualification=frozenset(code for code, needs in skills if needs),
+        skills={code: 1 << bit for code, bit, _ in skills},
+        categories={code: 1 << bit for code, bit in categories},
+        needs_qualification=frozenset(code for code, _, needs in skills if needs),
     )
 
 
@@ -90,57 +103,20 @@ def wish_facts(
     *,
     wish: Wish,
     station: OrgUnit,
-    bits: CatalogueBits,
+    bits: CatalogueBits | None = None,
     area_factor: float = 1.0,
     required: Sequence[str] | None = None,
 ) -> WishFacts:
-    settings = get_settings()
-    category = session.get(Category, wish.category_code)
-    assert category is not None
     if required is None:
         required = list(
             session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
         )
-    related = list(
-        session.scalars(
-            select(CategorySkill.skill_code).where(CategorySkill.category_code == category.code)
-        )
-    )
-    masks, slots = window_masks(wish.wanted_start_at, wish.wanted_end_at, settings.timezone)
-    season = current_season(session=session)
-    season_fit = 0.0
-    if season is not None:
-        if wish.season_code == season.code:
-            season_fit = 1.0
-        else:
-            season_fit = (
-                session.scalar(
-                    select(SeasonAffinity.weight).where(
-                        SeasonAffinity.season_code == season.code,
-                        SeasonAffinity.category_code == category.code,
-                    )
-                )
-                or 0.0
-            )
-    local_start = wish.wanted_start_at.astimezone(ZoneInfo(settings.timezone))
-    return WishFacts(
-        id=wish.id,
-        lat=wish.lat,
-        lng=wish.lng,
-        area_m=station.service_radius_m * area_factor,
-        requester_ids=tuple(u for u in (wish.requester_id, wish.proxy_id) if u is not None),
-        category_code=category.code,
-        category_bit=bits.categories.get(category.code, 0),
-        required_bits=bits.skill_bits(required),
-        qualified_bits=bits.skill_bits(c for c in required if c in bits.needs_qualification),
-        related_bits=bits.skill_bits(related),
-        risky=category.risky,
-        min_age=category.min_age,
-        max_age=category.max_age,
-        service_day=local_start.date(),
-        window_masks=tuple(masks),
-        window_slots=slots,
-        season_fit=float(season_fit),
+    return wish_facts_preloaded(
+        wish,
+        station_radius_m=station.service_radius_m,
+        catalogue=matching_catalogue(session),
+        required=required,
+        area_factor=area_factor,
     )
 
 
@@ -159,155 +135,120 @@ _COLUMNS = (
     Volunteer.completed_count,
     Volunteer.withdrawn_count,
     Volunteer.released_count,
+    Volunteer.skill_bits,
+    Volunteer.preference_bits,
 )
 
 
-def _prefilters(wish: WishFacts) -> list[ColumnElement[bool]]:
-    """The cheap, plainly equivalent part of the hard constraints, for the database."""
-    k_lat = math.radians(EARTH_RADIUS_M)
-    k_lng = k_lat * math.cos(math.radians(wish.lat))
-    dy = (Volunteer.lat - wish.lat) * k_lat
-    dx = (Volunteer.lng - wish.lng) * k_lng
-    d2 = dx * dx + dy * dy
-    margin = 1.001  # the exact distance decides; this only keeps borderline rows
-    conditions: list[ColumnElement[bool]] = [
-        Volunteer.status == VolunteerStatus.ACTIVE,
-        d2 <= wish.area_m * wish.area_m * margin,
-        d2 <= Volunteer.service_radius_m * Volunteer.service_radius_m * margin,
-    ]
-    overlaps = [
-        _AVAIL[day].op("&")(literal(mask)) != 0
-        for day, mask in enumerate(wish.window_masks)
-        if mask
-    ]
-    conditions.append(or_(*overlaps) if overlaps else false())
-    return conditions
-
-
-def _required_skill_filter(codes: Sequence[str]) -> ColumnElement[bool]:
-    return Volunteer.id.in_(
-        select(VolunteerSkill.volunteer_id)
-        .where(VolunteerSkill.skill_code.in_(codes))
-        .group_by(VolunteerSkill.volunteer_id)
-        .having(func.count() == len(codes))
+def _task_counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Each volunteer's open tasks and tasks accepted lately, as correlated counts: evaluated
+    only for the rows that pass the filters, each an index range on `wishes`."""
+    counted = aliased(Wish)
+    open_tasks = (
+        select(func.count())
+        .select_from(counted)
+        .where(counted.assignee_id == Volunteer.id, counted.status.in_(TASK_STATUSES))
+        .scalar_subquery()
     )
+    recent = (
+        select(func.count())
+        .select_from(counted)
+        .where(counted.assignee_id == Volunteer.id, counted.accepted_at >= bindparam("since"))
+        .scalar_subquery()
+    )
+    return open_tasks, recent
+
+
+@cache
+def _near_statement(*, prefilter: bool) -> Select:
+    """Built once, run with bind parameters: building it costs more than running it."""
+    open_tasks, recent = _task_counts()
+    query = select(*_COLUMNS, open_tasks, recent).where(
+        Volunteer.h3_cell.in_(bindparam("cells", expanding=True))
+    )
+    if prefilter:
+        # The cheap, plainly equivalent part of the hard constraints, for the database (the
+        # covering index holds every column these read).
+        p = {
+            name: bindparam(name, type_=Float)
+            for name in ("lat0", "lng0", "k_lat", "k_lng", "area2")
+        }
+        dy = (Volunteer.lat - p["lat0"]) * p["k_lat"]
+        dx = (Volunteer.lng - p["lng0"]) * p["k_lng"]
+        d2 = dx * dx + dy * dy
+        margin = 1.001  # the exact distance decides; this only keeps borderline rows
+        required = bindparam("required", type_=BigInteger)
+        query = query.where(
+            Volunteer.status == VolunteerStatus.ACTIVE,
+            d2 <= p["area2"],
+            d2 <= Volunteer.service_radius_m * Volunteer.service_radius_m * margin,
+            Volunteer.skill_bits.op("&")(required) == required,
+            or_(
+                *(
+                    _AVAIL[day].op("&")(bindparam(f"w{day}", type_=BigInteger)) != 0
+                    for day in range(7)
+                )
+            ),
+        )
+    return query
 
 
 def volunteers_near(
-    session: Session,
-    *,
-    wish: WishFacts,
-    bits: CatalogueBits,
-    required_codes: Sequence[str],
-    prefilter: bool,
+    session: Session, *, wish: WishFacts, prefilter: bool, **_ignored: object
 ) -> VolunteerArrays:
-    """Volunteers in the H3 cells covering the wish's area, as arrays."""
-    cells = cells_within(wish.lat, wish.lng, wish.area_m)
-    in_area = Volunteer.h3_cell.in_(cells)
-    conditions: list[ColumnElement[bool]] = [in_area]
+    """Volunteers in the H3 cells covering the wish's area, as arrays: one statement, plus one
+    for dated qualifications when the wish needs any."""
+    k_lat = math.radians(EARTH_RADIUS_M)
+    params: dict[str, object] = {
+        "cells": list(cells_within(wish.lat, wish.lng, wish.area_m)),
+        "since": clock.now() - timedelta(days=RECENT_DAYS),
+    }
     if prefilter:
-        conditions += _prefilters(wish)
-        if required_codes:
-            conditions.append(_required_skill_filter(required_codes))
-    rows = session.execute(select(*_COLUMNS).where(and_(*conditions))).all()
-    return _arrays(session, rows, wish=wish, bits=bits, area=in_area)
+        params.update(
+            lat0=wish.lat,
+            lng0=wish.lng,
+            k_lat=k_lat,
+            k_lng=k_lat * math.cos(math.radians(wish.lat)),
+            area2=wish.area_m * wish.area_m * 1.001,
+            required=wish.required_bits,
+            **{f"w{day}": mask for day, mask in enumerate(wish.window_masks)},
+        )
+    rows = session.execute(_near_statement(prefilter=prefilter), params).all()
+    return _finish(session, rows, wish=wish)
 
 
 def volunteers_where(
-    session: Session, *, condition: ColumnElement[bool], wish: WishFacts, bits: CatalogueBits
+    session: Session, *, condition: ColumnElement[bool], wish: WishFacts, **_ignored: object
 ) -> VolunteerArrays:
     """Volunteers matching an arbitrary condition (a full scan when it is `true()`)."""
-    rows = session.execute(select(*_COLUMNS).where(condition)).all()
-    return _arrays(session, rows, wish=wish, bits=bits, area=condition)
+    open_tasks, recent = _task_counts()
+    rows = session.execute(
+        select(*_COLUMNS, open_tasks, recent).where(condition),
+        {"since": clock.now() - timedelta(days=RECENT_DAYS)},
+    ).all()
+    return _finish(session, rows, wish=wish)
 
 
-def _arrays(
-    session: Session,
-    rows: Sequence[object],
-    *,
-    wish: WishFacts,
-    bits: CatalogueBits,
-    area: ColumnElement[bool],
-) -> VolunteerArrays:
+def _finish(session: Session, rows: Sequence[object], *, wish: WishFacts) -> VolunteerArrays:
     n = len(rows)
-    cols = list(zip(*rows, strict=True)) if n else [()] * len(_COLUMNS)
-    ids = np.fromiter(cols[0], dtype=np.int64, count=n)
-    index = {int(v): i for i, v in enumerate(ids)}
-    arrays = VolunteerArrays(
-        ids=ids,
-        user_ids=np.fromiter(cols[1], dtype=np.int64, count=n),
-        lat=np.fromiter(cols[2], dtype=np.float64, count=n),
-        lng=np.fromiter(cols[3], dtype=np.float64, count=n),
-        radius=np.fromiter(cols[4], dtype=np.float64, count=n),
-        active=np.fromiter((s == VolunteerStatus.ACTIVE for s in cols[5]), dtype=bool, count=n),
-        capacity=np.fromiter(cols[6], dtype=np.int64, count=n),
-        birth=np.fromiter((d.toordinal() if d else 0 for d in cols[7]), dtype=np.int64, count=n),
-        insured=np.fromiter((d.toordinal() if d else 0 for d in cols[8]), dtype=np.int64, count=n),
-        masks=(
-            np.array(cols[9:16], dtype=np.uint64).T.copy() if n else np.zeros((0, 7), np.uint64)
-        ),
-        completed=np.fromiter(cols[16], dtype=np.int64, count=n),
-        withdrawn=np.fromiter(cols[17], dtype=np.int64, count=n),
-        released=np.fromiter(cols[18], dtype=np.int64, count=n),
-        skills=np.zeros(n, dtype=np.uint64),
-        qualified=np.zeros(n, dtype=np.uint64),
-        preferences=np.zeros(n, dtype=np.uint64),
-        active_tasks=np.zeros(n, dtype=np.int64),
-        recent_tasks=np.zeros(n, dtype=np.int64),
+    cols: list[Sequence[object]] = (
+        list(zip(*rows, strict=True)) if n else [()] * (len(_COLUMNS) + 2)
     )
-    if n == 0:
-        return arrays
-    in_area = select(Volunteer.id).where(area)
-    # Skills: only those the wish requires or its category suits matter here.
-    relevant = [
-        code for code, bit in bits.skills.items() if bit & (wish.required_bits | wish.related_bits)
-    ]
-    if relevant:
-        day = wish.service_day
-        for volunteer_id, code, until in session.execute(
-            select(
-                VolunteerSkill.volunteer_id,
-                VolunteerSkill.skill_code,
-                VolunteerSkill.qualified_until,
-            ).where(
-                VolunteerSkill.skill_code.in_(relevant), VolunteerSkill.volunteer_id.in_(in_area)
+    arrays = _column_arrays(cols, n)
+    arrays.active_tasks = np.fromiter(cols[-2], dtype=np.int64, count=n)
+    arrays.recent_tasks = np.fromiter(cols[-1], dtype=np.int64, count=n)
+    if n and wish.qualified_bits:
+        bits = catalogue_bits(session)
+        needed = [code for code, bit in bits.skills.items() if bit & wish.qualified_bits]
+        index = {int(v): i for i, v in enumerate(arrays.ids)}
+        for volunteer_id, code in session.execute(
+            select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code).where(
+                VolunteerSkill.volunteer_id.in_([int(v) for v in arrays.ids]),
+                VolunteerSkill.skill_code.in_(needed),
+                VolunteerSkill.qualified_until >= wish.service_day,
             )
         ):
-            i = index.get(volunteer_id)
-            if i is None:
-                continue
-            bit = np.uint64(bits.skills[code])
-            arrays.skills[i] |= bit
-            if until is not None and until >= day:
-                arrays.qualified[i] |= bit
-    if wish.category_bit:
-        bit = np.uint64(wish.category_bit)
-        for (volunteer_id,) in session.execute(
-            select(VolunteerPreference.volunteer_id).where(
-                VolunteerPreference.category_code == wish.category_code,
-                VolunteerPreference.volunteer_id.in_(in_area),
-            )
-        ):
-            i = index.get(volunteer_id)
-            if i is not None:
-                arrays.preferences[i] |= bit
-    since = clock.now() - timedelta(days=RECENT_DAYS)
-    for volunteer_id, active, recent in session.execute(
-        select(
-            Wish.assignee_id,
-            func.sum(case((Wish.status.in_(TASK_STATUSES), 1), else_=0)),
-            func.sum(case((Wish.accepted_at >= since, 1), else_=0)),
-        )
-        .where(
-            Wish.assignee_id.in_(in_area),
-            or_(Wish.status.in_(TASK_STATUSES), Wish.accepted_at >= since),
-        )
-        .group_by(Wish.assignee_id)
-    ):
-        i = index.get(volunteer_id)
-        if i is not None:
-            arrays.active_tasks[i] = active or 0
-            arrays.recent_tasks[i] = recent or 0
+            arrays.qualified[index[volunteer_id]] |= np.uint64(bits.skills[code])
     return arrays
 
 
@@ -335,7 +276,19 @@ class MatchingCatalogue:
 
 
 def matching_catalogue(session: Session, *, bits: CatalogueBits | None = None) -> MatchingCatalogue:
-    bits = bits or catalogue_bits(session)
+    """The catalogue as matching reads it (cached per process; see CATALOGUE_SECONDS)."""
+    global _catalogue_cache
+    cached = _catalogue_cache
+    today = local_day(clock.now())  # the season turns at midnight
+    if (
+        cached is not None
+        and cached[1] == today
+        and time.monotonic() - cached[0] < CATALOGUE_SECONDS
+    ):
+        return cached[2]
+    bits = bits or _read_bits(session)
+    if len(bits.skills) > 64 or len(bits.categories) > 64:
+        raise MatchingLimit("matching packs skills and categories into 64-bit masks")
     related: dict[str, list[str]] = {}
     for category_code, skill_code in session.execute(
         select(CategorySkill.category_code, CategorySkill.skill_code).order_by(
@@ -344,13 +297,18 @@ def matching_catalogue(session: Session, *, bits: CatalogueBits | None = None) -
     ):
         related.setdefault(category_code, []).append(skill_code)
     season = current_season(session=session)
-    return MatchingCatalogue(
+    categories = {c.code: c for c in session.scalars(select(Category))}
+    for category in categories.values():
+        session.expunge(category)
+    catalogue = MatchingCatalogue(
         bits=bits,
-        categories={c.code: c for c in session.scalars(select(Category))},
+        categories=categories,
         related={code: tuple(skills) for code, skills in related.items()},
         season_code=season.code if season is not None else None,
         affinities=affinities(session=session, season_code=season.code) if season else {},
     )
+    _catalogue_cache = (time.monotonic(), today, catalogue)
+    return catalogue
 
 
 def wish_skill_codes(session: Session, wish_ids: Collection[int]) -> dict[int, list[str]]:
@@ -478,7 +436,7 @@ def unit_volunteers(
 ) -> UnitVolunteers:
     """Volunteers whose home station is in the subtree at `unit_path` (only the active ones,
     and only `volunteer_ids` when given), ordered by id: one query for the columns and one
-    each for skills, preferences and task counts."""
+    each for dated qualifications and task counts."""
     conditions: list[ColumnElement[bool]] = [
         Volunteer.home_station_id.in_(select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit_path)))
     ]
@@ -510,37 +468,26 @@ def unit_volunteers(
         # ids are sorted: a binary search maps volunteer ids to positions.
         return np.searchsorted(ids, np.asarray(values, dtype=np.int64))
 
-    skill_rows = session.execute(
+    # Skills and preferences come with the rows (their masks); only the dated qualifications
+    # need reading.
+    qualification_rows = session.execute(
         select(
             VolunteerSkill.volunteer_id, VolunteerSkill.skill_code, VolunteerSkill.qualified_until
-        ).where(VolunteerSkill.volunteer_id.in_(in_scope))
-    ).all()
-    if skill_rows:
-        at = positions([r[0] for r in skill_rows])
-        skill_bits = np.fromiter(
-            (bits.skills.get(r[1], 0) for r in skill_rows), dtype=np.uint64, count=len(at)
+        ).where(
+            VolunteerSkill.volunteer_id.in_(in_scope), VolunteerSkill.qualified_until.is_not(None)
         )
-        np.bitwise_or.at(arrays.skills, at, skill_bits)
-        dated = np.fromiter((r[2] is not None for r in skill_rows), dtype=bool, count=len(at))
-        unit.qualification_index = at[dated]
-        unit.qualification_bit = skill_bits[dated]
+    ).all()
+    if qualification_rows:
+        unit.qualification_index = positions([r[0] for r in qualification_rows])
+        unit.qualification_bit = np.fromiter(
+            (bits.skills.get(r[1], 0) for r in qualification_rows),
+            dtype=np.uint64,
+            count=len(qualification_rows),
+        )
         unit.qualification_until = np.fromiter(
-            (r[2].toordinal() for r in skill_rows if r[2] is not None), dtype=np.int64
-        )
-    preference_rows = session.execute(
-        select(VolunteerPreference.volunteer_id, VolunteerPreference.category_code).where(
-            VolunteerPreference.volunteer_id.in_(in_scope)
-        )
-    ).all()
-    if preference_rows:
-        np.bitwise_or.at(
-            arrays.preferences,
-            positions([r[0] for r in preference_rows]),
-            np.fromiter(
-                (bits.categories.get(r[1], 0) for r in preference_rows),
-                dtype=np.uint64,
-                count=len(preference_rows),
-            ),
+            (r[2].toordinal() for r in qualification_rows if r[2] is not None),
+            dtype=np.int64,
+            count=len(qualification_rows),
         )
     since = clock.now() - timedelta(days=RECENT_DAYS)
     task_rows = session.execute(
@@ -563,8 +510,8 @@ def unit_volunteers(
 
 
 def _column_arrays(cols: Sequence[Sequence[object]], n: int) -> VolunteerArrays:
-    """The columns of `_COLUMNS` (n values each) as arrays; skills, preferences and task
-    counts left at zero."""
+    """The columns of `_COLUMNS` (n values each) as arrays; qualifications and task counts left
+    at zero."""
 
     def ints(values: Sequence[object]) -> npt.NDArray[np.int64]:
         return np.fromiter(values, dtype=np.int64, count=n)
@@ -591,9 +538,9 @@ def _column_arrays(cols: Sequence[Sequence[object]], n: int) -> VolunteerArrays:
         completed=ints(cols[16]),
         withdrawn=ints(cols[17]),
         released=ints(cols[18]),
-        skills=np.zeros(n, dtype=np.uint64),
+        skills=np.fromiter(cols[19], dtype=np.uint64, count=n),
         qualified=np.zeros(n, dtype=np.uint64),
-        preferences=np.zeros(n, dtype=np.uint64),
+        preferences=np.fromiter(cols[20], dtype=np.uint64, count=n),
         active_tasks=np.zeros(n, dtype=np.int64),
         recent_tasks=np.zeros(n, dtype=np.int64),
     )

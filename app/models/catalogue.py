@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
@@ -13,12 +13,15 @@ class Category(TimestampMixin, Base):
 
     __tablename__ = "categories"
     __table_args__ = (
+        CheckConstraint("bit BETWEEN 0 AND 63", name="bit_range"),
         CheckConstraint("min_age IS NULL OR min_age BETWEEN 0 AND 120", name="min_age_range"),
         CheckConstraint("max_age IS NULL OR max_age BETWEEN 0 AND 120", name="max_age_range"),
     )
 
     code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # The category's permanent bit in volunteers' preference masks (0–63).
+    bit: Mapped[int] = mapped_column(SmallInteger, unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     risky: Mapped[bool] = mapped_column(default=False)
     min_age: Mapped[int | None] = mapped_column(Integer)
@@ -44,9 +47,12 @@ class Skill(TimestampMixin, Base):
     """志愿者技能. `needs_qualification` skills need training or a certificate."""
 
     __tablename__ = "skills"
+    __table_args__ = (CheckConstraint("bit BETWEEN 0 AND 63", name="bit_range"),)
 
     code: Mapped[str] = mapped_column(CodeString(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # The skill's permanent bit in volunteers' skill masks (0–63).
+    bit: Mapped[int] = mapped_column(SmallInteger, unique=True)
     needs_qualification: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -8,6 +8,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import VolunteerStatus
 
+MATCH_COLUMNS = (
+    "h3_cell",
+    "status",
+    "lat",
+    "lng",
+    "service_radius_m",
+    "skill_bits",
+    *(f"avail_{day}" for day in range(7)),
+    "id",
+    "user_id",
+    "max_concurrent_tasks",
+    "birth_date",
+    "insured_until",
+    "preference_bits",
+    "completed_count",
+    "withdrawn_count",
+    "released_count",
+)
+
 
 class Volunteer(IdMixin, TimestampMixin, Base):
     """A user's volunteer profile: where they live, what they can do, when and how much."""
@@ -21,6 +40,9 @@ class Volunteer(IdMixin, TimestampMixin, Base):
         CheckConstraint("max_concurrent_tasks BETWEEN 1 AND 50", name="capacity_range"),
         # Proximity: a bounding box over these two columns, exact distance on the survivors.
         Index("ix_volunteers_lat_lng", "lat", "lng"),
+        # Matching: the cells around a wish, with every column it reads, so that both engines
+        # filter and read candidates from the index alone.
+        Index("ix_volunteers_match", *MATCH_COLUMNS),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -39,7 +61,12 @@ class Volunteer(IdMixin, TimestampMixin, Base):
     avail_6: Mapped[int] = mapped_column(BigInteger, default=0)
     # The H3 cell (resolution 8, about 0.7 km²) of the home location: proximity queries read
     # the few cells around a wish through this index instead of a latitude band.
-    h3_cell: Mapped[int] = mapped_column(BigInteger, index=True)
+    h3_cell: Mapped[int] = mapped_column(BigInteger)
+    # The volunteer's skills and preferred categories as masks of their catalogue bits. The
+    # rows of `volunteer_skills` and `volunteer_preferences` are the record; the volunteers
+    # service keeps these in step in the same transaction, so matching reads one row.
+    skill_bits: Mapped[int] = mapped_column(BigInteger, default=0)
+    preference_bits: Mapped[int] = mapped_column(BigInteger, default=0)
     max_concurrent_tasks: Mapped[int] = mapped_column(Integer, default=2)
     status: Mapped[VolunteerStatus] = mapped_column(String(16), default=VolunteerStatus.ACTIVE)
     birth_date: Mapped[date | None] = mapped_column(Date)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.accounts.service import ensure_role
@@ -98,6 +99,7 @@ def _set_skills(session: Session, volunteer_id: int, codes: list[str]) -> None:
         if code not in held:
             session.add(VolunteerSkill(volunteer_id=volunteer_id, skill_code=code))
     session.flush()
+    _refresh_masks(session, volunteer_id)
 
 
 def _set_preferences(session: Session, volunteer_id: int, codes: list[str]) -> None:
@@ -117,6 +119,31 @@ def _set_preferences(session: Session, volunteer_id: int, codes: list[str]) -> N
     for code in codes:
         session.add(VolunteerPreference(volunteer_id=volunteer_id, category_code=code))
     session.flush()
+    _refresh_masks(session, volunteer_id)
+
+
+def _refresh_masks(session: Session, volunteer_id: int) -> None:
+    """Recompute the volunteer's skill and preference masks from their rows (matching reads
+    the masks; the rows are the record)."""
+    skill_bits = 0
+    for bit in session.scalars(
+        select(Skill.bit)
+        .join(VolunteerSkill, VolunteerSkill.skill_code == Skill.code)
+        .where(VolunteerSkill.volunteer_id == volunteer_id)
+    ):
+        skill_bits |= 1 << bit
+    preference_bits = 0
+    for bit in session.scalars(
+        select(Category.bit)
+        .join(VolunteerPreference, VolunteerPreference.category_code == Category.code)
+        .where(VolunteerPreference.volunteer_id == volunteer_id)
+    ):
+        preference_bits |= 1 << bit
+    session.execute(
+        sql_update(Volunteer)
+        .where(Volunteer.id == volunteer_id)
+        .values(skill_bits=skill_bits, preference_bits=preference_bits)
+    )
 
 
 def _set_availability(volunteer: Volunteer, slots: list[AvailabilitySlot]) -> None:
@@ -187,6 +214,7 @@ def record_qualification(
         session.add(held)
     held.qualified_until = body.qualified_until
     session.flush()
+    _refresh_masks(session, volunteer.id)
     return volunteer
 
 

@@ -31,11 +31,11 @@ def _no_process_caches() -> None:
     """Tests roll back and (on SQLite) reuse ids, so nothing read in one may be reused in the
     next: the per-process caches of the catalogue and of dispatch policies are off."""
     from app.catalogue import service as catalogue_service
-    from app.dispatch import policy
     from app.matching import facts
+    from app.unit_settings import InheritedSettings
 
     facts.CATALOGUE_SECONDS = 0
-    policy.CACHE_SECONDS = 0
+    InheritedSettings.cache_seconds = 0
     catalogue_service._QUALIFIED_TTL = 0
 
 

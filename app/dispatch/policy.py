@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.models import DispatchPolicy, OrgUnit
+from app.unit_settings import InheritedSettings
 
 
 @dataclass(frozen=True)
@@ -48,41 +46,10 @@ class Policy:
         return datetime.combine(day, end, tzinfo=zone)
 
 
-POLICY_FIELDS = [f.name for f in fields(Policy)]
 DEFAULTS = Policy()
-
-_cache: dict[int, tuple[float, Policy]] = {}
-_lock = threading.Lock()
-CACHE_SECONDS = 30.0
-
-
-def forget_policies() -> None:
-    with _lock:
-        _cache.clear()
+POLICIES = InheritedSettings(DispatchPolicy, DEFAULTS)
 
 
 def policy_for(session: Session, unit: OrgUnit) -> Policy:
     """The policy in force for a unit (cached for a few seconds per process)."""
-    with _lock:
-        hit = _cache.get(unit.id)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
-    codes = unit.path.strip("/").split("/")
-    rows = session.execute(
-        select(OrgUnit.code, DispatchPolicy)
-        .join(DispatchPolicy, DispatchPolicy.org_unit_id == OrgUnit.id)
-        .where(OrgUnit.code.in_(codes))
-    ).all()
-    by_code = {code: row for code, row in rows}
-    policy = DEFAULTS
-    for code in codes:  # root first: the nearest unit's settings are applied last
-        row = by_code.get(code)
-        if row is None:
-            continue
-        changes = {
-            name: getattr(row, name) for name in POLICY_FIELDS if getattr(row, name) is not None
-        }
-        policy = replace(policy, **changes)
-    with _lock:
-        _cache[unit.id] = (time.monotonic(), policy)
-    return policy
+    return POLICIES.for_unit(session, unit)

@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from app import clock
 from app.auth.deps import StaffUser
 from app.db import SessionDep
-from app.dispatch.policy import POLICY_FIELDS, forget_policies, policy_for
+from app.dispatch.policy import POLICIES
 from app.dispatch.schemas import PolicyFields, PolicyOut, PolicyUpdate
 from app.errors import BadRequest
-from app.models import DispatchPolicy
+from app.models import OrgUnit
 from app.org_units.errors import OrgUnitNotFound
 from app.org_units.service import get_unit
 from app.schemas import IdPath
@@ -19,17 +15,11 @@ from app.schemas import IdPath
 router = APIRouter(tags=["匹配与派单"])
 
 
-def _out(session: SessionDep, unit_id: int) -> PolicyOut:
-    unit = get_unit(session=session, unit_id=unit_id)
-    own = session.scalars(
-        select(DispatchPolicy).where(DispatchPolicy.org_unit_id == unit.id)
-    ).one_or_none()
-    fields = {name: getattr(own, name) for name in POLICY_FIELDS} if own else {}
-    forget_policies()
+def _out(session: SessionDep, unit: OrgUnit) -> PolicyOut:
     return PolicyOut(
         org_unit_id=unit.id,
-        own=PolicyFields(**fields),
-        effective=asdict(policy_for(session, unit)),
+        own=PolicyFields(**POLICIES.own(session, unit)),
+        effective=POLICIES.effective(session, unit),
     )
 
 
@@ -42,7 +32,7 @@ def get_policy(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> Policy
     unit = get_unit(session=session, unit_id=unit_id)
     if not actor.manages(unit.path):
         raise OrgUnitNotFound()
-    return _out(session, unit.id)
+    return _out(session, unit)
 
 
 @router.put(
@@ -60,16 +50,5 @@ def set_policy(
     start, end = values.get("quiet_start"), values.get("quiet_end")
     if (start is None) != (end is None) and ("quiet_start" in values or "quiet_end" in values):
         raise BadRequest("免打扰时段的开始和结束须同时设置", code="QUIET_HOURS_INCOMPLETE")
-    own = session.scalars(
-        select(DispatchPolicy).where(DispatchPolicy.org_unit_id == unit.id)
-    ).one_or_none()
-    now = clock.now()
-    if own is None:
-        own = DispatchPolicy(org_unit_id=unit.id, created_at=now, updated_at=now)
-        session.add(own)
-    for name, value in values.items():
-        setattr(own, name, value)
-    own.updated_at = now
-    session.flush()
-    forget_policies()
-    return _out(session, unit.id)
+    POLICIES.save(session, unit, body)
+    return _out(session, unit)

@@ -3,16 +3,37 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
+from app.models import OrgUnit, Volunteer
 from app.models.enums import VolunteerStatus
 from app.pagination import Page, PageDep, make_page
 from app.schemas import Code, Id, IdPath
 from app.volunteers import service
-from app.volunteers.schemas import SuspendIn, VolunteerOut, VolunteerRegister, VolunteerUpdate
+from app.volunteers.schemas import (
+    InsuranceIn,
+    QualificationIn,
+    SuspendIn,
+    VolunteerOut,
+    VolunteerRegister,
+    VolunteerUpdate,
+)
 
 router = APIRouter(tags=["志愿者"])
+
+
+def _managed_volunteer(
+    session: Session, actor: Principal, volunteer_id: int
+) -> tuple[Volunteer, OrgUnit]:
+    """A volunteer whose home station the coordinator manages; 404 otherwise."""
+    volunteer, station = service.visible_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
+    if not actor.manages(station.path):
+        raise service.VolunteerNotFound()
+    return volunteer, station
 
 
 @router.post(
@@ -77,11 +98,7 @@ def get_volunteer(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser)
 def suspend(
     volunteer_id: IdPath, body: SuspendIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
-    volunteer, station = service.visible_volunteer(
-        session=session, actor=actor, volunteer_id=volunteer_id
-    )
-    if not actor.manages(station.path):
-        raise service.VolunteerNotFound()
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.SUSPENDED, reason=body.reason
     )
@@ -94,12 +111,34 @@ def suspend(
     summary="协调员：恢复志愿者资格",
 )
 def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> VolunteerOut:
-    volunteer, station = service.visible_volunteer(
-        session=session, actor=actor, volunteer_id=volunteer_id
-    )
-    if not actor.manages(station.path):
-        raise service.VolunteerNotFound()
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.ACTIVE, reason=None
     )
+    return service.volunteer_out(session, volunteer, station)
+
+
+@router.put(
+    "/volunteers/{volunteer_id}/qualification",
+    response_model=VolunteerOut,
+    summary="协调员：登记志愿者的技能资质及有效期",
+)
+def record_qualification(
+    volunteer_id: IdPath, body: QualificationIn, session: SessionDep, actor: StaffUser
+) -> VolunteerOut:
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    service.record_qualification(session=session, volunteer=volunteer, body=body)
+    return service.volunteer_out(session, volunteer, station)
+
+
+@router.put(
+    "/volunteers/{volunteer_id}/insurance",
+    response_model=VolunteerOut,
+    summary="协调员：登记志愿者的意外保险有效期",
+)
+def record_insurance(
+    volunteer_id: IdPath, body: InsuranceIn, session: SessionDep, actor: StaffUser
+) -> VolunteerOut:
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    service.record_insurance(session=session, volunteer=volunteer, body=body)
     return service.volunteer_out(session, volunteer, station)

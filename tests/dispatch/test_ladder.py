@@ -13,6 +13,8 @@ from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
 from app.models import DispatchPolicy, Job, Offer, OutboxMessage, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus, Urgency
+from app.records.attendance import record_consent
+from app.records.schemas import AttendanceIn
 from app.wishes.service import apply_event
 from app.wishes.state import TERMINAL_STATUSES, WishEvent, WishStatus
 from tests.conftest import BoundDatabase
@@ -246,7 +248,10 @@ def test_unrated_wish_closes_after_seven_days(
     wish = make_wish(session, station=tree.stations[0], requester=make_resident(session),
                      status=WishStatus.IN_SERVICE, assignee=volunteer)  # fmt: skip
     actor = load_principal(session, user.id)
-    apply_event(session=session, wish_id=wish.id, event=WishEvent.CHECK_OUT, actor=actor)
+    record_consent(session, user.id, True, frozen.now)
+    at_place = AttendanceIn(lat=wish.lat, lng=wish.lng)
+    apply_event(session=session, wish_id=wish.id, event=WishEvent.CHECK_OUT, actor=actor,
+                payload=at_place)  # fmt: skip
     frozen.advance(days=7, seconds=-1)
     assert scheduler.run_due() == 0
     frozen.advance(seconds=2)
@@ -301,20 +306,20 @@ def test_wish_past_its_window_is_cancelled_and_the_requester_told(
 def test_unit_policy_overrides_defaults(
     session: Session, scheduler: Scheduler, frozen: Clock
 ) -> None:
-    from app.dispatch.policy import forget_policies
+    from app.dispatch.policy import POLICIES
 
     tree = make_tree(session)
     volunteers_around(session, tree, 6)
     session.add(DispatchPolicy(org_unit_id=tree.county.id, offer_k=2, offer_minutes=10,
                                created_at=frozen.now, updated_at=frozen.now))  # fmt: skip
     session.flush()
-    forget_policies()
+    POLICIES.forget()
     wish = approved_wish(session, tree)
     scheduler.run_due()
     assert len(offers_of(session, wish.id)) == 2
     timer = timer_of(session, wish.id)
     assert timer is not None and timer.run_at == frozen.now + timedelta(minutes=10)
-    forget_policies()
+    POLICIES.forget()
 
 
 def test_failed_step_is_retried_later(

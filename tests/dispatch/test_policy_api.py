@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.dispatch.policy import forget_policies
+from app.dispatch.policy import POLICIES
 from tests.fixtures.builders import auth, make_coordinator, make_resident, make_tree
 
 API = "/api/v1"
@@ -17,9 +17,9 @@ API = "/api/v1"
 
 @pytest.fixture(autouse=True)
 def _fresh_policies() -> Iterator[None]:
-    forget_policies()
+    POLICIES.forget()
     yield
-    forget_policies()
+    POLICIES.forget()
 
 
 def test_policy_inherits_and_scopes(

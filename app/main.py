@@ -21,6 +21,11 @@ from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.org_units.router import router as org_units_router
+from app.records.certificates_router import router as certificates_router
+from app.records.honour_router import router as honour_router
+from app.records.points_router import router as points_router
+from app.records.router import router as records_router
+from app.records.stars_router import router as stars_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.wishes.router import me_router as wishes_me_router
@@ -51,6 +56,11 @@ def api_router() -> APIRouter:
         matching_router,
         dispatch_router,
         batch_dispatch_router,
+        records_router,
+        stars_router,
+        honour_router,
+        points_router,
+        certificates_router,
     ):
         api.include_router(router)
     return api

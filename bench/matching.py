@@ -604,6 +604,9 @@ def load_people(
         "completed_count": people.completed.tolist(),
         "withdrawn_count": people.withdrawn.tolist(),
         "released_count": people.released.tolist(),
+        # Most completed services were rated, mostly 4 or 5.
+        "rating_count": people.completed.tolist(),
+        "rating_sum": (people.completed * 4 + people.completed % 2).tolist(),
         "skill_bits": [int(m) for m in skill_masks],
         "preference_bits": preference_masks,
         "created_at": [now] * n,

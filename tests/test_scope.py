@@ -168,8 +168,10 @@ def _on_wish(
     assignee: bool = False,
     offered: bool = False,
     approved_by_api: bool = False,
+    serving_now: bool = False,
 ) -> Setup:
-    """A wish in `status` at the station (taken by, or offered to, a volunteer of it)."""
+    """A wish in `status` at the station (taken by, or offered to, a volunteer of it); with
+    `serving_now`, its window is now (check-in and check-out fall inside it)."""
 
     def setup(scene: Scene, index: int) -> Call:
         _, volunteer = scene.volunteer(index)
@@ -179,6 +181,10 @@ def _on_wish(
             assignee=volunteer if assignee else None,
             offer_to=[volunteer] if offered else None,
         )
+        if serving_now:
+            wish.wanted_start_at = clock.now() - timedelta(minutes=30)
+            wish.wanted_end_at = clock.now() + timedelta(hours=1)
+            scene.session.flush()
         if approved_by_api:  # through the service, so the wish has an event to list
             admin = principal(scene.session, make_admin(scene.session))
             apply_event(session=scene.session, wish_id=wish.id, event=E.APPROVE, actor=admin)
@@ -213,14 +219,15 @@ def on_wish(
     return ResourceCase(method, route, _on_wish(verb, status, **kw), inside, then, WISH_404)
 
 
-def on_volunteer(verb: str, then: str, body: Any = None, **kw: Any) -> ResourceCase:
+def on_volunteer(
+    verb: str, then: str, body: Any = None, method: str = "POST", **kw: Any
+) -> ResourceCase:
     def setup(scene: Scene, index: int) -> Call:
         _, volunteer = scene.volunteer(index, **kw)
         return Call(f"/volunteers/{volunteer.id}" + (f"/{verb}" if verb else ""), body)
 
     route = "/volunteers/{volunteer_id}" + (f"/{verb}" if verb else "")
-    method = "POST" if verb else "GET"
-    return ResourceCase(method, route, setup, 200, then, "VOLUNTEER_NOT_FOUND")
+    return ResourceCase(method if verb else "GET", route, setup, 200, then, "VOLUNTEER_NOT_FOUND")
 
 
 S = WishStatus
@@ -228,6 +235,7 @@ WISH_404 = "WISH_NOT_FOUND"
 UNIT_404 = "ORG_UNIT_NOT_FOUND"
 ROLE = "ROLE_NOT_ALLOWED"  # visible, but the verb is the volunteer's or the requester's
 REASON = {"reason": "核实后处理"}
+MANUAL = {"reason": "室内无法定位，协调员代签"}
 SUSPENDED = VolunteerStatus.SUSPENDED
 
 RESOURCE_CASES: list[ResourceCase] = [
@@ -242,8 +250,26 @@ RESOURCE_CASES: list[ResourceCase] = [
     on_wish("POST", "decline", S.DISPATCHING, 403, ROLE, offered=True),
     on_wish("POST", "withdraw", S.ACCEPTED, 403, ROLE, body=REASON, assignee=True),
     on_wish("POST", "release", S.ACCEPTED, 200, "approved", body=REASON, assignee=True),
-    on_wish("POST", "check-in", S.ACCEPTED, 200, "in_service", assignee=True),
-    on_wish("POST", "check-out", S.IN_SERVICE, 200, "completed", assignee=True),
+    on_wish(
+        "POST",
+        "check-in",
+        S.ACCEPTED,
+        200,
+        "in_service",
+        body=MANUAL,
+        assignee=True,
+        serving_now=True,
+    ),
+    on_wish(
+        "POST",
+        "check-out",
+        S.IN_SERVICE,
+        200,
+        "completed",
+        body=MANUAL,
+        assignee=True,
+        serving_now=True,
+    ),
     on_wish("POST", "rate", S.COMPLETED, 403, ROLE, body={"score": 5}, assignee=True),
     on_wish("POST", "cancel", S.SUBMITTED, 200, "cancelled", body=REASON),
     on_wish("POST", "close", S.COMPLETED, 200, "closed", assignee=True),
@@ -264,6 +290,13 @@ RESOURCE_CASES: list[ResourceCase] = [
     on_volunteer("", "active"),
     on_volunteer("suspend", "suspended", REASON),
     on_volunteer("reinstate", "active", status=SUSPENDED),
+    on_volunteer("insurance", "active", {"insured_until": "2030-12-31"}, method="PUT"),
+    on_volunteer(
+        "qualification",
+        "active",
+        {"skill_code": "first_aid", "qualified_until": "2030-12-31"},
+        method="PUT",
+    ),
 ]
 
 
@@ -668,6 +701,14 @@ EXEMPT: dict[tuple[str, str], str] = {
         "the caller's own profile; a coordinator may volunteer where they live, inside their "
         "subtree or not"
     ),
+    ("GET", "/me/consents/location"): "the caller's own consent",
+    ("PUT", "/me/consents/location"): "the caller's own consent",
+    ("GET", "/me/hours"): "the caller's own service record",
+    ("GET", "/me/record-export"): "the caller's own service record",
+    ("GET", "/me/points"): "the caller's own points",
+    ("GET", "/me/stars"): "the caller's own stars",
+    ("GET", "/star-ladders"): "the jurisdictions' star tables are public to every user",
+    ("GET", "/public/certificates/{number}"): "public verification of a certificate by number",
 }
 
 # Routes checked by a test of their own (the test's name).
@@ -677,6 +718,53 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     ("GET", "/me/wishes"): "test_my_wishes_are_only_mine",
     ("GET", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
     ("PUT", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
+    **{
+        route: "test_record_routes_scope"
+        for route in (
+            ("POST", "/wishes/{wish_id}/team"),
+            ("GET", "/wishes/{wish_id}/service-records"),
+            ("POST", "/wishes/{wish_id}/feedback"),
+            ("POST", "/service-records/{record_id}/confirm"),
+            ("POST", "/service-records/{record_id}/reject"),
+            ("GET", "/org-units/{unit_id}/service-records"),
+            ("GET", "/org-units/{unit_id}/record-flags"),
+            ("GET", "/org-units/{unit_id}/record-rules"),
+            ("PUT", "/org-units/{unit_id}/record-rules"),
+            ("GET", "/volunteers/{volunteer_id}/hours"),
+            ("POST", "/volunteers/{volunteer_id}/record-entries"),
+            ("POST", "/hours-entries/{entry_id}/corrections"),
+            ("GET", "/volunteers/{volunteer_id}/record-export"),
+        )
+    },
+    **{
+        route: "test_points_routes_scope"
+        for route in (
+            ("GET", "/volunteers/{volunteer_id}/points"),
+            ("POST", "/volunteers/{volunteer_id}/points/redemptions"),
+            ("POST", "/volunteers/{volunteer_id}/points/adjustments"),
+        )
+    },
+    **{
+        route: "test_star_routes_scope"
+        for route in (
+            ("GET", "/volunteers/{volunteer_id}/stars"),
+            ("GET", "/org-units/{unit_id}/star-notices"),
+            ("POST", "/star-awards/{award_id}/objection"),
+            ("POST", "/star-awards/{award_id}/resolve"),
+            ("PUT", "/star-ladders/{code}"),
+        )
+    },
+    ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
+    **{
+        route: "test_certificate_routes_scope"
+        for route in (
+            ("POST", "/volunteers/{volunteer_id}/certificates"),
+            ("GET", "/volunteers/{volunteer_id}/certificates"),
+            ("POST", "/me/certificates"),
+            ("GET", "/me/certificates"),
+            ("GET", "/certificates/{number}/pdf"),
+        )
+    },
 }
 
 
@@ -718,8 +806,21 @@ def test_every_route_has_a_scope_case(app: FastAPI) -> None:
 def _elsewhere(name: str) -> object:
     """Own tests kept with their domain's tests."""
     from tests.dispatch import test_policy_api
+    from tests.records import (
+        test_certificates,
+        test_honour,
+        test_points,
+        test_service_records,
+        test_stars,
+    )
 
-    return getattr(test_policy_api, name, None)
+    modules = (test_policy_api, test_service_records, test_points, test_stars, test_honour,
+               test_certificates)  # fmt: skip
+    for module in modules:
+        found = getattr(module, name, None)
+        if found is not None:
+            return found
+    return None
 
 
 # ---------------------------------------------------------------- other callers

@@ -57,6 +57,8 @@ from app.models import OrgUnit, User, Volunteer, Wish
 from app.models.enums import AccountRole
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
+from app.records.attendance import record_consent
+from app.records.schemas import AttendanceIn
 from app.volunteers.schemas import (
     AvailabilitySlot,
     InsuranceIn,
@@ -67,7 +69,6 @@ from app.volunteers.service import record_insurance, record_qualification, regis
 from app.wishes.access import load_wish
 from app.wishes.handlers import LEGAL_CONSTRAINTS, grab_candidates
 from app.wishes.schemas import (
-    CheckOutIn,
     NoteIn,
     OfferIn,
     OnBehalfOf,
@@ -323,6 +324,8 @@ class DemoSeeder:
                         birth_date=self.birth_date(),
                     ),
                 )
+                # Volunteers agree to a location fix at check-in and check-out (PIPL Art 28).
+                record_consent(self.session, user.id, True, clock.now())
                 # Coordinators have checked certificates and insurance for most volunteers
                 # (and for every anchor, who must be able to take a story's wish).
                 needing = skills_needing_qualification(self.session)
@@ -424,6 +427,12 @@ class DemoSeeder:
             actor=self.principal(actor.id) if actor is not None else None,
             payload=payload,
         ).wish
+
+    def at_place(self, story: Story, summary: str = "") -> AttendanceIn:
+        """The volunteer's phone at the wish's place."""
+        wish = self.session.get(Wish, story.wish_id)
+        assert wish is not None
+        return AttendanceIn(lat=wish.lat, lng=wish.lng, summary=summary)
 
     def window(self, script: WishStory) -> tuple[datetime, datetime]:
         if script.window is None:  # being served right now
@@ -579,15 +588,19 @@ class DemoSeeder:
         steps.append(
             (
                 start + timedelta(minutes=5),
-                lambda: self.event(story, WishEvent.CHECK_IN, assignee()),
+                lambda: self.event(story, WishEvent.CHECK_IN, assignee(), self.at_place(story)),
             )
         )
         if ends_in == WishStatus.IN_SERVICE:
             return steps
         checked_out = end - timedelta(minutes=20)
-        summary = CheckOutIn(summary=script.summary)
         steps.append(
-            (checked_out, lambda: self.event(story, WishEvent.CHECK_OUT, assignee(), summary))
+            (
+                checked_out,
+                lambda: self.event(
+                    story, WishEvent.CHECK_OUT, assignee(), self.at_place(story, script.summary)
+                ),
+            )
         )
         if ends_in == WishStatus.COMPLETED:
             return steps

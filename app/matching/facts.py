@@ -137,6 +137,8 @@ _COLUMNS = (
     Volunteer.released_count,
     Volunteer.skill_bits,
     Volunteer.preference_bits,
+    Volunteer.rating_sum,
+    Volunteer.rating_count,
 )
 
 
@@ -229,6 +231,9 @@ def volunteers_where(
     return _finish(session, rows, wish=wish)
 
 
+IN_LIST_SLICE = 20_000
+
+
 def _finish(session: Session, rows: Sequence[object], *, wish: WishFacts) -> VolunteerArrays:
     n = len(rows)
     cols: list[Sequence[object]] = (
@@ -241,14 +246,17 @@ def _finish(session: Session, rows: Sequence[object], *, wish: WishFacts) -> Vol
         bits = catalogue_bits(session)
         needed = [code for code, bit in bits.skills.items() if bit & wish.qualified_bits]
         index = {int(v): i for i, v in enumerate(arrays.ids)}
-        for volunteer_id, code in session.execute(
-            select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code).where(
-                VolunteerSkill.volunteer_id.in_([int(v) for v in arrays.ids]),
-                VolunteerSkill.skill_code.in_(needed),
-                VolunteerSkill.qualified_until >= wish.service_day,
-            )
-        ):
-            arrays.qualified[index[volunteer_id]] |= np.uint64(bits.skills[code])
+        ids = [int(v) for v in arrays.ids]
+        # In slices: PostgreSQL's protocol carries at most 65,535 parameters per statement.
+        for start in range(0, len(ids), IN_LIST_SLICE):
+            for volunteer_id, code in session.execute(
+                select(VolunteerSkill.volunteer_id, VolunteerSkill.skill_code).where(
+                    VolunteerSkill.volunteer_id.in_(ids[start : start + IN_LIST_SLICE]),
+                    VolunteerSkill.skill_code.in_(needed),
+                    VolunteerSkill.qualified_until >= wish.service_day,
+                )
+            ):
+                arrays.qualified[index[volunteer_id]] |= np.uint64(bits.skills[code])
     return arrays
 
 
@@ -541,6 +549,8 @@ def _column_arrays(cols: Sequence[Sequence[object]], n: int) -> VolunteerArrays:
         skills=np.fromiter(cols[19], dtype=np.uint64, count=n),
         qualified=np.zeros(n, dtype=np.uint64),
         preferences=np.fromiter(cols[20], dtype=np.uint64, count=n),
+        rating_sum=ints(cols[21]),
+        rating_count=ints(cols[22]),
         active_tasks=np.zeros(n, dtype=np.int64),
         recent_tasks=np.zeros(n, dtype=np.int64),
     )

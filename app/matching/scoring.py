@@ -15,7 +15,9 @@ age and health; insurance before risky work), each failure a typed reason. Then 
   fits the current 四季红 season (1 when the wish belongs to the current season's theme);
 - availability: the share of the wanted window the volunteer's weekly hours cover;
 - fairness: half for spare capacity now, half for few tasks accepted in the last 30 days;
-- reliability: (completed + 1) / (completed + withdrawn + 2·no-shows + 2), a smoothed rate.
+- reliability: half the smoothed rate of tasks kept, (completed + 1) / (completed + withdrawn +
+  2·no-shows + 2); half the requesters' mean rating (评单), smoothed towards 4 of 5 and scaled
+  from 1–5 to 0–1.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy.typing as npt
 
 from app.geo import EARTH_RADIUS_M
 
+RATING_PRIOR = 4.0
 FACTORS = ("distance", "skill", "theme", "availability", "fairness", "reliability")
 RECENT_DAYS = 30
 
@@ -116,6 +119,8 @@ class VolunteerArrays:
     skills: npt.NDArray[np.uint64]  # bit per skill held
     qualified: npt.NDArray[np.uint64]  # bit per skill whose qualification is valid on the day
     preferences: npt.NDArray[np.uint64]  # bit per preferred category
+    rating_sum: npt.NDArray[np.int64]  # requesters' scores received (评单)
+    rating_count: npt.NDArray[np.int64]
     active_tasks: npt.NDArray[np.int64]
     recent_tasks: npt.NDArray[np.int64]
 
@@ -223,9 +228,12 @@ def evaluate(
         factors["availability"] = np.clip(covered / max(wish.window_slots, 1), 0.0, 1.0)
         spare = 1.0 - vols.active_tasks / np.maximum(vols.capacity, 1)
         factors["fairness"] = 0.5 * np.clip(spare, 0.0, 1.0) + 0.5 / (1.0 + vols.recent_tasks)
-        factors["reliability"] = (vols.completed + 1.0) / (
+        kept = (vols.completed + 1.0) / (
             vols.completed + vols.withdrawn + 2.0 * vols.released + 2.0
         )
+        # Requesters' mean score, smoothed towards 4 of 5 by two imaginary ratings.
+        rated = (vols.rating_sum + 2 * RATING_PRIOR) / (vols.rating_count + 2.0)
+        factors["reliability"] = 0.5 * kept + 0.5 * (rated - 1.0) / 4.0
     total_weight = sum(weights.get(name, 0.0) for name in FACTORS) or 1.0
     score = np.zeros(n)
     for name in FACTORS:

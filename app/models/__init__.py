@@ -13,24 +13,42 @@ from app.models.catalogue import (
 )
 from app.models.dispatch import DispatchPolicy, Job
 from app.models.org import OrgUnit
+from app.models.records import (
+    Attendance,
+    Certificate,
+    Consent,
+    HoursEntry,
+    PointsEntry,
+    RecordRules,
+    StarAward,
+    StarLadder,
+)
 from app.models.volunteers import Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
+    "Attendance",
     "Base",
     "Category",
     "CategorySkill",
+    "Certificate",
+    "Consent",
     "DispatchPolicy",
+    "HoursEntry",
     "Job",
     "Offer",
     "OrgUnit",
     "OutboxMessage",
+    "PointsEntry",
     "Programme",
+    "RecordRules",
     "RoleGrant",
     "SeasonAffinity",
     "SeasonPeriod",
     "SeasonTheme",
     "Skill",
+    "StarAward",
+    "StarLadder",
     "User",
     "Volunteer",
     "VolunteerPreference",

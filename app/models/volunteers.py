@@ -25,6 +25,8 @@ MATCH_COLUMNS = (
     "completed_count",
     "withdrawn_count",
     "released_count",
+    "rating_sum",
+    "rating_count",
 )
 
 
@@ -78,6 +80,9 @@ class Volunteer(IdMixin, TimestampMixin, Base):
     completed_count: Mapped[int] = mapped_column(Integer, default=0)
     withdrawn_count: Mapped[int] = mapped_column(Integer, default=0)
     released_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Ratings received from requesters (评单), kept with the rating event.
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
 
     @property
     def availability_masks(self) -> list[int]:

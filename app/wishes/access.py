@@ -23,7 +23,17 @@ from app.catalogue.service import skills_needing_qualification
 from app.config import get_settings
 from app.matching.facts import local_day
 from app.matching.scoring import Reason
-from app.models import Category, Offer, OrgUnit, User, Volunteer, VolunteerSkill, Wish, WishSkill
+from app.models import (
+    Attendance,
+    Category,
+    Offer,
+    OrgUnit,
+    User,
+    Volunteer,
+    VolunteerSkill,
+    Wish,
+    WishSkill,
+)
 from app.models.enums import OfferStatus, VolunteerStatus
 from app.volunteers.availability import window_masks
 from app.wishes.eligibility import Fit, grab_ineligibility
@@ -250,6 +260,7 @@ class VolunteerView:
     latest_offer: OfferFacts | None
     is_assignee: bool
     grab_reasons: list[Reason] | None  # None when the wish is not open for grab
+    on_team: bool = False  # serves with the assignee (their own service record)
 
     @property
     def pending_offer(self) -> OfferFacts | None:
@@ -275,7 +286,8 @@ class Access:
         """Volunteers see the private parts of a wish only once they hold it."""
         if self.roles - {ActorRole.VOLUNTEER}:
             return False
-        return not (self.volunteer is not None and self.volunteer.is_assignee)
+        view = self.volunteer
+        return not (view is not None and (view.is_assignee or view.on_team))
 
     def acting_role(self, allowed: frozenset[ActorRole]) -> ActorRole | None:
         for role in ROLE_PRIORITY:
@@ -338,9 +350,33 @@ def _side(loaded: LoadedWish, volunteer: VolunteerFacts) -> VolunteerSide:
 def _volunteer_sees(view: VolunteerView, status: WishStatus) -> bool:
     return (
         view.is_assignee
+        or view.on_team
         or view.latest_offer is not None
         or (view.may_grab and status in GRAB_VISIBLE)
     )
+
+
+# Statuses in which a wish can have a service team beside its assignee.
+TEAM_STATUSES = frozenset(
+    {
+        WishStatus.ACCEPTED,
+        WishStatus.IN_SERVICE,
+        WishStatus.COMPLETED,
+        WishStatus.RATED,
+        WishStatus.CLOSED,
+    }
+)
+
+
+def _on_team(session: Session, wish_id: int, volunteer_id: int) -> bool:
+    found = session.scalar(
+        select(Attendance.id).where(
+            Attendance.wish_id == wish_id,
+            Attendance.volunteer_id == volunteer_id,
+            Attendance.is_lead.is_(False),
+        )
+    )
+    return found is not None
 
 
 def access_to(session: Session, *, actor: Principal | None, loaded: LoadedWish) -> Access:
@@ -357,11 +393,15 @@ def access_to(session: Session, *, actor: Principal | None, loaded: LoadedWish) 
     if actor.user_id in (wish.requester_id, wish.proxy_id):
         access.roles.add(ActorRole.REQUESTER)
     if actor.volunteer is not None:
+        is_assignee = wish.assignee_id == actor.volunteer.id
         view = VolunteerView(
             volunteer=actor.volunteer,
             latest_offer=_side(loaded, actor.volunteer).latest_offer,
-            is_assignee=wish.assignee_id == actor.volunteer.id,
+            is_assignee=is_assignee,
             grab_reasons=_grab_reasons(session, actor.volunteer, loaded),
+            on_team=not is_assignee
+            and wish.status in TEAM_STATUSES
+            and _on_team(session, wish.id, actor.volunteer.id),
         )
         if _volunteer_sees(view, wish.status):
             access.roles.add(ActorRole.VOLUNTEER)
@@ -399,6 +439,7 @@ def access_after(
         latest_offer=offer,
         is_assignee=loaded.wish.assignee_id == view.volunteer.id,
         grab_reasons=grab,
+        on_team=view.on_team,
     )
     roles = set(before.roles) - {ActorRole.VOLUNTEER}
     if _volunteer_sees(after, loaded.wish.status):

@@ -24,6 +24,9 @@ from app.matching.service import rank, reasons_for
 from app.models import Offer, OrgUnit, RoleGrant, Volunteer, Wish
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
 from app.org_units.service import ancestors
+from app.records import attendance, ratings
+from app.records.rules import rules_for
+from app.records.schemas import AttendanceIn
 from app.wishes.access import Access, LoadedWish, OfferFacts, Person
 from app.wishes.errors import (
     AlreadyOffered,
@@ -38,7 +41,6 @@ from app.wishes.errors import (
     VolunteerSuspended,
 )
 from app.wishes.schemas import (
-    CheckOutIn,
     NoteIn,
     OfferIn,
     OptionalReasonIn,
@@ -455,32 +457,66 @@ def _release_after(ctx: Context) -> None:
 # ---------------------------------------------------------------- service
 
 
-def _check_in_prepare(ctx: Context) -> None:
+def _check(ctx: Context, *, out: bool) -> None:
+    """Validate the lead's check (fence, window, consent or a coordinator's reason)."""
     _require_assignee(ctx)
-    ctx.changes["reminded_at"] = None
+    payload: AttendanceIn = _payload(ctx, AttendanceIn)
+    assert ctx.wish.assignee_id is not None
+    if payload.volunteer_id not in (None, ctx.wish.assignee_id):
+        raise attendance.NotOnTeam()
+    manual = ctx.role != ActorRole.VOLUNTEER
+    row = attendance.lead_attendance_for_check_out(ctx.session, ctx.wish) if out else None
+    if row is not None and row.status != "in_service":
+        raise attendance.NotCheckedIn()
+    check = attendance.validate(
+        wish=ctx.wish,
+        rules=rules_for(ctx.session, ctx.station),
+        volunteer_id=ctx.wish.assignee_id,
+        manual=manual,
+        consent=not manual
+        and ctx.actor is not None
+        and attendance.consent_in_force(ctx.session, ctx.actor.user_id) is not None,
+        body=payload,
+        now=ctx.now,
+        checking_out=out,
+        checked_in_at=row.checked_in_at if row is not None else None,
+    )
+    ctx.scratch["check"] = check
+    ctx.scratch["row"] = row
+    ctx.reason = check.manual_reason or check.summary
     ctx.event_data = {
         "volunteer_id": ctx.wish.assignee_id,
-        "manual": ctx.role != ActorRole.VOLUNTEER,
+        "manual": manual,
+        "late_sync": check.late_sync,
+        "at": check.at.isoformat(),
     }
 
 
+def _check_in_prepare(ctx: Context) -> None:
+    _check(ctx, out=False)
+    ctx.changes["reminded_at"] = None
+
+
 def _check_in_after(ctx: Context) -> None:
+    attendance.write_check_in(
+        ctx.session,
+        wish=ctx.wish,
+        check=ctx.scratch["check"],
+        is_lead=True,
+        actor_id=ctx.actor.user_id if ctx.actor else None,
+    )
     ctx.notify("wish.in_service", _requester_side(ctx.wish))
 
 
 def _check_out_prepare(ctx: Context) -> None:
-    _require_assignee(ctx)
-    payload: CheckOutIn = _payload(ctx, CheckOutIn)
-    ctx.reason = payload.summary or None
-    ctx.event_data = {
-        "volunteer_id": ctx.wish.assignee_id,
-        "manual": ctx.role != ActorRole.VOLUNTEER,
-    }
+    _check(ctx, out=True)
 
 
 def _check_out_after(ctx: Context) -> None:
+    attendance.write_check_out(ctx.session, row=ctx.scratch["row"], check=ctx.scratch["check"])
     _count(ctx, ctx.wish.assignee_id, "completed_count")
     ctx.notify("wish.completed", _requester_side(ctx.wish))
+    ctx.notify("record.to_confirm", coordinators_for(ctx.session, ctx.station))
 
 
 # ---------------------------------------------------------------- rating, cancel, close
@@ -494,6 +530,8 @@ def _rate_prepare(ctx: Context) -> None:
 
 
 def _rate_after(ctx: Context) -> None:
+    assert ctx.wish.rating is not None
+    ratings.count_rating(ctx.session, ctx.wish, ctx.wish.rating)
     ctx.notify(
         "wish.rated",
         _user_of_volunteer(ctx.session, [ctx.wish.assignee_id] if ctx.wish.assignee_id else []),
@@ -621,8 +659,8 @@ PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
     WishEvent.DECLINE: OptionalReasonIn,
     WishEvent.WITHDRAW: ReasonIn,
     WishEvent.RELEASE: ReasonIn,
-    WishEvent.CHECK_IN: None,
-    WishEvent.CHECK_OUT: CheckOutIn,
+    WishEvent.CHECK_IN: AttendanceIn,
+    WishEvent.CHECK_OUT: AttendanceIn,
     WishEvent.RATE: RateIn,
     WishEvent.CANCEL: OptionalReasonIn,
     WishEvent.CLOSE: NoteIn,

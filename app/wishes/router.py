@@ -7,15 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app import clock
 from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
+from app.records import attendance
+from app.records.schemas import AttendanceIn
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
 from app.wishes.errors import RoleNotAllowed
 from app.wishes.schemas import (
-    CheckOutIn,
     EventOut,
     NoteIn,
     OfferIn,
@@ -243,26 +245,54 @@ def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Current
     return _fire(session, wish_id, WishEvent.RELEASE, actor, body)
 
 
+def _attend(session: SessionDep, wish_id: int, actor: Principal, body: AttendanceIn | None, *,
+            out: bool) -> WishOut:  # fmt: skip
+    """The lead's check moves the wish; a team member's is their own record; a repeated nonce
+    is the same check again."""
+    body = body or AttendanceIn()
+    volunteer_id = body.volunteer_id if body.volunteer_id is not None else actor.volunteer_id
+    if attendance.replayed(session, volunteer_id, body.nonce, out):
+        return _detail(session, wish_id, actor)
+    loaded = visible_wish(session, wish_id=wish_id, actor=actor)
+    member = attendance.team_target(session, loaded.loaded.wish, actor, body)
+    if member is None:
+        event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN
+        return _fire(session, wish_id, event, actor, body)
+    attendance.team_check(
+        session,
+        wish=loaded.loaded.wish,
+        station=loaded.loaded.station,
+        actor=actor,
+        volunteer_id=member,
+        body=body,
+        now=clock.now(),
+        out=out,
+    )
+    return _detail(session, wish_id, actor)
+
+
 @router.post(
     "/wishes/{wish_id}/check-in",
     response_model=WishOut,
     responses=WISH_ERRORS,
-    summary="签到，开始服务",
+    summary="签到，开始服务（须在服务地点附近、服务时间内；协调员可代签并说明原因）",
 )
-def check_in(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> WishOut:
-    return _fire(session, wish_id, WishEvent.CHECK_IN, actor)
+def check_in(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
+) -> WishOut:
+    return _attend(session, wish_id, actor, body, out=False)
 
 
 @router.post(
     "/wishes/{wish_id}/check-out",
     response_model=WishOut,
     responses=WISH_ERRORS,
-    summary="签退，服务完成",
+    summary="签退，服务完成（待确认后计入服务时长）",
 )
 def check_out(
-    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: CheckOutIn | None = None
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
 ) -> WishOut:
-    return _fire(session, wish_id, WishEvent.CHECK_OUT, actor, body)
+    return _attend(session, wish_id, actor, body, out=True)
 
 
 @router.post(

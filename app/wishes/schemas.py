@@ -81,10 +81,6 @@ class OfferIn(Schema):
         return list(dict.fromkeys(value))
 
 
-class CheckOutIn(Schema):
-    summary: OptionalNote = Field(default="", description="服务内容简述")
-
-
 class RateIn(Schema):
     score: Annotated[int, Field(ge=1, le=5)]
     comment: OptionalNote = ""

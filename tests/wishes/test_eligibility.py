@@ -105,7 +105,8 @@ def test_grab_rules_agree_with_matching(
         masks=np.array([volunteer_masks], dtype=np.uint64), completed=one * 0,
         withdrawn=one * 0, released=one * 0, skills=np.array([skills_held], dtype=np.uint64),
         qualified=np.array([qualified_held & skills_held], dtype=np.uint64),
-        preferences=np.zeros(1, dtype=np.uint64), active_tasks=one * 0, recent_tasks=one * 0,
+        preferences=np.zeros(1, dtype=np.uint64), rating_sum=one * 0, rating_count=one * 0,
+        active_tasks=one * 0, recent_tasks=one * 0,
     )  # fmt: skip
     vector = reasons_of(int(evaluate(facts, arrays, weights={"distance": 1.0}).reasons[0]))
     assert scalar == [r for r in vector if r not in (Reason.AT_CAPACITY, Reason.ALREADY_OFFERED)]

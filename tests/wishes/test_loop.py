@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import Settings
 from app.models import Offer, OutboxMessage, WishEventRecord
 from tests.fixtures.builders import (
@@ -79,10 +82,41 @@ def test_directed_offer_loop(client: TestClient, session: Session, settings: Set
     assert taken["redacted"] is False
     assert taken["full_address"] == "余村 3 组 12 号"
 
-    for verb, status in (("check-in", "in_service"), ("check-out", "completed")):
-        r = client.post(f"{API}/wishes/{wish_id}/{verb}", headers=auth(v1_user, settings))
+    # At the place, in the window, with the volunteer's consent to a fix at these two moments.
+    r = client.put(
+        f"{API}/me/consents/location", json={"granted": True}, headers=auth(v1_user, settings)
+    )
+    assert r.status_code == 200 and r.json()["granted"] is True, r.text
+    body = wish_body(station.lat, station.lng)
+    place = {"lat": body["lat"], "lng": body["lng"]}
+    start = datetime.fromisoformat(str(taken["wanted_start_at"]))
+    try:
+        for verb, status, minutes in (
+            ("check-in", "in_service", 5),
+            ("check-out", "completed", 100),
+        ):
+            clock.set_clock(lambda m=minutes: start + timedelta(minutes=m))
+            r = client.post(
+                f"{API}/wishes/{wish_id}/{verb}", json=place, headers=auth(v1_user, settings)
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["status"] == status
+        # The coordinator confirms; 95 minutes are credited as 1.5 hours (rounded to 0.5 h).
+        records = client.get(
+            f"{API}/wishes/{wish_id}/service-records", headers=auth(coordinator, settings)
+        ).json()
+        assert [(x["volunteer_id"], x["status"]) for x in records] == [(v1.id, "checked_out")]
+        r = client.post(
+            f"{API}/service-records/{records[0]['id']}/confirm",
+            headers=auth(coordinator, settings),
+        )
         assert r.status_code == 200, r.text
-        assert r.json()["status"] == status
+        assert r.json()["credited_hours"] == 1.5
+        mine = client.get(f"{API}/me/hours", headers=auth(v1_user, settings)).json()
+        assert mine["service_hours"] == 1.5
+        assert [e["wish_id"] for e in mine["entries"]] == [wish_id]
+    finally:
+        clock.set_clock(None)
 
     r = client.post(
         f"{API}/wishes/{wish_id}/rate",

@@ -14,6 +14,7 @@ A refused event changes nothing: same version, no event row, no outbox row.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,14 +22,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import Settings
 from app.errors import AppError
 from app.models import Offer, OutboxMessage, User, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus
+from app.records.attendance import record_consent
 from app.wishes import handlers
 from app.wishes.service import apply_event
 from app.wishes.state import TRANSITIONS, ActorRole, WishEvent, WishStatus
 from tests.fixtures.builders import (
+    BASE_LAT,
+    BASE_LNG,
     auth,
     make_admin,
     make_coordinator,
@@ -55,8 +60,15 @@ VOLUNTEER_BLIND = {WishStatus.SUBMITTED, WishStatus.APPROVED, WishStatus.REJECTE
 VERB = {e: e.value.replace("_", "-") for e in EVENTS}
 
 
+# Check-in and check-out at the wish's place (the builders put it at the station), with a
+# reason that serves a coordinator's manual check.
+AT_PLACE = {"lat": BASE_LAT, "lng": BASE_LNG, "reason": "室内无法定位"}
+
+
 def payload(event: WishEvent, spare_volunteer_id: int) -> dict[str, Any] | None:
     return {
+        WishEvent.CHECK_IN: AT_PLACE,
+        WishEvent.CHECK_OUT: AT_PLACE,
         WishEvent.REJECT: {"reason": "不属于志愿服务范围"},
         WishEvent.OFFER: {"volunteer_ids": [spare_volunteer_id], "expires_in_minutes": 30},
         WishEvent.WITHDRAW: {"reason": "临时有事"},
@@ -86,6 +98,7 @@ class World:
         self.coordinator = make_coordinator(session, station)
         self.admin = make_admin(session)
         self.volunteer_user, self.volunteer = make_volunteer(session, station)
+        record_consent(session, self.volunteer_user.id, True, clock.now())
         _spare_user, self.spare = make_volunteer(session, station)
         self.wish = make_wish(
             session,
@@ -95,6 +108,9 @@ class World:
             assignee=self.volunteer if status in HELD else None,
             offer_to=[self.volunteer] if status == WishStatus.DISPATCHING else None,
         )
+        # Served now: check-in and check-out fall inside the wish's window.
+        self.wish.wanted_start_at = clock.now() - timedelta(minutes=30)
+        self.wish.wanted_end_at = clock.now() + timedelta(hours=1)
         if status == WishStatus.CANCELLED:
             # The volunteer had been offered the wish before it was cancelled.
             offer = session.scalars(select(Offer).where(Offer.wish_id == self.wish.id)).first()

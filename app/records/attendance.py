@@ -1,0 +1,387 @@
+"""Check-in and check-out at the wish's place: fence, window, consent, late sync, team service.
+
+A volunteer checks in with the phone's fix, taken at this moment only and only with their
+consent in force (PIPL Art 28). Without consent, or when GPS fails indoors, a coordinator checks
+the volunteer in on their behalf with a reason, and the record is flagged `manual`. A check made
+offline carries the phone's time and a nonce: uploaded within the unit's late-sync window it is
+accepted at the phone's time and flagged `late_sync` for review; the same nonce twice is the same
+check. The lead (the wish's assignee) moves the wish (check-in → in service, check-out →
+completed) through the wish's events; team members each keep their own record beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.auth.deps import Principal
+from app.errors import BadRequest, Conflict, NotFound
+from app.geo import distance_m
+from app.models import Attendance, Consent, OrgUnit, Volunteer, Wish
+from app.models.enums import VolunteerStatus
+from app.records.rules import Rules, rules_for
+from app.records.schemas import AttendanceIn
+from app.wishes.errors import ReasonRequired, WishNotFound
+from app.wishes.state import WishStatus
+
+LOCATION = "location"
+# Phones' clocks drift: a check this much older than its upload is still "live".
+CLOCK_SKEW = timedelta(minutes=5)
+
+TEAM_CHECK_IN = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})
+TEAM_CHECK_OUT = frozenset({WishStatus.IN_SERVICE, WishStatus.COMPLETED, WishStatus.RATED})
+
+
+class ConsentRequired(Conflict):
+    code = "LOCATION_CONSENT_REQUIRED"
+    message = "您尚未同意签到时获取位置：请先授权，或请协调员人工确认"
+
+
+class LocationRequired(BadRequest):
+    code = "LOCATION_REQUIRED"
+    message = "签到签退须提供当前位置；室内无法定位时请协调员人工确认"
+
+
+class OutsideFence(BadRequest):
+    code = "OUTSIDE_FENCE"
+    message = "您不在服务地点附近，无法签到签退"
+
+
+class OutsideWindow(BadRequest):
+    code = "OUTSIDE_SERVICE_WINDOW"
+    message = "不在心愿的服务时间范围内"
+
+
+class ClientTimeInFuture(BadRequest):
+    code = "CLIENT_TIME_IN_FUTURE"
+    message = "手机时间晚于服务器时间，请校准手机时间"
+
+
+class LateSyncExpired(BadRequest):
+    code = "LATE_SYNC_EXPIRED"
+    message = "离线签到签退已超过补传期限，请联系协调员人工确认"
+
+
+class CheckOutBeforeCheckIn(BadRequest):
+    code = "CHECK_OUT_BEFORE_CHECK_IN"
+    message = "签退时间不能早于签到时间"
+
+
+class NotCheckedIn(Conflict):
+    code = "NOT_CHECKED_IN"
+    message = "尚未签到，不能签退"
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "ALREADY_CHECKED_IN"
+    message = "已经签到"
+
+
+class NotOnTeam(BadRequest):
+    code = "NOT_ON_TEAM"
+    message = "该志愿者不在此心愿的服务团队中"
+
+
+class AlreadyOnTeam(Conflict):
+    code = "ALREADY_ON_TEAM"
+    message = "该志愿者已在服务团队中"
+
+
+class TeamClosed(Conflict):
+    code = "TEAM_CLOSED"
+    message = "心愿当前状态不能调整服务团队"
+
+
+class VolunteerUnavailable(BadRequest):
+    code = "VOLUNTEER_NOT_AVAILABLE"
+    message = "该志愿者不存在或已暂停资格"
+
+
+class RecordNotFound(NotFound):
+    code = "SERVICE_RECORD_NOT_FOUND"
+    message = "服务记录不存在"
+
+
+# ---------------------------------------------------------------- consent
+
+
+def consent_in_force(session: Session, user_id: int, purpose: str = LOCATION) -> Consent | None:
+    """The latest consent row for the purpose, if it grants."""
+    row = session.scalars(
+        select(Consent)
+        .where(Consent.user_id == user_id, Consent.purpose == purpose)
+        .order_by(Consent.id.desc())
+        .limit(1)
+    ).first()
+    return row if row is not None and row.granted else None
+
+
+def record_consent(
+    session: Session, user_id: int, granted: bool, now: datetime, purpose: str = LOCATION
+) -> Consent:
+    row = Consent(user_id=user_id, purpose=purpose, granted=granted, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------- one check
+
+
+@dataclass(frozen=True)
+class Check:
+    """A validated check-in or check-out, ready to be written."""
+
+    volunteer_id: int
+    at: datetime
+    received_at: datetime
+    method: str  # gps | manual
+    lat: float | None
+    lng: float | None
+    nonce: str | None
+    late_sync: bool
+    manual_reason: str | None
+    summary: str | None
+
+
+def validate(
+    *,
+    wish: Wish,
+    rules: Rules,
+    volunteer_id: int,
+    manual: bool,
+    consent: bool,
+    body: AttendanceIn,
+    now: datetime,
+    checking_out: bool,
+    checked_in_at: datetime | None = None,
+) -> Check:
+    """Every rule a check must meet; raises the error that fits, writes nothing."""
+    reason = body.reason or None
+    lat = lng = None
+    if manual:
+        if not reason:
+            raise ReasonRequired("协调员代为签到签退须说明原因（如室内无法定位）")
+    else:
+        if not consent:
+            raise ConsentRequired()
+        if body.lat is None or body.lng is None:
+            raise LocationRequired()
+        assert wish.lat is not None and wish.lng is not None
+        away = distance_m(body.lat, body.lng, wish.lat, wish.lng)
+        if away > rules.fence_m:
+            raise OutsideFence(
+                f"您距服务地点约 {away:.0f} 米，超出 {rules.fence_m} 米签到范围",
+                details={"distance_m": round(away), "fence_m": rules.fence_m},
+            )
+        lat, lng = body.lat, body.lng
+    at = body.client_time or now
+    if at > now + CLOCK_SKEW:
+        raise ClientTimeInFuture()
+    late = now - at > CLOCK_SKEW
+    if late and now - at > timedelta(hours=rules.late_sync_hours):
+        raise LateSyncExpired(details={"late_sync_hours": rules.late_sync_hours})
+    opens = wish.wanted_start_at - timedelta(minutes=rules.checkin_early_minutes)
+    closes = wish.wanted_end_at + timedelta(minutes=rules.checkin_late_minutes)
+    if not checking_out and not opens <= at <= closes:
+        raise OutsideWindow(
+            details={"opens_at": opens.isoformat(), "closes_at": closes.isoformat()}
+        )
+    if checking_out:
+        if checked_in_at is not None and at < checked_in_at:
+            raise CheckOutBeforeCheckIn()
+        if at > closes:
+            raise OutsideWindow(details={"closes_at": closes.isoformat()})
+    return Check(
+        volunteer_id=volunteer_id,
+        at=at,
+        received_at=now,
+        method="manual" if manual else "gps",
+        lat=lat,
+        lng=lng,
+        nonce=body.nonce,
+        late_sync=late,
+        manual_reason=reason if manual else None,
+        summary=(body.summary or None) if checking_out else None,
+    )
+
+
+def attendance_of(session: Session, wish_id: int, volunteer_id: int) -> Attendance | None:
+    return session.scalars(
+        select(Attendance).where(
+            Attendance.wish_id == wish_id, Attendance.volunteer_id == volunteer_id
+        )
+    ).one_or_none()
+
+
+def replayed(session: Session, volunteer_id: int | None, nonce: str | None, out: bool) -> bool:
+    """Whether this nonce was already recorded for the volunteer (a repeated upload)."""
+    if volunteer_id is None or nonce is None:
+        return False
+    column = Attendance.check_out_nonce if out else Attendance.check_in_nonce
+    found = session.scalar(
+        select(Attendance.id).where(Attendance.volunteer_id == volunteer_id, column == nonce)
+    )
+    return found is not None
+
+
+def write_check_in(
+    session: Session, *, wish: Wish, check: Check, is_lead: bool, actor_id: int | None
+) -> Attendance:
+    row = attendance_of(session, wish.id, check.volunteer_id)
+    if row is None:
+        row = Attendance(
+            wish_id=wish.id,
+            volunteer_id=check.volunteer_id,
+            unit_id=wish.station_id,
+            is_lead=is_lead,
+            status="assigned",
+            added_by_id=actor_id,
+        )
+        session.add(row)
+        session.flush()
+    moved = session.execute(
+        update(Attendance)
+        .where(Attendance.id == row.id, Attendance.status == "assigned")
+        .values(
+            status="in_service",
+            checked_in_at=check.at,
+            check_in_received_at=check.received_at,
+            check_in_lat=check.lat,
+            check_in_lng=check.lng,
+            check_in_method=check.method,
+            check_in_nonce=check.nonce,
+            manual=Attendance.manual | (check.method == "manual"),
+            late_sync=Attendance.late_sync | check.late_sync,
+            manual_reason=check.manual_reason,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyCheckedIn()
+    session.refresh(row)
+    return row
+
+
+def write_check_out(session: Session, *, row: Attendance, check: Check) -> Attendance:
+    values: dict[str, object] = {
+        "status": "checked_out",
+        "checked_out_at": check.at,
+        "check_out_received_at": check.received_at,
+        "check_out_lat": check.lat,
+        "check_out_lng": check.lng,
+        "check_out_method": check.method,
+        "check_out_nonce": check.nonce,
+        "summary": check.summary,
+        "manual": Attendance.manual | (check.method == "manual"),
+        "late_sync": Attendance.late_sync | check.late_sync,
+    }
+    if check.manual_reason:
+        values["manual_reason"] = check.manual_reason
+    moved = session.execute(
+        update(Attendance)
+        .where(Attendance.id == row.id, Attendance.status == "in_service")
+        .values(values),
+        execution_options={"synchronize_session": False},
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotCheckedIn()
+    session.refresh(row)
+    return row
+
+
+def lead_attendance_for_check_out(session: Session, wish: Wish) -> Attendance:
+    """The lead's record, checked in. A wish put in service before records were kept (or by an
+    import) has none: one is made from the wish's own start-of-service time, flagged manual."""
+    assert wish.assignee_id is not None
+    row = attendance_of(session, wish.id, wish.assignee_id)
+    if row is not None:
+        return row
+    started = wish.in_service_at or wish.wanted_start_at
+    row = Attendance(
+        wish_id=wish.id,
+        volunteer_id=wish.assignee_id,
+        unit_id=wish.station_id,
+        is_lead=True,
+        status="in_service",
+        checked_in_at=started,
+        check_in_received_at=started,
+        check_in_method="manual",
+        manual=True,
+        manual_reason="签到记录缺失，按心愿开始服务时间补记",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------- team service
+
+
+def team_target(session: Session, wish: Wish, actor: Principal, body: AttendanceIn) -> int | None:
+    """The team member (not the lead) this check is for, or None when it is the lead's."""
+    target = body.volunteer_id if body.volunteer_id is not None else actor.volunteer_id
+    if target is None or target == wish.assignee_id:
+        return None
+    return target if attendance_of(session, wish.id, target) is not None else None
+
+
+def team_check(
+    session: Session,
+    *,
+    wish: Wish,
+    station: OrgUnit,
+    actor: Principal,
+    volunteer_id: int,
+    body: AttendanceIn,
+    now: datetime,
+    out: bool,
+) -> Attendance:
+    """A team member's check-in or check-out: their own record; the wish does not move."""
+    manual = actor.volunteer_id != volunteer_id
+    if manual and not actor.manages(station.path):
+        raise WishNotFound()
+    allowed = TEAM_CHECK_OUT if out else TEAM_CHECK_IN
+    if wish.status not in allowed:
+        raise TeamClosed("心愿当前状态不能签到签退")
+    row = attendance_of(session, wish.id, volunteer_id)
+    assert row is not None
+    rules = rules_for(session, station)
+    check = validate(
+        wish=wish,
+        rules=rules,
+        volunteer_id=volunteer_id,
+        manual=manual,
+        consent=not manual and consent_in_force(session, actor.user_id) is not None,
+        body=body,
+        now=now,
+        checking_out=out,
+        checked_in_at=row.checked_in_at,
+    )
+    if out:
+        return write_check_out(session, row=row, check=check)
+    return write_check_in(session, wish=wish, check=check, is_lead=False, actor_id=actor.user_id)
+
+
+def add_member(session: Session, *, wish: Wish, volunteer_id: int, actor_id: int) -> Attendance:
+    if wish.status not in TEAM_CHECK_IN:
+        raise TeamClosed()
+    status = session.scalar(select(Volunteer.status).where(Volunteer.id == volunteer_id))
+    if status != VolunteerStatus.ACTIVE:
+        raise VolunteerUnavailable()
+    if volunteer_id == wish.assignee_id or attendance_of(session, wish.id, volunteer_id):
+        raise AlreadyOnTeam()
+    row = Attendance(
+        wish_id=wish.id,
+        volunteer_id=volunteer_id,
+        unit_id=wish.station_id,
+        is_lead=False,
+        status="assigned",
+        added_by_id=actor_id,
+    )
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,122 @@
+"""Honour lists (好人榜 / 爱心榜): published, so any logged-in user may read any unit's list.
+
+The schemas live here rather than in a `schemas.py` of their own: they are only this route's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.auth.deps import CurrentUser
+from app.db import SessionDep
+from app.org_units.service import get_unit
+from app.records import honour
+from app.records.honour import HonourBy, HonourPeriod
+from app.schemas import IdPath
+from app.seasons.service import local_date
+
+router = APIRouter(tags=["服务记录与激励"])
+
+
+class UnitRef(BaseModel):
+    id: int
+    name: str
+
+
+class SeasonRef(BaseModel):
+    code: str
+    name: str
+
+
+class HonourRowOut(BaseModel):
+    rank: int = Field(description="名次；数值相同者名次相同（1、2、2、4）")
+    volunteer_id: int
+    name: str
+    station: UnitRef
+    hours: float = Field(description="期内服务时长（小时，两位小数）")
+    average_rating: float | None = Field(
+        default=None, description="按评价排行时：期内评价均分（两位小数）"
+    )
+    rating_count: int | None = Field(default=None, description="按评价排行时：期内评价次数")
+
+
+class HonourListOut(BaseModel):
+    unit: UnitRef
+    by: HonourBy
+    period: HonourPeriod
+    start_date: date
+    end_date: date
+    season: SeasonRef | None = None
+    theme_category_codes: list[str] | None = Field(
+        default=None, description="当季主题榜：计入的服务类别"
+    )
+    min_ratings: int | None = Field(default=None, description="按评价排行时：上榜所需最少评价数")
+    items: list[HonourRowOut]
+
+
+@router.get(
+    "/org-units/{unit_id}/honour-list",
+    response_model=HonourListOut,
+    summary="好人榜 / 爱心榜：本单位及下级志愿者按月、季、年排行",
+)
+def honour_list(
+    unit_id: IdPath,
+    session: SessionDep,
+    _actor: CurrentUser,
+    by: Annotated[
+        HonourBy,
+        Query(
+            description="hours 服务时长 | rating 群众评价 | season_theme 当季主题服务时长"
+            "（统计期固定为日期所在的四季红季节）"
+        ),
+    ] = HonourBy.HOURS,
+    period: Annotated[
+        HonourPeriod | None,
+        Query(description="month 自然月 | season 四季红季节 | year 自然年；默认 month"),
+    ] = None,
+    on: Annotated[
+        date | None, Query(alias="date", description="统计期内的任一天，默认今天（本市时区）")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="最多返回条数")] = 20,
+    min_ratings: Annotated[
+        int, Query(ge=1, le=100, description="按评价排行时，上榜所需最少评价数")
+    ] = honour.DEFAULT_MIN_RATINGS,
+) -> HonourListOut:
+    # Published lists: any logged-in user reads any unit's, but the unit must exist.
+    unit = get_unit(session=session, unit_id=unit_id)
+    resolved = honour.resolve_period(by, period)
+    window = honour.window(session=session, period=resolved, day=on or local_date())
+    rows = honour.honour_list(
+        session=session, unit=unit, by=by, window=window, limit=limit, min_ratings=min_ratings
+    )
+    rating = by == HonourBy.RATING
+    return HonourListOut(
+        unit=UnitRef(id=unit.id, name=unit.name),
+        by=by,
+        period=resolved,
+        start_date=window.start_date,
+        end_date=window.end_date,
+        season=SeasonRef(code=window.season.code, name=window.season.name)
+        if window.season is not None
+        else None,
+        theme_category_codes=list(window.theme_categories) if by == HonourBy.SEASON_THEME else None,
+        min_ratings=min_ratings if rating else None,
+        items=[
+            HonourRowOut(
+                rank=row.rank,
+                volunteer_id=row.volunteer_id,
+                name=row.name,
+                station=UnitRef(id=row.station_id, name=row.station_name),
+                hours=round(row.minutes / 60, 2),
+                average_rating=round(row.average_rating, 2)
+                if row.average_rating is not None
+                else None,
+                rating_count=row.rating_count,
+            )
+            for row in rows
+        ],
+    )

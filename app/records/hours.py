@@ -1,0 +1,341 @@
+"""The hours ledger (志愿服务记录): crediting confirmed service, corrections, other records.
+
+Hours are credited once a record is confirmed — by the coordinator, the requester, or either,
+as the unit's rules say — by the unit's rules: attended time (check-in to check-out, so travel
+is excluded), nothing below the minimum share of the planned duration, capped per activity,
+rounded down to the rounding unit. Each credit is one append-only entry tied to its attendance
+(unique), so concurrent confirmations credit once. A correction reverses an entry with an
+approver and a reason, and may add the corrected entry in its place; nothing is edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.deps import Principal
+from app.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
+from app.records import points, stars
+from app.records.attendance import RecordNotFound
+from app.records.rules import Rules, rules_for
+from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+
+
+class AlreadyConfirmed(Conflict):
+    code = "RECORD_ALREADY_CONFIRMED"
+    message = "该服务记录已确认或已驳回"
+
+
+class NotConfirmable(Conflict):
+    code = "RECORD_NOT_CHECKED_OUT"
+    message = "志愿者签退后才能确认服务时长"
+
+
+class ConfirmerNotAllowed(Forbidden):
+    code = "CONFIRMER_NOT_ALLOWED"
+    message = "按本单位规则，您不能确认此服务时长"
+
+
+class EntryNotFound(NotFound):
+    code = "HOURS_ENTRY_NOT_FOUND"
+    message = "记录不存在"
+
+
+class AlreadyReversed(Conflict):
+    code = "ENTRY_ALREADY_REVERSED"
+    message = "该记录已被冲销"
+
+
+class ReversalNotReversible(Conflict):
+    code = "REVERSAL_NOT_REVERSIBLE"
+    message = "冲销记录不能再次冲销"
+
+
+class HoursOverCap(BadRequest):
+    code = "HOURS_OVER_CAP"
+    message = "时长超过本单位单次活动的计入上限"
+
+
+class UnitNotManaged(NotFound):
+    code = "ORG_UNIT_NOT_FOUND"
+    message = "单位不存在"
+
+
+# ---------------------------------------------------------------- the rule
+
+
+def attended_minutes(checked_in_at: datetime, checked_out_at: datetime) -> int:
+    return max(0, int((checked_out_at - checked_in_at).total_seconds() // 60))
+
+
+def credit_minutes(attended: int, planned: int, rules: Rules) -> tuple[int, str | None]:
+    """Minutes credited for `attended` minutes of an activity planned for `planned`, and why
+    less when nothing is credited."""
+    if planned > 0 and attended * 100 < rules.min_attendance_pct * planned:
+        return 0, f"实际服务时长不足计划时长的 {rules.min_attendance_pct}%，不计入"
+    capped = min(attended, rules.cap_minutes)
+    return capped - capped % rules.rounding_minutes, None
+
+
+def hours(minutes: int) -> float:
+    return round(minutes / 60, 2)
+
+
+def lock_volunteer(session: Session, volunteer_id: int) -> None:
+    """Serialise ledger writes per volunteer (a row lock on PostgreSQL; SQLite has one writer)."""
+    session.execute(select(Volunteer.id).where(Volunteer.id == volunteer_id).with_for_update())
+
+
+def _after_change(session: Session, volunteer_id: int, now: datetime) -> None:
+    stars.after_credit(session, volunteer_id, now)
+
+
+# ---------------------------------------------------------------- confirmation
+
+
+@dataclass
+class RecordContext:
+    row: Attendance
+    wish: Wish
+    station: OrgUnit
+
+
+def load_record(session: Session, attendance_id: int) -> RecordContext:
+    found = session.execute(
+        select(Attendance, Wish, OrgUnit)
+        .join(Wish, Wish.id == Attendance.wish_id)
+        .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
+        .where(Attendance.id == attendance_id)
+    ).one_or_none()
+    if found is None:
+        raise RecordNotFound()
+    return RecordContext(*found)
+
+
+def record_visible(ctx: RecordContext, actor: Principal) -> bool:
+    return (
+        actor.manages(ctx.station.path)
+        or actor.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id)
+        or actor.volunteer_id == ctx.row.volunteer_id
+    )
+
+
+def confirm(
+    session: Session, *, attendance_id: int, actor: Principal, body: ConfirmIn, now: datetime
+) -> tuple[RecordContext, HoursEntry]:
+    ctx = load_record(session, attendance_id)
+    if not record_visible(ctx, actor):
+        raise RecordNotFound()
+    rules = rules_for(session, ctx.station)
+    as_staff = actor.manages(ctx.station.path)
+    as_requester = actor.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id)
+    allowed = (as_staff and rules.confirm_by in ("coordinator", "either")) or (
+        as_requester and rules.confirm_by in ("requester", "either")
+    )
+    if not allowed:
+        raise ConfirmerNotAllowed(details={"confirm_by": rules.confirm_by})
+    row = ctx.row
+    if row.status in ("credited", "rejected"):
+        raise AlreadyConfirmed()
+    if row.status != "checked_out":
+        raise NotConfirmable()
+    assert row.checked_in_at is not None and row.checked_out_at is not None
+    lock_volunteer(session, row.volunteer_id)
+    moved = session.execute(
+        update(Attendance)
+        .where(Attendance.id == row.id, Attendance.status == "checked_out")
+        .values(status="credited", confirmed_by_id=actor.user_id, confirmed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyConfirmed()
+    planned = attended_minutes(ctx.wish.wanted_start_at, ctx.wish.wanted_end_at)
+    minutes, why = credit_minutes(
+        attended_minutes(row.checked_in_at, row.checked_out_at), planned, rules
+    )
+    entry = HoursEntry(
+        volunteer_id=row.volunteer_id,
+        category="service",
+        unit_id=row.unit_id,
+        wish_id=row.wish_id,
+        attendance_id=row.id,
+        category_code=ctx.wish.category_code,
+        content=(row.summary or ctx.wish.title)[:500],
+        started_at=row.checked_in_at,
+        ended_at=row.checked_out_at,
+        minutes=minutes,
+        verification="manual" if row.manual else "late_sync" if row.late_sync else "gps",
+        confirmed_by_id=actor.user_id,
+        reason=why or (body.note or None),
+        created_by_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    points.earn_for(session, entry, rules, actor.user_id)
+    _after_change(session, row.volunteer_id, now)
+    session.refresh(row)
+    return ctx, entry
+
+
+def reject(
+    session: Session, *, attendance_id: int, actor: Principal, reason: str, now: datetime
+) -> RecordContext:
+    """A coordinator refuses to credit a record (e.g. a suspicious late upload)."""
+    ctx = load_record(session, attendance_id)
+    if not actor.manages(ctx.station.path):
+        raise RecordNotFound()
+    if ctx.row.status in ("credited", "rejected"):
+        raise AlreadyConfirmed()
+    if ctx.row.status != "checked_out":
+        raise NotConfirmable()
+    moved = session.execute(
+        update(Attendance)
+        .where(Attendance.id == ctx.row.id, Attendance.status == "checked_out")
+        .values(status="rejected", reject_reason=reason, confirmed_by_id=actor.user_id,
+                confirmed_at=now),
+        execution_options={"synchronize_session": False},
+    )  # fmt: skip
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyConfirmed()
+    session.refresh(ctx.row)
+    return ctx
+
+
+# ---------------------------------------------------------------- corrections
+
+
+def correct(
+    session: Session, *, entry_id: int, actor: Principal, body: CorrectionIn, now: datetime
+) -> tuple[HoursEntry, HoursEntry | None]:
+    found = session.execute(
+        select(HoursEntry, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == HoursEntry.unit_id)
+        .where(HoursEntry.id == entry_id)
+    ).one_or_none()
+    if found is None or not actor.manages(found[1].path):
+        raise EntryNotFound()
+    original, unit = found
+    if original.reverses_id is not None:
+        raise ReversalNotReversible()
+    rules = rules_for(session, unit)
+    minutes = round(body.hours * 60) if body.hours is not None else None
+    if minutes is not None and original.category in ("service", "training"):
+        if minutes > rules.cap_minutes:
+            raise HoursOverCap(details={"cap_hours": hours(rules.cap_minutes)})
+    elif minutes:
+        raise BadRequest("表彰和评价记录没有时长", code="NO_HOURS_FOR_CATEGORY")
+    lock_volunteer(session, original.volunteer_id)
+    if session.scalar(select(HoursEntry.id).where(HoursEntry.reverses_id == original.id)):
+        raise AlreadyReversed()
+    copied = {
+        "volunteer_id": original.volunteer_id,
+        "category": original.category,
+        "unit_id": original.unit_id,
+        "wish_id": original.wish_id,
+        "category_code": original.category_code,
+        "content": original.content,
+        "started_at": original.started_at,
+        "ended_at": original.ended_at,
+        "verification": "correction",
+        "confirmed_by_id": original.confirmed_by_id,
+        "reason": body.reason,
+        "approved_by_id": actor.user_id,
+        "created_by_id": actor.user_id,
+        "created_at": now,
+    }
+    reversal = HoursEntry(**copied, minutes=-original.minutes, reverses_id=original.id)
+    session.add(reversal)
+    session.flush()
+    points.reverse_for(session, reversal, original, actor.user_id)
+    replacement = None
+    if minutes is not None:
+        replacement = HoursEntry(**copied, minutes=minutes, replaces_id=original.id)
+        session.add(replacement)
+        session.flush()
+        if replacement.category == "service":
+            points.earn_for(session, replacement, rules, actor.user_id)
+    _after_change(session, original.volunteer_id, now)
+    return reversal, replacement
+
+
+# ---------------------------------------------------------------- other records
+
+
+def managing_unit(
+    session: Session, actor: Principal, station: OrgUnit, unit_id: int | None
+) -> OrgUnit:
+    """The unit a coordinator records for: the one named, else their own unit over `station`."""
+    if unit_id is not None:
+        unit = session.get(OrgUnit, unit_id)
+        if unit is None or not actor.manages(unit.path):
+            raise UnitNotManaged()
+        return unit
+    for scope in actor.coordinator_units:
+        if station.path.startswith(scope.path):
+            unit = session.get(OrgUnit, scope.id)
+            assert unit is not None
+            return unit
+    return station  # an admin without a unit records for the volunteer's station
+
+
+def add_entry(
+    session: Session,
+    *,
+    volunteer: Volunteer,
+    station: OrgUnit,
+    actor: Principal,
+    body: RecordEntryIn,
+    now: datetime,
+) -> HoursEntry:
+    unit = managing_unit(session, actor, station, body.unit_id)
+    rules = rules_for(session, unit)
+    minutes = round(body.hours * 60)
+    if minutes > rules.cap_minutes:
+        raise HoursOverCap(details={"cap_hours": hours(rules.cap_minutes)})
+    entry = HoursEntry(
+        volunteer_id=volunteer.id,
+        category=body.category,
+        unit_id=unit.id,
+        content=body.content,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        minutes=minutes,
+        verification="record",
+        confirmed_by_id=actor.user_id,
+        created_by_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+# ---------------------------------------------------------------- reading
+
+
+def totals(session: Session, volunteer_id: int) -> dict[str, int]:
+    """Minutes per category: sums over the ledger."""
+    rows = session.execute(
+        select(HoursEntry.category, func.coalesce(func.sum(HoursEntry.minutes), 0))
+        .where(HoursEntry.volunteer_id == volunteer_id)
+        .group_by(HoursEntry.category)
+    ).all()
+    return {category: int(total) for category, total in rows}
+
+
+def entries(session: Session, volunteer_id: int) -> list[tuple[HoursEntry, OrgUnit]]:
+    """The volunteer's ledger in time order, each entry with its recording unit."""
+    return [
+        (entry, unit)
+        for entry, unit in session.execute(
+            select(HoursEntry, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == HoursEntry.unit_id)
+            .where(HoursEntry.volunteer_id == volunteer_id)
+            .order_by(HoursEntry.started_at, HoursEntry.id)
+        ).all()
+    ]

@@ -1,0 +1,183 @@
+"""积分 endpoints: a volunteer's balance and entries, redemption at the 爱心超市, adjustments.
+
+The request and response schemas are used by these routes only, so they live with them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.db import SessionDep
+from app.models import OrgUnit, PointsEntry, Volunteer
+from app.pagination import Page, PageDep, PageParams, make_page
+from app.records import points
+from app.schemas import IdPath, Schema, ShortReason, ShortText
+from app.volunteers.service import VolunteerNotFound, visible_volunteer
+
+router = APIRouter(tags=["服务记录与激励"])
+
+
+def _not_zero(value: int) -> int:
+    if value == 0:
+        raise ValueError("调整的积分不能为 0")
+    return value
+
+
+# Strict: `true` or `"10"` are not a number of points.
+Points = Annotated[int, Field(strict=True, ge=1, le=points.MAX_POINTS)]
+SignedPoints = Annotated[
+    int,
+    Field(strict=True, ge=-points.MAX_POINTS, le=points.MAX_POINTS),
+    AfterValidator(_not_zero),
+]
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class RedemptionIn(Schema):
+    points: Points
+    item: ShortText
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None,
+        description=(
+            "可选。同一志愿者重复提交同一幂等键时，返回第一次兑换的记录（replayed=true），"
+            "不再扣分；同一幂等键用于不同的积分或物品时返回 409 IDEMPOTENCY_KEY_REUSED。"
+        ),
+    )
+
+
+class AdjustmentIn(Schema):
+    points: SignedPoints
+    reason: ShortReason
+
+
+class PointsEntryOut(BaseModel):
+    id: int
+    kind: str
+    points: int
+    item: str | None
+    reason: str | None
+    unit_id: int
+    hours_entry_id: int | None
+    created_by_id: int | None
+    created_at: datetime
+
+
+class PointsLedgerOut(Page[PointsEntryOut]):
+    volunteer_id: int
+    balance: int
+
+
+class PointsMovementOut(BaseModel):
+    entry: PointsEntryOut
+    balance: int
+    replayed: bool = False
+
+
+def _entry_out(entry: PointsEntry) -> PointsEntryOut:
+    return PointsEntryOut(
+        id=entry.id,
+        kind=entry.kind,
+        points=entry.points,
+        item=entry.item,
+        reason=entry.reason,
+        unit_id=entry.unit_id,
+        hours_entry_id=entry.hours_entry_id,
+        created_by_id=entry.created_by_id,
+        created_at=entry.created_at,
+    )
+
+
+def _ledger(session: Session, volunteer_id: int, page: PageParams) -> PointsLedgerOut:
+    rows = points.entries(session, volunteer_id, before_id=page.after_id, limit=page.limit)
+    listed = make_page(rows, page, _entry_out)
+    return PointsLedgerOut(
+        volunteer_id=volunteer_id,
+        balance=points.balance(session, volunteer_id),
+        items=listed.items,
+        next_cursor=listed.next_cursor,
+    )
+
+
+def _managed_volunteer(
+    session: Session, actor: Principal, volunteer_id: int
+) -> tuple[Volunteer, OrgUnit]:
+    """A volunteer whose home station the caller manages; 404 otherwise, so that volunteers
+    outside one's subtree cannot be probed."""
+    volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    if not actor.manages(station.path):
+        raise VolunteerNotFound()
+    return volunteer, station
+
+
+def _movement_out(movement: points.Movement) -> PointsMovementOut:
+    return PointsMovementOut(
+        entry=_entry_out(movement.entry), balance=movement.balance, replayed=movement.replayed
+    )
+
+
+@router.get("/me/points", response_model=PointsLedgerOut, summary="我的积分：余额与明细")
+def my_points(session: SessionDep, actor: VolunteerUser, page: PageDep) -> PointsLedgerOut:
+    assert actor.volunteer_id is not None
+    return _ledger(session, actor.volunteer_id, page)
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/points",
+    response_model=PointsLedgerOut,
+    summary="志愿者的积分：余额与明细（本人或辖区协调员）",
+)
+def volunteer_points(
+    volunteer_id: IdPath, session: SessionDep, actor: CurrentUser, page: PageDep
+) -> PointsLedgerOut:
+    volunteer, _ = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    return _ledger(session, volunteer.id, page)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/points/redemptions",
+    response_model=PointsMovementOut,
+    status_code=201,
+    summary="协调员：爱心超市积分兑换（余额不足时拒绝，不影响服务时长）",
+)
+def redeem(
+    volunteer_id: IdPath, body: RedemptionIn, session: SessionDep, actor: StaffUser
+) -> PointsMovementOut:
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    movement = points.redeem(
+        session=session,
+        volunteer_id=volunteer.id,
+        unit_id=station.id,
+        points=body.points,
+        item=body.item,
+        idempotency_key=body.idempotency_key,
+        actor_id=actor.user_id,
+    )
+    return _movement_out(movement)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/points/adjustments",
+    response_model=PointsMovementOut,
+    status_code=201,
+    summary="协调员：手工调整积分（须写明原因，扣减不得超过余额）",
+)
+def adjust(
+    volunteer_id: IdPath, body: AdjustmentIn, session: SessionDep, actor: StaffUser
+) -> PointsMovementOut:
+    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    movement = points.adjust(
+        session=session,
+        volunteer_id=volunteer.id,
+        volunteer_user_id=volunteer.user_id,
+        unit_id=station.id,
+        points=body.points,
+        reason=body.reason,
+        actor_id=actor.user_id,
+    )
+    return _movement_out(movement)

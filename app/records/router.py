@@ -1,0 +1,408 @@
+"""Endpoints of service records: consent, team, confirmation, the hours ledger, ratings back,
+review flags, export and the units' record rules. Check-in and check-out are the wish's verbs
+(app/wishes/router.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from app import clock
+from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.db import SessionDep
+from app.errors import BadRequest
+from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
+from app.org_units.errors import OrgUnitNotFound
+from app.org_units.service import get_unit
+from app.pagination import Page, PageDep, make_page
+from app.records import attendance, export, hours, ratings
+from app.records.rules import RULES
+from app.records.schemas import (
+    AttendanceOut,
+    ConfirmIn,
+    ConsentIn,
+    ConsentOut,
+    CorrectionIn,
+    CorrectionOut,
+    FeedbackIn,
+    FlagOut,
+    HoursEntryOut,
+    HoursSummary,
+    RecordEntryIn,
+    RejectIn,
+    RulesFields,
+    RulesOut,
+    RulesUpdate,
+    TeamMemberIn,
+)
+from app.schemas import IdPath
+from app.volunteers.service import get_volunteer, visible_volunteer
+from app.wishes.errors import WishNotFound
+from app.wishes.service import visible_wish
+
+router = APIRouter(tags=["服务记录与激励"])
+
+
+def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
+    name = session.scalar(
+        select(User.name)
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .where(Volunteer.id == row.volunteer_id)
+    )
+    credited = session.scalar(select(HoursEntry.minutes).where(HoursEntry.attendance_id == row.id))
+    attended = (
+        hours.hours(hours.attended_minutes(row.checked_in_at, row.checked_out_at))
+        if row.checked_in_at is not None and row.checked_out_at is not None
+        else None
+    )
+    return AttendanceOut(
+        id=row.id,
+        wish_id=row.wish_id,
+        volunteer_id=row.volunteer_id,
+        volunteer_name=name or "",
+        unit_id=row.unit_id,
+        is_lead=row.is_lead,
+        status=row.status,
+        checked_in_at=row.checked_in_at,
+        check_in_method=row.check_in_method,
+        checked_out_at=row.checked_out_at,
+        check_out_method=row.check_out_method,
+        manual=row.manual,
+        late_sync=row.late_sync,
+        manual_reason=row.manual_reason,
+        summary=row.summary,
+        attended_hours=attended,
+        credited_hours=hours.hours(credited) if credited is not None else None,
+        confirmed_at=row.confirmed_at,
+        reject_reason=row.reject_reason,
+        feedback_score=row.feedback_score,
+    )
+
+
+def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
+    return HoursEntryOut(
+        id=entry.id,
+        volunteer_id=entry.volunteer_id,
+        category=entry.category,
+        unit_id=entry.unit_id,
+        unit_name=unit.name,
+        wish_id=entry.wish_id,
+        attendance_id=entry.attendance_id,
+        content=entry.content,
+        started_at=entry.started_at,
+        ended_at=entry.ended_at,
+        hours=hours.hours(entry.minutes),
+        verification=entry.verification,
+        confirmed_by_id=entry.confirmed_by_id,
+        reverses_id=entry.reverses_id,
+        replaces_id=entry.replaces_id,
+        reason=entry.reason,
+        approved_by_id=entry.approved_by_id,
+        created_at=entry.created_at,
+    )
+
+
+# ---------------------------------------------------------------- consent
+
+
+@router.get("/me/consents/location", response_model=ConsentOut, summary="我的位置授权")
+def my_location_consent(session: SessionDep, actor: CurrentUser) -> ConsentOut:
+    row = attendance.consent_in_force(session, actor.user_id)
+    return ConsentOut(
+        purpose=attendance.LOCATION, granted=row is not None, since=row.created_at if row else None
+    )
+
+
+@router.put(
+    "/me/consents/location",
+    response_model=ConsentOut,
+    summary="同意或撤回签到签退时获取位置（仅此两次定位，不记录轨迹）",
+)
+def set_location_consent(body: ConsentIn, session: SessionDep, actor: CurrentUser) -> ConsentOut:
+    row = attendance.record_consent(session, actor.user_id, body.granted, clock.now())
+    return ConsentOut(purpose=row.purpose, granted=row.granted, since=row.created_at)
+
+
+# ---------------------------------------------------------------- team and records of a wish
+
+
+@router.post(
+    "/wishes/{wish_id}/team",
+    response_model=AttendanceOut,
+    status_code=201,
+    summary="加入服务团队（协调员或接单志愿者添加队员；每人单独记录时长）",
+)
+def add_team_member(
+    wish_id: IdPath, body: TeamMemberIn, session: SessionDep, actor: CurrentUser
+) -> AttendanceOut:
+    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
+    wish, station = outcome.loaded.wish, outcome.loaded.station
+    lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
+    if not (lead or actor.manages(station.path)):
+        raise WishNotFound()
+    row = attendance.add_member(
+        session, wish=wish, volunteer_id=body.volunteer_id, actor_id=actor.user_id
+    )
+    return attendance_out(session, row)
+
+
+@router.get(
+    "/wishes/{wish_id}/service-records",
+    response_model=list[AttendanceOut],
+    summary="心愿的服务记录（团队每人一条）",
+)
+def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> list[AttendanceOut]:
+    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
+    if outcome.access.redacted:
+        raise WishNotFound()
+    rows = session.scalars(
+        select(Attendance).where(Attendance.wish_id == wish_id).order_by(Attendance.id)
+    )
+    return [attendance_out(session, row) for row in rows]
+
+
+@router.post(
+    "/service-records/{record_id}/confirm",
+    response_model=AttendanceOut,
+    summary="确认服务时长（按本单位规则由协调员或点单人确认，只计一次）",
+)
+def confirm_record(
+    record_id: IdPath, session: SessionDep, actor: CurrentUser, body: ConfirmIn | None = None
+) -> AttendanceOut:
+    ctx, _entry = hours.confirm(
+        session, attendance_id=record_id, actor=actor, body=body or ConfirmIn(), now=clock.now()
+    )
+    return attendance_out(session, ctx.row)
+
+
+@router.post(
+    "/service-records/{record_id}/reject",
+    response_model=AttendanceOut,
+    summary="驳回服务记录（不计时长，须说明理由）",
+)
+def reject_record(
+    record_id: IdPath, body: RejectIn, session: SessionDep, actor: StaffUser
+) -> AttendanceOut:
+    ctx = hours.reject(
+        session, attendance_id=record_id, actor=actor, reason=body.reason, now=clock.now()
+    )
+    return attendance_out(session, ctx.row)
+
+
+@router.get(
+    "/org-units/{unit_id}/service-records",
+    response_model=Page[AttendanceOut],
+    summary="协调员：辖区内的服务记录（默认待确认）",
+)
+def unit_records(
+    unit_id: IdPath,
+    session: SessionDep,
+    actor: StaffUser,
+    page: PageDep,
+    status: Literal["assigned", "in_service", "checked_out", "credited", "rejected"] = (
+        "checked_out"
+    ),
+    flagged: bool = False,
+) -> Page[AttendanceOut]:
+    unit = _managed_unit(session, actor, unit_id)
+    query = (
+        select(Attendance)
+        .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
+        .where(OrgUnit.path.startswith(unit.path, autoescape=True), Attendance.status == status)
+    )
+    if flagged:
+        query = query.where(Attendance.manual | Attendance.late_sync)
+    if page.after_id is not None:
+        query = query.where(Attendance.id > page.after_id)
+    rows = list(session.scalars(query.order_by(Attendance.id).limit(page.limit + 1)))
+    return make_page(rows, page, lambda row: attendance_out(session, row))
+
+
+@router.post(
+    "/wishes/{wish_id}/feedback",
+    response_model=AttendanceOut,
+    summary="志愿者评价这次服务（一次）",
+)
+def volunteer_feedback(
+    wish_id: IdPath, body: FeedbackIn, session: SessionDep, actor: VolunteerUser
+) -> AttendanceOut:
+    row = ratings.feedback(session, wish_id=wish_id, actor=actor, body=body, now=clock.now())
+    return attendance_out(session, row)
+
+
+@router.get(
+    "/org-units/{unit_id}/record-flags",
+    response_model=list[FlagOut],
+    summary="协调员：需要复核的记录（代签、补传、异常评价、同秒签到）",
+)
+def record_flags(
+    unit_id: IdPath,
+    session: SessionDep,
+    actor: StaffUser,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> list[FlagOut]:
+    unit = _managed_unit(session, actor, unit_id)
+    return ratings.flags(session, unit, clock.now() - timedelta(days=days))
+
+
+# ---------------------------------------------------------------- the hours ledger
+
+
+def _summary(session: SessionDep, volunteer_id: int) -> HoursSummary:
+    sums = hours.totals(session, volunteer_id)
+    return HoursSummary(
+        volunteer_id=volunteer_id,
+        service_hours=hours.hours(sums.get("service", 0)),
+        training_hours=hours.hours(sums.get("training", 0)),
+        entries=[entry_out(e, u) for e, u in hours.entries(session, volunteer_id)],
+    )
+
+
+@router.get("/me/hours", response_model=HoursSummary, summary="我的志愿服务记录与累计时长")
+def my_hours(session: SessionDep, actor: VolunteerUser) -> HoursSummary:
+    assert actor.volunteer_id is not None
+    return _summary(session, actor.volunteer_id)
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/hours",
+    response_model=HoursSummary,
+    summary="志愿者的服务记录与累计时长",
+)
+def volunteer_hours(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser) -> HoursSummary:
+    volunteer, _ = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    return _summary(session, volunteer.id)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/record-entries",
+    response_model=HoursEntryOut,
+    status_code=201,
+    summary="协调员：登记培训、表彰或评价记录",
+)
+def add_record_entry(
+    volunteer_id: IdPath, body: RecordEntryIn, session: SessionDep, actor: StaffUser
+) -> HoursEntryOut:
+    volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    if not actor.manages(station.path):
+        raise attendance.RecordNotFound("志愿者不存在")
+    entry = hours.add_entry(
+        session, volunteer=volunteer, station=station, actor=actor, body=body, now=clock.now()
+    )
+    unit = session.get(OrgUnit, entry.unit_id)
+    assert unit is not None
+    return entry_out(entry, unit)
+
+
+@router.post(
+    "/hours-entries/{entry_id}/corrections",
+    response_model=CorrectionOut,
+    status_code=201,
+    summary="协调员：更正记录（冲销原记录，可登记更正后的时长；原记录不修改、不删除）",
+)
+def correct_entry(
+    entry_id: IdPath, body: CorrectionIn, session: SessionDep, actor: StaffUser
+) -> CorrectionOut:
+    reversal, replacement = hours.correct(
+        session, entry_id=entry_id, actor=actor, body=body, now=clock.now()
+    )
+    unit = session.get(OrgUnit, reversal.unit_id)
+    assert unit is not None
+    return CorrectionOut(
+        reversal=entry_out(reversal, unit),
+        replacement=entry_out(replacement, unit) if replacement is not None else None,
+        service_hours=hours.hours(hours.totals(session, reversal.volunteer_id).get("service", 0)),
+    )
+
+
+def _export(session: SessionDep, volunteer_id: int, fmt: str) -> Response:
+    volunteer, _ = get_volunteer(session=session, volunteer_id=volunteer_id)
+    data = export.record(session, volunteer)
+    stamp = clock.now().strftime("%Y%m%d")
+    if fmt == "csv":
+        return Response(
+            export.as_csv(data),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="record-{volunteer.id}-{stamp}.csv"'
+            },
+        )
+    return Response(
+        export.json_bytes(data),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="record-{volunteer.id}-{stamp}.json"'
+        },
+    )
+
+
+ExportFormat = Annotated[Literal["json", "csv"], Query(alias="format")]
+
+
+@router.get(
+    "/me/record-export",
+    summary="导出我的志愿服务记录（JSON 或 CSV，格式见 docs/record-export.md）",
+    response_class=Response,
+)
+def my_export(session: SessionDep, actor: VolunteerUser, fmt: ExportFormat = "json") -> Response:
+    assert actor.volunteer_id is not None
+    return _export(session, actor.volunteer_id, fmt)
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/record-export",
+    summary="协调员：导出志愿者的服务记录，供上传全国志愿服务信息系统",
+    response_class=Response,
+)
+def volunteer_export(
+    volunteer_id: IdPath, session: SessionDep, actor: StaffUser, fmt: ExportFormat = "json"
+) -> Response:
+    _volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    if not actor.manages(station.path):
+        raise attendance.RecordNotFound("志愿者不存在")
+    return _export(session, volunteer_id, fmt)
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _managed_unit(session: SessionDep, actor: Principal, unit_id: int) -> OrgUnit:
+    unit = get_unit(session=session, unit_id=unit_id)
+    if not actor.manages(unit.path):
+        raise OrgUnitNotFound()
+    return unit
+
+
+def _rules_out(session: SessionDep, unit: OrgUnit) -> RulesOut:
+    return RulesOut(
+        org_unit_id=unit.id,
+        own=RulesFields(**RULES.own(session, unit)),
+        effective=RULES.effective(session, unit),
+    )
+
+
+@router.get(
+    "/org-units/{unit_id}/record-rules",
+    response_model=RulesOut,
+    summary="服务记录规则（签到围栏、时长计算、积分、星级；本单位及实际生效值）",
+)
+def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOut:
+    return _rules_out(session, _managed_unit(session, actor, unit_id))
+
+
+@router.put(
+    "/org-units/{unit_id}/record-rules",
+    response_model=RulesOut,
+    summary="修改本单位的服务记录规则（下级单位未设置的项沿用本单位）",
+)
+def set_rules(
+    unit_id: IdPath, body: RulesUpdate, session: SessionDep, actor: StaffUser
+) -> RulesOut:
+    unit = _managed_unit(session, actor, unit_id)
+    if body.star_ladder is not None and session.get(StarLadder, body.star_ladder) is None:
+        raise BadRequest("星级标准不存在", code="UNKNOWN_STAR_LADDER")
+    RULES.save(session, unit, body)
+    return _rules_out(session, unit)

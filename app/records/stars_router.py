@@ -1,0 +1,270 @@
+"""Star volunteers (星级志愿者): standings, the public notice (公示), objections, ladders.
+
+The schemas live here rather than in a `schemas.py` of their own: they are only these routes'.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from app import clock
+from app.auth.deps import AdminUser, CurrentUser, StaffUser, VolunteerUser
+from app.db import SessionDep
+from app.models import OrgUnit, StarAward
+from app.org_units.service import get_unit
+from app.pagination import Page, PageDep, make_page
+from app.records import stars
+from app.schemas import IdPath, Name, Reason, Schema
+from app.volunteers.service import get_volunteer, visible_volunteer
+
+router = APIRouter(tags=["服务记录与激励"])
+
+LadderCodePath = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="星级标准代码")
+]
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class UnitBrief(BaseModel):
+    id: int
+    name: str
+    level: str
+
+
+class LadderOut(BaseModel):
+    code: str
+    name: str
+    thresholds: list[int] = Field(description="1 星起各星级所需累计服务小时数")
+    certifying_levels: list[str] = Field(description="各星级的认定单位层级")
+
+
+class LadderIn(Schema):
+    name: Name
+    # Lengths, order and levels are the service's check (STAR_LADDER_INVALID, 400); the
+    # bound here only keeps bodies small.
+    thresholds: list[int] = Field(max_length=100)
+    certifying_levels: list[Annotated[str, Field(max_length=16)]] = Field(max_length=100)
+
+
+class AwardOut(BaseModel):
+    id: int
+    star: int
+    ladder_code: str
+    hours_at_award: float
+    certifying_unit: UnitBrief
+    status: stars.AwardStatus = Field(
+        description="notice 公示中 | held 异议处理中 | effective 已生效 | revoked 已撤销"
+    )
+    notice_starts_at: datetime
+    notice_ends_at: datetime
+    objection: str | None
+    objection_at: datetime | None
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+class StarStandingOut(BaseModel):
+    volunteer_id: int
+    name: str
+    current_star: int = Field(description="已生效的最高星级，0 为尚无")
+    total_hours: float
+    ladder: LadderOut | None
+    next_star: int | None
+    next_threshold_hours: int | None
+    hours_to_go: float | None
+    awards: list[AwardOut]
+
+
+class StarNoticeOut(BaseModel):
+    id: int
+    volunteer_id: int
+    volunteer_name: str
+    station: UnitBrief
+    star: int
+    hours_at_award: float
+    certifying_unit: UnitBrief
+    status: stars.AwardStatus
+    notice_starts_at: datetime
+    notice_ends_at: datetime
+
+
+class ObjectionIn(Schema):
+    reason: Reason
+
+
+class ResolveIn(Schema):
+    uphold: bool = Field(description="true：异议成立，撤销认定；false：异议不成立，恢复公示")
+    reason: Reason
+
+
+# ---------------------------------------------------------------- converters
+
+
+def _hours(minutes: int) -> float:
+    return round(minutes / 60, 2)
+
+
+def _unit(unit: OrgUnit) -> UnitBrief:
+    return UnitBrief(id=unit.id, name=unit.name, level=unit.level)
+
+
+def _ladder(ladder: stars.Ladder) -> LadderOut:
+    return LadderOut(
+        code=ladder.code,
+        name=ladder.name,
+        thresholds=ladder.thresholds,
+        certifying_levels=ladder.levels,
+    )
+
+
+def _award(award: StarAward, unit: OrgUnit, now: datetime) -> AwardOut:
+    return AwardOut(
+        id=award.id,
+        star=award.star,
+        ladder_code=award.ladder_code,
+        hours_at_award=_hours(award.minutes_at_award),
+        certifying_unit=_unit(unit),
+        status=stars.award_status(award, now),
+        notice_starts_at=award.notice_starts_at,
+        notice_ends_at=award.notice_ends_at,
+        objection=award.objection,
+        objection_at=award.objection_at,
+        resolution=award.resolution,
+        resolved_at=award.resolved_at,
+    )
+
+
+def _standing(found: stars.StarStanding) -> StarStandingOut:
+    step = found.next_step
+    return StarStandingOut(
+        volunteer_id=found.volunteer.id,
+        name=found.name,
+        current_star=found.current_star,
+        total_hours=_hours(found.minutes),
+        ladder=_ladder(found.ladder) if found.ladder is not None else None,
+        next_star=step.star if step is not None else None,
+        next_threshold_hours=step.hours if step is not None else None,
+        hours_to_go=_hours(step.minutes - found.minutes) if step is not None else None,
+        awards=[_award(a, u, found.now) for a, u in found.awards],
+    )
+
+
+def _award_for(session: SessionDep, award: StarAward) -> AwardOut:
+    unit = session.get(OrgUnit, award.certifying_unit_id)
+    assert unit is not None  # foreign key
+    return _award(award, unit, clock.now())
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.get("/me/stars", response_model=StarStandingOut, summary="我的星级与累计时长")
+def my_stars(session: SessionDep, actor: VolunteerUser) -> StarStandingOut:
+    assert actor.volunteer_id is not None
+    volunteer, station = get_volunteer(session=session, volunteer_id=actor.volunteer_id)
+    found = stars.standing(session=session, volunteer=volunteer, station=station, now=clock.now())
+    return _standing(found)
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/stars",
+    response_model=StarStandingOut,
+    summary="志愿者的星级与累计时长（本人或其所属站点的协调员）",
+)
+def volunteer_stars(
+    volunteer_id: IdPath, session: SessionDep, actor: CurrentUser
+) -> StarStandingOut:
+    volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    found = stars.standing(session=session, volunteer=volunteer, station=station, now=clock.now())
+    return _standing(found)
+
+
+@router.get(
+    "/org-units/{unit_id}/star-notices",
+    response_model=Page[StarNoticeOut],
+    summary="星级认定公示：本单位及下级认定、公示中或异议处理中的星级",
+)
+def star_notices(
+    unit_id: IdPath, session: SessionDep, _actor: CurrentUser, page: PageDep
+) -> Page[StarNoticeOut]:
+    # A public notice: any logged-in user may read it, for any unit that exists.
+    unit = get_unit(session=session, unit_id=unit_id)
+    now = clock.now()
+    rows = stars.notices(
+        session=session, unit=unit, now=now, after_id=page.after_id, limit=page.limit
+    )
+
+    def convert(row: stars.NoticeRow) -> StarNoticeOut:
+        award = row.award
+        return StarNoticeOut(
+            id=award.id,
+            volunteer_id=award.volunteer_id,
+            volunteer_name=row.volunteer_name,
+            station=_unit(row.station),
+            star=award.star,
+            hours_at_award=_hours(award.minutes_at_award),
+            certifying_unit=_unit(row.certifying_unit),
+            status=stars.award_status(award, now),
+            notice_starts_at=award.notice_starts_at,
+            notice_ends_at=award.notice_ends_at,
+        )
+
+    return make_page(rows, page, convert)
+
+
+@router.post(
+    "/star-awards/{award_id}/objection",
+    response_model=AwardOut,
+    summary="对公示中的星级认定提出异议（认定暂缓）",
+)
+def object_to_award(
+    award_id: IdPath, body: ObjectionIn, session: SessionDep, actor: CurrentUser
+) -> AwardOut:
+    award = stars.object_to(
+        session=session, award_id=award_id, actor=actor, reason=body.reason, now=clock.now()
+    )
+    return _award_for(session, award)
+
+
+@router.post(
+    "/star-awards/{award_id}/resolve",
+    response_model=AwardOut,
+    summary="协调员：处理星级认定异议（成立则撤销，不成立则恢复公示）",
+)
+def resolve_objection(
+    award_id: IdPath, body: ResolveIn, session: SessionDep, actor: StaffUser
+) -> AwardOut:
+    award = stars.resolve(
+        session=session,
+        award_id=award_id,
+        actor=actor,
+        uphold=body.uphold,
+        reason=body.reason,
+        now=clock.now(),
+    )
+    return _award_for(session, award)
+
+
+@router.get("/star-ladders", response_model=list[LadderOut], summary="星级标准")
+def star_ladders(session: SessionDep, _actor: CurrentUser) -> list[LadderOut]:
+    return [_ladder(ladder) for ladder in stars.list_ladders(session=session)]
+
+
+@router.put("/star-ladders/{code}", response_model=LadderOut, summary="管理员：新增或替换星级标准")
+def put_star_ladder(
+    code: LadderCodePath, body: LadderIn, session: SessionDep, _actor: AdminUser
+) -> LadderOut:
+    ladder = stars.put_ladder(
+        session=session,
+        code=code,
+        name=body.name,
+        thresholds=body.thresholds,
+        levels=body.certifying_levels,
+    )
+    return _ladder(ladder)

@@ -53,12 +53,13 @@ from app.demo.stories import (
 )
 from app.geo import distance_m
 from app.matching.service import reasons_for
-from app.models import OrgUnit, User, Volunteer, Wish
+from app.models import Attendance, OrgUnit, User, Volunteer, Wish
 from app.models.enums import AccountRole
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
 from app.records.attendance import record_consent
-from app.records.schemas import AttendanceIn
+from app.records.hours import confirm as confirm_record
+from app.records.schemas import AttendanceIn, ConfirmIn
 from app.volunteers.schemas import (
     AvailabilitySlot,
     InsuranceIn,
@@ -428,6 +429,18 @@ class DemoSeeder:
             payload=payload,
         ).wish
 
+    def confirm(self, story: Story, coordinator: User) -> Wish:
+        """The coordinator confirms the lead's service record: hours enter the ledger."""
+        record = self.session.scalars(
+            select(Attendance.id).where(Attendance.wish_id == story.wish_id)
+        ).one()
+        actor = self.principal(coordinator.id)
+        confirm_record(session=self.session, attendance_id=record, actor=actor, body=ConfirmIn(),
+                       now=clock.now())  # fmt: skip
+        wish = self.session.get(Wish, story.wish_id)
+        assert wish is not None
+        return wish
+
     def at_place(self, story: Story, summary: str = "") -> AttendanceIn:
         """The volunteer's phone at the wish's place."""
         wish = self.session.get(Wish, story.wish_id)
@@ -604,6 +617,8 @@ class DemoSeeder:
         )
         if ends_in == WishStatus.COMPLETED:
             return steps
+        # The station confirms the hours the next morning.
+        steps.append((checked_out + timedelta(hours=16), lambda: self.confirm(story, coordinator)))
         if script.rating is not None:
             score, comment = script.rating
             rated = checked_out + timedelta(hours=20)

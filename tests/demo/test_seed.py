@@ -16,6 +16,8 @@ from app import clock
 from app.demo.seed import COUNTY_CODE, seed_demo
 from app.geo import distance_m
 from app.models import (
+    Attendance,
+    HoursEntry,
     Offer,
     OrgUnit,
     OutboxMessage,
@@ -136,6 +138,20 @@ def test_every_wish_has_a_coherent_history(session: Session) -> None:
     rated = [w for w in wishes if w.status == WishStatus.RATED]
     assert rated and all(w.rating for w in rated)
     assert any(w.proxy_id is not None for w in wishes)
+    # Every service past completion was confirmed: one credited record and ledger entry each,
+    # and each record's attendance lies inside the wish's window.
+    served = [w for w in wishes if w.status in (WishStatus.RATED, WishStatus.CLOSED)
+              and w.assignee_id is not None]  # fmt: skip
+    assert served
+    for wish in served:
+        record = session.scalars(select(Attendance).where(Attendance.wish_id == wish.id)).one()
+        assert record.status == "credited", wish.title
+        assert record.checked_in_at is not None and record.checked_out_at is not None
+        assert wish.wanted_start_at <= record.checked_in_at < record.checked_out_at
+        assert record.checked_out_at <= wish.wanted_end_at
+        credit = select(HoursEntry).where(HoursEntry.attendance_id == record.id)
+        entry = session.scalars(credit).one()
+        assert entry.minutes > 0, wish.title
 
 
 def test_seed_puts_the_clock_back(session: Session) -> None:

@@ -215,7 +215,9 @@ def volunteers_near(
             required=wish.required_bits,
             **{f"w{day}": mask for day, mask in enumerate(wish.window_masks)},
         )
-    rows = session.execute(_near_statement(prefilter=prefilter), params).all()
+    # Core, not the ORM: these are plain rows, and the ORM's result handling costs more than
+    # the rest of the read.
+    rows = session.connection().execute(_near_statement(prefilter=prefilter), params).all()
     return _finish(session, rows, wish=wish)
 
 

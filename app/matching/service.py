@@ -118,7 +118,7 @@ def _name(session: Session, ranking: Ranking) -> None:
     if not people:
         return
     names = dict(
-        session.execute(
+        session.connection().execute(
             select(Volunteer.id, User.name)
             .join(User, User.id == Volunteer.user_id)
             .where(Volunteer.id.in_([p.volunteer_id for p in people]))

@@ -159,9 +159,11 @@ def by_hours(
     window: Window,
     limit: int,
     categories: tuple[str, ...] | None = None,
+    only: int | None = None,
 ) -> list[HonourRow]:
     """Service minutes started in the window, per volunteer of the unit's subtree; only on
-    these wish categories when `categories` is given."""
+    these wish categories when `categories` is given. With `only`, that volunteer's row alone
+    (ranked among everyone), if they are on the list."""
     if categories is not None and not categories:
         return []
     minutes = func.sum(HoursEntry.minutes)
@@ -184,11 +186,14 @@ def by_hours(
         )
         .group_by(HoursEntry.volunteer_id, User.name, OrgUnit.id, OrgUnit.name)
         .having(minutes > 0)
-        .order_by(minutes.desc(), HoursEntry.volunteer_id)
-        .limit(limit)
     )
     if categories is not None:
         query = query.where(HoursEntry.category_code.in_(categories))
+    ranked = query.subquery("ranked")
+    picked = select(ranked)
+    if only is not None:
+        picked = picked.where(ranked.c.volunteer_id == only)
+    picked = picked.order_by(ranked.c.minutes.desc(), ranked.c.volunteer_id).limit(limit)
     return [
         HonourRow(
             rank=int(rank),
@@ -198,14 +203,21 @@ def by_hours(
             station_name=station_name,
             minutes=int(total),
         )
-        for rank, volunteer_id, name, station_id, station_name, total in session.execute(query)
+        for rank, volunteer_id, name, station_id, station_name, total in session.execute(picked)
     ]
 
 
 def by_rating(
-    *, session: Session, unit: OrgUnit, window: Window, limit: int, min_ratings: int
+    *,
+    session: Session,
+    unit: OrgUnit,
+    window: Window,
+    limit: int,
+    min_ratings: int,
+    only: int | None = None,
 ) -> list[HonourRow]:
-    """Average rating of the wishes rated in the window that each volunteer served."""
+    """Average rating of the wishes rated in the window that each volunteer served (with
+    `only`, that volunteer's row alone, ranked among everyone)."""
     rated = and_(Wish.rating.is_not(None), _in_window(Wish.rated_at, window))
     # (wish, volunteer) pairs: the assignee, and team members who served. UNION removes the
     # assignee's own attendance, so a wish counts once per volunteer.
@@ -246,9 +258,17 @@ def by_rating(
         .where(*_scope(unit))
         .group_by(served.c.volunteer_id, User.name, OrgUnit.id, OrgUnit.name, hours.c.minutes)
         .having(count >= min_ratings)
-        .order_by(average.desc(), count.desc(), minutes.desc(), served.c.volunteer_id)
-        .limit(limit)
     )
+    ranked = query.subquery("ranked")
+    picked = select(ranked)
+    if only is not None:
+        picked = picked.where(ranked.c.volunteer_id == only)
+    picked = picked.order_by(
+        ranked.c.average_rating.desc(),
+        ranked.c.rating_count.desc(),
+        ranked.c.minutes.desc(),
+        ranked.c.volunteer_id,
+    ).limit(limit)
     return [
         HonourRow(
             rank=int(row.rank),
@@ -260,7 +280,7 @@ def by_rating(
             average_rating=float(row.average_rating),
             rating_count=int(row.rating_count),
         )
-        for row in session.execute(query)
+        for row in session.execute(picked)
     ]
 
 
@@ -272,10 +292,11 @@ def honour_list(
     window: Window,
     limit: int,
     min_ratings: int = DEFAULT_MIN_RATINGS,
+    only: int | None = None,
 ) -> list[HonourRow]:
     if by == HonourBy.RATING:
-        return by_rating(
-            session=session, unit=unit, window=window, limit=limit, min_ratings=min_ratings
-        )
+        return by_rating(session=session, unit=unit, window=window, limit=limit,
+                         min_ratings=min_ratings, only=only)  # fmt: skip
     categories = window.theme_categories if by == HonourBy.SEASON_THEME else None
-    return by_hours(session=session, unit=unit, window=window, limit=limit, categories=categories)
+    return by_hours(session=session, unit=unit, window=window, limit=limit,
+                    categories=categories, only=only)  # fmt: skip

@@ -56,6 +56,9 @@ class HonourListOut(BaseModel):
     )
     min_ratings: int | None = Field(default=None, description="按评价排行时：上榜所需最少评价数")
     items: list[HonourRowOut]
+    mine: HonourRowOut | None = Field(
+        default=None, description="调用者本人（志愿者）在本榜的名次，未上榜为空"
+    )
 
 
 @router.get(
@@ -66,7 +69,7 @@ class HonourListOut(BaseModel):
 def honour_list(
     unit_id: IdPath,
     session: SessionDep,
-    _actor: CurrentUser,
+    actor: CurrentUser,
     by: Annotated[
         HonourBy,
         Query(
@@ -93,6 +96,19 @@ def honour_list(
     rows = honour.honour_list(
         session=session, unit=unit, by=by, window=window, limit=limit, min_ratings=min_ratings
     )
+    mine = (
+        honour.honour_list(
+            session=session,
+            unit=unit,
+            by=by,
+            window=window,
+            limit=1,
+            min_ratings=min_ratings,
+            only=actor.volunteer_id,
+        )
+        if actor.volunteer_id is not None
+        else []
+    )
     rating = by == HonourBy.RATING
     return HonourListOut(
         unit=UnitRef(id=unit.id, name=unit.name),
@@ -105,18 +121,18 @@ def honour_list(
         else None,
         theme_category_codes=list(window.theme_categories) if by == HonourBy.SEASON_THEME else None,
         min_ratings=min_ratings if rating else None,
-        items=[
-            HonourRowOut(
-                rank=row.rank,
-                volunteer_id=row.volunteer_id,
-                name=row.name,
-                station=UnitRef(id=row.station_id, name=row.station_name),
-                hours=round(row.minutes / 60, 2),
-                average_rating=round(row.average_rating, 2)
-                if row.average_rating is not None
-                else None,
-                rating_count=row.rating_count,
-            )
-            for row in rows
-        ],
+        items=[_row_out(row) for row in rows],
+        mine=_row_out(mine[0]) if mine else None,
+    )
+
+
+def _row_out(row: honour.HonourRow) -> HonourRowOut:
+    return HonourRowOut(
+        rank=row.rank,
+        volunteer_id=row.volunteer_id,
+        name=row.name,
+        station=UnitRef(id=row.station_id, name=row.station_name),
+        hours=round(row.minutes / 60, 2),
+        average_rating=round(row.average_rating, 2) if row.average_rating is not None else None,
+        rating_count=row.rating_count,
     )

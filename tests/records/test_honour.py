@@ -404,3 +404,24 @@ def test_honour_list_scope(client: TestClient, scene: Scene) -> None:
         f"{API}/org-units/{tree.townships[1].id}/honour-list", headers=scene.headers()
     )
     assert other.json()["items"] == []
+
+
+def test_a_volunteer_sees_their_own_rank_beyond_the_list(client: TestClient, scene: Scene) -> None:
+    s = scene.session
+    people = [scene.volunteer(0, name) for name in ("甲", "乙", "丙", "丁")]
+    for hours, person in zip((8, 6, 6, 2), people, strict=True):
+        service(s, person, local(2027, 3, 10, 9), hours)
+    last = s.get(User, people[3].user_id)
+    assert last is not None
+    r = client.get(f"{API}/org-units/{scene.tree.county.id}/honour-list",
+                   params={"limit": 2}, headers=scene.headers(last))  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert ranking(body) == [(1, "甲", 8.0), (2, "乙", 6.0)]
+    assert (body["mine"]["rank"], body["mine"]["name"], body["mine"]["hours"]) == (4, "丁", 2.0)
+    # Not a volunteer, or not on the list: no row of one's own.
+    assert honour(client, scene, scene.tree.county, limit=2)["mine"] is None
+    outsider = make_volunteer(s, scene.tree.stations[2])[0]
+    r = client.get(f"{API}/org-units/{scene.tree.townships[0].id}/honour-list",
+                   headers=scene.headers(outsider))  # fmt: skip
+    assert r.status_code == 200 and r.json()["mine"] is None

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
 
-from sqlalchemy import CursorResult, and_, delete, insert, or_, select, update
+from sqlalchemy import Insert, and_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.models import Job
@@ -33,34 +35,42 @@ class Claimed:
 def set_timer(
     session: Session, *, kind: str, subject_id: int, run_at: datetime, now: datetime
 ) -> None:
-    """Set (or move) the subject's timer. A change of the subject replaces its timer."""
-    moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Job)
-        .where(Job.kind == kind, Job.subject_id == subject_id)
-        .values(
-            run_at=run_at,
-            status=PENDING,
-            locked_until=None,
-            locked_by=None,
-            attempts=0,
-            last_error=None,
-            updated_at=now,
-        ),
-        execution_options={"synchronize_session": False},
+    """Set (or move) the subject's timer. A change of the subject replaces its timer: one
+    atomic upsert on the (kind, subject) key, so two transactions cannot both insert."""
+    session.connection().execute(
+        _upsert_statement(session.get_bind().dialect.name),
+        {"kind": kind, "subject_id": subject_id, "run_at": run_at, "now": now},
     )
-    if not moved.rowcount:
-        session.execute(
-            insert(Job).values(
-                kind=kind,
-                subject_id=subject_id,
-                run_at=run_at,
-                status=PENDING,
-                attempts=0,
-                payload={},
-                created_at=now,
-                updated_at=now,
-            )
-        )
+
+
+@cache
+def _upsert_statement(dialect: str) -> Insert:
+    """Built once per dialect, run with bind parameters (building costs more than running)."""
+    insert_for = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    now = bindparam("now", type_=Job.__table__.c.created_at.type)
+    run_at = bindparam("run_at", type_=Job.__table__.c.run_at.type)
+    statement = insert_for(Job).values(
+        kind=bindparam("kind"),
+        subject_id=bindparam("subject_id"),
+        run_at=run_at,
+        status=PENDING,
+        attempts=0,
+        payload={},
+        created_at=now,
+        updated_at=now,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[Job.kind, Job.subject_id],
+        set_={
+            "run_at": run_at,
+            "status": PENDING,
+            "locked_until": None,
+            "locked_by": None,
+            "attempts": 0,
+            "last_error": None,
+            "updated_at": now,
+        },
+    )
 
 
 def clear_timer(session: Session, *, kind: str, subject_id: int) -> None:

@@ -118,11 +118,13 @@ def _name(session: Session, ranking: Ranking) -> None:
     if not people:
         return
     names = dict(
-        session.connection().execute(
+        session.connection()
+        .execute(
             select(Volunteer.id, User.name)
             .join(User, User.id == Volunteer.user_id)
             .where(Volunteer.id.in_([p.volunteer_id for p in people]))
-        ).all()
+        )
+        .all()
     )
     for person in people:
         person.name = names.get(person.volunteer_id, "")

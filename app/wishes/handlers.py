@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, select, update
+from sqlalchemy import Select, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -149,7 +150,12 @@ def _user_of_volunteer(session: Session, volunteer_ids: Iterable[int]) -> list[i
     ids = list(volunteer_ids)
     if not ids:
         return []
-    return list(session.scalars(select(Volunteer.user_id).where(Volunteer.id.in_(ids))))
+    return list(session.connection().execute(_users_statement(), {"ids": ids}).scalars())
+
+
+@cache
+def _users_statement() -> Select:
+    return select(Volunteer.user_id).where(Volunteer.id.in_(bindparam("ids", expanding=True)))
 
 
 def _requester_side(wish: Wish) -> list[int | None]:
@@ -355,6 +361,22 @@ def _accept_prepare(ctx: Context) -> None:
     ctx.new_assignee = Person(volunteer_id, actor.name, actor.phone)
 
 
+@cache
+def _settle_statement() -> Update:
+    """Accept the winner's offer and withdraw the others, in one statement built once."""
+    winner = Offer.id == bindparam("winner_id")
+    return (
+        update(Offer)
+        .where(Offer.wish_id == bindparam("of_wish"), Offer.status == OfferStatus.PENDING)
+        .values(
+            status=case((winner, OfferStatus.ACCEPTED.value), else_=OfferStatus.WITHDRAWN.value),
+            responded_at=bindparam("settled_at", type_=Offer.__table__.c.responded_at.type),
+            response_reason=case((winner, None), else_="已被其他志愿者接单"),
+        )
+        .returning(Offer.volunteer_id, Offer.id)
+    )
+
+
 def _accept_after(ctx: Context) -> None:
     # One statement settles every open offer of the wish: the winner's is accepted, the
     # others are withdrawn, and their holders are told the wish was taken.
@@ -363,20 +385,14 @@ def _accept_after(ctx: Context) -> None:
     ctx.notify("wish.accepted", _requester_side(ctx.wish), volunteer_name=ctx.actor.name)
     if ctx.loaded.pending_offers == 0:
         return  # nobody else was offered it (a grab)
-    settled = ctx.session.execute(
-        update(Offer)
-        .where(Offer.wish_id == ctx.wish.id, Offer.status == OfferStatus.PENDING)
-        .values(
-            status=case(
-                (Offer.id == offer_id, OfferStatus.ACCEPTED.value),
-                else_=OfferStatus.WITHDRAWN.value,
-            ),
-            responded_at=ctx.now,
-            response_reason=case((Offer.id == offer_id, None), else_="已被其他志愿者接单"),
+    settled = (
+        ctx.session.connection()
+        .execute(
+            _settle_statement(),
+            {"of_wish": ctx.wish.id, "winner_id": offer_id or 0, "settled_at": ctx.now},
         )
-        .returning(Offer.volunteer_id, Offer.id),
-        execution_options={"synchronize_session": False},
-    ).all()
+        .all()
+    )
     if offer_id is not None:
         ctx.offer_status = OfferStatus.ACCEPTED
     others = [volunteer_id for volunteer_id, oid in settled if oid != offer_id]

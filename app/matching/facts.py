@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -26,12 +26,14 @@ from sqlalchemy import (
     Float,
     Select,
     and_,
+    any_,
     bindparam,
     case,
     func,
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from app import clock
@@ -161,12 +163,21 @@ def _task_counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
     return open_tasks, recent
 
 
+def in_list(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN (...)` over a list bound as `name`. On PostgreSQL one array parameter
+    (`= ANY(:name)`), so the statement's text is the same whatever the list's length and
+    psycopg and the server reuse its preparation; SQLite expands the list."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 @cache
-def _near_statement(*, prefilter: bool) -> Select:
+def _near_statement(*, prefilter: bool, dialect: str) -> Select:
     """Built once, run with bind parameters: building it costs more than running it."""
     open_tasks, recent = _task_counts()
     query = select(*_COLUMNS, open_tasks, recent).where(
-        Volunteer.h3_cell.in_(bindparam("cells", expanding=True))
+        in_list(Volunteer.h3_cell, "cells", dialect)
     )
     if prefilter:
         # The cheap, plainly equivalent part of the hard constraints, for the database (the
@@ -217,7 +228,9 @@ def volunteers_near(
         )
     # Core, not the ORM: these are plain rows, and the ORM's result handling costs more than
     # the rest of the read.
-    rows = session.connection().execute(_near_statement(prefilter=prefilter), params).all()
+    connection = session.connection()
+    statement = _near_statement(prefilter=prefilter, dialect=connection.dialect.name)
+    rows = connection.execute(statement, params).all()
     return _finish(session, rows, wish=wish)
 
 

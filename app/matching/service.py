@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.models import OrgUnit, User, Volunteer, Wish, WishSkill
 
-from .facts import catalogue_bits, volunteers_near, volunteers_where, wish_facts
+from .facts import catalogue_bits, in_list, volunteers_near, volunteers_where, wish_facts
 from .scoring import FACTORS, Reason, evaluate, reasons_of, top
 
 
@@ -111,6 +112,15 @@ def rank(
         ]
     _name(session, ranking)
     return ranking
+
+
+@cache
+def _names_statement(dialect: str) -> Select:
+    return (
+        select(Volunteer.id, User.name)
+        .join(User, User.id == Volunteer.user_id)
+        .where(in_list(Volunteer.id, "ids", dialect))
+    )
 
 
 def _name(session: Session, ranking: Ranking) -> None:

@@ -24,8 +24,7 @@ from app.db import SessionDep, admitted, get_database
 from app.dispatch import batch
 from app.errors import AppError
 from app.matching.schemas import FactorOut
-from app.org_units.errors import OrgUnitNotFound
-from app.org_units.service import get_unit
+from app.org_units.service import managed_unit
 from app.schemas import Id, IdPath, Schema, ShortNote
 from app.wishes.state import WishStatus
 
@@ -155,9 +154,7 @@ def _error(exc: AppError | None) -> ItemError | None:
     summary="批量派单：为本单位（含下级）全部待派单心愿计算全局最优方案，供审核（不发出邀请）",
 )
 def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) -> PlanOut:
-    unit = get_unit(session=session, unit_id=unit_id)
-    if not actor.manages(unit.path):
-        raise OrgUnitNotFound()
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     plan = batch.plan_for_unit(session, unit=unit, actor=actor)
     weights = plan.weights
     return PlanOut(
@@ -214,9 +211,7 @@ def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) ->
 def apply_dispatch_plan(
     unit_id: IdPath, body: PlanApply, session: SessionDep, actor: StaffUser
 ) -> ApplyOut:
-    unit = get_unit(session=session, unit_id=unit_id)
-    if not actor.manages(unit.path):
-        raise OrgUnitNotFound()
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     items = batch.apply_plan(
         session,
         unit=unit,

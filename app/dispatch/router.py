@@ -8,8 +8,7 @@ from app.dispatch.policy import POLICIES
 from app.dispatch.schemas import PolicyFields, PolicyOut, PolicyUpdate
 from app.errors import BadRequest
 from app.models import OrgUnit
-from app.org_units.errors import OrgUnitNotFound
-from app.org_units.service import get_unit
+from app.org_units.service import managed_unit
 from app.schemas import IdPath
 
 router = APIRouter(tags=["匹配与派单"])
@@ -29,9 +28,7 @@ def _out(session: SessionDep, unit: OrgUnit) -> PolicyOut:
     summary="派单阶梯设置（本单位及实际生效值）",
 )
 def get_policy(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> PolicyOut:
-    unit = get_unit(session=session, unit_id=unit_id)
-    if not actor.manages(unit.path):
-        raise OrgUnitNotFound()
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     return _out(session, unit)
 
 
@@ -43,9 +40,7 @@ def get_policy(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> Policy
 def set_policy(
     unit_id: IdPath, body: PolicyUpdate, session: SessionDep, actor: StaffUser
 ) -> PolicyOut:
-    unit = get_unit(session=session, unit_id=unit_id)
-    if not actor.manages(unit.path):
-        raise OrgUnitNotFound()
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     values = body.model_dump(exclude_unset=True)
     start, end = values.get("quiet_start"), values.get("quiet_end")
     if (start is None) != (end is None) and ("quiet_start" in values or "quiet_end" in values):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.auth.deps import Principal
 from app.geo import bounding_box, distance_m
 from app.models import OrgUnit
 from app.models.enums import PARENT_LEVEL, OrgLevel
@@ -40,6 +41,14 @@ def unit_path(parent: OrgUnit | None, code: str) -> str:
 def get_unit(*, session: Session, unit_id: int) -> OrgUnit:
     unit = session.get(OrgUnit, unit_id)
     if unit is None:
+        raise OrgUnitNotFound()
+    return unit
+
+
+def managed_unit(*, session: Session, actor: Principal, unit_id: int) -> OrgUnit:
+    """A unit in the caller's subtree; 404 otherwise (a unit outside it is not shown)."""
+    unit = get_unit(session=session, unit_id=unit_id)
+    if not actor.manages(unit.path):
         raise OrgUnitNotFound()
     return unit
 

@@ -12,13 +12,13 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
-from app.models import OrgUnit, PointsEntry, Volunteer
+from app.models import PointsEntry
 from app.pagination import Page, PageDep, PageParams, make_page
 from app.records import points
 from app.schemas import IdPath, Schema, ShortReason, ShortText
-from app.volunteers.service import VolunteerNotFound, visible_volunteer
+from app.volunteers.service import managed_volunteer, visible_volunteer
 
 router = APIRouter(tags=["服务记录与激励"])
 
@@ -104,17 +104,6 @@ def _ledger(session: Session, volunteer_id: int, page: PageParams) -> PointsLedg
     )
 
 
-def _managed_volunteer(
-    session: Session, actor: Principal, volunteer_id: int
-) -> tuple[Volunteer, OrgUnit]:
-    """A volunteer whose home station the caller manages; 404 otherwise, so that volunteers
-    outside one's subtree cannot be probed."""
-    volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
-    if not actor.manages(station.path):
-        raise VolunteerNotFound()
-    return volunteer, station
-
-
 def _movement_out(movement: points.Movement) -> PointsMovementOut:
     return PointsMovementOut(
         entry=_entry_out(movement.entry), balance=movement.balance, replayed=movement.replayed
@@ -148,7 +137,7 @@ def volunteer_points(
 def redeem(
     volunteer_id: IdPath, body: RedemptionIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     movement = points.redeem(
         session=session,
         volunteer_id=volunteer.id,
@@ -170,7 +159,7 @@ def redeem(
 def adjust(
     volunteer_id: IdPath, body: AdjustmentIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     movement = points.adjust(
         session=session,
         volunteer_id=volunteer.id,

@@ -11,12 +11,11 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from app import clock
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
-from app.org_units.errors import OrgUnitNotFound
-from app.org_units.service import get_unit
+from app.org_units.service import managed_unit
 from app.pagination import Page, PageDep, make_page
 from app.records import attendance, export, hours, ratings
 from app.records.rules import RULES
@@ -39,7 +38,7 @@ from app.records.schemas import (
     TeamMemberIn,
 )
 from app.schemas import IdPath
-from app.volunteers.service import get_volunteer, visible_volunteer
+from app.volunteers.service import get_volunteer, managed_volunteer, visible_volunteer
 from app.wishes.errors import WishNotFound
 from app.wishes.service import visible_wish
 
@@ -207,7 +206,7 @@ def unit_records(
     ),
     flagged: bool = False,
 ) -> Page[AttendanceOut]:
-    unit = _managed_unit(session, actor, unit_id)
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     query = (
         select(Attendance)
         .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
@@ -244,7 +243,7 @@ def record_flags(
     actor: StaffUser,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> list[FlagOut]:
-    unit = _managed_unit(session, actor, unit_id)
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     return ratings.flags(session, unit, clock.now() - timedelta(days=days))
 
 
@@ -286,9 +285,7 @@ def volunteer_hours(volunteer_id: IdPath, session: SessionDep, actor: CurrentUse
 def add_record_entry(
     volunteer_id: IdPath, body: RecordEntryIn, session: SessionDep, actor: StaffUser
 ) -> HoursEntryOut:
-    volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
-    if not actor.manages(station.path):
-        raise attendance.RecordNotFound("志愿者不存在")
+    volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     entry = hours.add_entry(
         session, volunteer=volunteer, station=station, actor=actor, body=body, now=clock.now()
     )
@@ -360,20 +357,11 @@ def my_export(session: SessionDep, actor: VolunteerUser, fmt: ExportFormat = "js
 def volunteer_export(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, fmt: ExportFormat = "json"
 ) -> Response:
-    _volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
-    if not actor.manages(station.path):
-        raise attendance.RecordNotFound("志愿者不存在")
+    managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     return _export(session, volunteer_id, fmt)
 
 
 # ---------------------------------------------------------------- rules
-
-
-def _managed_unit(session: SessionDep, actor: Principal, unit_id: int) -> OrgUnit:
-    unit = get_unit(session=session, unit_id=unit_id)
-    if not actor.manages(unit.path):
-        raise OrgUnitNotFound()
-    return unit
 
 
 def _rules_out(session: SessionDep, unit: OrgUnit) -> RulesOut:
@@ -390,7 +378,7 @@ def _rules_out(session: SessionDep, unit: OrgUnit) -> RulesOut:
     summary="服务记录规则（签到围栏、时长计算、积分、星级；本单位及实际生效值）",
 )
 def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOut:
-    return _rules_out(session, _managed_unit(session, actor, unit_id))
+    return _rules_out(session, managed_unit(session=session, actor=actor, unit_id=unit_id))
 
 
 @router.put(
@@ -401,7 +389,7 @@ def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOu
 def set_rules(
     unit_id: IdPath, body: RulesUpdate, session: SessionDep, actor: StaffUser
 ) -> RulesOut:
-    unit = _managed_unit(session, actor, unit_id)
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     if body.star_ladder is not None and session.get(StarLadder, body.star_ladder) is None:
         raise BadRequest("星级标准不存在", code="UNKNOWN_STAR_LADDER")
     RULES.save(session, unit, body)

@@ -3,11 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
-from app.models import OrgUnit, Volunteer
 from app.models.enums import VolunteerStatus
 from app.pagination import Page, PageDep, make_page
 from app.schemas import Code, Id, IdPath
@@ -22,18 +20,6 @@ from app.volunteers.schemas import (
 )
 
 router = APIRouter(tags=["志愿者"])
-
-
-def _managed_volunteer(
-    session: Session, actor: Principal, volunteer_id: int
-) -> tuple[Volunteer, OrgUnit]:
-    """A volunteer whose home station the coordinator manages; 404 otherwise."""
-    volunteer, station = service.visible_volunteer(
-        session=session, actor=actor, volunteer_id=volunteer_id
-    )
-    if not actor.manages(station.path):
-        raise service.VolunteerNotFound()
-    return volunteer, station
 
 
 @router.post(
@@ -98,7 +84,9 @@ def get_volunteer(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser)
 def suspend(
     volunteer_id: IdPath, body: SuspendIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = service.managed_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.SUSPENDED, reason=body.reason
     )
@@ -111,7 +99,9 @@ def suspend(
     summary="协调员：恢复志愿者资格",
 )
 def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> VolunteerOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = service.managed_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.ACTIVE, reason=None
     )
@@ -126,7 +116,9 @@ def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> Vo
 def record_qualification(
     volunteer_id: IdPath, body: QualificationIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = service.managed_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
     service.record_qualification(session=session, volunteer=volunteer, body=body)
     return service.volunteer_out(session, volunteer, station)
 
@@ -139,6 +131,8 @@ def record_qualification(
 def record_insurance(
     volunteer_id: IdPath, body: InsuranceIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
-    volunteer, station = _managed_volunteer(session, actor, volunteer_id)
+    volunteer, station = service.managed_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
     service.record_insurance(session=session, volunteer=volunteer, body=body)
     return service.volunteer_out(session, volunteer, station)

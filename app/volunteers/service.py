@@ -245,6 +245,17 @@ def visible_volunteer(
     raise VolunteerNotFound()
 
 
+def managed_volunteer(
+    *, session: Session, actor: Principal, volunteer_id: int
+) -> tuple[Volunteer, OrgUnit]:
+    """A volunteer whose home station the caller manages; 404 otherwise, so that volunteers
+    outside one's subtree cannot be probed."""
+    volunteer, station = get_volunteer(session=session, volunteer_id=volunteer_id)
+    if not actor.manages(station.path):
+        raise VolunteerNotFound()
+    return volunteer, station
+
+
 def set_status(
     *, session: Session, volunteer: Volunteer, status: VolunteerStatus, reason: str | None
 ) -> Volunteer:

@@ -44,6 +44,13 @@ class InheritedSettings(Generic[T]):
             hit = self._cache.get(unit.id)
             if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
                 return hit[1]
+        settings = self._read(session, unit)
+        with self._lock:
+            self._cache[unit.id] = (time.monotonic(), settings)
+        return settings
+
+    def _read(self, session: Session, unit: OrgUnit) -> T:
+        """The settings in force, read from the database now."""
         codes = unit.path.strip("/").split("/")
         rows = session.execute(
             select(OrgUnit.code, self.model)
@@ -58,8 +65,6 @@ class InheritedSettings(Generic[T]):
                 continue
             changes = {n: getattr(row, n) for n in self.names if getattr(row, n) is not None}
             settings = replace(settings, **changes)  # type: ignore[type-var]
-        with self._lock:
-            self._cache[unit.id] = (time.monotonic(), settings)
         return settings
 
     def own(self, session: Session, unit: OrgUnit) -> dict[str, Any]:
@@ -68,8 +73,8 @@ class InheritedSettings(Generic[T]):
         return {n: getattr(row, n) for n in self.names} if row is not None else {}
 
     def effective(self, session: Session, unit: OrgUnit) -> dict[str, Any]:
-        self.forget()
-        return asdict(self.for_unit(session, unit))  # type: ignore[call-overload]
+        """The settings in force as stored now (not from this process's cache)."""
+        return asdict(self._read(session, unit))  # type: ignore[call-overload]
 
     def save(self, session: Session, unit: OrgUnit, body: BaseModel) -> None:
         """Set the fields given in `body` on the unit's own row (a null clears one)."""

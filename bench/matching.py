@@ -1195,60 +1195,32 @@ def opened(url: str) -> Iterator[Database]:
 
 def bench_engine(engine: str, args: argparse.Namespace, tmp_dir: Path, admin_url: str) -> dict:
     out: dict[str, Any] = {"phase_s": {}}
-    # 1. county
-    t_phase = time.perf_counter()
-    with fresh_database(engine, tmp_dir, admin_url) as url, opened(url) as database:
-        log(f"{engine}: county: seeding {args.county_volunteers:,} volunteers ...")
-        seeded = seed_area(
-            database,
-            COUNTY,
-            volunteers=args.county_volunteers,
-            approved=args.wishes + args.warmup,
-            residents=2000,
-            rng_seed=args.seed,
-        )
-        log(f"{engine}: county: seeded in {seeded.seconds:.1f} s: {seeded.detail}")
-        out["county"] = {"seed": seeded.detail}
-        out["county"].update(
-            rank_phase(
-                database,
-                seeded,
-                wishes=args.wishes,
-                warmup=args.warmup,
-                scans=args.full_scans,
-            )
-        )
-        log(f"{engine}: county: {_brief(out['county'])}")
-        del seeded
-    out["phase_s"]["county"] = round(time.perf_counter() - t_phase, 1)
-
-    # 2. city
+    # 1. county, 2. city
+    areas = [("county", COUNTY, args.county_volunteers, 2000, args.seed, args.full_scans)]
     if not args.skip_city:
+        areas.append(
+            ("city", CITY, args.city_volunteers, 20000, args.seed + 1, args.city_full_scans)
+        )
+    for key, area, volunteers, residents, rng_seed, scans in areas:
         t_phase = time.perf_counter()
         with fresh_database(engine, tmp_dir, admin_url) as url, opened(url) as database:
-            log(f"{engine}: city: seeding {args.city_volunteers:,} volunteers ...")
+            log(f"{engine}: {key}: seeding {volunteers:,} volunteers ...")
             seeded = seed_area(
                 database,
-                CITY,
-                volunteers=args.city_volunteers,
+                area,
+                volunteers=volunteers,
                 approved=args.wishes + args.warmup,
-                residents=20000,
-                rng_seed=args.seed + 1,
+                residents=residents,
+                rng_seed=rng_seed,
             )
-            log(f"{engine}: city: seeded in {seeded.seconds:.1f} s: {seeded.detail}")
-            out["city"] = {"seed": seeded.detail}
-            out["city"].update(
-                rank_phase(
-                    database,
-                    seeded,
-                    wishes=args.wishes,
-                    warmup=args.warmup,
-                    scans=args.city_full_scans,
-                )
+            log(f"{engine}: {key}: seeded in {seeded.seconds:.1f} s: {seeded.detail}")
+            out[key] = {"seed": seeded.detail}
+            out[key].update(
+                rank_phase(database, seeded, wishes=args.wishes, warmup=args.warmup, scans=scans)
             )
-            log(f"{engine}: city: {_brief(out['city'])}")
+            log(f"{engine}: {key}: {_brief(out[key])}")
             del seeded
-        out["phase_s"]["city"] = round(time.perf_counter() - t_phase, 1)
+        out["phase_s"][key] = round(time.perf_counter() - t_phase, 1)
 
     # 3. batch
     if not args.skip_batch:

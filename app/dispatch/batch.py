@@ -70,8 +70,8 @@ from app.matching.scoring import (
     evaluate,
     reasons_of,
 )
-from app.matching.service import normalised_weights
-from app.models import Offer, OrgUnit, User, Volunteer, Wish
+from app.matching.service import normalised_weights, volunteer_names
+from app.models import Offer, OrgUnit, Volunteer, Wish
 from app.org_units.errors import OrgUnitNotFound
 from app.org_units.service import in_subtree
 from app.wishes.errors import InvalidOfferTarget, WishChanged, WishNotFound
@@ -521,7 +521,9 @@ def plan_for_unit(session: Session, *, unit: OrgUnit, actor: Principal | None) -
 
     matrix = problem.scores
     assigned_rows = np.flatnonzero(assignment >= 0)
-    names = _names(session, [int(problem.volunteer_ids[assignment[r]]) for r in assigned_rows])
+    names = volunteer_names(
+        session, [int(problem.volunteer_ids[assignment[r]]) for r in assigned_rows]
+    )
     items: list[PlanItem] = []
     unassigned: list[UnassignedWish] = []
     for row, column in enumerate(assignment.tolist()):
@@ -577,17 +579,6 @@ def plan_for_unit(session: Session, *, unit: OrgUnit, actor: Principal | None) -
         elapsed_ms=plan.elapsed_ms,
     )
     return plan
-
-
-def _names(session: Session, volunteer_ids: list[int]) -> dict[int, str]:
-    if not volunteer_ids:
-        return {}
-    rows = session.execute(
-        select(Volunteer.id, User.name)
-        .join(User, User.id == Volunteer.user_id)
-        .where(Volunteer.id.in_(sorted(set(volunteer_ids))))
-    ).all()
-    return {volunteer_id: name for volunteer_id, name in rows}
 
 
 # ---------------------------------------------------------------- applying a reviewed plan

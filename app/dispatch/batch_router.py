@@ -168,14 +168,7 @@ def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) ->
                 name=item.name,
                 distance_m=item.distance_m,
                 score=item.score,
-                factors={
-                    name: FactorOut(
-                        value=value,
-                        weight=round(weights[name], 4),
-                        contribution=round(value * weights[name], 4),
-                    )
-                    for name, value in item.factors.items()
-                },
+                factors=FactorOut.breakdown(item.factors, weights),
             )
             for item in plan.items
         ],

@@ -110,13 +110,6 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int) -> list[C
     return [Claimed(*row) for row in rows]
 
 
-def still_mine(session: Session, *, job_id: int, worker: str) -> bool:
-    owner = session.scalar(
-        select(Job.locked_by).where(Job.id == job_id, Job.status == RUNNING).with_for_update()
-    )
-    return owner == worker
-
-
 def retry_later(session: Session, *, job_id: int, worker: str, now: datetime, error: str) -> None:
     """After a failure: try again later, backing off with the number of attempts."""
     attempts = session.scalar(select(Job.attempts).where(Job.id == job_id)) or 1

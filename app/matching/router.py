@@ -57,14 +57,7 @@ def candidates(
                 name=c.name,
                 distance_m=c.distance_m,
                 score=c.score,
-                factors={
-                    name: FactorOut(
-                        value=value,
-                        weight=round(weights[name], 4),
-                        contribution=round(value * weights[name], 4),
-                    )
-                    for name, value in c.factors.items()
-                },
+                factors=FactorOut.breakdown(c.factors, weights),
             )
             for c in ranking.candidates
         ],

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, Field
 
 from app.matching.scoring import REASON_TEXT, Reason
@@ -9,6 +11,20 @@ class FactorOut(BaseModel):
     value: float = Field(description="0–1")
     weight: float
     contribution: float = Field(description="value × weight; the contributions sum to the score")
+
+    @classmethod
+    def breakdown(
+        cls, factors: Mapping[str, float], weights: Mapping[str, float]
+    ) -> dict[str, FactorOut]:
+        """Each factor's value with its weight and its share of the score."""
+        return {
+            name: cls(
+                value=value,
+                weight=round(weights[name], 4),
+                contribution=round(value * weights[name], 4),
+            )
+            for name, value in factors.items()
+        }
 
 
 class CandidateOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -123,19 +124,19 @@ def _names_statement(dialect: str) -> Select:
     )
 
 
+def volunteer_names(session: Session, volunteer_ids: Iterable[int]) -> dict[int, str]:
+    """Volunteers' names by id, in one prebuilt statement."""
+    ids = sorted(set(volunteer_ids))
+    if not ids:
+        return {}
+    connection = session.connection()
+    rows = connection.execute(_names_statement(connection.dialect.name), {"ids": ids})
+    return {volunteer_id: name for volunteer_id, name in rows}
+
+
 def _name(session: Session, ranking: Ranking) -> None:
     people: list[Candidate | IneligibleVolunteer] = [*ranking.candidates, *ranking.ineligible]
-    if not people:
-        return
-    names = dict(
-        session.connection()
-        .execute(
-            select(Volunteer.id, User.name)
-            .join(User, User.id == Volunteer.user_id)
-            .where(Volunteer.id.in_([p.volunteer_id for p in people]))
-        )
-        .all()
-    )
+    names = volunteer_names(session, (p.volunteer_id for p in people))
     for person in people:
         person.name = names.get(person.volunteer_id, "")
 

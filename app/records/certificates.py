@@ -29,6 +29,7 @@ from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import in_subtree
+from app.records.ledger import hours_of
 from app.schemas import Id, Schema
 
 CONTENT_MAX = 1000  # Certificate.content
@@ -106,10 +107,6 @@ class CertificateVerification(BaseModel):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def hours_of(minutes: int) -> float:
-    return round(minutes / 60, 2)
 
 
 def hours_text(minutes: int) -> str:

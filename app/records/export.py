@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import get_settings
 from app.models import Attendance, OrgUnit, User, Volunteer, Wish
-from app.records.hours import entries, hours, totals
+from app.records.ledger import entries, hours_of, sums
 
 FORMAT = "wenming-volunteer-record/1"
 CSV_COLUMNS = [
@@ -56,13 +56,14 @@ def record(session: Session, volunteer: Volunteer) -> dict[str, Any]:
         "award": [],
         "evaluation": [],
     }
-    for entry, unit in entries(session, volunteer.id):
+    ledger_rows = entries(session, volunteer.id)
+    for entry, unit in ledger_rows:
         kinds[entry.category].append(
             {
                 "entry_id": entry.id,
                 "started_at": _local(entry.started_at),
                 "ended_at": _local(entry.ended_at),
-                "hours": hours(entry.minutes),
+                "hours": hours_of(entry.minutes),
                 "content": entry.content,
                 "service_category": entry.category_code,
                 "recording_unit_code": unit.code,
@@ -79,7 +80,7 @@ def record(session: Session, volunteer: Volunteer) -> dict[str, Any]:
         .where(Attendance.volunteer_id == volunteer.id, Wish.rating.is_not(None))
         .order_by(Wish.rated_at)
     ).all()
-    sums = totals(session, volunteer.id)
+    totals = sums(ledger_rows)
     return {
         "format": FORMAT,
         "exported_at": _local(clock.now()),
@@ -103,8 +104,8 @@ def record(session: Session, volunteer: Volunteer) -> dict[str, Any]:
             ),
         ],
         "totals": {
-            "service_hours": hours(sums.get("service", 0)),
-            "training_hours": hours(sums.get("training", 0)),
+            "service_hours": hours_of(totals.get("service", 0)),
+            "training_hours": hours_of(totals.get("training", 0)),
         },
     }
 

@@ -16,6 +16,7 @@ from app.db import SessionDep
 from app.org_units.service import get_unit
 from app.records import honour
 from app.records.honour import HonourBy, HonourPeriod
+from app.records.ledger import hours_of
 from app.schemas import IdPath
 from app.seasons.service import local_date
 
@@ -132,7 +133,7 @@ def _row_out(row: honour.HonourRow) -> HonourRowOut:
         volunteer_id=row.volunteer_id,
         name=row.name,
         station=UnitRef(id=row.station_id, name=row.station_name),
-        hours=round(row.minutes / 60, 2),
+        hours=hours_of(row.minutes),
         average_rating=round(row.average_rating, 2) if row.average_rating is not None else None,
         rating_count=row.rating_count,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
@@ -21,6 +21,7 @@ from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.records import points, stars
 from app.records.attendance import RecordNotFound
+from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
 
@@ -81,15 +82,6 @@ def credit_minutes(attended: int, planned: int, rules: Rules) -> tuple[int, str 
     return capped - capped % rules.rounding_minutes, None
 
 
-def hours(minutes: int) -> float:
-    return round(minutes / 60, 2)
-
-
-def lock_volunteer(session: Session, volunteer_id: int) -> None:
-    """Serialise ledger writes per volunteer (a row lock on PostgreSQL; SQLite has one writer)."""
-    session.execute(select(Volunteer.id).where(Volunteer.id == volunteer_id).with_for_update())
-
-
 def _after_change(session: Session, volunteer_id: int, now: datetime) -> None:
     stars.after_credit(session, volunteer_id, now)
 
@@ -144,7 +136,7 @@ def confirm(
     if row.status != "checked_out":
         raise NotConfirmable()
     assert row.checked_in_at is not None and row.checked_out_at is not None
-    lock_volunteer(session, row.volunteer_id)
+    points.lock_volunteer(session, row.volunteer_id)
     moved = session.execute(
         update(Attendance)
         .where(Attendance.id == row.id, Attendance.status == "checked_out")
@@ -226,10 +218,10 @@ def correct(
     minutes = round(body.hours * 60) if body.hours is not None else None
     if minutes is not None and original.category in ("service", "training"):
         if minutes > rules.cap_minutes:
-            raise HoursOverCap(details={"cap_hours": hours(rules.cap_minutes)})
+            raise HoursOverCap(details={"cap_hours": hours_of(rules.cap_minutes)})
     elif minutes:
         raise BadRequest("表彰和评价记录没有时长", code="NO_HOURS_FOR_CATEGORY")
-    lock_volunteer(session, original.volunteer_id)
+    points.lock_volunteer(session, original.volunteer_id)
     if session.scalar(select(HoursEntry.id).where(HoursEntry.reverses_id == original.id)):
         raise AlreadyReversed()
     copied = {
@@ -296,7 +288,7 @@ def add_entry(
     rules = rules_for(session, unit)
     minutes = round(body.hours * 60)
     if minutes > rules.cap_minutes:
-        raise HoursOverCap(details={"cap_hours": hours(rules.cap_minutes)})
+        raise HoursOverCap(details={"cap_hours": hours_of(rules.cap_minutes)})
     entry = HoursEntry(
         volunteer_id=volunteer.id,
         category=body.category,
@@ -313,29 +305,3 @@ def add_entry(
     session.add(entry)
     session.flush()
     return entry
-
-
-# ---------------------------------------------------------------- reading
-
-
-def totals(session: Session, volunteer_id: int) -> dict[str, int]:
-    """Minutes per category: sums over the ledger."""
-    rows = session.execute(
-        select(HoursEntry.category, func.coalesce(func.sum(HoursEntry.minutes), 0))
-        .where(HoursEntry.volunteer_id == volunteer_id)
-        .group_by(HoursEntry.category)
-    ).all()
-    return {category: int(total) for category, total in rows}
-
-
-def entries(session: Session, volunteer_id: int) -> list[tuple[HoursEntry, OrgUnit]]:
-    """The volunteer's ledger in time order, each entry with its recording unit."""
-    return [
-        (entry, unit)
-        for entry, unit in session.execute(
-            select(HoursEntry, OrgUnit)
-            .join(OrgUnit, OrgUnit.id == HoursEntry.unit_id)
-            .where(HoursEntry.volunteer_id == volunteer_id)
-            .order_by(HoursEntry.started_at, HoursEntry.id)
-        ).all()
-    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from sqlalchemy import Text, func, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from app.auth.deps import Principal
 from app.errors import Conflict
 from app.models import Attendance, OrgUnit, Wish
 from app.models.volunteers import Volunteer
+from app.org_units.service import in_subtree
 from app.records.attendance import RecordNotFound
 from app.records.schemas import FeedbackIn, FlagOut
 
@@ -81,7 +83,7 @@ def feedback(
 
 def flags(session: Session, unit: OrgUnit, since: datetime) -> list[FlagOut]:
     """What a coordinator should look at in the unit's subtree since `since`."""
-    in_tree = OrgUnit.path.startswith(unit.path, autoescape=True)
+    in_tree = in_subtree(OrgUnit.path, unit.path)
     out: list[FlagOut] = []
     rows = session.execute(
         select(Attendance.id, Attendance.volunteer_id, Attendance.manual, Attendance.late_sync,
@@ -127,29 +129,32 @@ def flags(session: Session, unit: OrgUnit, since: datetime) -> list[FlagOut]:
                 )
             )
 
-    # Many check-ins at the same second.
+    # Many check-ins at the same second: the seconds that have them, and their members, read
+    # in one statement.
     second = func.substr(func.cast(Attendance.checked_in_at, Text), 1, 19)
-    bursts = session.execute(
-        select(second, func.count())
+    recent = (in_tree, Attendance.checked_in_at >= since)
+    crowded = (
+        select(second)
         .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-        .where(in_tree, Attendance.checked_in_at >= since)
+        .where(*recent)
         .group_by(second)
         .having(func.count() >= SAME_SECOND)
+    )
+    members = session.execute(
+        select(second, Attendance.id, Attendance.volunteer_id, Attendance.checked_in_at)
+        .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
+        .where(*recent, second.in_(crowded))
+        .order_by(second, Attendance.id)
     ).all()
-    for stamp, _count in bursts:
-        members = session.execute(
-            select(Attendance.id, Attendance.volunteer_id, Attendance.checked_in_at)
-            .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-            .where(in_tree, second == stamp)
-            .order_by(Attendance.id)
-        ).all()
+    for _stamp, group in groupby(members, key=lambda m: m[0]):
+        rows = list(group)
         out.append(
             FlagOut(
                 kind="SAME_SECOND_CHECKINS",
-                message=f"{len(members)} 人在同一秒签到",
-                attendance_ids=[m[0] for m in members],
-                volunteer_ids=sorted({m[1] for m in members}),
-                at=members[0][2],
+                message=f"{len(rows)} 人在同一秒签到",
+                attendance_ids=[m[1] for m in rows],
+                volunteer_ids=sorted({m[2] for m in rows}),
+                at=rows[0][3],
             )
         )
     return out

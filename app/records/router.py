@@ -15,9 +15,10 @@ from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
-from app.org_units.service import managed_unit
+from app.org_units.service import in_subtree, managed_unit
 from app.pagination import Page, PageDep, make_page
-from app.records import attendance, export, hours, ratings
+from app.records import attendance, export, hours, ledger, ratings
+from app.records.ledger import hours_of
 from app.records.rules import RULES
 from app.records.schemas import (
     AttendanceOut,
@@ -53,7 +54,7 @@ def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
     )
     credited = session.scalar(select(HoursEntry.minutes).where(HoursEntry.attendance_id == row.id))
     attended = (
-        hours.hours(hours.attended_minutes(row.checked_in_at, row.checked_out_at))
+        hours_of(hours.attended_minutes(row.checked_in_at, row.checked_out_at))
         if row.checked_in_at is not None and row.checked_out_at is not None
         else None
     )
@@ -74,7 +75,7 @@ def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
         manual_reason=row.manual_reason,
         summary=row.summary,
         attended_hours=attended,
-        credited_hours=hours.hours(credited) if credited is not None else None,
+        credited_hours=hours_of(credited) if credited is not None else None,
         confirmed_at=row.confirmed_at,
         reject_reason=row.reject_reason,
         feedback_score=row.feedback_score,
@@ -93,7 +94,7 @@ def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
         content=entry.content,
         started_at=entry.started_at,
         ended_at=entry.ended_at,
-        hours=hours.hours(entry.minutes),
+        hours=hours_of(entry.minutes),
         verification=entry.verification,
         confirmed_by_id=entry.confirmed_by_id,
         reverses_id=entry.reverses_id,
@@ -210,7 +211,7 @@ def unit_records(
     query = (
         select(Attendance)
         .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-        .where(OrgUnit.path.startswith(unit.path, autoescape=True), Attendance.status == status)
+        .where(in_subtree(OrgUnit.path, unit.path), Attendance.status == status)
     )
     if flagged:
         query = query.where(Attendance.manual | Attendance.late_sync)
@@ -251,12 +252,13 @@ def record_flags(
 
 
 def _summary(session: SessionDep, volunteer_id: int) -> HoursSummary:
-    sums = hours.totals(session, volunteer_id)
+    rows = ledger.entries(session, volunteer_id)
+    sums = ledger.sums(rows)
     return HoursSummary(
         volunteer_id=volunteer_id,
-        service_hours=hours.hours(sums.get("service", 0)),
-        training_hours=hours.hours(sums.get("training", 0)),
-        entries=[entry_out(e, u) for e, u in hours.entries(session, volunteer_id)],
+        service_hours=hours_of(sums.get("service", 0)),
+        training_hours=hours_of(sums.get("training", 0)),
+        entries=[entry_out(e, u) for e, u in rows],
     )
 
 
@@ -311,7 +313,7 @@ def correct_entry(
     return CorrectionOut(
         reversal=entry_out(reversal, unit),
         replacement=entry_out(replacement, unit) if replacement is not None else None,
-        service_hours=hours.hours(hours.totals(session, reversal.volunteer_id).get("service", 0)),
+        service_hours=hours_of(ledger.totals(session, reversal.volunteer_id).get("service", 0)),
     )
 
 

@@ -18,6 +18,7 @@ from app.models import OrgUnit, StarAward
 from app.org_units.service import get_unit
 from app.pagination import Page, PageDep, make_page
 from app.records import stars
+from app.records.ledger import hours_of
 from app.schemas import IdPath, Name, Reason, Schema
 from app.volunteers.service import get_volunteer, visible_volunteer
 
@@ -106,10 +107,6 @@ class ResolveIn(Schema):
 # ---------------------------------------------------------------- converters
 
 
-def _hours(minutes: int) -> float:
-    return round(minutes / 60, 2)
-
-
 def _unit(unit: OrgUnit) -> UnitBrief:
     return UnitBrief(id=unit.id, name=unit.name, level=unit.level)
 
@@ -128,7 +125,7 @@ def _award(award: StarAward, unit: OrgUnit, now: datetime) -> AwardOut:
         id=award.id,
         star=award.star,
         ladder_code=award.ladder_code,
-        hours_at_award=_hours(award.minutes_at_award),
+        hours_at_award=hours_of(award.minutes_at_award),
         certifying_unit=_unit(unit),
         status=stars.award_status(award, now),
         notice_starts_at=award.notice_starts_at,
@@ -146,11 +143,11 @@ def _standing(found: stars.StarStanding) -> StarStandingOut:
         volunteer_id=found.volunteer.id,
         name=found.name,
         current_star=found.current_star,
-        total_hours=_hours(found.minutes),
+        total_hours=hours_of(found.minutes),
         ladder=_ladder(found.ladder) if found.ladder is not None else None,
         next_star=step.star if step is not None else None,
         next_threshold_hours=step.hours if step is not None else None,
-        hours_to_go=_hours(step.minutes - found.minutes) if step is not None else None,
+        hours_to_go=hours_of(step.minutes - found.minutes) if step is not None else None,
         awards=[_award(a, u, found.now) for a, u in found.awards],
     )
 
@@ -208,7 +205,7 @@ def star_notices(
             volunteer_name=row.volunteer_name,
             station=_unit(row.station),
             star=award.star,
-            hours_at_award=_hours(award.minutes_at_award),
+            hours_at_award=hours_of(award.minutes_at_award),
             certifying_unit=_unit(row.certifying_unit),
             status=stars.award_status(award, now),
             notice_starts_at=award.notice_starts_at,

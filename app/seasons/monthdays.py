@@ -80,10 +80,6 @@ def code_on(periods: SeasonPeriods, day: date) -> str | None:
     return None
 
 
-def overlap(a: Period, b: Period) -> bool:
-    return bool(a.days() & b.days())
-
-
 @dataclass(frozen=True)
 class DateRange:
     start_date: date

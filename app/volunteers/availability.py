@@ -8,21 +8,12 @@ thousands of volunteers at a time without parsing anything, and compares with on
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SLOT_MINUTES = 30
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES  # 48
 FULL_DAY = (1 << SLOTS_PER_DAY) - 1
-WEEKDAYS = range(7)
-
-
-@dataclass(frozen=True)
-class Slot:
-    weekday: int
-    start_minute: int
-    end_minute: int
 
 
 def _hhmm_to_minute(value: str) -> int:

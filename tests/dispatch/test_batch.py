@@ -563,7 +563,10 @@ def test_apply_undoes_an_offer_when_the_wish_moved_meanwhile(
         ({"assignments": [{"wish_id": 0, "volunteer_id": 1}]}, "greater_than_equal"),
         ({"assignments": [{"wish_id": 1, "volunteer_id": 1, "x": 1}]}, "extra_forbidden"),
         ({"assignments": [{"wish_id": 1}]}, "missing"),
-        ({"assignments": [{"wish_id": 1, "volunteer_id": 1}], "expires_in_minutes": 1}, None),
+        (
+            {"assignments": [{"wish_id": 1, "volunteer_id": 1}], "expires_in_minutes": 1},
+            "greater_than_equal",
+        ),
         ({"assignments": "all"}, "list_type"),
     ],
 )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import AppError
 from app.models import Attendance, HoursEntry, PointsEntry
-from app.records import hours, points
+from app.records import hours, ledger, points
 from app.records.rules import Rules
 from app.records.schemas import ConfirmIn, CorrectionIn
 from app.wishes.state import WishStatus
@@ -86,15 +86,18 @@ def test_totals_are_ledger_sums_and_never_negative(
                 session.flush()
                 _, entry = hours.confirm(session, attendance_id=row.id, actor=coordinator,
                                          body=ConfirmIn(), now=NOW)  # fmt: skip
-                want, _why = hours.credit_minutes(minutes, 120, RULES)
+                # The default rules, written out: nothing under 60 % of the planned 2 h,
+                # at most 8 h, rounded down to the half hour.
+                want = 0 if minutes * 100 < 60 * 120 else min(minutes, 480) // 30 * 30
                 assert entry.minutes == want
                 expected_minutes += want
                 expected_points += want * RULES.points_per_hour // 60
                 live.append(entry)
                 # Confirming the same record again credits nothing.
-                with pytest.raises(AppError):
+                with pytest.raises(AppError, match="已确认") as again:
                     hours.confirm(session, attendance_id=row.id, actor=coordinator,
                                   body=ConfirmIn(), now=NOW)  # fmt: skip
+                assert again.value.code == "RECORD_ALREADY_CONFIRMED"
             elif op[0] == "correct":
                 if not live:
                     continue
@@ -114,9 +117,10 @@ def test_totals_are_ledger_sums_and_never_negative(
                     expected_points += replacement.minutes * RULES.points_per_hour // 60
                     live.append(replacement)
                 # A reversed entry cannot be reversed again.
-                with pytest.raises(AppError):
+                with pytest.raises(AppError) as twice:
                     hours.correct(session, entry_id=target.id, actor=coordinator,
                                   body=CorrectionIn(reason="再冲"), now=NOW)  # fmt: skip
+                assert twice.value.code == "ENTRY_ALREADY_REVERSED"
             else:
                 amount = int(op[1])  # type: ignore[call-overload]
                 balance = points.balance(session, volunteer.id)
@@ -130,7 +134,7 @@ def test_totals_are_ledger_sums_and_never_negative(
                     assert amount > balance
             total = _sum(session, HoursEntry, volunteer.id)
             assert total == expected_minutes >= 0
-            assert hours.totals(session, volunteer.id).get("service", 0) == total
+            assert ledger.totals(session, volunteer.id).get("service", 0) == total
             balance = points.balance(session, volunteer.id)
             assert balance == _sum(session, PointsEntry, volunteer.id) == expected_points >= 0
             credited = session.scalar(

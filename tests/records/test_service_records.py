@@ -159,7 +159,7 @@ def test_served_confirmed_and_credited_by_the_rules(scene: Scene) -> None:
     ("rules", "minutes", "credited"),
     [
         ({}, 130, 2.0),  # 2 h 10 min → 2 h
-        ({"rounding_minutes": 15}, 130, 2.0 + 0.17),  # rounded to the quarter: 2 h 10 → 2 h 10
+        ({"rounding_minutes": 15}, 135, 2.25),  # 2 h 15 min: 2.25 h to the quarter (2 h by default)
         ({"cap_minutes": 60}, 130, 1.0),  # capped per activity
         ({}, 71, 0.0),  # under 60 % of the planned two hours: nothing
         ({"min_attendance_pct": 50}, 71, 1.0),
@@ -171,8 +171,6 @@ def test_crediting_rules_are_the_units_data(
     if rules:
         scene.session.add(RecordRules(org_unit_id=scene.tree.county.id, **rules))
         scene.session.flush()
-    if rules.get("rounding_minutes") == 15:
-        credited = 2.0  # 130 minutes rounded down to 15 minutes: 120
     r = scene.confirm(scene.serve(minutes))
     assert r.status_code == 200, r.text
     assert r.json()["credited_hours"] == credited
@@ -521,10 +519,17 @@ def test_record_routes_scope(scene: Scene) -> None:
     r = scene.post(f"/wishes/{wish}/feedback", {"score": 5}, outsider)
     assert r.status_code == 403, r.text
     assert scene.counts() == before
-    rules = scene.get(f"/org-units/{station}/record-rules", outsider)
-    assert rules.status_code == 404
-    # Inside, the same calls work (a sample: the rest are exercised by the tests above).
-    for method, path, body in calls[4:8]:
-        r = scene.client.request(method, f"{API}{path}", json=body,
-                                 headers=scene.h(scene.coordinator))  # fmt: skip
-        assert r.status_code == 200, (method, path, r.text)
+    assert scene.session.scalar(select(func.count()).select_from(RecordRules)) == 0
+    # Inside, the coordinator sees and acts on the same things.
+    inside = scene.coordinator
+    listed = scene.get(f"/org-units/{station}/service-records", inside).json()
+    assert [x["id"] for x in listed["items"]] == [pending]
+    assert scene.get(f"/volunteers/{volunteer}/hours", inside).json()["service_hours"] == 2.0
+    assert scene.get(f"/org-units/{station}/record-flags", inside).json() == []
+    assert (
+        scene.get(f"/org-units/{station}/record-rules", inside).json()["effective"]["fence_m"]
+        == 500
+    )
+    r = scene.client.put(f"{API}/org-units/{station}/record-rules", json={"fence_m": 900},
+                         headers=scene.h(inside))  # fmt: skip
+    assert r.status_code == 200 and r.json()["own"]["fence_m"] == 900, r.text

@@ -112,17 +112,20 @@ class LoadedWish:
         return self.skills
 
 
-_Requester = aliased(User)
-_AssigneeUser = aliased(User)
-_AssigneeVolunteer = aliased(Volunteer)
-_LatestOffer = aliased(Offer)
-_Acting = aliased(Volunteer)
-_Counted = aliased(Wish)
-
-
 @cache
 def _load_statement(*, with_volunteer: bool, lock_volunteer: bool = False) -> Select:
-    """Built once: constructing a statement of this size costs more than running it."""
+    """Built once: constructing a statement of this size costs more than running it.
+
+    The aliases are made here, not at module level: an aliased class fills in its attributes
+    on first use, and two request threads building statements over shared aliases at once
+    could bind a column to the plain table (seen as "invalid reference to FROM-clause entry"
+    under concurrent accepts)."""
+    _Requester = aliased(User)
+    _AssigneeUser = aliased(User)
+    _AssigneeVolunteer = aliased(Volunteer)
+    _LatestOffer = aliased(Offer)
+    _Acting = aliased(Volunteer)
+    _Counted = aliased(Wish)
     wish_id = bindparam("wish_id", type_=Integer)
     skills = (
         select(func.aggregate_strings(WishSkill.skill_code, ","))

@@ -62,10 +62,10 @@ from app.config import Environment, Settings
 from app.db import Database, make_engine
 from app.geo import EARTH_RADIUS_M, cell_of
 from app.logging import configure_logging
-from app.matching.facts import catalogue_bits, volunteers_where, wish_facts
+from app.matching.facts import volunteers_where, wish_facts
 from app.matching.scoring import evaluate, top
 from app.matching.service import normalised_weights, rank
-from app.models import Base, Category, OrgUnit, Skill, User, Wish, WishSkill
+from app.models import Base, Category, OrgUnit, Skill, User, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY, slot_mask
@@ -768,13 +768,9 @@ def full_scan(database: Database, wish_id: int) -> ScanResult:
     with database.session(write=False) as session:
         wish, station = _load(session, wish_id)
         t0 = time.perf_counter()
-        bits = catalogue_bits(session)
-        required = list(
-            session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
-        )
-        facts = wish_facts(session, wish=wish, station=station, bits=bits, required=required)
+        facts = wish_facts(session, wish=wish, station=station)
         condition: ColumnElement[bool] = true()
-        vols = volunteers_where(session, condition=condition, wish=facts, bits=bits)
+        vols = volunteers_where(session, condition=condition, wish=facts)
         result = evaluate(facts, vols, weights=normalised_weights())
         best = top(result, vols.ids, LIMIT)
         ms = (time.perf_counter() - t0) * 1000

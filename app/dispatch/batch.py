@@ -54,7 +54,6 @@ from app.matching.facts import (
     MatchingCatalogue,
     MatchingLimit,
     UnitVolunteers,
-    catalogue_bits,
     matching_catalogue,
     take_volunteers,
     unit_volunteers,
@@ -357,7 +356,7 @@ def build_problem(
     unit's coordinators may offer to)."""
     started = time.perf_counter()
     try:
-        catalogue: MatchingCatalogue = matching_catalogue(session, bits=catalogue_bits(session))
+        catalogue: MatchingCatalogue = matching_catalogue(session)
     except MatchingLimit as exc:
         raise MatchingUnavailable() from exc
     found = _approved_wishes(session, unit, limit)
@@ -686,7 +685,7 @@ def _check_fit(session: Session, *, unit: OrgUnit, items: list[AppliedItem]) -> 
     if not items:
         return
     try:
-        catalogue = matching_catalogue(session, bits=catalogue_bits(session))
+        catalogue = matching_catalogue(session)
     except MatchingLimit as exc:
         raise MatchingUnavailable() from exc
     wishes = {

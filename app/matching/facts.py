@@ -105,7 +105,6 @@ def wish_facts(
     *,
     wish: Wish,
     station: OrgUnit,
-    bits: CatalogueBits | None = None,
     area_factor: float = 1.0,
     required: Sequence[str] | None = None,
 ) -> WishFacts:
@@ -206,9 +205,7 @@ def _near_statement(*, prefilter: bool, dialect: str) -> Select:
     return query
 
 
-def volunteers_near(
-    session: Session, *, wish: WishFacts, prefilter: bool, **_ignored: object
-) -> VolunteerArrays:
+def volunteers_near(session: Session, *, wish: WishFacts, prefilter: bool) -> VolunteerArrays:
     """Volunteers in the H3 cells covering the wish's area, as arrays: one statement, plus one
     for dated qualifications when the wish needs any."""
     k_lat = math.radians(EARTH_RADIUS_M)
@@ -235,7 +232,7 @@ def volunteers_near(
 
 
 def volunteers_where(
-    session: Session, *, condition: ColumnElement[bool], wish: WishFacts, **_ignored: object
+    session: Session, *, condition: ColumnElement[bool], wish: WishFacts
 ) -> VolunteerArrays:
     """Volunteers matching an arbitrary condition (a full scan when it is `true()`)."""
     open_tasks, recent = _task_counts()
@@ -298,7 +295,7 @@ class MatchingCatalogue:
     affinities: Mapping[str, float]  # category code → fit with the current season
 
 
-def matching_catalogue(session: Session, *, bits: CatalogueBits | None = None) -> MatchingCatalogue:
+def matching_catalogue(session: Session) -> MatchingCatalogue:
     """The catalogue as matching reads it (cached per process; see CATALOGUE_SECONDS)."""
     global _catalogue_cache
     cached = _catalogue_cache
@@ -309,7 +306,7 @@ def matching_catalogue(session: Session, *, bits: CatalogueBits | None = None) -
         and time.monotonic() - cached[0] < CATALOGUE_SECONDS
     ):
         return cached[2]
-    bits = bits or _read_bits(session)
+    bits = _read_bits(session)
     if len(bits.skills) > 64 or len(bits.categories) > 64:
         raise MatchingLimit("matching packs skills and categories into 64-bit masks")
     related: dict[str, list[str]] = {}

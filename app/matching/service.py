@@ -11,9 +11,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.models import OrgUnit, User, Volunteer, Wish, WishSkill
+from app.models import OrgUnit, User, Volunteer, Wish
 
-from .facts import catalogue_bits, in_list, volunteers_near, volunteers_where, wish_facts
+from .facts import in_list, volunteers_near, volunteers_where, wish_facts
 from .scoring import FACTORS, Reason, evaluate, reasons_of, top
 
 
@@ -69,16 +69,8 @@ def rank(
     With `explain`, also the nearest `ineligible_limit` volunteers in the wish's area who fail a
     hard constraint, with every reason.
     """
-    bits = catalogue_bits(session)
-    required = list(
-        session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
-    )
-    facts = wish_facts(
-        session, wish=wish, station=station, bits=bits, area_factor=area_factor, required=required
-    )
-    vols = volunteers_near(
-        session, wish=facts, bits=bits, required_codes=required, prefilter=not explain
-    )
+    facts = wish_facts(session, wish=wish, station=station, area_factor=area_factor)
+    vols = volunteers_near(session, wish=facts, prefilter=not explain)
     weights = normalised_weights()
     result = evaluate(facts, vols, weights=weights, excluded_ids=excluded_ids)
     best = top(result, vols.ids, limit)
@@ -145,13 +137,7 @@ def reasons_for(
     session: Session, *, wish: Wish, station: OrgUnit, volunteer_ids: list[int]
 ) -> dict[int, list[Reason]]:
     """Every hard constraint each named volunteer fails for the wish (empty: eligible)."""
-    bits = catalogue_bits(session)
-    required = list(
-        session.scalars(select(WishSkill.skill_code).where(WishSkill.wish_id == wish.id))
-    )
-    facts = wish_facts(session, wish=wish, station=station, bits=bits, required=required)
-    vols = volunteers_where(
-        session, condition=Volunteer.id.in_(volunteer_ids), wish=facts, bits=bits
-    )
+    facts = wish_facts(session, wish=wish, station=station)
+    vols = volunteers_where(session, condition=Volunteer.id.in_(volunteer_ids), wish=facts)
     result = evaluate(facts, vols, weights=normalised_weights())
     return {int(v): reasons_of(int(r)) for v, r in zip(vols.ids, result.reasons, strict=True)}

@@ -53,6 +53,19 @@ def managed_unit(*, session: Session, actor: Principal, unit_id: int) -> OrgUnit
     return unit
 
 
+def acting_unit(
+    *, session: Session, actor: Principal, station: OrgUnit, unit_id: int | None
+) -> OrgUnit | None:
+    """The unit a coordinator acts for about something at `station`: the one named (which they
+    must manage), else their own unit over the station; None for an admin without one."""
+    if unit_id is not None:
+        return managed_unit(session=session, actor=actor, unit_id=unit_id)
+    for scope in actor.coordinator_units:
+        if station.path.startswith(scope.path):
+            return get_unit(session=session, unit_id=scope.id)
+    return None
+
+
 def get_unit_by_code(*, session: Session, code: str) -> OrgUnit | None:
     return session.scalars(select(OrgUnit).where(OrgUnit.code == code)).one_or_none()
 

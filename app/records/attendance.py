@@ -31,6 +31,8 @@ LOCATION = "location"
 # Phones' clocks drift: a check this much older than its upload is still "live".
 CLOCK_SKEW = timedelta(minutes=5)
 
+# A record of service done: checked out, then credited (or awaiting it).
+SERVED = ("checked_out", "credited")
 TEAM_CHECK_IN = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})
 TEAM_CHECK_OUT = frozenset({WishStatus.IN_SERVICE, WishStatus.COMPLETED, WishStatus.RATED})
 
@@ -209,6 +211,38 @@ def validate(
     )
 
 
+def check_for(
+    session: Session,
+    *,
+    wish: Wish,
+    station: OrgUnit,
+    actor_user_id: int | None,
+    volunteer_id: int,
+    manual: bool,
+    body: AttendanceIn,
+    now: datetime,
+    out: bool,
+    checked_in_at: datetime | None,
+) -> Check:
+    """`validate` with the station's rules and, for a volunteer's own check, their consent."""
+    consent = (
+        not manual
+        and actor_user_id is not None
+        and consent_in_force(session, actor_user_id) is not None
+    )
+    return validate(
+        wish=wish,
+        rules=rules_for(session, station),
+        volunteer_id=volunteer_id,
+        manual=manual,
+        consent=consent,
+        body=body,
+        now=now,
+        checking_out=out,
+        checked_in_at=checked_in_at,
+    )
+
+
 def attendance_of(session: Session, wish_id: int, volunteer_id: int) -> Attendance | None:
     return session.scalars(
         select(Attendance).where(
@@ -321,12 +355,14 @@ def lead_attendance_for_check_out(session: Session, wish: Wish) -> Attendance:
 # ---------------------------------------------------------------- team service
 
 
-def team_target(session: Session, wish: Wish, actor: Principal, body: AttendanceIn) -> int | None:
-    """The team member (not the lead) this check is for, or None when it is the lead's."""
+def team_record(
+    session: Session, wish: Wish, actor: Principal, body: AttendanceIn
+) -> Attendance | None:
+    """The team member's record (not the lead's) this check is for; None when it is the lead's."""
     target = body.volunteer_id if body.volunteer_id is not None else actor.volunteer_id
     if target is None or target == wish.assignee_id:
         return None
-    return target if attendance_of(session, wish.id, target) is not None else None
+    return attendance_of(session, wish.id, target)
 
 
 def team_check(
@@ -335,30 +371,28 @@ def team_check(
     wish: Wish,
     station: OrgUnit,
     actor: Principal,
-    volunteer_id: int,
+    row: Attendance,
     body: AttendanceIn,
     now: datetime,
     out: bool,
 ) -> Attendance:
     """A team member's check-in or check-out: their own record; the wish does not move."""
-    manual = actor.volunteer_id != volunteer_id
+    manual = actor.volunteer_id != row.volunteer_id
     if manual and not actor.manages(station.path):
         raise WishNotFound()
     allowed = TEAM_CHECK_OUT if out else TEAM_CHECK_IN
     if wish.status not in allowed:
         raise TeamClosed("心愿当前状态不能签到签退")
-    row = attendance_of(session, wish.id, volunteer_id)
-    assert row is not None
-    rules = rules_for(session, station)
-    check = validate(
+    check = check_for(
+        session,
         wish=wish,
-        rules=rules,
-        volunteer_id=volunteer_id,
+        station=station,
+        actor_user_id=actor.user_id,
+        volunteer_id=row.volunteer_id,
         manual=manual,
-        consent=not manual and consent_in_force(session, actor.user_id) is not None,
         body=body,
         now=now,
-        checking_out=out,
+        out=out,
         checked_in_at=row.checked_in_at,
     )
     if out:

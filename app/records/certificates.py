@@ -28,7 +28,7 @@ from app.auth.deps import Principal
 from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
-from app.org_units.service import in_subtree
+from app.org_units.service import acting_unit, get_unit, in_subtree
 from app.records.ledger import hours_of
 from app.schemas import Id, Schema
 
@@ -51,11 +51,6 @@ class CertificateNotFound(NotFound):
 class NothingToCertify(BadRequest):
     code = "NOTHING_TO_CERTIFY"
     message = "该单位没有记录该志愿者的服务时长，无法出具证明"
-
-
-class IssuingUnitNotFound(NotFound):
-    code = "ORG_UNIT_NOT_FOUND"
-    message = "单位不存在"
 
 
 class IssuingUnitRequired(BadRequest):
@@ -264,19 +259,10 @@ def issuing_unit_for_staff(
     session: Session, *, actor: Principal, station: OrgUnit, unit_id: int | None
 ) -> OrgUnit:
     """The unit named (which the coordinator must manage), else the coordinator's own unit over
-    the volunteer's home station, else their first unit."""
-    if unit_id is not None:
-        unit = session.get(OrgUnit, unit_id)
-        if unit is None or not actor.manages(unit.path):
-            raise IssuingUnitNotFound()
-        return unit
-    scopes = sorted(
-        actor.coordinator_units, key=lambda s: (not station.path.startswith(s.path), s.path)
-    )
-    if not scopes:  # an admin without a unit of their own
+    the volunteer's home station."""
+    unit = acting_unit(session=session, actor=actor, station=station, unit_id=unit_id)
+    if unit is None:  # an admin without a unit of their own
         raise IssuingUnitRequired()
-    unit = session.get(OrgUnit, scopes[0].id)
-    assert unit is not None
     return unit
 
 
@@ -298,9 +284,7 @@ def issue_for_self(*, session: Session, actor: Principal, unit_id: int, now: dat
     """A volunteer asks a unit that recorded their service for a certificate."""
     assert actor.volunteer_id is not None
     volunteer = session.get(Volunteer, actor.volunteer_id)
-    unit = session.get(OrgUnit, unit_id)
-    if unit is None:
-        raise IssuingUnitNotFound()
+    unit = get_unit(session=session, unit_id=unit_id)
     assert volunteer is not None
     return Issued(_issue(session, volunteer=volunteer, unit=unit, actor=actor, now=now), unit)
 

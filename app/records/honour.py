@@ -36,12 +36,12 @@ from app.errors import BadRequest, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, SeasonTheme, User, Volunteer, Wish
 from app.models.enums import VolunteerStatus
 from app.org_units.service import in_subtree
+from app.records.attendance import SERVED
 from app.seasons import service as seasons
 
 MIN_YEAR, MAX_YEAR = 2000, 2200  # the range `Instant` accepts elsewhere in the API
 DEFAULT_MIN_RATINGS = 3
 # Attendance statuses of a team member who actually served (checked out, credited or not yet).
-SERVED_STATUSES = ("checked_out", "credited")
 
 
 class HonourBy(StrEnum):
@@ -227,7 +227,7 @@ def by_rating(
         ),
         select(Attendance.wish_id, Attendance.volunteer_id)
         .join(Wish, Wish.id == Attendance.wish_id)
-        .where(rated, Attendance.status.in_(SERVED_STATUSES)),
+        .where(rated, Attendance.status.in_(SERVED)),
     ).subquery("served")
     hours = (
         select(HoursEntry.volunteer_id, func.sum(HoursEntry.minutes).label("minutes"))

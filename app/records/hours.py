@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
+from app.org_units.service import acting_unit
 from app.records import points, stars
 from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
@@ -61,11 +62,6 @@ class HoursOverCap(BadRequest):
     message = "时长超过本单位单次活动的计入上限"
 
 
-class UnitNotManaged(NotFound):
-    code = "ORG_UNIT_NOT_FOUND"
-    message = "单位不存在"
-
-
 # ---------------------------------------------------------------- the rule
 
 
@@ -80,10 +76,6 @@ def credit_minutes(attended: int, planned: int, rules: Rules) -> tuple[int, str 
         return 0, f"实际服务时长不足计划时长的 {rules.min_attendance_pct}%，不计入"
     capped = min(attended, rules.cap_minutes)
     return capped - capped % rules.rounding_minutes, None
-
-
-def _after_change(session: Session, volunteer_id: int, now: datetime) -> None:
-    stars.after_credit(session, volunteer_id, now)
 
 
 # ---------------------------------------------------------------- confirmation
@@ -169,7 +161,7 @@ def confirm(
     session.add(entry)
     session.flush()
     points.earn_for(session, entry, rules, actor.user_id)
-    _after_change(session, row.volunteer_id, now)
+    stars.after_credit(session, row.volunteer_id, now)
     session.refresh(row)
     return ctx, entry
 
@@ -251,28 +243,11 @@ def correct(
         session.flush()
         if replacement.category == "service":
             points.earn_for(session, replacement, rules, actor.user_id)
-    _after_change(session, original.volunteer_id, now)
+    stars.after_credit(session, original.volunteer_id, now)
     return reversal, replacement
 
 
 # ---------------------------------------------------------------- other records
-
-
-def managing_unit(
-    session: Session, actor: Principal, station: OrgUnit, unit_id: int | None
-) -> OrgUnit:
-    """The unit a coordinator records for: the one named, else their own unit over `station`."""
-    if unit_id is not None:
-        unit = session.get(OrgUnit, unit_id)
-        if unit is None or not actor.manages(unit.path):
-            raise UnitNotManaged()
-        return unit
-    for scope in actor.coordinator_units:
-        if station.path.startswith(scope.path):
-            unit = session.get(OrgUnit, scope.id)
-            assert unit is not None
-            return unit
-    return station  # an admin without a unit records for the volunteer's station
 
 
 def add_entry(
@@ -284,7 +259,9 @@ def add_entry(
     body: RecordEntryIn,
     now: datetime,
 ) -> HoursEntry:
-    unit = managing_unit(session, actor, station, body.unit_id)
+    # An admin without a unit of their own records for the volunteer's station.
+    unit = acting_unit(session=session, actor=actor, station=station, unit_id=body.unit_id)
+    unit = unit or station
     rules = rules_for(session, unit)
     minutes = round(body.hours * 60)
     if minutes > rules.cap_minutes:

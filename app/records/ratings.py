@@ -20,10 +20,9 @@ from app.errors import Conflict
 from app.models import Attendance, OrgUnit, Wish
 from app.models.volunteers import Volunteer
 from app.org_units.service import in_subtree
-from app.records.attendance import RecordNotFound
+from app.records.attendance import SERVED, RecordNotFound, attendance_of
 from app.records.schemas import FeedbackIn, FlagOut
 
-SERVED = ("checked_out", "credited")
 # A requester who rates the same volunteer 5 this soon after check-out, this often, is flagged.
 QUICK_MINUTES = 10
 QUICK_TIMES = 3
@@ -62,11 +61,7 @@ def feedback(
     session: Session, *, wish_id: int, actor: Principal, body: FeedbackIn, now: datetime
 ) -> Attendance:
     """The volunteer rates the experience back, once, after serving."""
-    row = session.scalars(
-        select(Attendance).where(
-            Attendance.wish_id == wish_id, Attendance.volunteer_id == actor.volunteer_id
-        )
-    ).one_or_none()
+    row = attendance_of(session, wish_id, actor.volunteer_id) if actor.volunteer_id else None
     if row is None or row.status not in SERVED:
         raise RecordNotFound("您在此心愿下没有已完成的服务记录")
     moved = session.execute(

@@ -4,6 +4,7 @@ review flags, export and the units' record rules. Check-in and check-out are the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -46,13 +47,29 @@ from app.wishes.service import visible_wish
 router = APIRouter(tags=["服务记录与激励"])
 
 
+def attendances_out(session: SessionDep, rows: Sequence[Attendance]) -> list[AttendanceOut]:
+    """Records as shown, with each volunteer's name and the minutes credited: one query for all."""
+    if not rows:
+        return []
+    extras = {
+        record_id: (name, credited)
+        for record_id, name, credited in session.execute(
+            select(Attendance.id, User.name, HoursEntry.minutes)
+            .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+            .join(User, User.id == Volunteer.user_id)
+            .outerjoin(HoursEntry, HoursEntry.attendance_id == Attendance.id)
+            .where(Attendance.id.in_([row.id for row in rows]))
+        )
+    }
+    return [_attendance_out(row, *extras[row.id]) for row in rows]
+
+
 def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
-    name = session.scalar(
-        select(User.name)
-        .join(Volunteer, Volunteer.user_id == User.id)
-        .where(Volunteer.id == row.volunteer_id)
-    )
-    credited = session.scalar(select(HoursEntry.minutes).where(HoursEntry.attendance_id == row.id))
+    [out] = attendances_out(session, [row])
+    return out
+
+
+def _attendance_out(row: Attendance, name: str, credited: int | None) -> AttendanceOut:
     attended = (
         hours_of(hours.attended_minutes(row.checked_in_at, row.checked_out_at))
         if row.checked_in_at is not None and row.checked_out_at is not None
@@ -62,7 +79,7 @@ def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
         id=row.id,
         wish_id=row.wish_id,
         volunteer_id=row.volunteer_id,
-        volunteer_name=name or "",
+        volunteer_name=name,
         unit_id=row.unit_id,
         is_lead=row.is_lead,
         status=row.status,
@@ -160,8 +177,8 @@ def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> li
         raise WishNotFound()
     rows = session.scalars(
         select(Attendance).where(Attendance.wish_id == wish_id).order_by(Attendance.id)
-    )
-    return [attendance_out(session, row) for row in rows]
+    ).all()
+    return attendances_out(session, rows)
 
 
 @router.post(
@@ -218,7 +235,8 @@ def unit_records(
     if page.after_id is not None:
         query = query.where(Attendance.id > page.after_id)
     rows = list(session.scalars(query.order_by(Attendance.id).limit(page.limit + 1)))
-    return make_page(rows, page, lambda row: attendance_out(session, row))
+    shown = {out.id: out for out in attendances_out(session, rows[: page.limit])}
+    return make_page(rows, page, lambda row: shown[row.id])
 
 
 @router.post(

@@ -26,7 +26,6 @@ from app.models import Offer, OrgUnit, RoleGrant, Volunteer, Wish
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
 from app.org_units.service import ancestors
 from app.records import attendance, ratings
-from app.records.rules import rules_for
 from app.records.schemas import AttendanceIn
 from app.wishes.access import Access, LoadedWish, OfferFacts, Person
 from app.wishes.errors import (
@@ -484,17 +483,16 @@ def _check(ctx: Context, *, out: bool) -> None:
     row = attendance.lead_attendance_for_check_out(ctx.session, ctx.wish) if out else None
     if row is not None and row.status != "in_service":
         raise attendance.NotCheckedIn()
-    check = attendance.validate(
+    check = attendance.check_for(
+        ctx.session,
         wish=ctx.wish,
-        rules=rules_for(ctx.session, ctx.station),
+        station=ctx.station,
+        actor_user_id=ctx.actor.user_id if ctx.actor is not None else None,
         volunteer_id=ctx.wish.assignee_id,
         manual=manual,
-        consent=not manual
-        and ctx.actor is not None
-        and attendance.consent_in_force(ctx.session, ctx.actor.user_id) is not None,
         body=payload,
         now=ctx.now,
-        checking_out=out,
+        out=out,
         checked_in_at=row.checked_in_at if row is not None else None,
     )
     ctx.scratch["check"] = check

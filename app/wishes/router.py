@@ -254,7 +254,7 @@ def _attend(session: SessionDep, wish_id: int, actor: Principal, body: Attendanc
     if attendance.replayed(session, volunteer_id, body.nonce, out):
         return _detail(session, wish_id, actor)
     loaded = visible_wish(session, wish_id=wish_id, actor=actor)
-    member = attendance.team_target(session, loaded.loaded.wish, actor, body)
+    member = attendance.team_record(session, loaded.loaded.wish, actor, body)
     if member is None:
         event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN
         return _fire(session, wish_id, event, actor, body)
@@ -263,7 +263,7 @@ def _attend(session: SessionDep, wish_id: int, actor: Principal, body: Attendanc
         wish=loaded.loaded.wish,
         station=loaded.loaded.station,
         actor=actor,
-        volunteer_id=member,
+        row=member,
         body=body,
         now=clock.now(),
         out=out,

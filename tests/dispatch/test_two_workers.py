@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Environment, Settings
-from app.db import make_engine
+from app.db import make_engine, writer
 from app.models import Job, WishEventRecord
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
@@ -59,7 +59,7 @@ def test_two_workers_never_fire_a_timer_twice(engine_name: str, tmp_path: Path) 
         engine = make_engine(url, settings)
         clock.set_clock(lambda: T0)
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
+            with Session(writer(engine), expire_on_commit=False) as session, session.begin():
                 tree = make_tree(session)
                 station = tree.stations[0]
                 assert station.lng is not None

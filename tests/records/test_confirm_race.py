@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Environment, Settings
-from app.db import make_engine
+from app.db import make_engine, writer
 from app.models import Attendance, HoursEntry, PointsEntry, RecordRules
 from app.wishes.state import WishStatus
 from tests.conftest import TEST_SECRET
@@ -56,7 +56,7 @@ def test_concurrent_confirmations_credit_once(base: tuple[str, str]) -> None:
     engine = make_engine(url, settings)
     try:
         now = clock.now()
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+        with Session(writer(engine), expire_on_commit=False) as session, session.begin():
             tree = make_tree(session)
             station = tree.stations[0]
             session.add(RecordRules(org_unit_id=station.id, confirm_by="either"))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Environment, Settings
-from app.db import make_engine
+from app.db import make_engine, writer
 from app.models import HoursEntry, OrgUnit, PointsEntry, RecordRules, User, Volunteer
 from app.records import points
 from app.records.ledger import service_minutes
@@ -688,7 +688,7 @@ def _at_once(live: Live, requests: list[tuple[str, dict[str, Any], dict[str, str
 
 
 def _funded_volunteer(live: Live, points_earned_minutes: int) -> tuple[int, dict[str, str]]:
-    with Session(live.engine, expire_on_commit=False) as session, session.begin():
+    with Session(writer(live.engine), expire_on_commit=False) as session, session.begin():
         tree = make_tree(session)
         coordinator = make_coordinator(session, tree.townships[0])
         _, volunteer = make_volunteer(session, tree.stations[0])

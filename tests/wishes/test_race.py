@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Environment, Settings
-from app.db import make_engine
+from app.db import make_engine, writer
 from app.models import Offer, OutboxMessage, Wish, WishEventRecord
 from app.wishes.state import WishStatus
 from tests.conftest import TEST_SECRET
@@ -55,7 +55,7 @@ def race(
 
 
 def _contest(race: Race, *, grab: bool) -> tuple[int, list[int], list[httpx2.Response]]:
-    with Session(race.engine, expire_on_commit=False) as session, session.begin():
+    with Session(writer(race.engine), expire_on_commit=False) as session, session.begin():
         tree = make_tree(session)
         station = tree.stations[0]
         requester = make_resident(session)

@@ -21,13 +21,18 @@ def get_user(*, session: Session, user_id: int) -> User:
     return user
 
 
+def user_by_phone(session: Session, phone: str) -> User | None:
+    """The account holding a phone number, if any: the one way to look a phone up."""
+    return session.scalars(select(User).where(User.phone == phone)).one_or_none()
+
+
 def find_or_create_resident(*, session: Session, phone: str, name: str | None = None) -> User:
     """The resident account for a phone number, created on first use.
 
     Logins that prove a phone number (development login now; WeChat's phone-number
     authorisation later) all come through here.
     """
-    user = session.scalars(select(User).where(User.phone == phone)).one_or_none()
+    user = user_by_phone(session, phone)
     if user is None:
         user = User(name=name or f"居民{phone[-4:]}", phone=phone)
         session.add(user)
@@ -67,7 +72,7 @@ def create_staff_user(
     taken = session.scalar(select(User.id).where(User.username == username))
     if taken is not None:
         raise UsernameTaken()
-    if phone is not None and session.scalar(select(User.id).where(User.phone == phone)):
+    if phone is not None and user_by_phone(session, phone) is not None:
         raise UsernameTaken("该手机号已被其他账号使用", code="PHONE_TAKEN")
     user = User(name=name, username=username, phone=phone, password_hash=hash_password(password))
     session.add(user)

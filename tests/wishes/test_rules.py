@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.accounts.service import user_by_phone
 from app.config import Settings
-from app.models import Offer, OutboxMessage, User, Wish
+from app.models import Offer, OutboxMessage, Wish
 from app.models.enums import VolunteerStatus
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
@@ -354,7 +355,8 @@ def test_dev_login_creates_a_resident(client: TestClient, session: Session) -> N
     r = client.post(f"{API}/auth/dev-login", json={"phone": "13700001111", "name": "李阿姨"})
     assert r.status_code == 200
     assert [g["role"] for g in r.json()["user"]["roles"]] == ["resident"]
-    user = session.scalars(select(User).where(User.phone == "13700001111")).one()
+    user = user_by_phone(session, "13700001111")
+    assert user is not None
     assert user.name == "李阿姨"
     again = client.post(f"{API}/auth/dev-login", json={"phone": "13700001111"})
     assert again.json()["user"]["id"] == user.id

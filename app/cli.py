@@ -1,4 +1,5 @@
-"""Command line: `wenming serve`, `migrate`, `create-admin`, `import-divisions`, `seed-demo`."""
+"""Command line: `wenming serve`, `migrate`, `create-admin`, `import-divisions`, `seed-demo`,
+`worker`, `reencrypt`, `new-key`."""
 
 from __future__ import annotations
 
@@ -118,6 +119,38 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+@cli.command("reencrypt")
+def reencrypt_cmd(
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="每批处理的行数")] = 500,
+) -> None:
+    """Seal every stored personal value with the current key (DATA_KEY_ID) and recompute the
+    phone lookup hashes; safe to run again. On SQLite it then VACUUMs."""
+    from app.db import Database, make_engine
+    from app.privacy.crypto import configure, keyring_from
+    from app.privacy.reencrypt import reencrypt
+
+    settings = get_settings()
+    ring = keyring_from(settings.data_keys, settings.data_key_id, settings.lookup_key)
+    configure(ring)
+    database = Database(make_engine(settings.database_url, settings))
+    report = reencrypt(database, ring=ring, batch=batch)
+    database.engine.dispose()
+    for column, count in report.resealed.items():
+        console.print(f"  {column:<28} 重新加密 {count}")
+    console.print(f"  users.phone_hash             重算 {report.hashes}")
+    if report.vacuumed:
+        console.print("  SQLite 已 VACUUM，旧数据不再残留于空闲页")
+    console.print(f"[green]完成[/green]：当前密钥 {ring.current}")
+
+
+@cli.command("new-key")
+def new_key_cmd() -> None:
+    """Print a fresh random key (for DATA_KEYS or LOOKUP_KEY)."""
+    from app.privacy.crypto import new_key
+
+    console.print(new_key())
 
 
 @cli.command()

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.privacy.crypto import KeySettingError, keyring_from
+
 PLACEHOLDER_SECRET = "change-me-development-only-secret-key"
 DEFAULT_SQLITE_PATH = Path("data") / "wenming.db"
 
@@ -59,6 +61,17 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     log_json: bool = False
 
+    # Personal data at rest (app/privacy/crypto.py): the data keys by id, as JSON
+    # (`{"2027a": "<base64 of 32 random bytes>"}`), the id new values are sealed with (needed
+    # when there are several), and the key of the phone lookup hash. Unset: the development
+    # keys, which production refuses. `wenming new-key` prints a fresh key.
+    data_keys: dict[str, str] | None = None
+    data_key_id: str | None = None
+    lookup_key: str | None = None
+    # Days after a wish is closed, cancelled or rejected until its personal data is erased
+    # (full address, contact phone, exact place, check-in fixes).
+    retention_days: int = Field(default=365, ge=1, le=3650)
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.env == Environment.PRODUCTION and self.secret_key == PLACEHOLDER_SECRET:
@@ -69,6 +82,21 @@ class Settings(BaseSettings):
             self.dev_login_enabled = self.env != Environment.PRODUCTION
         if self.env == Environment.PRODUCTION and self.dev_login_enabled:
             raise ValueError("DEV_LOGIN_ENABLED cannot be on in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_privacy_keys(self) -> Settings:
+        try:
+            ring = keyring_from(self.data_keys, self.data_key_id, self.lookup_key)
+        except KeySettingError as exc:
+            raise ValueError(str(exc)) from None
+        if ring.lookup_key in ring.keys.values():
+            raise ValueError("LOOKUP_KEY must differ from every key in DATA_KEYS")
+        if self.env == Environment.PRODUCTION:
+            if not self.data_keys or not self.lookup_key:
+                raise ValueError("DATA_KEYS and LOOKUP_KEY must be set in production")
+            if ring.is_development:
+                raise ValueError("the development data keys cannot be used in production")
         return self
 
     @model_validator(mode="after")

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SQLITE_BEGIN = "sqlite_begin"
@@ -52,6 +52,9 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Erased personal data (retention, account deletion, withdrawn consent) is overwritten
+        # with zeros in the file, not left readable in free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
@@ -78,6 +81,9 @@ _HOLDS_WRITER = "holds_sqlite_writer"
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
     settings = settings or get_settings()
     url = normalise_url(url)
+    # In production, statement parameters (personal data among them) stay out of error
+    # messages and logs.
+    hide = settings.env == Environment.PRODUCTION
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -91,6 +97,7 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
             },
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            hide_parameters=hide,
         )
         _install_sqlite_hooks(engine, settings.sqlite_busy_timeout_seconds)
         return engine
@@ -99,6 +106,7 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        hide_parameters=hide,
     )
 
 

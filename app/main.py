@@ -21,6 +21,7 @@ from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.org_units.router import router as org_units_router
+from app.privacy.router import router as privacy_router
 from app.records.certificates_router import router as certificates_router
 from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
@@ -61,6 +62,7 @@ def api_router() -> APIRouter:
         honour_router,
         points_router,
         certificates_router,
+        privacy_router,
     ):
         api.include_router(router)
     return api

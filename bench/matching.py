@@ -68,6 +68,7 @@ from app.matching.service import normalised_weights, rank
 from app.models import Base, Category, OrgUnit, Skill, User, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
 from app.org_units.service import create_unit
+from app.privacy.types import SealedType
 from app.volunteers.availability import FULL_DAY, slot_mask
 from app.wishes.state import WishStatus
 
@@ -505,7 +506,25 @@ class Loader:
                 conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in batch])
             conn.exec_driver_sql("PRAGMA cache_size=-2000")
 
+    def _sealed(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> Sequence[tuple[Any, ...]]:
+        """COPY bypasses the column types: seal the personal columns as the ORM would."""
+        kinds = [Base.metadata.tables[table].c[c].type for c in columns]
+        sealed = [(i, kind) for i, kind in enumerate(kinds) if isinstance(kind, SealedType)]
+        if not sealed:
+            return rows
+        dialect = self.database.engine.dialect
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, kind in sealed:
+                values[i] = kind.process_bind_param(values[i], dialect)
+            out.append(tuple(values))
+        return out
+
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        rows = self._sealed(table, columns, rows)
         raw = self.database.engine.raw_connection()
         try:
             conn = raw.driver_connection

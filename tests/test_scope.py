@@ -40,6 +40,7 @@ from app.wishes.state import WishEvent as E
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     KM_LNG,
+    PROXY_CONSENT,
     Tree,
     auth,
     make_admin,
@@ -276,6 +277,7 @@ RESOURCE_CASES: list[ResourceCase] = [
     on_wish("POST", "escalate", S.SUBMITTED, 200, "submitted"),
     on_wish("POST", "remind", S.ACCEPTED, 200, "accepted", assignee=True),
     on_wish("GET", "candidates", S.APPROVED, 200, "1 candidates"),
+    on_wish("POST", "reveal", S.SUBMITTED, 200, "submitted"),
     ResourceCase(
         "POST", "/org-units/{unit_id}/dispatch-plan", _dispatch_plan(""), 200, "1 items", UNIT_404
     ),
@@ -288,6 +290,7 @@ RESOURCE_CASES: list[ResourceCase] = [
         UNIT_404,
     ),
     on_volunteer("", "active"),
+    on_volunteer("reveal", "active"),
     on_volunteer("suspend", "suspended", REASON),
     on_volunteer("reinstate", "active", status=SUSPENDED),
     on_volunteer("insurance", "active", {"insured_until": "2030-12-31"}, method="PUT"),
@@ -406,6 +409,8 @@ UNIT_BODY = {"code": "990000000001", "name": "新村", "level": "city"}
 SKILLS = "/catalogue/skills"
 SEASON_PERIODS = {"periods": [{"start_md": "01-01", "end_md": "04-30"}]}
 SEASON_WEIGHTS = {"weights": {"culture": 1}}
+CONSENT_TEXT = {"purpose": "location", "version": "2", "title": "位置授权", "body": "……",
+                "effective_date": "2030-01-01"}  # fmt: skip
 
 DENIED_CASES: list[DeniedCase] = [
     admin_only("POST", "/admin/users", STAFF_BODY),
@@ -419,6 +424,8 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("PATCH", "/catalogue/{kind}/{code}", {"is_active": False}, f"{SKILLS}/errands"),
     admin_only("PUT", "/seasons/{code}/periods", SEASON_PERIODS, "/seasons/family/periods"),
     admin_only("PUT", "/seasons/{code}/affinities", SEASON_WEIGHTS, "/seasons/family/affinities"),
+    admin_only("POST", "/admin/consent-texts", CONSENT_TEXT),
+    admin_only("GET", "/admin/access-log"),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),
     volunteer_only("GET", "/wishes/open"),
@@ -561,7 +568,7 @@ def test_create_wish_on_behalf_only_inside_scope(client: TestClient, scene: Scen
             "lng": station.lng + 0.3 * KM_LNG,
             "wanted_start_at": start.isoformat(),
             "wanted_end_at": (start + timedelta(hours=2)).isoformat(),
-            "on_behalf_of": {"phone": "13712345678", "name": "李奶奶"},
+            "on_behalf_of": {"phone": "13712345678", "name": "李奶奶", "consent": PROXY_CONSENT},
             **extra,
         }
 
@@ -701,8 +708,12 @@ EXEMPT: dict[tuple[str, str], str] = {
         "the caller's own profile; a coordinator may volunteer where they live, inside their "
         "subtree or not"
     ),
-    ("GET", "/me/consents/location"): "the caller's own consent",
-    ("PUT", "/me/consents/location"): "the caller's own consent",
+    ("GET", "/me/consents"): "the caller's own consents",
+    ("GET", "/me/consents/{purpose}"): "the caller's own consent",
+    ("PUT", "/me/consents/{purpose}"): "the caller's own consent",
+    ("GET", "/me/access-log"): "who read the caller's own data",
+    ("DELETE", "/me"): "the caller's own account",
+    ("GET", "/consent-texts/{purpose}"): "public: the texts are read before signing in",
     ("GET", "/me/hours"): "the caller's own service record",
     ("GET", "/me/record-export"): "the caller's own service record",
     ("GET", "/me/points"): "the caller's own points",

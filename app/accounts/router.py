@@ -7,6 +7,7 @@ from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
 from app.auth.deps import AdminUser
 from app.auth.router import me_out
 from app.db import SessionDep
+from app.privacy.masking import mask_phone
 from app.schemas import IdPath
 
 router = APIRouter(prefix="/admin/users", tags=["账号管理"])
@@ -15,7 +16,9 @@ router = APIRouter(prefix="/admin/users", tags=["账号管理"])
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
     user = service.get_user(session=session, user_id=user_id)
     me = me_out(session, user)
-    return UserDetail(**UserOut.model_validate(user).model_dump(), roles=me.roles)
+    shown = UserOut.model_validate(user).model_dump()
+    shown["phone"] = mask_phone(user.phone)  # personal data: masked here as in every list
+    return UserDetail(**shown, roles=me.roles)
 
 
 @router.post(

@@ -10,8 +10,9 @@ from app.auth.cache import forget_principal
 from app.auth.security import hash_password
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
-from app.models.enums import AccountRole
+from app.models.enums import AccountRole, OrgLevel
 from app.org_units.errors import OrgUnitNotFound
+from app.privacy.crypto import lookup_hash
 
 
 def get_user(*, session: Session, user_id: int) -> User:
@@ -22,8 +23,12 @@ def get_user(*, session: Session, user_id: int) -> User:
 
 
 def user_by_phone(session: Session, phone: str) -> User | None:
-    """The account holding a phone number, if any: the one way to look a phone up."""
-    return session.scalars(select(User).where(User.phone == phone)).one_or_none()
+    """The account holding a phone number, if any: the one way to look a phone up.
+
+    Phones are sealed at rest; the keyed hash beside them (`users.phone_hash`) finds them."""
+    return session.scalars(
+        select(User).where(User.phone_hash == lookup_hash(phone.strip()))
+    ).one_or_none()
 
 
 def find_or_create_resident(*, session: Session, phone: str, name: str | None = None) -> User:
@@ -89,6 +94,12 @@ def grant_role(
     if role == AccountRole.COORDINATOR:
         if org_unit_id is None or session.get(OrgUnit, org_unit_id) is None:
             raise OrgUnitNotFound("协调员必须指定所属单位")
+    elif role == AccountRole.GRID_WORKER:
+        unit = session.get(OrgUnit, org_unit_id) if org_unit_id is not None else None
+        if unit is None:
+            raise OrgUnitNotFound("网格员必须指定所属村(社区)实践站")
+        if unit.level != OrgLevel.VILLAGE:
+            raise BadRequest("网格员只能属于村(社区)实践站", code="GRID_WORKER_NOT_AT_STATION")
     else:
         org_unit_id = None
     return ensure_role(session=session, user_id=user_id, role=role, org_unit_id=org_unit_id)

@@ -52,6 +52,8 @@ class Principal:
     coordinator_units: tuple[ScopeUnit, ...] = ()
     volunteer: VolunteerFacts | None = None
     phone: str | None = None
+    # Stations this user is a grid worker (网格员) of: they may order for its residents.
+    grid_units: tuple[ScopeUnit, ...] = ()
 
     @property
     def volunteer_id(self) -> int | None:
@@ -75,6 +77,10 @@ class Principal:
     def covers(self, path: str) -> bool:
         """Whether a unit with this path lies in a subtree this principal coordinates."""
         return any(path.startswith(unit.path) for unit in self.coordinator_units)
+
+    def grid_worker_of(self, path: str) -> bool:
+        """Whether this user is a grid worker of the station with this path."""
+        return any(path.startswith(unit.path) for unit in self.grid_units)
 
     def manages(self, path: str) -> bool:
         """Admins manage everything; coordinators their subtrees."""
@@ -111,6 +117,7 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         return None
     roles: set[AccountRole] = set()
     units: list[ScopeUnit] = []
+    grid: list[ScopeUnit] = []
     for row in rows:
         if row.role is None:
             continue
@@ -118,6 +125,8 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         roles.add(role)
         if role == AccountRole.COORDINATOR and row.org_unit_id is not None:
             units.append(ScopeUnit(row.org_unit_id, row.path))
+        if role == AccountRole.GRID_WORKER and row.org_unit_id is not None:
+            grid.append(ScopeUnit(row.org_unit_id, row.path))
     first = rows[0]
     volunteer = None
     if AccountRole.VOLUNTEER in roles and first.volunteer_id is not None:
@@ -136,6 +145,7 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         roles=frozenset(roles),
         coordinator_units=tuple(sorted(set(units), key=lambda u: u.path)),
         volunteer=volunteer,
+        grid_units=tuple(sorted(set(grid), key=lambda u: u.path)),
     )
 
 

@@ -57,7 +57,7 @@ from app.models import Attendance, OrgUnit, User, Volunteer, Wish
 from app.models.enums import AccountRole
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
-from app.records.attendance import record_consent
+from app.privacy import consent
 from app.records.hours import confirm as confirm_record
 from app.records.schemas import AttendanceIn, ConfirmIn
 from app.volunteers.schemas import (
@@ -74,6 +74,7 @@ from app.wishes.schemas import (
     OfferIn,
     OnBehalfOf,
     OptionalReasonIn,
+    ProxyConsent,
     RateIn,
     ReasonIn,
     WishCreate,
@@ -92,6 +93,9 @@ ADMIN_PASSWORD = "admin12345"
 STAFF_PASSWORD = "demo12345"
 VOLUNTEER_PHONE = "1390000{:04d}"
 RESIDENT_PHONE = "1380000{:04d}"
+GRID_WORKER_PHONE = "1370000{:04d}"
+# Stations with a grid worker (网格员), who orders for residents without the app.
+GRID_WORKER_STATIONS = ("330523108203",)  # 山河村
 SEED = 2026
 
 _DISPATCHED = frozenset(
@@ -178,6 +182,7 @@ class DemoSeeder:
         self.used_names: set[str] = set()
         self.units: dict[str, OrgUnit] = {}
         self.coordinators: dict[str, User] = {}
+        self.grid_workers: dict[str, User] = {}
         self.accounts: list[tuple[str, str, str, str]] = []  # username, password, name, unit
         self.volunteers: list[DemoVolunteer] = []
         self.residents: dict[str, list[User]] = {}
@@ -200,6 +205,11 @@ class DemoSeeder:
             if name not in self.used_names:
                 self.used_names.add(name)
                 return name
+
+    def text_version(self, purpose: consent.Purpose) -> str:
+        text = consent.current_text(self.session, purpose, consent.today(clock.now()))
+        assert text is not None, f"no consent text in force for {purpose}"
+        return text.version
 
     def principal(self, user_id: int) -> Principal:
         found = load_principal(self.session, user_id)
@@ -251,6 +261,19 @@ class DemoSeeder:
                 org_unit_id=unit.id,
             )
             self.coordinators[code] = user
+        for number, code in enumerate(GRID_WORKER_STATIONS, start=1):
+            worker = find_or_create_resident(
+                session=self.session,
+                phone=GRID_WORKER_PHONE.format(number),
+                name=self.person_name(),
+            )
+            grant_role(
+                session=self.session,
+                user_id=worker.id,
+                role=AccountRole.GRID_WORKER,
+                org_unit_id=self.units[code].id,
+            )
+            self.grid_workers[code] = worker
 
     # ------------------------------------------------------------ volunteers and residents
 
@@ -325,8 +348,15 @@ class DemoSeeder:
                         birth_date=self.birth_date(),
                     ),
                 )
-                # Volunteers agree to a location fix at check-in and check-out (PIPL Art 28).
-                record_consent(self.session, user.id, True, clock.now())
+                # Volunteers agree to a location fix at check-in and check-out (PIPL Art 28),
+                # to the text in force.
+                consent.grant(
+                    self.session,
+                    user_id=user.id,
+                    purpose=consent.Purpose.LOCATION,
+                    version=self.text_version(consent.Purpose.LOCATION),
+                    now=clock.now(),
+                )
                 # Coordinators have checked certificates and insurance for most volunteers
                 # (and for every anchor, who must be able to take a story's wish).
                 needing = skills_needing_qualification(self.session)
@@ -396,9 +426,7 @@ class DemoSeeder:
         fitting = [
             dv for dv in fitting if not LEGAL_CONSTRAINTS & set(reasons.get(dv.volunteer.id, []))
         ]
-        fitting.sort(
-            key=lambda dv: distance_m(dv.volunteer.lat, dv.volunteer.lng, wish.lat, wish.lng)
-        )
+        fitting.sort(key=lambda dv: distance_m(dv.volunteer.lat, dv.volunteer.lng, *wish.point))
         if not fitting:
             raise RuntimeError(f"demo data: nobody can be offered {script.title!r}")
         return fitting[: script.offer_count]
@@ -445,7 +473,8 @@ class DemoSeeder:
         """The volunteer's phone at the wish's place."""
         wish = self.session.get(Wish, story.wish_id)
         assert wish is not None
-        return AttendanceIn(lat=wish.lat, lng=wish.lng, summary=summary)
+        lat, lng = wish.point
+        return AttendanceIn(lat=lat, lng=lng, summary=summary)
 
     def window(self, script: WishStory) -> tuple[datetime, datetime]:
         if script.window is None:  # being served right now
@@ -462,7 +491,10 @@ class DemoSeeder:
         start, end = self.window(script)
         contact: str | None
         if story.proxy_for is not None:
-            actor, contact = self.coordinators[script.station], story.proxy_for.phone
+            # The station's grid worker orders for the resident; where there is none, its
+            # coordinator.
+            proxy = self.grid_workers.get(script.station) or self.coordinators[script.station]
+            actor, contact = proxy, story.proxy_for.phone
         else:
             assert story.requester is not None
             actor, contact = story.requester, story.requester.phone
@@ -640,6 +672,7 @@ class DemoSeeder:
         ]
 
     def play_stories(self) -> None:
+        self.proxy_text_version = self.text_version(consent.Purpose.PERSONAL_INFO)
         next_resident: Counter[str] = Counter()
         steps: list[Step] = []
         for script in STORIES:
@@ -651,7 +684,10 @@ class DemoSeeder:
                     script=script,
                     requester=None,
                     proxy_for=OnBehalfOf(
-                        phone=RESIDENT_PHONE.format(100 + self.proxied), name=self.person_name()
+                        phone=RESIDENT_PHONE.format(100 + self.proxied),
+                        name=self.person_name(),
+                        # The station explains the text to the resident, who agrees aloud.
+                        consent=ProxyConsent(method="verbal", version=self.proxy_text_version),
                     ),
                 )
             else:
@@ -707,7 +743,8 @@ class DemoSeeder:
             "",
             "志愿者与群众用手机号登录（POST /api/v1/auth/dev-login，仅开发环境）：",
             f"  志愿者 {VOLUNTEER_PHONE.format(1)} … {VOLUNTEER_PHONE.format(n_volunteers)}，"
-            f"群众 {RESIDENT_PHONE.format(1)} … {RESIDENT_PHONE.format(n_listed_residents)}",
+            f"群众 {RESIDENT_PHONE.format(1)} … {RESIDENT_PHONE.format(n_listed_residents)}，"
+            f"网格员 {GRID_WORKER_PHONE.format(1)}（{self.units[GRID_WORKER_STATIONS[0]].name}）",
         ]
         return "\n".join(lines)
 

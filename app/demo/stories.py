@@ -148,7 +148,7 @@ class WishStory:
     offer_by: Literal["village", "township"] = "village"
     offer_count: int = 2
     decline: str | None = None  # the last offered volunteer declines with this reason
-    proxy: bool = False  # the station's coordinator orders for an elderly resident (代点单)
+    proxy: bool = False  # the grid worker (or coordinator) orders for an elderly resident (代点单)
     twist: Literal["withdraw", "staff_cancel"] | None = None
     twist_at: LocalTime | None = None
     reason: str | None = None  # of the reject, cancel or withdraw

@@ -220,6 +220,7 @@ class _ApprovedWish:
     title: str
     lat: float
     lng: float
+    exact_point: tuple[float, float] | None
     requester_id: int
     proxy_id: int | None
     category_code: str
@@ -228,19 +229,24 @@ class _ApprovedWish:
     wanted_end_at: datetime
     station_radius_m: int
 
+    @property
+    def point(self) -> tuple[float, float]:
+        return self.exact_point if self.exact_point is not None else (self.lat, self.lng)
+
 
 _WISH_COLUMNS = (
     Wish.id,
     Wish.title,
     Wish.lat,
     Wish.lng,
+    Wish.exact_point,
     Wish.requester_id,
     Wish.proxy_id,
     Wish.category_code,
     Wish.season_code,
     Wish.wanted_start_at,
     Wish.wanted_end_at,
-    OrgUnit.service_radius_m,
+    OrgUnit.service_radius_m.label("station_radius_m"),
 )
 
 
@@ -254,7 +260,7 @@ def _approved_wishes(session: Session, unit: OrgUnit, limit: int) -> list[_Appro
         .order_by(Wish.id)
         .limit(limit + 1)
     ).all()
-    return [_ApprovedWish(*row) for row in rows]
+    return [_ApprovedWish(**row._asdict()) for row in rows]
 
 
 def _offered_before(session: Session, wish_ids: Sequence[int]) -> dict[int, set[int]]:

@@ -73,6 +73,27 @@ def _upsert_statement(dialect: str) -> Insert:
     )
 
 
+def ensure_timer(
+    session: Session, *, kind: str, subject_id: int, run_at: datetime, now: datetime
+) -> None:
+    """Create the subject's timer unless it has one (periodic jobs that reschedule themselves)."""
+    insert_for = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(
+        insert_for(Job)
+        .values(
+            kind=kind,
+            subject_id=subject_id,
+            run_at=run_at,
+            status=PENDING,
+            attempts=0,
+            payload={},
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[Job.kind, Job.subject_id])
+    )
+
+
 def clear_timer(session: Session, *, kind: str, subject_id: int) -> None:
     session.execute(
         delete(Job).where(Job.kind == kind, Job.subject_id == subject_id),

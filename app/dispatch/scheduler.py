@@ -21,13 +21,18 @@ from app import clock
 from app.db import Database
 from app.dispatch import jobs, ladder
 from app.dispatch.timers import LADDER
+from app.privacy import retention
 
 log = structlog.get_logger()
 
 Handler = Callable[[Session, int, datetime], object]
 HANDLERS: dict[str, Handler] = {
     LADDER: lambda session, wish_id, now: ladder.run(session, wish_id=wish_id, now=now),
+    # Not dispatch's own, but the same table and runners serve every timer of the service.
+    retention.RETENTION: retention.run,
 }
+# Timers that reschedule themselves forever: (kind, subject). Created when a scheduler starts.
+PERIODIC = ((retention.RETENTION, retention.SUBJECT),)
 
 
 class Scheduler:
@@ -38,6 +43,15 @@ class Scheduler:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def ensure_periodic(self, now: datetime | None = None) -> None:
+        """Create the periodic timers that do not exist yet (due at once)."""
+        moment = now or clock.now()
+        with self.database.session(write=True) as session, session.begin():
+            for kind, subject_id in PERIODIC:
+                jobs.ensure_timer(
+                    session, kind=kind, subject_id=subject_id, run_at=moment, now=moment
+                )
 
     def run_due(self, now: datetime | None = None) -> int:
         """Claim and run every job due at `now`; returns how many ran."""
@@ -85,6 +99,10 @@ class Scheduler:
 
     def run_forever(self) -> None:
         log.info("scheduler.started", worker=self.worker, interval=self.interval)
+        try:
+            self.ensure_periodic()
+        except Exception:
+            log.exception("scheduler.periodic_failed")
         while not self._stop.is_set():
             try:
                 self.run_due()

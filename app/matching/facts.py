@@ -351,9 +351,7 @@ class WishLike(Protocol):
     @property
     def id(self) -> int: ...
     @property
-    def lat(self) -> float: ...
-    @property
-    def lng(self) -> float: ...
+    def point(self) -> tuple[float, float]: ...
     @property
     def requester_id(self) -> int: ...
     @property
@@ -389,10 +387,12 @@ def wish_facts_preloaded(
             season_fit = 1.0
         else:
             season_fit = catalogue.affinities.get(category.code, 0.0)
+    # Where the service happens (the exact point, sealed at rest), not the public coarse one.
+    lat, lng = wish.point
     return WishFacts(
         id=wish.id,
-        lat=wish.lat,
-        lng=wish.lng,
+        lat=lat,
+        lng=lng,
         area_m=station_radius_m * area_factor,
         requester_ids=tuple(u for u in (wish.requester_id, wish.proxy_id) if u is not None),
         category_code=category.code,

@@ -13,6 +13,7 @@ from app.models.catalogue import (
 )
 from app.models.dispatch import DispatchPolicy, Job
 from app.models.org import OrgUnit
+from app.models.privacy import AccessLog, ConsentText
 from app.models.records import (
     Attendance,
     Certificate,
@@ -27,12 +28,14 @@ from app.models.volunteers import Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
+    "AccessLog",
     "Attendance",
     "Base",
     "Category",
     "CategorySkill",
     "Certificate",
     "Consent",
+    "ConsentText",
     "DispatchPolicy",
     "HoursEntry",
     "Job",

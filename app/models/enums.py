@@ -26,6 +26,11 @@ class AccountRole(StrEnum):
     VOLUNTEER = "volunteer"  # 志愿者
     COORDINATOR = "coordinator"  # 站/所/中心的协调员，作用于其单位及下级
     ADMIN = "admin"  # 系统管理员
+    GRID_WORKER = "grid_worker"  # 网格员：为本村(社区)群众代点单
+
+
+# Roles granted for one org unit (the grant names it).
+SCOPED_ROLES = frozenset({AccountRole.COORDINATOR, AccountRole.GRID_WORKER})
 
 
 class VolunteerStatus(StrEnum):

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,12 +23,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
+from app.privacy.types import Point, SealedPoint
 
 
 class Consent(IdMixin, Base):
     """A user's consent to a purpose of processing (PIPL Art 14/28), granted or withdrawn.
 
-    The latest row per (user, purpose) is in force; the rows are the record of when."""
+    The latest row per (user, purpose) is in force; the rows are the record of when, to which
+    version of the text (`consent_texts`), how it was obtained, and who recorded it when that
+    was not the person (a grid worker ordering for a resident)."""
 
     __tablename__ = "consents"
     __table_args__ = (Index("ix_consents_user_purpose", "user_id", "purpose", "id"),)
@@ -38,6 +40,12 @@ class Consent(IdMixin, Base):
     purpose: Mapped[str] = mapped_column(CodeString(32))
     granted: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # The text version agreed (None: recorded before texts were versioned, or a withdrawal).
+    version: Mapped[str | None] = mapped_column(String(20))
+    # app (the person, in the mini-program) | verbal | written | in_person (told to whoever
+    # recorded it) | account_deletion (withdrawn by deleting the account).
+    method: Mapped[str | None] = mapped_column(String(20))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Attendance(IdMixin, TimestampMixin, Base):
@@ -71,16 +79,16 @@ class Attendance(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="assigned")
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    # The two fixes (sealed at rest). Withdrawing location consent, retention and account
+    # deletion erase them; the times and methods stay.
     checked_in_at: Mapped[datetime | None]
     check_in_received_at: Mapped[datetime | None]
-    check_in_lat: Mapped[float | None] = mapped_column(Float)
-    check_in_lng: Mapped[float | None] = mapped_column(Float)
+    check_in_fix: Mapped[Point | None] = mapped_column(SealedPoint("attendances.check_in_fix"))
     check_in_method: Mapped[str | None] = mapped_column(String(16))  # gps | manual
     check_in_nonce: Mapped[str | None] = mapped_column(String(64))
     checked_out_at: Mapped[datetime | None]
     check_out_received_at: Mapped[datetime | None]
-    check_out_lat: Mapped[float | None] = mapped_column(Float)
-    check_out_lng: Mapped[float | None] = mapped_column(Float)
+    check_out_fix: Mapped[Point | None] = mapped_column(SealedPoint("attendances.check_out_fix"))
     check_out_method: Mapped[str | None] = mapped_column(String(16))
     check_out_nonce: Mapped[str | None] = mapped_column(String(64))
     # Why the record needs a second look: manual confirmation, late upload.

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import VolunteerStatus
+from app.privacy.types import Point, SealedPoint, SealedText
 
 MATCH_COLUMNS = (
     "h3_cell",
@@ -49,8 +50,12 @@ class Volunteer(IdMixin, TimestampMixin, Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     home_station_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # Home, rounded to about 100 m (HOME_DECIMALS): what matching, the covering index and
+    # distances read. The exact point the volunteer gave is sealed in `home_point`; only they
+    # see it (and coordinators through a logged reveal).
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
+    home_point: Mapped[Point | None] = mapped_column(SealedPoint("volunteers.home_point"))
     service_radius_m: Mapped[int] = mapped_column(Integer, default=3000)
     # Weekly availability, one 48-bit mask of half hours per weekday (Monday 0), in the city's
     # time (see app/volunteers/availability.py).
@@ -71,7 +76,10 @@ class Volunteer(IdMixin, TimestampMixin, Base):
     preference_bits: Mapped[int] = mapped_column(BigInteger, default=0)
     max_concurrent_tasks: Mapped[int] = mapped_column(Integer, default=2)
     status: Mapped[VolunteerStatus] = mapped_column(String(16), default=VolunteerStatus.ACTIVE)
+    # Plain: matching filters on age (Art 15) over thousands of rows. Shown as an age band.
     birth_date: Mapped[date | None] = mapped_column(Date)
+    # 居民身份证号码, given by the volunteer for the national record system's export; sealed.
+    id_number: Mapped[str | None] = mapped_column(SealedText("volunteers.id_number"))
     # Accident insurance (Art 17): risky categories need it in force on the day of service.
     insured_until: Mapped[date | None] = mapped_column(Date)
     suspended_reason: Mapped[str | None] = mapped_column(String(200))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import OfferStatus, OutboxStatus, Urgency
+from app.privacy.types import Point, SealedJSON, SealedPoint, SealedText
 from app.wishes.state import WishStatus
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in WishStatus)
@@ -48,6 +49,8 @@ class Wish(IdMixin, TimestampMixin, Base):
         Index("ix_wishes_requester", "requester_id", "id"),
         Index("ix_wishes_proxy", "proxy_id", "id"),
         Index("ix_wishes_assignee_accepted", "assignee_id", "accepted_at"),
+        # Retention: finished wishes whose personal data is still kept.
+        Index("ix_wishes_unerased", "personal_data_erased_at", "status", "id"),
     )
 
     station_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
@@ -60,13 +63,20 @@ class Wish(IdMixin, TimestampMixin, Base):
     )
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
-    # The coarse address is shown to volunteers before they accept; the full address and the
-    # contact phone only to the one who accepted, the requester and the coordinators.
+    # The coarse address and point are what volunteers see before they accept. The full
+    # address, the contact phone and the exact point are sealed at rest, shown in full to the
+    # requester, and revealed (and logged) to the volunteer who accepted and to coordinators.
+    # Retention and account deletion erase them (`personal_data_erased_at`).
     coarse_address: Mapped[str] = mapped_column(String(100))
-    full_address: Mapped[str] = mapped_column(String(200))
-    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    full_address: Mapped[str | None] = mapped_column(SealedText("wishes.full_address"))
+    contact_phone: Mapped[str | None] = mapped_column(SealedText("wishes.contact_phone"))
+    # The coarse point (rounded to COARSE_DECIMALS, about 1 km): the public place of the wish,
+    # read by the indexes and the lists. `exact_point` is where the service happens (matching,
+    # the check-in fence); wishes made before it existed, or erased, have none.
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
+    exact_point: Mapped[Point | None] = mapped_column(SealedPoint("wishes.exact_point"))
+    personal_data_erased_at: Mapped[datetime | None]
     wanted_start_at: Mapped[datetime]
     wanted_end_at: Mapped[datetime]
     urgency: Mapped[Urgency] = mapped_column(String(16), default=Urgency.NORMAL)
@@ -103,6 +113,11 @@ class Wish(IdMixin, TimestampMixin, Base):
     rated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+    @property
+    def point(self) -> Point:
+        """Where the service happens: the exact point when kept, else the coarse one."""
+        return self.exact_point if self.exact_point is not None else (self.lat, self.lng)
 
 
 class WishSkill(Base):
@@ -180,7 +195,8 @@ class OutboxMessage(IdMixin, Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
     wish_event_id: Mapped[int | None] = mapped_column(ForeignKey("wish_events.id"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Names and free text addressed to a person: sealed at rest.
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("outbox.payload"), default=dict)
     status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, NotFound
 from app.geo import distance_m
-from app.models import Attendance, Consent, OrgUnit, Volunteer, Wish
+from app.models import Attendance, OrgUnit, Volunteer, Wish
 from app.models.enums import VolunteerStatus
+from app.privacy.consent import Purpose, in_force
 from app.records.rules import Rules, rules_for
 from app.records.schemas import AttendanceIn
 from app.wishes.errors import ReasonRequired, WishNotFound
 from app.wishes.state import WishStatus
 
-LOCATION = "location"
 # Phones' clocks drift: a check this much older than its upload is still "live".
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -107,29 +107,6 @@ class RecordNotFound(NotFound):
     message = "服务记录不存在"
 
 
-# ---------------------------------------------------------------- consent
-
-
-def consent_in_force(session: Session, user_id: int, purpose: str = LOCATION) -> Consent | None:
-    """The latest consent row for the purpose, if it grants."""
-    row = session.scalars(
-        select(Consent)
-        .where(Consent.user_id == user_id, Consent.purpose == purpose)
-        .order_by(Consent.id.desc())
-        .limit(1)
-    ).first()
-    return row if row is not None and row.granted else None
-
-
-def record_consent(
-    session: Session, user_id: int, granted: bool, now: datetime, purpose: str = LOCATION
-) -> Consent:
-    row = Consent(user_id=user_id, purpose=purpose, granted=granted, created_at=now)
-    session.add(row)
-    session.flush()
-    return row
-
-
 # ---------------------------------------------------------------- one check
 
 
@@ -141,8 +118,7 @@ class Check:
     at: datetime
     received_at: datetime
     method: str  # gps | manual
-    lat: float | None
-    lng: float | None
+    fix: tuple[float, float] | None  # the phone's position, kept only with consent
     nonce: str | None
     late_sync: bool
     manual_reason: str | None
@@ -163,7 +139,7 @@ def validate(
 ) -> Check:
     """Every rule a check must meet; raises the error that fits, writes nothing."""
     reason = body.reason or None
-    lat = lng = None
+    fix = None
     if manual:
         if not reason:
             raise ReasonRequired("协调员代为签到签退须说明原因（如室内无法定位）")
@@ -172,14 +148,14 @@ def validate(
             raise ConsentRequired()
         if body.lat is None or body.lng is None:
             raise LocationRequired()
-        assert wish.lat is not None and wish.lng is not None
-        away = distance_m(body.lat, body.lng, wish.lat, wish.lng)
+        # The fence is around the exact place (sealed at rest), not the public coarse point.
+        away = distance_m(body.lat, body.lng, *wish.point)
         if away > rules.fence_m:
             raise OutsideFence(
                 f"您距服务地点约 {away:.0f} 米，超出 {rules.fence_m} 米签到范围",
                 details={"distance_m": round(away), "fence_m": rules.fence_m},
             )
-        lat, lng = body.lat, body.lng
+        fix = (body.lat, body.lng)
     at = body.client_time or now
     if at > now + CLOCK_SKEW:
         raise ClientTimeInFuture()
@@ -202,8 +178,7 @@ def validate(
         at=at,
         received_at=now,
         method="manual" if manual else "gps",
-        lat=lat,
-        lng=lng,
+        fix=fix,
         nonce=body.nonce,
         late_sync=late,
         manual_reason=reason if manual else None,
@@ -228,7 +203,7 @@ def check_for(
     consent = (
         not manual
         and actor_user_id is not None
-        and consent_in_force(session, actor_user_id) is not None
+        and in_force(session, actor_user_id, Purpose.LOCATION) is not None
     )
     return validate(
         wish=wish,
@@ -284,8 +259,7 @@ def write_check_in(
             status="in_service",
             checked_in_at=check.at,
             check_in_received_at=check.received_at,
-            check_in_lat=check.lat,
-            check_in_lng=check.lng,
+            check_in_fix=check.fix,
             check_in_method=check.method,
             check_in_nonce=check.nonce,
             manual=Attendance.manual | (check.method == "manual"),
@@ -305,8 +279,7 @@ def write_check_out(session: Session, *, row: Attendance, check: Check) -> Atten
         "status": "checked_out",
         "checked_out_at": check.at,
         "check_out_received_at": check.received_at,
-        "check_out_lat": check.lat,
-        "check_out_lng": check.lng,
+        "check_out_fix": check.fix,
         "check_out_method": check.method,
         "check_out_nonce": check.nonce,
         "summary": check.summary,

@@ -29,6 +29,7 @@ from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import acting_unit, get_unit, in_subtree
+from app.privacy.masking import is_pseudonym
 from app.records.ledger import hours_of
 from app.schemas import Id, Schema
 
@@ -320,7 +321,10 @@ def verify(session: Session, number: str) -> CertificateVerification:
     return CertificateVerification(
         valid=True,
         number=certificate.number,
-        volunteer_name=mask_name(certificate.volunteer_name),
+        # A deleted account's certificates name its pseudonym: the record stays, the name not.
+        volunteer_name="已注销用户"
+        if is_pseudonym(certificate.volunteer_name)
+        else mask_name(certificate.volunteer_name),
         unit_name=unit.name,
         issued_date=f"{local(certificate.issued_at):%Y-%m-%d}",
         hours=hours_of(certificate.minutes),

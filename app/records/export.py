@@ -88,6 +88,7 @@ def record(session: Session, volunteer: Volunteer) -> dict[str, Any]:
             "volunteer_id": volunteer.id,
             "name": user.name,
             "phone": user.phone,
+            "id_number": volunteer.id_number,
             "birth_date": volunteer.birth_date.isoformat() if volunteer.birth_date else None,
             "home_unit_code": station.code,
             "home_unit_name": station.name,

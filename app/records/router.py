@@ -1,4 +1,4 @@
-"""Endpoints of service records: consent, team, confirmation, the hours ledger, ratings back,
+"""Endpoints of service records: team, confirmation, the hours ledger, ratings back,
 review flags, export and the units' record rules. Check-in and check-out are the wish's verbs
 (app/wishes/router.py)."""
 
@@ -12,20 +12,19 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from app import clock
-from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
 from app.org_units.service import in_subtree, managed_unit
 from app.pagination import Page, PageDep, make_page
+from app.privacy import access_log
 from app.records import attendance, export, hours, ledger, ratings
 from app.records.ledger import hours_of
 from app.records.rules import RULES
 from app.records.schemas import (
     AttendanceOut,
     ConfirmIn,
-    ConsentIn,
-    ConsentOut,
     CorrectionIn,
     CorrectionOut,
     FeedbackIn,
@@ -120,27 +119,6 @@ def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
         approved_by_id=entry.approved_by_id,
         created_at=entry.created_at,
     )
-
-
-# ---------------------------------------------------------------- consent
-
-
-@router.get("/me/consents/location", response_model=ConsentOut, summary="我的位置授权")
-def my_location_consent(session: SessionDep, actor: CurrentUser) -> ConsentOut:
-    row = attendance.consent_in_force(session, actor.user_id)
-    return ConsentOut(
-        purpose=attendance.LOCATION, granted=row is not None, since=row.created_at if row else None
-    )
-
-
-@router.put(
-    "/me/consents/location",
-    response_model=ConsentOut,
-    summary="同意或撤回签到签退时获取位置（仅此两次定位，不记录轨迹）",
-)
-def set_location_consent(body: ConsentIn, session: SessionDep, actor: CurrentUser) -> ConsentOut:
-    row = attendance.record_consent(session, actor.user_id, body.granted, clock.now())
-    return ConsentOut(purpose=row.purpose, granted=row.granted, since=row.created_at)
 
 
 # ---------------------------------------------------------------- team and records of a wish
@@ -335,9 +313,22 @@ def correct_entry(
     )
 
 
-def _export(session: SessionDep, volunteer_id: int, fmt: str) -> Response:
+def _export(session: SessionDep, volunteer_id: int, fmt: str, actor: Principal) -> Response:
     volunteer, _ = get_volunteer(session=session, volunteer_id=volunteer_id)
     data = export.record(session, volunteer)
+    if fmt == "json":
+        # The basic information leaves the service in full: a reveal like any other.
+        basic = data["basic"]
+        access_log.record(
+            session,
+            actor_id=actor.user_id,
+            actor_role="admin" if actor.is_admin else "coordinator",
+            subject_user_id=volunteer.user_id,
+            fields=[f for f in ("phone", "id_number", "birth_date") if basic[f] is not None],
+            purpose=access_log.Purpose.RECORD_EXPORT,
+            volunteer_id=volunteer.id,
+            now=clock.now(),
+        )
     stamp = clock.now().strftime("%Y%m%d")
     if fmt == "csv":
         return Response(
@@ -366,7 +357,7 @@ ExportFormat = Annotated[Literal["json", "csv"], Query(alias="format")]
 )
 def my_export(session: SessionDep, actor: VolunteerUser, fmt: ExportFormat = "json") -> Response:
     assert actor.volunteer_id is not None
-    return _export(session, actor.volunteer_id, fmt)
+    return _export(session, actor.volunteer_id, fmt, actor)
 
 
 @router.get(
@@ -378,7 +369,7 @@ def volunteer_export(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, fmt: ExportFormat = "json"
 ) -> Response:
     managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
-    return _export(session, volunteer_id, fmt)
+    return _export(session, volunteer_id, fmt, actor)
 
 
 # ---------------------------------------------------------------- rules

@@ -14,16 +14,6 @@ Nonce = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_
 Hours = Annotated[float, Field(ge=0, le=24, allow_inf_nan=False)]
 
 
-class ConsentIn(Schema):
-    granted: bool = Field(description="是否同意在签到、签退时获取位置（仅此两次，不记录轨迹）")
-
-
-class ConsentOut(BaseModel):
-    purpose: str
-    granted: bool
-    since: datetime | None
-
-
 class AttendanceIn(Schema):
     """A check-in or check-out. Volunteers send the phone's fix; a coordinator confirming on a
     volunteer's behalf names the volunteer and gives a reason."""

@@ -27,14 +27,14 @@ router = APIRouter(tags=["志愿者"])
 )
 def register(body: VolunteerRegister, session: SessionDep, actor: CurrentUser) -> VolunteerOut:
     volunteer = service.register(session=session, actor=actor, body=body)
-    return service.volunteer_out(session, volunteer)
+    return service.volunteer_out(session, volunteer, viewer_id=actor.user_id)
 
 
 @router.get("/me/volunteer", response_model=VolunteerOut, summary="我的志愿者资料")
 def my_profile(session: SessionDep, actor: VolunteerUser) -> VolunteerOut:
     assert actor.volunteer_id is not None
     volunteer, station = service.get_volunteer(session=session, volunteer_id=actor.volunteer_id)
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
 @router.patch("/me/volunteer", response_model=VolunteerOut, summary="修改我的志愿者资料")
@@ -44,7 +44,7 @@ def update_profile(
     assert actor.volunteer_id is not None
     volunteer, _ = service.get_volunteer(session=session, volunteer_id=actor.volunteer_id)
     service.update(session=session, volunteer=volunteer, body=body)
-    return service.volunteer_out(session, volunteer)
+    return service.volunteer_out(session, volunteer, viewer_id=actor.user_id)
 
 
 @router.get("/volunteers", response_model=Page[VolunteerOut], summary="协调员：辖区内的志愿者")
@@ -65,7 +65,9 @@ def list_volunteers(
         after_id=page.after_id,
         limit=page.limit,
     )
-    return make_page(rows, page, lambda v: service.volunteer_out(session, v))
+    return make_page(
+        rows, page, lambda v: service.volunteer_out(session, v, viewer_id=actor.user_id)
+    )
 
 
 @router.get("/volunteers/{volunteer_id}", response_model=VolunteerOut, summary="志愿者详情")
@@ -73,7 +75,7 @@ def get_volunteer(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser)
     volunteer, station = service.visible_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
 @router.post(
@@ -90,7 +92,7 @@ def suspend(
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.SUSPENDED, reason=body.reason
     )
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
 @router.post(
@@ -105,7 +107,7 @@ def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> Vo
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.ACTIVE, reason=None
     )
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
 @router.put(
@@ -120,7 +122,7 @@ def record_qualification(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
     service.record_qualification(session=session, volunteer=volunteer, body=body)
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
 @router.put(
@@ -135,4 +137,4 @@ def record_insurance(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
     service.record_insurance(session=session, volunteer=volunteer, body=body)
-    return service.volunteer_out(session, volunteer, station)
+    return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)

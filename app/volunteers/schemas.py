@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.models.enums import VolunteerStatus
+from app.privacy.masking import valid_id_number
 from app.schemas import Code, Id, Lat, Lng, RadiusM, Schema, ShortReason
 
 # Half-hour steps: availability is kept as half-hour masks (app/volunteers/availability.py).
@@ -36,6 +37,25 @@ def _birth_date(value: date | None) -> date | None:
     return value
 
 
+def _id_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().upper()
+    if not valid_id_number(value):
+        raise ValueError("身份证号码不正确")
+    return value
+
+
+IdNumber = Annotated[
+    str,
+    Field(
+        min_length=18,
+        max_length=18,
+        description="居民身份证号码（选填，仅用于导出至全国志愿服务信息系统；加密保存，他人只见脱敏值）",
+    ),
+]
+
+
 class VolunteerRegister(Schema):
     home_station_id: Id
     lat: Lat
@@ -48,8 +68,10 @@ class VolunteerRegister(Schema):
     preferred_category_codes: CategoryCodes = Field(
         default=[], description="愿意服务的类别（匹配时优先）"
     )
+    id_number: IdNumber | None = None
 
     _check_birth = field_validator("birth_date")(_birth_date)
+    _check_id_number = field_validator("id_number")(_id_number)
 
 
 class VolunteerUpdate(Schema):
@@ -62,8 +84,10 @@ class VolunteerUpdate(Schema):
     max_concurrent_tasks: Capacity | None = None
     birth_date: date | None = None
     preferred_category_codes: CategoryCodes | None = None
+    id_number: IdNumber | None = None
 
     _check_birth = field_validator("birth_date")(_birth_date)
+    _check_id_number = field_validator("id_number")(_id_number)
 
     @model_validator(mode="after")
     def _location_pair(self) -> VolunteerUpdate:
@@ -95,6 +119,9 @@ class StationBrief(BaseModel):
 
 
 class VolunteerOut(BaseModel):
+    """A volunteer's profile. Others than the volunteer see it `masked`: phone and ID number
+    masked, the age band instead of the birth date, the home to about 100 m."""
+
     id: int
     user_id: int
     name: str
@@ -112,7 +139,10 @@ class VolunteerOut(BaseModel):
     active_tasks: int
     status: VolunteerStatus
     suspended_reason: str | None
-    birth_date: date | None
+    birth_date: date | None = Field(description="仅本人可见；他人见 age_band")
+    age_band: str | None = Field(description="年龄段，如“30–39岁”")
+    id_number: str | None = Field(description="身份证号码（他人只见脱敏值，如 3301**********1234）")
+    masked: bool
     completed_count: int
     withdrawn_count: int
     released_count: int

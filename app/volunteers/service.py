@@ -8,11 +8,13 @@ from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, NotFound
 from app.geo import cell_of
+from app.matching.facts import local_day
 from app.models import (
     Category,
     OrgUnit,
@@ -25,6 +27,8 @@ from app.models import (
 )
 from app.models.enums import AccountRole, OrgLevel, VolunteerStatus
 from app.org_units.service import in_subtree
+from app.privacy import places
+from app.privacy.masking import age_band, mask_id_number, mask_phone
 from app.volunteers.availability import masks_to_slots, slots_to_masks
 from app.volunteers.schemas import (
     AvailabilitySlot,
@@ -153,8 +157,10 @@ def _set_availability(volunteer: Volunteer, slots: list[AvailabilitySlot]) -> No
 
 
 def _place(volunteer: Volunteer, lat: float, lng: float) -> None:
-    volunteer.lat, volunteer.lng = lat, lng
-    volunteer.h3_cell = cell_of(lat, lng)
+    """The exact home sealed; matching reads it rounded to about 100 m (app/privacy/places)."""
+    volunteer.home_point = (lat, lng)
+    volunteer.lat, volunteer.lng = places.home(lat, lng)
+    volunteer.h3_cell = cell_of(volunteer.lat, volunteer.lng)
 
 
 def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> Volunteer:
@@ -167,6 +173,7 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
         service_radius_m=body.service_radius_m,
         max_concurrent_tasks=body.max_concurrent_tasks,
         birth_date=body.birth_date,
+        id_number=body.id_number,
         status=VolunteerStatus.ACTIVE,
     )
     _place(volunteer, body.lat, body.lng)
@@ -195,6 +202,8 @@ def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> 
         _place(volunteer, body.lat, body.lng)
     if "birth_date" in values:
         volunteer.birth_date = body.birth_date
+    if "id_number" in values:
+        volunteer.id_number = body.id_number
     if body.weekly_availability is not None:
         _set_availability(volunteer, body.weekly_availability)
     session.flush()
@@ -303,8 +312,12 @@ def staff_list(
 
 
 def volunteer_out(
-    session: Session, volunteer: Volunteer, station: OrgUnit | None = None
+    session: Session, volunteer: Volunteer, station: OrgUnit | None = None, *, viewer_id: int
 ) -> VolunteerOut:
+    """The profile as `viewer_id` sees it: the volunteer sees their own in full; coordinators
+    see the phone and ID number masked, an age band for the birth date and the home to about
+    100 m (`POST /volunteers/{id}/reveal` shows the rest, and logs it)."""
+    own = volunteer.user_id == viewer_id
     if station is None:
         station = session.get(OrgUnit, volunteer.home_station_id)
         assert station is not None
@@ -327,14 +340,19 @@ def volunteer_out(
         .select_from(Wish)
         .where(Wish.assignee_id == volunteer.id, Wish.status.in_(TASK_STATUSES))
     )
+    lat, lng = (
+        volunteer.home_point
+        if own and volunteer.home_point is not None
+        else (volunteer.lat, volunteer.lng)
+    )
     return VolunteerOut(
         id=volunteer.id,
         user_id=volunteer.user_id,
         name=user.name,
-        phone=user.phone,
+        phone=user.phone if own else mask_phone(user.phone),
         home_station=StationBrief(id=station.id, name=station.name),
-        lat=volunteer.lat,
-        lng=volunteer.lng,
+        lat=lat,
+        lng=lng,
         service_radius_m=volunteer.service_radius_m,
         skill_codes=[code for code, _ in skill_rows],
         qualifications={code: until for code, until in skill_rows if until is not None},
@@ -348,7 +366,10 @@ def volunteer_out(
         active_tasks=active or 0,
         status=volunteer.status,
         suspended_reason=volunteer.suspended_reason,
-        birth_date=volunteer.birth_date,
+        birth_date=volunteer.birth_date if own else None,
+        age_band=age_band(volunteer.birth_date, local_day(clock.now())),
+        id_number=volunteer.id_number if own else mask_id_number(volunteer.id_number),
+        masked=not own,
         completed_count=volunteer.completed_count,
         withdrawn_count=volunteer.withdrawn_count,
         released_count=volunteer.released_count,

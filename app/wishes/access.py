@@ -285,6 +285,11 @@ class Access:
         return bool(self.roles)
 
     @property
+    def own_data(self) -> bool:
+        """The requester (or whoever ordered for them) sees their own wish in full."""
+        return ActorRole.REQUESTER in self.roles
+
+    @property
     def redacted(self) -> bool:
         """Volunteers see the private parts of a wish only once they hold it."""
         if self.roles - {ActorRole.VOLUNTEER}:
@@ -297,6 +302,23 @@ class Access:
             if role in allowed and role in self.roles:
                 return role
         return None
+
+
+# From acceptance until the wish is closed, the volunteers serving it may reveal the contact.
+REVEAL_TO_VOLUNTEERS = frozenset(
+    {WishStatus.ACCEPTED, WishStatus.IN_SERVICE, WishStatus.COMPLETED, WishStatus.RATED}
+)
+
+
+def may_reveal(access: Access, status: WishStatus) -> bool:
+    """Whether the caller may see the wish's contact in full now (`POST /wishes/{id}/reveal`):
+    the requester (the volunteer's phone), coordinators in scope and admins, and the volunteers
+    serving it from acceptance until it is closed."""
+    if access.roles & {ActorRole.REQUESTER, ActorRole.COORDINATOR, ActorRole.ADMIN}:
+        return True
+    view = access.volunteer
+    serving = view is not None and (view.is_assignee or view.on_team)
+    return serving and status in REVEAL_TO_VOLUNTEERS
 
 
 def _grab_reasons(

@@ -95,7 +95,7 @@ class GrabAlreadyOpen(Conflict):
 
 class ProxyNotAllowed(Forbidden):
     code = "PROXY_NOT_ALLOWED"
-    message = "只有该站点的协调员可以代群众点单"
+    message = "只有该站点的网格员或协调员可以代群众点单"
 
 
 class NotAResident(Forbidden):

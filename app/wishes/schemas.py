@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
@@ -24,12 +24,26 @@ from app.schemas import (
 )
 from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent, WishStatus
 
+ConsentVersion = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z._-]+$")]
+
+
+class ProxyConsent(Schema):
+    """How the resident's consent to the processing of their personal information was
+    obtained by whoever orders for them, and which text they were told
+    (`GET /consent-texts/personal_info`)."""
+
+    method: Literal["verbal", "written", "in_person"] = Field(
+        description="verbal 口头同意 · written 书面同意（纸质留存于站点）· in_person 当面确认"
+    )
+    version: ConsentVersion = Field(description="向居民说明的授权文本版本")
+
 
 class OnBehalfOf(Schema):
-    """The resident a coordinator or grid worker orders for (代点单)."""
+    """The resident a grid worker or coordinator orders for (代点单), and their consent."""
 
     phone: Phone
     name: Name
+    consent: ProxyConsent
 
 
 class WishCreate(Schema):
@@ -104,8 +118,10 @@ class MyOfferOut(BaseModel):
 
 
 class WishOut(BaseModel):
-    """A wish as the caller may see it: volunteers who have not accepted it see no full address,
-    no contact phone and no requester identity, and a location rounded to about 1 km."""
+    """A wish as the caller may see it. Volunteers who have not accepted it see no requester,
+    no contact and a place rounded to about 1 km (`redacted`). Others who may see it get names
+    and masked phones, no full address (`masked`): `POST /wishes/{id}/reveal` gives the full
+    contact to whoever needs it, and logs it. The requester sees their own wish in full."""
 
     id: int
     title: str
@@ -145,6 +161,8 @@ class WishOut(BaseModel):
     cancelled_at: datetime | None
     created_at: datetime
     redacted: bool
+    masked: bool = Field(description="个人信息已脱敏；如需完整联系方式请调用 reveal 接口")
+    can_reveal: bool = Field(description="当前用户此刻可否查看完整联系方式（查看会留痕）")
     my_roles: list[ActorRole]
     allowed_events: list[WishEvent] = Field(description="当前用户此刻可执行的操作")
     my_offer: MyOfferOut | None = None

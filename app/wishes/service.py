@@ -38,6 +38,7 @@ from app.models import (
 from app.models.enums import AccountRole
 from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import station_covering
+from app.privacy import consent, places
 from app.wishes import handlers
 from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
 from app.wishes.errors import (
@@ -311,7 +312,7 @@ def _check_window(body: WishCreate) -> None:
 
 
 def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish:
-    """点单: a resident (or a coordinator for a resident) places a wish."""
+    """点单: a resident places a wish, or a grid worker or coordinator for a resident."""
     _check_catalogue(session, body)
     _check_window(body)
     station, distance = station_covering(
@@ -321,21 +322,34 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         raise OutOfServiceArea(
             details={"distance_m": round(distance)} if distance is not None else {}
         )
-    if body.on_behalf_of is not None:
-        if not (actor.is_admin or actor.covers(station.path)):
+    now = clock.now()
+    proxy = body.on_behalf_of
+    if proxy is not None:
+        # Grid workers order for the residents of their station, coordinators inside their
+        # subtree, admins anywhere; each records how the resident consented.
+        staff = actor.is_admin or actor.covers(station.path)
+        if not (staff or actor.grid_worker_of(station.path)):
             raise ProxyNotAllowed()
-        requester = find_or_create_resident(
-            session=session, phone=body.on_behalf_of.phone, name=body.on_behalf_of.name
+        consent.check_version(session, consent.Purpose.PERSONAL_INFO, proxy.consent.version, now)
+        requester = find_or_create_resident(session=session, phone=proxy.phone, name=proxy.name)
+        consent.grant(
+            session,
+            user_id=requester.id,
+            purpose=consent.Purpose.PERSONAL_INFO,
+            version=proxy.consent.version,
+            method=consent.Method(proxy.consent.method),
+            recorded_by_id=actor.user_id,
+            now=now,
         )
         requester_id, proxy_id = requester.id, actor.user_id
-        role = ActorRole.COORDINATOR
+        role = ActorRole.COORDINATOR if staff else ActorRole.REQUESTER
     else:
         if not actor.has(AccountRole.RESIDENT):
             raise NotAResident()
         requester_id, proxy_id = actor.user_id, None
         role = ActorRole.REQUESTER
 
-    now = clock.now()
+    coarse_lat, coarse_lng = places.coarse(body.lat, body.lng)
     wish = Wish(
         station_id=station.id,
         category_code=body.category_code,
@@ -346,8 +360,10 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         coarse_address=body.coarse_address,
         full_address=body.full_address,
         contact_phone=body.contact_phone,
-        lat=body.lat,
-        lng=body.lng,
+        # The public point in the clear, the exact one sealed (app/privacy/places.py).
+        lat=coarse_lat,
+        lng=coarse_lng,
+        exact_point=(body.lat, body.lng),
         wanted_start_at=body.wanted_start_at,
         wanted_end_at=body.wanted_end_at,
         urgency=body.urgency,

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.geo import distance_m
 from app.models import Offer, Wish
+from app.privacy.masking import mask_phone
+from app.wishes.access import may_reveal
 from app.wishes.schemas import MyOfferOut, OfferOut, PersonRef, StationRef, WishOut, WishSummary
 from app.wishes.service import Outcome, allowed_events
 
@@ -17,19 +19,29 @@ REDACTED_DECIMALS = 2
 
 
 def wish_out(session: Session, outcome: Outcome) -> WishOut:
+    """Three views of one wish. Volunteers who do not hold it see the public one (no requester,
+    no contact, the coarse place). Whoever else sees the wish sees names, the coarse place and
+    masked phones (138****1234); the full contact is revealed through `POST /wishes/{id}/reveal`,
+    which logs it. The requester (or whoever ordered for them) sees their own data in full."""
     loaded, access = outcome.loaded, outcome.access
     wish, station = loaded.wish, loaded.station
     redacted = access.redacted
+    full = access.own_data
+
+    def phone(number: str | None) -> str | None:
+        return number if full else mask_phone(number)
+
     requester = None
     if not redacted:
         person = loaded.requester
-        requester = PersonRef(id=person.id, name=person.name, phone=person.phone)
+        requester = PersonRef(id=person.id, name=person.name, phone=phone(person.phone))
     assignee = None
     if loaded.assignee is not None:
-        # Requesters see who is coming and how to reach them; other volunteers only a name.
+        # Requesters see who is coming (the phone masked: it is the volunteer's; revealed on
+        # request); other volunteers only a name.
         person = loaded.assignee
         assignee = PersonRef(
-            id=person.id, name=person.name, phone=None if redacted else person.phone
+            id=person.id, name=person.name, phone=None if redacted else mask_phone(person.phone)
         )
     view = access.volunteer
     my_offer = None
@@ -39,8 +51,8 @@ def wish_out(session: Session, outcome: Outcome) -> WishOut:
             offer = view.latest_offer
             my_offer = MyOfferOut(id=offer.id, status=offer.status, expires_at=offer.expires_at)
         distance = round(distance_m(view.volunteer.lat, view.volunteer.lng, wish.lat, wish.lng), 1)
-    lat, lng = wish.lat, wish.lng
-    if redacted:
+    lat, lng = wish.point if full else (wish.lat, wish.lng)
+    if not full:
         lat, lng = round(lat, REDACTED_DECIMALS), round(lng, REDACTED_DECIMALS)
     return WishOut(
         id=wish.id,
@@ -52,8 +64,8 @@ def wish_out(session: Session, outcome: Outcome) -> WishOut:
         skill_codes=loaded.skill_codes(session),
         station=StationRef(id=station.id, name=station.name),
         coarse_address=wish.coarse_address,
-        full_address=None if redacted else wish.full_address,
-        contact_phone=None if redacted else wish.contact_phone,
+        full_address=wish.full_address if full else None,
+        contact_phone=None if redacted else phone(wish.contact_phone),
         lat=lat,
         lng=lng,
         wanted_start_at=wish.wanted_start_at,
@@ -81,6 +93,8 @@ def wish_out(session: Session, outcome: Outcome) -> WishOut:
         cancelled_at=wish.cancelled_at,
         created_at=wish.created_at,
         redacted=redacted,
+        masked=not full,
+        can_reveal=may_reveal(access, wish.status),
         my_roles=sorted(access.roles),
         allowed_events=allowed_events(access, wish.status),
         my_offer=my_offer,

@@ -80,7 +80,10 @@ def test_seed_builds_the_demo_city(session: Session) -> None:
     for volunteer in volunteers:
         station = stations[volunteer.home_station_id]
         assert station.lat is not None and station.lng is not None
-        assert distance_m(volunteer.lat, volunteer.lng, station.lat, station.lng) <= 2000
+        assert volunteer.home_point is not None  # the exact home, sealed
+        assert distance_m(*volunteer.home_point, station.lat, station.lng) <= 2000
+        # Matching reads it to about 100 m.
+        assert distance_m(*volunteer.home_point, volunteer.lat, volunteer.lng) <= 80
         assert 2000 <= volunteer.service_radius_m <= 6000
         assert 1 <= volunteer.max_concurrent_tasks <= 3
         assert any(volunteer.availability_masks)

@@ -13,7 +13,6 @@ from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
 from app.models import DispatchPolicy, Job, Offer, OutboxMessage, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus, Urgency
-from app.records.attendance import record_consent
 from app.records.schemas import AttendanceIn
 from app.wishes.service import apply_event
 from app.wishes.state import TERMINAL_STATUSES, WishEvent, WishStatus
@@ -22,6 +21,7 @@ from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     KM_LNG,
     Tree,
+    consent_to,
     make_admin,
     make_coordinator,
     make_resident,
@@ -251,7 +251,7 @@ def test_unrated_wish_closes_after_seven_days(
     wish = make_wish(session, station=tree.stations[0], requester=make_resident(session),
                      status=WishStatus.IN_SERVICE, assignee=volunteer)  # fmt: skip
     actor = load_principal(session, user.id)
-    record_consent(session, user.id, True, frozen.now)
+    consent_to(session, user.id, at=frozen.now)
     at_place = AttendanceIn(lat=wish.lat, lng=wish.lng)
     apply_event(session=session, wish_id=wish.id, event=WishEvent.CHECK_OUT, actor=actor,
                 payload=at_place)  # fmt: skip

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, HoursEntry, OrgUnit, RecordRules, User, Volunteer, Wish
-from app.records.attendance import record_consent
 from app.wishes.state import WishStatus
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     KM_LNG,
     Tree,
     auth,
+    consent_to,
     make_coordinator,
     make_resident,
     make_tree,
@@ -121,7 +121,7 @@ def scene(client: TestClient, session: Session, settings: Settings, frozen: Cloc
     wish.wanted_start_at = START
     wish.wanted_end_at = START + timedelta(hours=2)
     session.flush()
-    record_consent(session, user.id, True, START - timedelta(days=1))
+    consent_to(session, user.id, at=START - timedelta(days=1))
     return Scene(client, session, settings, frozen, tree, station,
                  make_coordinator(session, station), requester, user, volunteer, wish)  # fmt: skip
 
@@ -219,7 +219,7 @@ def test_without_consent_a_coordinator_checks_in_and_the_record_is_flagged(scene
     [record] = scene.records()
     assert record["manual"] is True and record["check_in_method"] == "manual"
     row = scene.session.get(Attendance, record["id"])
-    assert row is not None and row.check_in_lat is None  # no location kept
+    assert row is not None and row.check_in_fix is None  # no location kept
     flags = scene.get(f"/org-units/{scene.station.id}/record-flags", scene.coordinator).json()
     assert flags == []  # flagged once checked out, when it awaits confirmation
     scene.frozen.advance(minutes=90)
@@ -266,7 +266,7 @@ def test_late_sync_is_accepted_in_the_window_flagged_and_idempotent(scene: Scene
 
 def test_each_team_member_gets_their_own_record(scene: Scene) -> None:
     member_user, member = make_volunteer(scene.session, scene.station)
-    record_consent(scene.session, member_user.id, True, START)
+    consent_to(scene.session, member_user.id, at=START)
     outsider_user, _ = make_volunteer(scene.session, scene.station)
     # The lead adds a team member; an outsider cannot add anyone, nor see the wish.
     r = scene.post(f"/wishes/{scene.wish.id}/team", {"volunteer_id": member.id}, outsider_user)

@@ -78,13 +78,21 @@ def test_directed_offer_loop(client: TestClient, session: Session, settings: Set
     taken = r.json()
     assert taken["status"] == "accepted"
     assert taken["assignee"]["id"] == v1.id
-    # Contact details appear once the volunteer has accepted.
-    assert taken["redacted"] is False
-    assert taken["full_address"] == "余村 3 组 12 号"
+    # Once the volunteer has accepted, the wish names the requester, phones masked; the full
+    # contact is revealed on request, and the reveal is logged.
+    assert taken["redacted"] is False and taken["masked"] is True
+    assert taken["full_address"] is None and taken["contact_phone"] == "138****1111"
+    assert taken["can_reveal"] is True
+    r = client.post(f"{API}/wishes/{wish_id}/reveal", headers=auth(v1_user, settings))
+    assert r.status_code == 200, r.text
+    assert r.json()["full_address"] == "余村 3 组 12 号"
+    assert r.json()["contact_phone"] == "13800001111"
 
     # At the place, in the window, with the volunteer's consent to a fix at these two moments.
     r = client.put(
-        f"{API}/me/consents/location", json={"granted": True}, headers=auth(v1_user, settings)
+        f"{API}/me/consents/location",
+        json={"granted": True, "version": "1"},
+        headers=auth(v1_user, settings),
     )
     assert r.status_code == 200 and r.json()["granted"] is True, r.text
     body = wish_body(station.lat, station.lng)

@@ -17,6 +17,7 @@ from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     BASE_LAT,
     BASE_LNG,
+    PROXY_CONSENT,
     auth,
     make_coordinator,
     make_resident,
@@ -266,9 +267,8 @@ def test_proxy_ordering(client: TestClient, session: Session, settings: Settings
     coordinator = make_coordinator(session, station)
     outsider = make_coordinator(session, tree.stations[3])
     assert station.lat is not None and station.lng is not None
-    body = wish_body(
-        station.lat, station.lng, on_behalf_of={"phone": "13912345678", "name": "王奶奶"}
-    )
+    resident = {"phone": "13912345678", "name": "王奶奶", "consent": PROXY_CONSENT}
+    body = wish_body(station.lat, station.lng, on_behalf_of=resident)
     r = client.post(f"{API}/wishes", json=body, headers=auth(outsider, settings))
     assert r.status_code == 403 and error_code(r) == "PROXY_NOT_ALLOWED"
     r = client.post(f"{API}/wishes", json=body, headers=auth(coordinator, settings))

@@ -27,7 +27,6 @@ from app.config import Settings
 from app.errors import AppError
 from app.models import Offer, OutboxMessage, User, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus
-from app.records.attendance import record_consent
 from app.wishes import handlers
 from app.wishes.service import apply_event
 from app.wishes.state import TRANSITIONS, ActorRole, WishEvent, WishStatus
@@ -35,6 +34,7 @@ from tests.fixtures.builders import (
     BASE_LAT,
     BASE_LNG,
     auth,
+    consent_to,
     make_admin,
     make_coordinator,
     make_resident,
@@ -98,7 +98,7 @@ class World:
         self.coordinator = make_coordinator(session, station)
         self.admin = make_admin(session)
         self.volunteer_user, self.volunteer = make_volunteer(session, station)
-        record_consent(session, self.volunteer_user.id, True, clock.now())
+        consent_to(session, self.volunteer_user.id, at=clock.now())
         _spare_user, self.spare = make_volunteer(session, station)
         self.wish = make_wish(
             session,

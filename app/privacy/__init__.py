@@ -1,0 +1,2 @@
+"""Personal data (PIPL): sealing at rest, masking, reveals and their log, consent, deletion
+and retention."""

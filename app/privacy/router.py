@@ -1,0 +1,324 @@
+"""Personal data endpoints: consent texts and consents, reveals, the access log, deleting one's
+account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app import clock
+from app.auth.deps import AdminUser, CurrentUser, StaffUser
+from app.db import SessionDep
+from app.models import AccessLog, Consent
+from app.pagination import Page, PageDep, make_page
+from app.privacy import access_log, consent, deletion, reveal
+from app.privacy.schemas import (
+    AccessLogOut,
+    ConsentIn,
+    ConsentOut,
+    ConsentTextIn,
+    ConsentTextOut,
+    DeletionIn,
+    DeletionOut,
+    MyAccessOut,
+    RevealIn,
+    VolunteerContactOut,
+    WishContactOut,
+)
+from app.schemas import Id, IdPath, Instant
+from app.wishes.schemas import ConsentVersion, PersonRef
+
+router = APIRouter(tags=["个人信息保护"])
+
+CONSENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "授权文本版本不存在（CONSENT_VERSION_UNKNOWN）"},
+    404: {"description": "该事项暂无生效文本（CONSENT_TEXT_NOT_FOUND）"},
+    409: {"description": "授权文本已更新（CONSENT_VERSION_STALE，details.current_version）"},
+}
+
+
+# ---------------------------------------------------------------- consent texts
+
+
+def _text_out(text: Any) -> ConsentTextOut:
+    return ConsentTextOut(
+        purpose=text.purpose,
+        version=text.version,
+        title=text.title,
+        body=text.body,
+        effective_date=text.effective_date,
+    )
+
+
+@router.get(
+    "/consent-texts/{purpose}",
+    response_model=ConsentTextOut,
+    responses={404: {"description": "CONSENT_TEXT_NOT_FOUND"}},
+    summary="授权文本（默认现行版本；登录前即可阅读）",
+)
+def get_consent_text(
+    purpose: consent.Purpose,
+    session: SessionDep,
+    version: Annotated[ConsentVersion | None, Query(description="指定版本")] = None,
+) -> ConsentTextOut:
+    text = (
+        consent.text_version(session, purpose, version)
+        if version is not None
+        else consent.current_text(session, purpose, consent.today(clock.now()))
+    )
+    if text is None:
+        raise consent.ConsentTextNotFound(details={"purpose": purpose, "version": version})
+    return _text_out(text)
+
+
+@router.post(
+    "/admin/consent-texts",
+    response_model=ConsentTextOut,
+    status_code=201,
+    responses={409: {"description": "CONSENT_VERSION_EXISTS"}},
+    summary="管理员：发布授权文本的新版本（已发布文本不可修改）",
+)
+def publish_consent_text(
+    body: ConsentTextIn, session: SessionDep, actor: AdminUser
+) -> ConsentTextOut:
+    text = consent.publish(
+        session,
+        purpose=body.purpose,
+        version=body.version,
+        title=body.title,
+        body=body.body,
+        effective_date=body.effective_date,
+        actor_id=actor.user_id,
+        now=clock.now(),
+    )
+    return _text_out(text)
+
+
+# ---------------------------------------------------------------- my consents
+
+
+def _consent_out(
+    session: SessionDep, purpose: consent.Purpose, row: Consent | None, removed: int | None = None
+) -> ConsentOut:
+    current = consent.current_text(session, purpose, consent.today(clock.now()))
+    granted = row is not None and row.granted
+    return ConsentOut(
+        purpose=purpose,
+        granted=granted,
+        version=row.version if row is not None else None,
+        method=consent.Method(row.method) if row is not None and row.method else None,
+        since=row.created_at if row is not None else None,
+        current_version=current.version if current is not None else None,
+        up_to_date=granted
+        and current is not None
+        and row is not None
+        and row.version == current.version,
+        removed_fixes=removed,
+    )
+
+
+@router.get("/me/consents", response_model=list[ConsentOut], summary="我的授权（各事项）")
+def my_consents(session: SessionDep, actor: CurrentUser) -> list[ConsentOut]:
+    return [
+        _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
+        for purpose in consent.Purpose
+    ]
+
+
+@router.get("/me/consents/{purpose}", response_model=ConsentOut, summary="我的某项授权")
+def my_consent(purpose: consent.Purpose, session: SessionDep, actor: CurrentUser) -> ConsentOut:
+    return _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
+
+
+@router.put(
+    "/me/consents/{purpose}",
+    response_model=ConsentOut,
+    responses=CONSENT_ERRORS,
+    summary="同意或撤回授权（同意须注明文本版本；撤回位置授权即删除已保存的签到签退定位）",
+)
+def set_consent(
+    purpose: consent.Purpose, body: ConsentIn, session: SessionDep, actor: CurrentUser
+) -> ConsentOut:
+    now = clock.now()
+    if body.granted:
+        assert body.version is not None
+        row = consent.grant(
+            session, user_id=actor.user_id, purpose=purpose, version=body.version, now=now
+        )
+        return _consent_out(session, purpose, row)
+    withdrawal = consent.withdraw(session, user_id=actor.user_id, purpose=purpose, now=now)
+    removed = withdrawal.removed_fixes if purpose == consent.Purpose.LOCATION else None
+    return _consent_out(session, purpose, withdrawal.row, removed)
+
+
+# ---------------------------------------------------------------- reveals
+
+
+@router.post(
+    "/wishes/{wish_id}/reveal",
+    response_model=WishContactOut,
+    responses={
+        403: {"description": "此刻不能查看（REVEAL_NOT_ALLOWED）"},
+        404: {"description": "心愿不存在或不可见（WISH_NOT_FOUND）"},
+    },
+    summary="查看心愿的完整联系方式（接单志愿者、协调员；每次查看留痕）",
+)
+def reveal_wish(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: RevealIn | None = None
+) -> WishContactOut:
+    found = reveal.reveal_wish(
+        session,
+        wish_id=wish_id,
+        actor=actor,
+        reason=body.reason if body is not None else None,
+        now=clock.now(),
+    )
+    lat, lng = found.point if found.point is not None else (None, None)
+
+    def person(contact: reveal.Contact | None) -> PersonRef | None:
+        return None if contact is None else PersonRef(id=contact.user_id, name=contact.name,
+                                                      phone=contact.phone)  # fmt: skip
+
+    return WishContactOut(
+        wish_id=found.outcome.wish.id,
+        status=found.outcome.wish.status,
+        acting_as=found.acting_as,
+        requester=person(found.requester),
+        full_address=found.full_address,
+        contact_phone=found.contact_phone,
+        lat=lat,
+        lng=lng,
+        assignee=person(found.assignee),
+    )
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/reveal",
+    response_model=VolunteerContactOut,
+    responses={404: {"description": "志愿者不存在或不在辖区内（VOLUNTEER_NOT_FOUND）"}},
+    summary="协调员：查看志愿者的完整个人信息（每次查看留痕）",
+)
+def reveal_volunteer(
+    volunteer_id: IdPath, session: SessionDep, actor: StaffUser, body: RevealIn | None = None
+) -> VolunteerContactOut:
+    found = reveal.reveal_volunteer(
+        session,
+        volunteer_id=volunteer_id,
+        actor=actor,
+        reason=body.reason if body is not None else None,
+        now=clock.now(),
+    )
+    lat, lng = found.home if found.home is not None else (None, None)
+    return VolunteerContactOut(
+        volunteer_id=found.volunteer.id,
+        user_id=found.volunteer.user_id,
+        status=found.volunteer.status,
+        name=found.name,
+        phone=found.phone,
+        id_number=found.id_number,
+        birth_date=found.birth_date,
+        lat=lat,
+        lng=lng,
+    )
+
+
+# ---------------------------------------------------------------- the access log
+
+
+def _fields(row: AccessLog) -> list[str]:
+    return row.fields.split(",") if row.fields else []
+
+
+@router.get(
+    "/admin/access-log",
+    response_model=Page[AccessLogOut],
+    summary="管理员：个人信息查看记录（最新在前，可筛选）",
+)
+def admin_access_log(
+    session: SessionDep,
+    _admin: AdminUser,
+    page: PageDep,
+    actor_id: Annotated[Id | None, Query(description="查看人")] = None,
+    subject_user_id: Annotated[Id | None, Query(description="被查看人")] = None,
+    wish_id: Annotated[Id | None, Query()] = None,
+    volunteer_id: Annotated[Id | None, Query()] = None,
+    purpose: access_log.Purpose | None = None,
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
+) -> Page[AccessLogOut]:
+    rows = session.execute(
+        access_log.query(
+            actor_id=actor_id,
+            subject_user_id=subject_user_id,
+            wish_id=wish_id,
+            volunteer_id=volunteer_id,
+            purpose=purpose,
+            since=since,
+            until=until,
+            before_id=page.after_id,
+            limit=page.limit,
+        )
+    ).all()
+    entries = [row[0] for row in rows]
+    names = {row[0].id: (row[1], row[2]) for row in rows}
+    return make_page(
+        entries,
+        page,
+        lambda row: AccessLogOut(
+            id=row.id,
+            actor_id=row.actor_id,
+            actor_name=names[row.id][0],
+            actor_role=row.actor_role,
+            subject_user_id=row.subject_user_id,
+            subject_name=names[row.id][1],
+            wish_id=row.wish_id,
+            volunteer_id=row.volunteer_id,
+            fields=_fields(row),
+            purpose=row.purpose,
+            reason=row.reason,
+            created_at=row.created_at,
+        ),
+    )
+
+
+@router.get(
+    "/me/access-log",
+    response_model=Page[MyAccessOut],
+    summary="谁查看过我的个人信息（最新在前）",
+)
+def my_access_log(session: SessionDep, actor: CurrentUser, page: PageDep) -> Page[MyAccessOut]:
+    rows = session.execute(
+        access_log.query(subject_user_id=actor.user_id, before_id=page.after_id, limit=page.limit)
+    ).all()
+    return make_page(
+        [row[0] for row in rows],
+        page,
+        lambda row: MyAccessOut(
+            id=row.id,
+            actor_role=row.actor_role,
+            fields=_fields(row),
+            purpose=row.purpose,
+            wish_id=row.wish_id,
+            created_at=row.created_at,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- deleting one's account
+
+
+@router.delete(
+    "/me",
+    response_model=DeletionOut,
+    responses={
+        409: {
+            "description": "有进行中的心愿或任务（ACCOUNT_HAS_OPEN_WORK，details 列出）；"
+            "协调员/管理员账号（STAFF_ACCOUNT）"
+        }
+    },
+    summary="注销账号：删除个人信息，服务记录以化名保留（须确认）",
+)
+def delete_me(body: DeletionIn, session: SessionDep, actor: CurrentUser) -> DeletionOut:
+    done = deletion.delete_account(session, actor=actor, now=clock.now())
+    return DeletionOut(pseudonym=done.pseudonym, deleted_at=done.deleted_at, erased=done.erased)

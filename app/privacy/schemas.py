@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.models.enums import VolunteerStatus
+from app.privacy.consent import Method, Purpose
+from app.schemas import Document, Schema, ShortNote, ShortText
+from app.wishes.schemas import ConsentVersion, PersonRef
+from app.wishes.state import WishStatus
+
+
+class ConsentTextOut(BaseModel):
+    purpose: Purpose
+    version: str
+    title: str
+    body: str
+    effective_date: date
+
+
+class ConsentTextIn(Schema):
+    """A new version of a consent text. Published texts never change: a new wording is a new
+    version, in force from its effective date (today or later)."""
+
+    purpose: Purpose
+    version: ConsentVersion
+    title: ShortText
+    body: Document
+    effective_date: date
+
+
+class ConsentIn(Schema):
+    granted: bool = Field(description="同意（true）或撤回（false）")
+    version: ConsentVersion | None = Field(
+        default=None, description="同意时必填：所阅读的授权文本版本（GET /consent-texts/{purpose}）"
+    )
+
+    @model_validator(mode="after")
+    def _version_with_grant(self) -> ConsentIn:
+        if self.granted and self.version is None:
+            raise ValueError("同意时须注明所阅读的授权文本版本")
+        return self
+
+
+class ConsentOut(BaseModel):
+    purpose: Purpose
+    granted: bool
+    version: str | None = Field(description="同意的文本版本")
+    method: Method | None
+    since: datetime | None
+    current_version: str | None = Field(description="现行文本版本")
+    up_to_date: bool = Field(description="已同意且同意的是现行版本")
+    removed_fixes: int | None = Field(
+        default=None, description="撤回位置授权时：删除的签到签退定位条数"
+    )
+
+
+class RevealIn(Schema):
+    reason: ShortNote = Field(default="", description="查看原因（记入查看记录）")
+
+
+class WishContactOut(BaseModel):
+    """A wish's full contact, as revealed (and logged) to the caller."""
+
+    wish_id: int
+    status: WishStatus
+    acting_as: str = Field(description="查看人的身份：volunteer、requester、coordinator、admin")
+    requester: PersonRef | None
+    full_address: str | None
+    contact_phone: str | None
+    lat: float | None = Field(description="精确位置（已删除时为空）")
+    lng: float | None
+    assignee: PersonRef | None = Field(description="接单志愿者的电话（点单人、协调员可见）")
+
+
+class VolunteerContactOut(BaseModel):
+    volunteer_id: int
+    user_id: int
+    status: VolunteerStatus
+    name: str
+    phone: str | None
+    id_number: str | None
+    birth_date: date | None
+    lat: float | None = Field(description="精确住址位置（未保存时为空）")
+    lng: float | None
+
+
+class AccessLogOut(BaseModel):
+    id: int
+    actor_id: int
+    actor_name: str
+    actor_role: str
+    subject_user_id: int
+    subject_name: str
+    wish_id: int | None
+    volunteer_id: int | None
+    fields: list[str]
+    purpose: str
+    reason: str | None
+    created_at: datetime
+
+
+class MyAccessOut(BaseModel):
+    """Who (in which capacity) saw which of my data, for what, when."""
+
+    id: int
+    actor_role: str
+    fields: list[str]
+    purpose: str
+    wish_id: int | None
+    created_at: datetime
+
+
+class DeletionIn(Schema):
+    confirm: Literal["注销账号"] = Field(
+        description="确认注销：须填写“注销账号”", json_schema_extra={"enum": ["注销账号"]}
+    )
+
+
+class DeletionOut(BaseModel):
+    pseudonym: str = Field(description="服务记录中保留的化名")
+    deleted_at: datetime
+    erased: dict[str, int] = Field(description="删除或处理的条目数")

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.service import deactivate
 from app.auth.deps import Principal
-from app.errors import Conflict
+from app.errors import AppError, Conflict
 from app.geo import cell_of
 from app.models import (
     Attendance,
@@ -148,13 +148,30 @@ def delete_account(session: Session, *, actor: Principal, now: datetime) -> Dele
             )
         ).all()
         for wish_id in pending:
-            apply_event(
-                session=session,
-                wish_id=wish_id,
-                event=WishEvent.DECLINE,
-                actor=actor,
-                payload=OptionalReasonIn(reason=DELETED_REASON),
-            )
+            try:
+                with session.begin_nested():
+                    apply_event(
+                        session=session,
+                        wish_id=wish_id,
+                        event=WishEvent.DECLINE,
+                        actor=actor,
+                        payload=OptionalReasonIn(reason=DELETED_REASON),
+                    )
+            except AppError:
+                # The wish has moved on (its offers are being settled): the offer just ends.
+                session.execute(
+                    update(Offer)
+                    .where(
+                        Offer.wish_id == wish_id,
+                        Offer.volunteer_id == volunteer.id,
+                        Offer.status == OfferStatus.PENDING,
+                    )
+                    .values(
+                        status=OfferStatus.DECLINED,
+                        responded_at=now,
+                        response_reason=DELETED_REASON,
+                    )
+                )
             erased["offers_declined"] += 1
 
     # Consents end; the fixes kept under location consent go with it.

@@ -303,3 +303,47 @@ def test_the_migration_seals_rows_that_were_there(engine_name: str, tmp_path: Pa
                 assert tuple(w) == ("余村 2 组 18 号", 30.5054321, 119.6054321)
         finally:
             engine.dispose()
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def test_the_reencrypt_command_runs_on_the_configured_database(
+    database: tuple[str, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.config import get_settings
+
+    url, db = database
+    with db.session(write=True) as session, session.begin():
+        make_resident(session, phone="13855554444")
+    new_data, new_lookup = crypto.new_key(), crypto.new_key()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv(
+        "DATA_KEYS", f'{{"dev": "{_b64(crypto.DEVELOPMENT_DATA_KEY)}", "k2": "{new_data}"}}'
+    )
+    monkeypatch.setenv("DATA_KEY_ID", "k2")
+    monkeypatch.setenv("LOOKUP_KEY", new_lookup)
+    get_settings.cache_clear()
+    previous = crypto.keyring()
+    try:
+        result = CliRunner().invoke(cli, ["reencrypt", "--batch", "10"])
+        assert result.exit_code == 0, result.output
+        assert "users.phone" in result.output and "当前密钥 k2" in result.output
+        with db.session(write=False) as session:
+            stored = session.execute(text("SELECT phone FROM users")).scalar_one()
+            assert str(stored).startswith("enc1:k2:")
+            assert user_by_phone(session, "13855554444") is not None  # under the new lookup key
+        printed = CliRunner().invoke(cli, ["new-key"]).output.strip()
+        assert len(crypto.decode_key(printed, name="new-key")) == 32
+    finally:
+        get_settings.cache_clear()
+        crypto.configure(previous)
+
+
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode()

@@ -151,15 +151,10 @@ def _seal_existing(bind: sa.Connection) -> None:
             {"i": seal(fixes["i"], "attendances.check_in_fix"),
              "o": seal(fixes["o"], "attendances.check_out_fix"), "id": row.id},
         )  # fmt: skip
-    for row in _rows(bind, "outbox", "payload"):
-        payload = row.payload if isinstance(row.payload, str) else None
-        if payload is None:  # PostgreSQL hands back JSON already parsed: dump it again
-            import json
-
-            payload = json.dumps(row.payload, ensure_ascii=False, separators=(",", ":"))
+    for row in _rows(bind, "outbox", "payload"):  # already TEXT here, on both engines
         bind.execute(
             sa.text("UPDATE outbox SET payload = :p WHERE id = :id"),
-            {"p": seal(payload, "outbox.payload"), "id": row.id},
+            {"p": seal(row.payload, "outbox.payload"), "id": row.id},
         )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, NotFound
 from app.geo import distance_m
 from app.models import Attendance, Consent, OrgUnit, Volunteer, Wish
@@ -216,7 +217,7 @@ def check_for(
     *,
     wish: Wish,
     station: OrgUnit,
-    actor_user_id: int | None,
+    actor: Principal | None,
     volunteer_id: int,
     manual: bool,
     body: AttendanceIn,
@@ -224,11 +225,18 @@ def check_for(
     out: bool,
     checked_in_at: datetime | None,
 ) -> Check:
-    """`validate` with the station's rules and, for a volunteer's own check, their consent."""
+    """`validate` with the station's rules and, for a volunteer's own check, their consent.
+
+    A coordinator never checks themselves in or out by hand: a check of their own record with
+    a reason and no fix (what a manual check sends) is refused (SELF_APPROVAL), not taken for a
+    volunteer's check that lacks its location."""
+    if actor is not None and (
+        manual
+        or (actor.manages(station.path) and body.reason and (body.lat is None or body.lng is None))
+    ):
+        refuse_self(session, actor, action="manual_check_of_self", volunteer_id=volunteer_id)
     consent = (
-        not manual
-        and actor_user_id is not None
-        and consent_in_force(session, actor_user_id) is not None
+        not manual and actor is not None and consent_in_force(session, actor.user_id) is not None
     )
     return validate(
         wish=wish,
@@ -387,7 +395,7 @@ def team_check(
         session,
         wish=wish,
         station=station,
-        actor_user_id=actor.user_id,
+        actor=actor,
         volunteer_id=row.volunteer_id,
         manual=manual,
         body=body,

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models import PointsEntry
 from app.pagination import Page, PageDep, PageParams, make_page
@@ -138,6 +139,8 @@ def redeem(
     volunteer_id: IdPath, body: RedemptionIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    # The goods leave the 爱心超市 on the coordinator's word: not for their own points.
+    refuse_self(session, actor, action="redeem_points", user_id=volunteer.user_id)
     movement = points.redeem(
         session=session,
         volunteer_id=volunteer.id,
@@ -160,10 +163,10 @@ def adjust(
     volunteer_id: IdPath, body: AdjustmentIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    refuse_self(session, actor, action="adjust_points", user_id=volunteer.user_id)
     movement = points.adjust(
         session=session,
         volunteer_id=volunteer.id,
-        volunteer_user_id=volunteer.user_id,
         unit_id=station.id,
         points=body.points,
         reason=body.reason,

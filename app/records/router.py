@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
@@ -160,6 +161,8 @@ def add_team_member(
     lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
     if not (lead or actor.manages(station.path)):
         raise WishNotFound()
+    # Team members are credited their own hours: nobody puts themselves on the team.
+    refuse_self(session, actor, action="add_team_member", volunteer_id=body.volunteer_id)
     row = attendance.add_member(
         session, wish=wish, volunteer_id=body.volunteer_id, actor_id=actor.user_id
     )

@@ -427,7 +427,7 @@ def test_nobody_adjusts_their_own_points(client: TestClient, scene: Scene) -> No
         json={"points": 100, "reason": "奖励"},
         headers=scene.headers(coordinator_volunteer),
     )
-    assert (r.status_code, error_code(r)) == (403, "POINTS_SELF_ADJUSTMENT")
+    assert (r.status_code, error_code(r)) == (403, "SELF_APPROVAL")
     assert entry_count(scene.session) == before
 
 
@@ -623,7 +623,6 @@ def test_balance_is_the_ledger_sum_and_never_negative(scene: Scene) -> None:
                     points.adjust(
                         session=session,
                         volunteer_id=volunteer.id,
-                        volunteer_user_id=volunteer.user_id,
                         unit_id=station.id,
                         points=amount,
                         reason="调整",

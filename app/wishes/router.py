@@ -248,12 +248,12 @@ def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Current
 def _attend(session: SessionDep, wish_id: int, actor: Principal, body: AttendanceIn | None, *,
             out: bool) -> WishOut:  # fmt: skip
     """The lead's check moves the wish; a team member's is their own record; a repeated nonce
-    is the same check again."""
+    is the same check again, answered like the first (what the wish is now)."""
     body = body or AttendanceIn()
-    volunteer_id = body.volunteer_id if body.volunteer_id is not None else actor.volunteer_id
-    if attendance.replayed(session, volunteer_id, body.nonce, out):
-        return _detail(session, wish_id, actor)
+    attendance.hold_for_nonce(session, wish_id, body)
     loaded = visible_wish(session, wish_id=wish_id, actor=actor)
+    if attendance.replayed(session, wish_id=wish_id, actor=actor, body=body, out=out):
+        return wish_out(session, loaded)
     member = attendance.team_record(session, loaded.loaded.wish, actor, body)
     if member is None:
         event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.accounts import service
 from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
 from app.auth.deps import AdminUser
 from app.auth.router import me_out
 from app.auth.separation import refuse_self
 from app.db import SessionDep
+from app.routing import make_router
 from app.schemas import IdPath
 
-router = APIRouter(prefix="/admin/users", tags=["账号管理"])
+router = make_router(prefix="/admin/users", tags=["账号管理"])
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:

@@ -12,6 +12,7 @@ from app.models.catalogue import (
     Skill,
 )
 from app.models.dispatch import DispatchPolicy, Job
+from app.models.idempotency import IdempotencyKey
 from app.models.org import OrgUnit
 from app.models.records import (
     Attendance,
@@ -35,6 +36,7 @@ __all__ = [
     "Consent",
     "DispatchPolicy",
     "HoursEntry",
+    "IdempotencyKey",
     "Job",
     "Offer",
     "OrgUnit",

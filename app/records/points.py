@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Conflict
+from app.errors import AppError, Conflict
 from app.models import HoursEntry, PointsEntry, Volunteer
 from app.records.rules import Rules
 from app.volunteers.service import VolunteerNotFound
@@ -47,7 +47,9 @@ class InsufficientPoints(Conflict):
     message = "积分余额不足"
 
 
-class IdempotencyKeyReused(Conflict):
+class IdempotencyKeyReused(AppError):
+    # The same code and status as a reused Idempotency-Key header (app/idempotency.py).
+    status_code = 422
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "该幂等键已用于另一笔不同的兑换"
 

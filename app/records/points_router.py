@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -18,10 +17,11 @@ from app.db import SessionDep
 from app.models import PointsEntry
 from app.pagination import Page, PageDep, PageParams, make_page
 from app.records import points
+from app.routing import make_router
 from app.schemas import IdPath, Schema, ShortReason, ShortText
 from app.volunteers.service import managed_volunteer, visible_volunteer
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 
 def _not_zero(value: int) -> int:
@@ -47,7 +47,7 @@ class RedemptionIn(Schema):
         default=None,
         description=(
             "可选。同一志愿者重复提交同一幂等键时，返回第一次兑换的记录（replayed=true），"
-            "不再扣分；同一幂等键用于不同的积分或物品时返回 409 IDEMPOTENCY_KEY_REUSED。"
+            "不再扣分；同一幂等键用于不同的积分或物品时返回 422 IDEMPOTENCY_KEY_REUSED。"
         ),
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy import select
 
 from app import clock
@@ -40,12 +40,13 @@ from app.records.schemas import (
     RulesUpdate,
     TeamMemberIn,
 )
+from app.routing import make_router
 from app.schemas import IdPath
 from app.volunteers.service import get_volunteer, managed_volunteer, visible_volunteer
 from app.wishes.errors import WishNotFound
 from app.wishes.service import visible_wish
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 
 def attendances_out(session: SessionDep, rows: Sequence[Attendance]) -> list[AttendanceOut]:

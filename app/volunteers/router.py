@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models.enums import VolunteerStatus
 from app.pagination import Page, PageDep, make_page
+from app.routing import make_router
 from app.schemas import Code, Id, IdPath
 from app.volunteers import service
 from app.volunteers.schemas import (
@@ -20,7 +21,7 @@ from app.volunteers.schemas import (
     VolunteerUpdate,
 )
 
-router = APIRouter(tags=["志愿者"])
+router = make_router(tags=["志愿者"])
 
 
 @router.post(

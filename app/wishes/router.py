@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from app import clock
@@ -14,6 +14,7 @@ from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
 from app.records import attendance
 from app.records.schemas import AttendanceIn
+from app.routing import make_router
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
 from app.wishes.errors import RoleNotAllowed
@@ -33,7 +34,7 @@ from app.wishes.service import apply_event, create_wish, visible_wish
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 from app.wishes.views import offer_out, wish_out, wish_summary
 
-router = APIRouter(tags=["心愿"])
+router = make_router(tags=["心愿"])
 
 WISH_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "无权执行（ROLE_NOT_ALLOWED、NOT_OFFERED、NOT_ASSIGNEE …）"},
@@ -356,7 +357,7 @@ def remind(
 # ---------------------------------------------------------------- my lists
 
 
-me_router = APIRouter(prefix="/me", tags=["我的"])
+me_router = make_router(prefix="/me", tags=["我的"])
 
 
 @me_router.get("/wishes", response_model=Page[WishSummary], summary="我点的心愿（含代点）")

@@ -366,7 +366,7 @@ def test_redemption_with_a_repeated_idempotency_key(client: TestClient, scene: S
     # The same key for something else is refused; a new key spends again.
     other = {**body, "points": 5}
     r = client.post(redemptions_url(scene.volunteer), json=other, headers=scene.headers())
-    assert (r.status_code, error_code(r)) == (409, "IDEMPOTENCY_KEY_REUSED")
+    assert (r.status_code, error_code(r)) == (422, "IDEMPOTENCY_KEY_REUSED")
     fresh = {**body, "idempotency_key": "pos-7f3a-0002"}
     r = client.post(redemptions_url(scene.volunteer), json=fresh, headers=scene.headers())
     assert r.status_code == 201 and r.json()["balance"] == 10

@@ -228,15 +228,6 @@ def _reserve(
     hours: float,
     now: datetime,
 ) -> Reservation | Stored:
-    # A key past its lifetime is free again (the scheduler deletes the rest in bulk).
-    session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.expires_at <= now,
-        ),
-        execution_options={"synchronize_session": False},
-    )
     statement = _insert_statement(session.get_bind().dialect.name).values(
         user_id=user_id,
         key=key,
@@ -259,9 +250,21 @@ def _reserve(
                 IdempotencyKey.status_code,
                 IdempotencyKey.content_type,
                 IdempotencyKey.response_body,
+                IdempotencyKey.expires_at,
             ).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
         ).one_or_none()
         if found is None:  # expired and deleted in between: take it
+            continue
+        if found.expires_at <= now:
+            # A key past its lifetime is free again (the scheduler deletes the rest in bulk).
+            session.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.user_id == user_id,
+                    IdempotencyKey.key == key,
+                    IdempotencyKey.expires_at <= now,
+                ),
+                execution_options={"synchronize_session": False},
+            )
             continue
         if found.request_hash != request_hash:
             raise IdempotencyKeyReused(details={"method": found.method, "path": found.path})

@@ -37,7 +37,7 @@ from app.wishes.views import offer_out, wish_out, wish_summary
 router = make_router(tags=["心愿"])
 
 WISH_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "无权执行（ROLE_NOT_ALLOWED、NOT_OFFERED、NOT_ASSIGNEE …）"},
+    403: {"description": "无权执行（ROLE_NOT_ALLOWED、NOT_OFFERED、NOT_ASSIGNEE、SELF_APPROVAL）"},
     404: {"description": "心愿不存在或不可见（WISH_NOT_FOUND）"},
     409: {"description": "状态不允许或已被他人抢先（INVALID_TRANSITION、WISH_ALREADY_TAKEN …）"},
 }

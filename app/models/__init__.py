@@ -12,6 +12,7 @@ from app.models.catalogue import (
     Skill,
 )
 from app.models.dispatch import DispatchPolicy, Job
+from app.models.idempotency import IdempotencyKey
 from app.models.org import OrgUnit
 from app.models.privacy import AccessLog, ConsentText
 from app.models.records import (
@@ -38,6 +39,7 @@ __all__ = [
     "ConsentText",
     "DispatchPolicy",
     "HoursEntry",
+    "IdempotencyKey",
     "Job",
     "Offer",
     "OrgUnit",

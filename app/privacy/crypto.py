@@ -118,22 +118,25 @@ class Keyring:
             self._ciphers[key_id] = AESGCM(key)
 
     def encrypt(self, plaintext: str, context: str) -> str:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self.current].encrypt(
-            nonce, plaintext.encode("utf-8"), context.encode("ascii")
-        )
-        return str(Sealed(self.current, nonce, sealed))
+        return self.encrypt_bytes(plaintext.encode("utf-8"), context)
 
     def decrypt(self, token: str, context: str) -> str:
+        return self.decrypt_bytes(token, context).decode("utf-8")
+
+    def encrypt_bytes(self, plaintext: bytes, context: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._ciphers[self.current].encrypt(nonce, plaintext, context.encode("ascii"))
+        return str(Sealed(self.current, nonce, sealed))
+
+    def decrypt_bytes(self, token: str, context: str) -> bytes:
         sealed = Sealed.parse(token)
         cipher = self._ciphers.get(sealed.key_id)
         if cipher is None:
             raise Undecryptable(f"no key {sealed.key_id!r} in DATA_KEYS to open a stored value")
         try:
-            plain = cipher.decrypt(sealed.nonce, sealed.ciphertext, context.encode("ascii"))
+            return cipher.decrypt(sealed.nonce, sealed.ciphertext, context.encode("ascii"))
         except InvalidTag:
             raise Undecryptable(f"a stored value of {context} does not open (tampered?)") from None
-        return plain.decode("utf-8")
 
     def is_current(self, token: str) -> bool:
         return token.startswith(f"{FORMAT}:{self.current}:")

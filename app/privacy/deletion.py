@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, true, update
 from sqlalchemy.orm import Session
 
 from app.accounts.service import deactivate
@@ -36,6 +36,7 @@ from app.geo import cell_of
 from app.models import (
     Attendance,
     Certificate,
+    IdempotencyKey,
     Offer,
     OrgUnit,
     OutboxMessage,
@@ -124,7 +125,10 @@ def open_work(session: Session, user_id: int, volunteer_id: int | None) -> dict[
     return found
 
 
-def delete_account(session: Session, *, actor: Principal, now: datetime) -> Deletion:
+def delete_account(
+    session: Session, *, actor: Principal, now: datetime, keep_key_id: int | None = None
+) -> Deletion:
+    """`keep_key_id`: this request's own Idempotency-Key row (its response is stored in it)."""
     user = session.get(User, actor.user_id)
     assert user is not None
     if user.deleted_at is not None:
@@ -227,6 +231,14 @@ def delete_account(session: Session, *, actor: Principal, now: datetime) -> Dele
     )
     erased["notifications"] = dropped.rowcount  # type: ignore[attr-defined]
 
+    # Responses kept for retries can hold what was just erased.
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user.id,
+            IdempotencyKey.id != keep_key_id if keep_key_id is not None else true(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
     session.execute(
         delete(RoleGrant).where(RoleGrant.user_id == user.id),
         execution_options={"synchronize_session": False},

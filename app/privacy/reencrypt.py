@@ -93,11 +93,46 @@ def reencrypt(
             if len(rows) < batch:
                 break
         report.resealed[f"{sealed.table}.{sealed.column}"] = done
+    report.resealed["idempotency_keys.response_body"] = _reseal_stored_responses(
+        database, ring, batch
+    )
     report.hashes = _rehash_phones(database, ring, batch)
     if database.engine.dialect.name == "sqlite":
         _vacuum(database.engine)
         report.vacuumed = True
     return report
+
+
+def _reseal_stored_responses(database: Database, ring: Keyring, batch: int) -> int:
+    """The responses kept for Idempotency-Key replays (bytes, sealed by app/idempotency.py)."""
+    from app.idempotency import BODY_CONTEXT
+
+    body = sa.column("response_body", sa.LargeBinary)
+    keys = sa.table("idempotency_keys", sa.column("id", sa.Integer), body)
+    done = last = 0
+    while True:
+        with database.session(write=True) as session, session.begin():
+            rows = session.execute(
+                sa.select(keys.c.id, body)
+                .where(keys.c.id > last, body.is_not(None))
+                .order_by(keys.c.id)
+                .limit(batch)
+            ).all()
+            for row_id, old in rows:
+                token = bytes(old).decode("ascii")
+                if ring.is_current(token):
+                    continue
+                new = ring.encrypt_bytes(ring.decrypt_bytes(token, BODY_CONTEXT), BODY_CONTEXT)
+                result = session.execute(
+                    sa.update(keys)
+                    .where(keys.c.id == row_id, body == old)
+                    .values(response_body=new.encode("ascii"))
+                )
+                done += result.rowcount  # type: ignore[attr-defined]
+        if rows:
+            last = rows[-1][0]
+        if len(rows) < batch:
+            return done
 
 
 def _rehash_phones(database: Database, ring: Keyring, batch: int) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query, Request
 
-from app import clock
+from app import clock, idempotency
 from app.auth.deps import AdminUser, CurrentUser, StaffUser
 from app.db import SessionDep
 from app.models import AccessLog, Consent
@@ -26,10 +26,11 @@ from app.privacy.schemas import (
     VolunteerContactOut,
     WishContactOut,
 )
+from app.routing import make_router
 from app.schemas import Id, IdPath, Instant
 from app.wishes.schemas import ConsentVersion, PersonRef
 
-router = APIRouter(tags=["个人信息保护"])
+router = make_router(tags=["个人信息保护"])
 
 CONSENT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "授权文本版本不存在（CONSENT_VERSION_UNKNOWN）"},
@@ -319,6 +320,14 @@ def my_access_log(session: SessionDep, actor: CurrentUser, page: PageDep) -> Pag
     },
     summary="注销账号：删除个人信息，服务记录以化名保留（须确认）",
 )
-def delete_me(body: DeletionIn, session: SessionDep, actor: CurrentUser) -> DeletionOut:
-    done = deletion.delete_account(session, actor=actor, now=clock.now())
+def delete_me(
+    body: DeletionIn, request: Request, session: SessionDep, actor: CurrentUser
+) -> DeletionOut:
+    reservation = idempotency.reservation_of(request)
+    done = deletion.delete_account(
+        session,
+        actor=actor,
+        now=clock.now(),
+        keep_key_id=reservation.row_id if reservation is not None else None,
+    )
     return DeletionOut(pseudonym=done.pseudonym, deleted_at=done.deleted_at, erased=done.erased)

@@ -2,7 +2,7 @@
 and versions, the access log, grid workers, account deletion and retention marks
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 09:00:00
 
 Existing rows are sealed in place with the data key in force (DATA_KEYS / DATA_KEY_ID, the
@@ -21,7 +21,7 @@ from app.geo import cell_of
 from app.privacy.crypto import keyring
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,7 +27,8 @@ from app.accounts.service import user_by_phone
 from app.db import Database, make_engine
 from app.demo.seed import seed_demo
 from app.demo.stories import STORIES
-from app.models import Attendance, OutboxMessage, User, Volunteer, Wish
+from app.idempotency import seal, unseal
+from app.models import Attendance, IdempotencyKey, OutboxMessage, User, Volunteer, Wish
 from app.privacy import crypto
 from app.privacy.crypto import Keyring, development_keyring
 from app.privacy.reencrypt import reencrypt, sealed_columns
@@ -124,6 +125,21 @@ def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Dat
         resident = make_resident(session, phone="13877776666")
         wish = make_wish(session, station=tree.stations[0], requester=resident)
         wish.exact_point = (30.1234567, 119.7654321)
+        now = datetime.now(UTC)
+        session.add(
+            IdempotencyKey(
+                user_id=resident.id,
+                key="k-1",
+                request_hash="0" * 64,
+                method="POST",
+                path="/api/v1/wishes",
+                status_code=201,
+                content_type="application/json",
+                response_body=seal(b'{"phone":"13877776666"}'),
+                created_at=now,
+                expires_at=now,
+            )
+        )
     new = Keyring(
         keys={**old.keys, "k2027": os.urandom(32)}, current="k2027", lookup_key=os.urandom(32)
     )
@@ -134,6 +150,7 @@ def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Dat
             "wishes.full_address": 1,
             "wishes.contact_phone": 1,
             "wishes.exact_point": 1,
+            "idempotency_keys.response_body": 1,
         }
         assert report.hashes == 1  # the lookup key changed too
         again = reencrypt(db, ring=new, batch=2)
@@ -153,6 +170,9 @@ def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Dat
         found = user_by_phone(session, "13877776666")
         assert found is not None and found.phone == "13877776666"
         assert session.get(Wish, wish.id).exact_point == (30.1234567, 119.7654321)  # type: ignore[union-attr]
+        kept = session.scalars(select(IdempotencyKey.response_body)).one()
+        assert kept is not None and kept.startswith(b"enc1:k2027:")
+        assert unseal(kept) == b'{"phone":"13877776666"}'
 
 
 # ---------------------------------------------------------------- rows from before 0009

@@ -162,3 +162,24 @@ def test_phone_lookup_and_uniqueness(session: Session) -> None:
     session.add(twin)
     with pytest.raises(IntegrityError), session.begin_nested():
         session.flush()
+
+
+def test_responses_kept_for_retries_are_sealed(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    tree = make_tree(session)
+    station = tree.stations[0]
+    assert station.lat is not None and station.lng is not None
+    resident = make_resident(session)
+    headers = {**auth(resident, settings), "Idempotency-Key": "wish-once-0001"}
+    body = wish_body(station.lat, station.lng, full_address="余村 9 组 99 号")
+    first = client.post(f"{API}/wishes", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    stored = session.execute(
+        text("SELECT response_body FROM idempotency_keys WHERE key = 'wish-once-0001'")
+    ).scalar_one()
+    assert bytes(stored).startswith(b"enc1:")
+    assert "余村 9 组 99 号".encode() not in bytes(stored) and b"13800001111" not in bytes(stored)
+    again = client.post(f"{API}/wishes", json=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and again.json()["full_address"] == "余村 9 组 99 号"

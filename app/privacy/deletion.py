@@ -129,13 +129,21 @@ def delete_account(
     session: Session, *, actor: Principal, now: datetime, keep_key_id: int | None = None
 ) -> Deletion:
     """`keep_key_id`: this request's own Idempotency-Key row (its response is stored in it)."""
-    user = session.get(User, actor.user_id)
-    assert user is not None
+    # The account's rows are locked first (PostgreSQL; SQLite writers run one at a time), the
+    # volunteer's before the user's, in the order an accept takes them (it locks the volunteer
+    # row, then its event row's key check shares the user row): an accept running beside the
+    # deletion either finishes first, and is seen as open work, or waits, and finds the
+    # account gone.
+    volunteer = session.scalars(
+        select(Volunteer).where(Volunteer.user_id == actor.user_id).with_for_update()
+    ).first()
+    user = session.scalars(
+        select(User).where(User.id == actor.user_id).with_for_update(key_share=True)
+    ).one()
     if user.deleted_at is not None:
         raise AlreadyDeleted()
     if actor.roles & {AccountRole.COORDINATOR, AccountRole.ADMIN}:
         raise StaffAccount(details={"roles": sorted(actor.roles & {"coordinator", "admin"})})
-    volunteer = session.scalars(select(Volunteer).where(Volunteer.user_id == user.id)).first()
     blocking = open_work(session, user.id, volunteer.id if volunteer else None)
     if blocking:
         raise AccountHasOpenWork(details=blocking)

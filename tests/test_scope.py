@@ -297,6 +297,8 @@ RESOURCE_CASES: list[ResourceCase] = [
         {"skill_code": "first_aid", "qualified_until": "2030-12-31"},
         method="PUT",
     ),
+    # Builders place volunteers without the API, so the log is empty.
+    on_volunteer("home-moves", "0 items", method="GET"),
 ]
 
 
@@ -421,6 +423,7 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("PUT", "/seasons/{code}/affinities", SEASON_WEIGHTS, "/seasons/family/affinities"),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),
+    volunteer_only("GET", "/me/volunteer/home-moves"),
     volunteer_only("GET", "/wishes/open"),
     volunteer_only("GET", "/me/offers"),
     volunteer_only("GET", "/me/tasks"),

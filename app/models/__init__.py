@@ -23,7 +23,7 @@ from app.models.records import (
     StarAward,
     StarLadder,
 )
-from app.models.volunteers import Volunteer, VolunteerPreference, VolunteerSkill
+from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Certificate",
     "Consent",
     "DispatchPolicy",
+    "HomeMove",
     "HoursEntry",
     "Job",
     "Offer",

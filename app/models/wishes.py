@@ -15,8 +15,9 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from app.geo import coarse
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import OfferStatus, OutboxStatus, Urgency
 from app.wishes.state import WishStatus
@@ -34,6 +35,8 @@ class Wish(IdMixin, TimestampMixin, Base):
         CheckConstraint("urgency IN ('normal', 'high', 'urgent')", name="urgency_known"),
         CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
         CheckConstraint("lng BETWEEN -180 AND 180", name="lng_range"),
+        CheckConstraint("coarse_lat BETWEEN -90 AND 90", name="coarse_lat_range"),
+        CheckConstraint("coarse_lng BETWEEN -180 AND 180", name="coarse_lng_range"),
         CheckConstraint("wanted_end_at > wanted_start_at", name="window_ordered"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         CheckConstraint(
@@ -43,7 +46,7 @@ class Wish(IdMixin, TimestampMixin, Base):
         ),
         Index("ix_wishes_station_status", "station_id", "status", "id"),
         Index("ix_wishes_status_id", "status", "id"),
-        Index("ix_wishes_grab_lat_lng", "grab_open", "lat", "lng"),
+        Index("ix_wishes_grab_coarse", "grab_open", "coarse_lat", "coarse_lng"),
         Index("ix_wishes_assignee_status", "assignee_id", "status"),
         Index("ix_wishes_requester", "requester_id", "id"),
         Index("ix_wishes_proxy", "proxy_id", "id"),
@@ -65,8 +68,12 @@ class Wish(IdMixin, TimestampMixin, Base):
     coarse_address: Mapped[str] = mapped_column(String(100))
     full_address: Mapped[str] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # The place, in GCJ-02. Volunteers who have not accepted the wish are shown, and judged
+    # by, only its coarse point (`app.geo.coarse`), which follows every change of lat and lng.
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
+    coarse_lat: Mapped[float] = mapped_column(Float)
+    coarse_lng: Mapped[float] = mapped_column(Float)
     wanted_start_at: Mapped[datetime]
     wanted_end_at: Mapped[datetime]
     urgency: Mapped[Urgency] = mapped_column(String(16), default=Urgency.NORMAL)
@@ -103,6 +110,11 @@ class Wish(IdMixin, TimestampMixin, Base):
     rated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+    @validates("lat", "lng")
+    def _keep_coarse(self, key: str, value: float) -> float:
+        setattr(self, f"coarse_{key}", coarse(value))
+        return value
 
 
 class WishSkill(Base):

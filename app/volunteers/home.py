@@ -82,7 +82,13 @@ def _refuse(limits: Allowance, now: datetime) -> HomeMoveLimited:
     assert limits.next_allowed_at is not None
     seconds = max(1, math.ceil((limits.next_allowed_at - now).total_seconds()))
     hours, minutes = divmod(math.ceil(seconds / 60), 60)
-    wait = f"{hours} 小时 {minutes} 分钟" if hours else f"{max(minutes, 1)} 分钟"
+    days, hours = divmod(hours, 24)
+    if days:
+        wait = f"{days} 天 {hours} 小时" if hours else f"{days} 天"
+    elif hours:
+        wait = f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
+    else:
+        wait = f"{max(minutes, 1)} 分钟"
     return HomeMoveLimited(
         f"常住地点修改过于频繁（每天最多 {limits.per_day} 次，30 天内最多 "
         f"{limits.per_30_days} 次），请 {wait}后再试",

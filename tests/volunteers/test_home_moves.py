@@ -87,7 +87,8 @@ def test_moves_are_limited_per_day_and_logged_as_coarse_cells(
     assert r.status_code == 429, r.text
     error = r.json()["error"]
     assert error["code"] == "HOME_MOVE_LIMITED"
-    assert "常住地点修改过于频繁" in error["message"] and "小时" in error["message"]
+    assert "常住地点修改过于频繁" in error["message"]
+    assert "请 23 小时 30 分钟后再试" in error["message"]
     # The first setting (registration) leaves the 24-hour window 23 h 30 min from now.
     assert r.headers["Retry-After"] == str(23 * 3600 + 30 * 60)
     assert error["details"]["retry_after_seconds"] == 23 * 3600 + 30 * 60
@@ -152,6 +153,7 @@ def test_the_30_day_limit(
     assert r.status_code == 429
     # The registration, 5 days ago, leaves the 30-day window in 25 days.
     assert int(r.headers["Retry-After"]) == 25 * 86400
+    assert "请 25 天后再试" in r.json()["error"]["message"]
 
 
 def test_refused_moves_leave_no_log_row(

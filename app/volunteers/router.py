@@ -97,6 +97,7 @@ def my_home_moves(session: SessionDep, actor: VolunteerUser) -> MyHomeMoves:
     "/volunteers/{volunteer_id}/home-moves",
     response_model=Page[HomeMoveOut],
     summary="协调员：志愿者的常住地点修改记录（仅网格，新的在前）",
+    responses={404: {"description": "志愿者不存在或不在本辖区（VOLUNTEER_NOT_FOUND）"}},
 )
 def home_moves(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, page: PageDep

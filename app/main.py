@@ -26,6 +26,7 @@ from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
 from app.records.router import router as records_router
 from app.records.stars_router import router as stars_router
+from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.wishes.router import me_router as wishes_me_router
@@ -53,7 +54,7 @@ DESCRIPTION = """
 
 
 def api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    api = make_router(prefix=API_PREFIX)
     for router in (
         auth_router,
         accounts_router,

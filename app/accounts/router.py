@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.accounts import service
 from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
 from app.auth.deps import AdminUser
 from app.auth.router import me_out
+from app.auth.separation import refuse_self
 from app.db import SessionDep
+from app.routing import make_router
 from app.schemas import IdPath
 
-router = APIRouter(prefix="/admin/users", tags=["账号管理"])
+router = make_router(prefix="/admin/users", tags=["账号管理"])
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
@@ -38,7 +38,9 @@ def get_user(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDet
 
 
 @router.post("/{user_id}/roles", response_model=UserDetail, summary="管理员：授予角色")
-def grant(user_id: IdPath, body: GrantIn, session: SessionDep, _admin: AdminUser) -> UserDetail:
+def grant(user_id: IdPath, body: GrantIn, session: SessionDep, admin: AdminUser) -> UserDetail:
+    # Powers come from another admin, never from oneself.
+    refuse_self(session, admin, action="grant_role", user_id=user_id)
     service.grant_role(
         session=session, user_id=user_id, role=body.role, org_unit_id=body.org_unit_id
     )

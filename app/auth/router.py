@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,8 +12,9 @@ from app.config import Settings
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.models import OrgUnit, User, Volunteer
+from app.routing import make_router
 
-router = APIRouter(tags=["登录与账号"])
+router = make_router(idempotency_keys=False, tags=["登录与账号"])
 
 
 def me_out(session: Session, user: User) -> MeOut:

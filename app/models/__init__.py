@@ -12,6 +12,7 @@ from app.models.catalogue import (
     Skill,
 )
 from app.models.dispatch import DispatchPolicy, Job
+from app.models.idempotency import IdempotencyKey
 from app.models.org import OrgUnit
 from app.models.records import (
     Attendance,
@@ -36,6 +37,7 @@ __all__ = [
     "DispatchPolicy",
     "HomeMove",
     "HoursEntry",
+    "IdempotencyKey",
     "Job",
     "Offer",
     "OrgUnit",

@@ -2,8 +2,8 @@
 and the log of volunteers' home moves
 
 Revision ID: 0007
-Revises: 0005
-Create Date: 2026-12-01 03:05:03
+Revises: 0006
+Create Date: 2026-12-01 03:10:00
 """
 
 import math
@@ -15,7 +15,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     default_offer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    # How often a volunteer may set their home location (registration counts): what they are
+    # shown about wishes depends on where they live, so moving at will would let one probe.
+    home_moves_per_day: int = Field(default=3, ge=1, le=100)
+    home_moves_per_30_days: int = Field(default=10, ge=1, le=1000)
     # Matching: the weight of each factor in a candidate's score (they are normalised).
     match_weights: dict[str, float] = Field(
         default={

@@ -1,10 +1,13 @@
-"""Distances on the earth and bounding boxes for indexed proximity queries."""
+"""Distances on the earth, bounding boxes for indexed proximity queries, the coarse point
+volunteers see, and the coordinate systems the API speaks."""
 
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from functools import lru_cache
 
+import geocoordinates_ffi
 import h3
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -63,3 +66,77 @@ def _cells_around(centre: str, radius_m: int) -> tuple[int, ...]:
         for cell in h3.grid_disk(centre, rings)
         if distance_m(c_lat, c_lng, *h3.cell_to_latlng(cell)) <= reach
     )
+
+
+# ---------------------------------------------------------------- the coarse point
+#
+# Volunteers who have not accepted a wish learn nothing finer than the cell of a 0.01° grid
+# that holds it (about 1.1 km north–south, 0.96 km east–west around 安吉): its centre is the
+# wish's coarse point, and every figure they are shown (the location, the distance band,
+# whether the wish is within their reach, the order of a list) is computed from it alone.
+
+COARSE_STEP = 0.01
+COARSE_DECIMALS = 2
+
+
+def coarse(degrees: float) -> float:
+    """The coarse value of one coordinate: the nearest multiple of 0.01° (halves round up).
+
+    Latitude and longitude are coarsened separately, so a wish's coarse point follows from
+    each of its coordinates on its own."""
+    return round(math.floor(degrees * 100 + 0.5) / 100, COARSE_DECIMALS)
+
+
+def coarse_point(lat: float, lng: float) -> tuple[float, float]:
+    return coarse(lat), coarse(lng)
+
+
+class DistanceBand(StrEnum):
+    """How far a wish is, as volunteers who have not accepted it are told."""
+
+    LT_1KM = "lt_1km"
+    KM_1_3 = "km_1_3"
+    KM_3_5 = "km_3_5"
+    KM_5_10 = "km_5_10"
+    GT_10KM = "gt_10km"
+
+
+# (band, lower bound inclusive, upper bound exclusive, label)
+DISTANCE_BANDS: tuple[tuple[DistanceBand, int, int | None, str], ...] = (
+    (DistanceBand.LT_1KM, 0, 1_000, "1 公里内"),
+    (DistanceBand.KM_1_3, 1_000, 3_000, "1–3 公里"),
+    (DistanceBand.KM_3_5, 3_000, 5_000, "3–5 公里"),
+    (DistanceBand.KM_5_10, 5_000, 10_000, "5–10 公里"),
+    (DistanceBand.GT_10KM, 10_000, None, "10 公里以上"),
+)
+
+
+def band_of(metres: float) -> tuple[DistanceBand, int, int | None, str]:
+    """The band holding a distance: (band, min_m, max_m or None, Chinese label)."""
+    for entry in DISTANCE_BANDS:
+        upper = entry[2]
+        if upper is None or metres < upper:
+            return entry
+    raise AssertionError("the last band is open-ended")
+
+
+# ---------------------------------------------------------------- coordinate systems
+#
+# The API speaks GCJ-02 (国测局坐标, what maps in China and the mini-program's map component
+# show) and stores it; WGS-84 (what `wx.getLocation` returns by default, and raw GPS) is
+# converted on input. The conversion is the published GCJ-02 offset as implemented by the
+# `geocoordinates-rs` package (its tests pin it to eviltransform's and coordtransform's
+# reference pairs); outside China's box it is the identity.
+
+
+class CoordSystem(StrEnum):
+    GCJ02 = "gcj02"
+    WGS84 = "wgs84"
+
+
+def to_gcj02(lat: float, lng: float, system: CoordSystem) -> tuple[float, float]:
+    """The point in GCJ-02, from coordinates in `system`."""
+    if system == CoordSystem.GCJ02:
+        return lat, lng
+    point = geocoordinates_ffi.wgs84_to_gcj02(geocoordinates_ffi.Wgs84(lat=lat, lon=lng))
+    return float(point.lat), float(point.lon)

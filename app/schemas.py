@@ -1,8 +1,9 @@
 """Field types shared by every request schema, so bad input is refused at the edge.
 
-Strings refuse NUL and other control characters and lone surrogates (PostgreSQL cannot store
-them); numbers are bounded to what the database columns hold; coordinates are in range; times
-without an offset are read in the city's time zone.
+Strings refuse control characters, Unicode format controls outside emoji and lone surrogates
+(`app.text`); numbers are bounded to what the database columns hold; coordinates are in range
+and in the coordinate system the request names (`Located`); times without an offset are read
+in the city's time zone.
 """
 
 from __future__ import annotations
@@ -13,23 +14,31 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from app.config import get_settings
+from app.geo import CoordSystem, to_gcj02
+from app.text import check_text
 
 MAX_ID = 2_147_483_647
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+_LINE_BREAKS = re.compile(r"[\n\r\t\u2028\u2029]")
 
 
 def _clean_text(value: str) -> str:
-    if _BAD_CHARS.search(value):
-        raise ValueError("文本中含有不允许的控制字符")
+    check_text(value)  # raises ValueError (TextError) with a Chinese message
     return value.strip()
 
 
 def _single_line(value: str) -> str:
-    if "\n" in value or "\r" in value or "\t" in value:
+    if _LINE_BREAKS.search(value):
         raise ValueError("此字段只能为单行文本")
     return value
 
@@ -79,8 +88,31 @@ Phone = Annotated[str, Field(max_length=20), AfterValidator(_phone)]
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Lng = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[
+    float,
+    Field(
+        ge=-90,
+        le=90,
+        allow_inf_nan=False,
+        description="纬度，按 coord_system 所指坐标系（默认 gcj02）",
+    ),
+]
+Lng = Annotated[
+    float,
+    Field(
+        ge=-180,
+        le=180,
+        allow_inf_nan=False,
+        description="经度，按 coord_system 所指坐标系（默认 gcj02）",
+    ),
+]
+# Coordinates in responses: always GCJ-02.
+LatOut = Annotated[float, Field(description="纬度（GCJ-02）")]
+LngOut = Annotated[float, Field(description="经度（GCJ-02）")]
+COORD_SYSTEM_TEXT = (
+    "lat/lng 所用坐标系：gcj02（默认；国内地图与小程序 map 组件所用）或 wgs84"
+    "（wx.getLocation 默认返回、GPS 原始坐标）。服务端一律换算为 GCJ-02 保存和返回。"
+)
 RadiusM = Annotated[int, Field(ge=100, le=200_000)]
 
 
@@ -106,6 +138,24 @@ class Schema(BaseModel):
     """Request bodies: unknown fields are refused, so typos do not pass silently."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+class Located(Schema):
+    """A request body with a point (`lat`, `lng`, possibly optional): the point is read in
+    `coord_system` and converted to GCJ-02, which is what services see and store. After
+    validation `coord_system` says `gcj02`, true of the numbers the model then holds."""
+
+    coord_system: CoordSystem = Field(default=CoordSystem.GCJ02, description=COORD_SYSTEM_TEXT)
+
+    @model_validator(mode="after")
+    def _to_gcj02(self) -> Located:
+        lat, lng = getattr(self, "lat", None), getattr(self, "lng", None)
+        if self.coord_system != CoordSystem.GCJ02 and lat is not None and lng is not None:
+            converted = to_gcj02(lat, lng, self.coord_system)
+            object.__setattr__(self, "lat", converted[0])
+            object.__setattr__(self, "lng", converted[1])
+        self.coord_system = CoordSystem.GCJ02
+        return self
 
 
 class ReadSchema(BaseModel):

@@ -300,6 +300,8 @@ RESOURCE_CASES: list[ResourceCase] = [
         {"skill_code": "first_aid", "qualified_until": "2030-12-31"},
         method="PUT",
     ),
+    # Builders place volunteers without the API, so the log is empty.
+    on_volunteer("home-moves", "0 items", method="GET"),
 ]
 
 
@@ -428,6 +430,7 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("GET", "/admin/access-log"),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),
+    volunteer_only("GET", "/me/volunteer/home-moves"),
     volunteer_only("GET", "/wishes/open"),
     volunteer_only("GET", "/me/offers"),
     volunteer_only("GET", "/me/tasks"),

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +68,7 @@ from app.matching.scoring import (
     Reason,
     VolunteerArrays,
     WishFacts,
+    distances,
     evaluate,
     reasons_of,
 )
@@ -194,6 +196,8 @@ class Problem:
 
     `scores` has a row per wish (oldest first) and a column per volunteer (by id); its stored
     entries are the eligible pairs. `distances` and `factors` are aligned with `scores.data`.
+    `distances` are from the wishes' coarse points (what matching judges by, as volunteers
+    would), `exact_distances` from their exact places (what coordinators are shown).
     """
 
     wish_ids: npt.NDArray[np.int64]
@@ -202,6 +206,7 @@ class Problem:
     capacity: npt.NDArray[np.int64]  # spare task slots
     scores: csr_matrix
     distances: npt.NDArray[np.float64]
+    exact_distances: npt.NDArray[np.float64]
     factors: dict[str, npt.NDArray[np.float64]]
     weights: dict[str, float]
     truncated: bool  # the unit had more approved wishes than the limit
@@ -219,9 +224,9 @@ class _ApprovedWish:
 
     id: int
     title: str
-    lat: float
-    lng: float
-    exact_point: tuple[float, float] | None
+    exact_point: tuple[float, float] | None  # sealed at rest; None once erased
+    coarse_lat: float
+    coarse_lng: float
     requester_id: int
     proxy_id: int | None
     category_code: str
@@ -231,16 +236,21 @@ class _ApprovedWish:
     station_radius_m: int
 
     @property
-    def point(self) -> tuple[float, float]:
-        return self.exact_point if self.exact_point is not None else (self.lat, self.lng)
+    def lat(self) -> float:
+        """The exact place (the distances shown to coordinators), or the coarse one."""
+        return self.exact_point[0] if self.exact_point is not None else self.coarse_lat
+
+    @property
+    def lng(self) -> float:
+        return self.exact_point[1] if self.exact_point is not None else self.coarse_lng
 
 
 _WISH_COLUMNS = (
     Wish.id,
     Wish.title,
-    Wish.lat,
-    Wish.lng,
     Wish.exact_point,
+    Wish.coarse_lat,
+    Wish.coarse_lng,
     Wish.requester_id,
     Wish.proxy_id,
     Wish.category_code,
@@ -254,7 +264,7 @@ _WISH_COLUMNS = (
 def _approved_wishes(session: Session, unit: OrgUnit, limit: int) -> list[_ApprovedWish]:
     """The approved wishes at stations of the subtree, oldest first (one more than `limit`,
     to tell whether there were more)."""
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(*_WISH_COLUMNS)
         .join(OrgUnit, OrgUnit.id == Wish.station_id)
         .where(in_subtree(OrgUnit.path, unit.path), Wish.status == WishStatus.APPROVED)
@@ -391,14 +401,16 @@ def build_problem(
     columns: list[npt.NDArray[np.intp]] = []
     scores: list[npt.NDArray[np.float64]] = []
     metres: list[npt.NDArray[np.float64]] = []
+    exact: list[npt.NDArray[np.float64]] = []
     factors: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in FACTORS}
     for row, facts in enumerate(wishes):
         index = around.near(row)
         if index.size == 0:
             continue
+        near = around.arrays(index, facts.service_day)
         result = evaluate(
             facts,
-            around.arrays(index, facts.service_day),
+            near,
             weights=weights,
             excluded_ids=frozenset(offered.get(int(wish_ids[row]), ())),
         )
@@ -407,6 +419,8 @@ def build_problem(
         columns.append(index[eligible])
         scores.append(np.clip(result.score[eligible], 0.0, 1.0))
         metres.append(result.distance[eligible])
+        wish = found[row]
+        exact.append(distances(wish.lat, wish.lng, near.lat[eligible], near.lng[eligible]))
         for name in FACTORS:
             factors[name].append(np.asarray(result.factors[name])[eligible])
 
@@ -432,6 +446,7 @@ def build_problem(
         capacity=np.maximum(arrays.capacity - arrays.active_tasks, 0),
         scores=matrix,
         distances=joined(metres),
+        exact_distances=joined(exact),
         factors={name: joined(parts) for name, parts in factors.items()},
         weights=weights,
         truncated=truncated,
@@ -576,7 +591,7 @@ def plan_for_unit(session: Session, *, unit: OrgUnit, actor: Principal | None) -
                 title=title,
                 volunteer_id=volunteer_id,
                 name=names.get(volunteer_id, ""),
-                distance_m=round(float(problem.distances[at]), 1),
+                distance_m=round(float(problem.exact_distances[at]), 1),
                 score=round(float(matrix.data[at]), 4),
                 factors={name: round(float(problem.factors[name][at]), 4) for name in FACTORS},
             )

@@ -351,7 +351,9 @@ class WishLike(Protocol):
     @property
     def id(self) -> int: ...
     @property
-    def point(self) -> tuple[float, float]: ...
+    def coarse_lat(self) -> float: ...
+    @property
+    def coarse_lng(self) -> float: ...
     @property
     def requester_id(self) -> int: ...
     @property
@@ -387,12 +389,13 @@ def wish_facts_preloaded(
             season_fit = 1.0
         else:
             season_fit = catalogue.affinities.get(category.code, 0.0)
-    # Where the service happens (the exact point, sealed at rest), not the public coarse one.
-    lat, lng = wish.point
+    # The coarse point, as for one volunteer at acceptance (`eligibility.distance_seen_m`):
+    # whom a wish is offered to, or announced to when it opens for grab, must not tell
+    # volunteers more than its coarse cell.
     return WishFacts(
         id=wish.id,
-        lat=lat,
-        lng=lng,
+        lat=wish.coarse_lat,
+        lng=wish.coarse_lng,
         area_m=station_radius_m * area_factor,
         requester_ids=tuple(u for u in (wish.requester_id, wish.proxy_id) if u is not None),
         category_code=category.code,

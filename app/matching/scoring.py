@@ -8,7 +8,7 @@ Hard constraints first (《志愿服务条例》 Art 15–17: suit the volunteer
 age and health; insurance before risky work), each failure a typed reason. Then a score in
 [0, 1] from six factors, each in [0, 1], weighted by configuration:
 
-- distance: 1 at the wish, 0 at the edge of the volunteer's reach;
+- distance: 1 at the wish's coarse point, 0 at the edge of the volunteer's reach;
 - skill: the share of the category's related skills the volunteer has (required ones are a
   hard constraint); 1 when the category names none;
 - theme: 0.6 if the volunteer prefers the wish's category, plus 0.4 × how well the category
@@ -81,6 +81,8 @@ class WishFacts:
     """What matching needs to know of one wish."""
 
     id: int | None
+    # The wish's coarse point (`app.geo.coarse`): every constraint and score a volunteer could
+    # learn from is judged from it, never from the exact place.
     lat: float
     lng: float
     area_m: float  # the wish's area: its station's service radius (times a widening factor)

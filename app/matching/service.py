@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.models import OrgUnit, User, Volunteer, Wish
 
 from .facts import in_list, volunteers_near, volunteers_where, wish_facts
-from .scoring import FACTORS, Reason, evaluate, reasons_of, top
+from .scoring import FACTORS, Reason, distances, evaluate, reasons_of, top
 
 
 @dataclass
@@ -68,12 +68,17 @@ def rank(
 
     With `explain`, also the nearest `ineligible_limit` volunteers in the wish's area who fail a
     hard constraint, with every reason.
+
+    Constraints and scores are judged from the wish's coarse point (as the volunteers who are
+    offered it, or told it is open for grab, would see it); the distances reported, for
+    coordinators, are to its exact place.
     """
     facts = wish_facts(session, wish=wish, station=station, area_factor=area_factor)
     vols = volunteers_near(session, wish=facts, prefilter=not explain)
     weights = normalised_weights()
     result = evaluate(facts, vols, weights=weights, excluded_ids=excluded_ids)
     best = top(result, vols.ids, limit)
+    exact = distances(wish.lat, wish.lng, vols.lat, vols.lng)
     ranking = Ranking(
         wish_id=wish.id,
         weights=weights,
@@ -84,7 +89,7 @@ def rank(
             Candidate(
                 volunteer_id=int(vols.ids[i]),
                 user_id=int(vols.user_ids[i]),
-                distance_m=round(float(result.distance[i]), 1),
+                distance_m=round(float(exact[i]), 1),
                 score=round(float(result.score[i]), 4),
                 factors={name: round(float(result.factors[name][i]), 4) for name in FACTORS},
             )
@@ -93,12 +98,12 @@ def rank(
     )
     if explain:
         failing = np.flatnonzero(~result.eligible)
-        nearest = failing[np.argsort(result.distance[failing], kind="stable")[:ineligible_limit]]
+        nearest = failing[np.argsort(exact[failing], kind="stable")[:ineligible_limit]]
         ranking.ineligible = [
             IneligibleVolunteer(
                 volunteer_id=int(vols.ids[i]),
                 user_id=int(vols.user_ids[i]),
-                distance_m=round(float(result.distance[i]), 1),
+                distance_m=round(float(exact[i]), 1),
                 reasons=reasons_of(int(result.reasons[i])),
             )
             for i in nearest

@@ -25,7 +25,7 @@ from app.models.records import (
     StarAward,
     StarLadder,
 )
-from app.models.volunteers import Volunteer, VolunteerPreference, VolunteerSkill
+from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Consent",
     "ConsentText",
     "DispatchPolicy",
+    "HomeMove",
     "HoursEntry",
     "IdempotencyKey",
     "Job",

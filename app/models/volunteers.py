@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -119,3 +119,27 @@ class VolunteerPreference(Base):
     category_code: Mapped[str] = mapped_column(
         CodeString(40), ForeignKey("categories.code"), primary_key=True
     )
+
+
+class HomeMove(IdMixin, Base):
+    """A volunteer's home location set or moved: who, when, and the coarse cells (the 0.01° grid
+    points of `app.geo.coarse`) it moved from and to, never the exact points.
+
+    Moving home changes what a volunteer can learn about wishes around them, so moves are
+    counted against limits (`HOME_MOVES_PER_DAY`, `HOME_MOVES_PER_30_DAYS`) from these rows."""
+
+    __tablename__ = "home_moves"
+    __table_args__ = (
+        Index("ix_home_moves_volunteer_moved", "volunteer_id", "moved_at"),
+        CheckConstraint("(from_coarse_lat IS NULL) = (from_coarse_lng IS NULL)", name="from_pair"),
+    )
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    # Who made the change (the volunteer's own user, for every route that moves a home today).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moved_at: Mapped[datetime]
+    # NULL: the first home (registration).
+    from_coarse_lat: Mapped[float | None] = mapped_column(Float)
+    from_coarse_lng: Mapped[float | None] = mapped_column(Float)
+    to_coarse_lat: Mapped[float] = mapped_column(Float)
+    to_coarse_lng: Mapped[float] = mapped_column(Float)

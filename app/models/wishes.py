@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.geo import coarse
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import OfferStatus, OutboxStatus, Urgency
 from app.privacy.types import Point, SealedJSON, SealedPoint, SealedText
@@ -33,8 +34,8 @@ class Wish(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUSES})", name="status_known"),
         CheckConstraint("urgency IN ('normal', 'high', 'urgent')", name="urgency_known"),
-        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
-        CheckConstraint("lng BETWEEN -180 AND 180", name="lng_range"),
+        CheckConstraint("coarse_lat BETWEEN -90 AND 90", name="coarse_lat_range"),
+        CheckConstraint("coarse_lng BETWEEN -180 AND 180", name="coarse_lng_range"),
         CheckConstraint("wanted_end_at > wanted_start_at", name="window_ordered"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         CheckConstraint(
@@ -44,7 +45,7 @@ class Wish(IdMixin, TimestampMixin, Base):
         ),
         Index("ix_wishes_station_status", "station_id", "status", "id"),
         Index("ix_wishes_status_id", "status", "id"),
-        Index("ix_wishes_grab_lat_lng", "grab_open", "lat", "lng"),
+        Index("ix_wishes_grab_coarse", "grab_open", "coarse_lat", "coarse_lng"),
         Index("ix_wishes_assignee_status", "assignee_id", "status"),
         Index("ix_wishes_requester", "requester_id", "id"),
         Index("ix_wishes_proxy", "proxy_id", "id"),
@@ -70,11 +71,14 @@ class Wish(IdMixin, TimestampMixin, Base):
     coarse_address: Mapped[str] = mapped_column(String(100))
     full_address: Mapped[str | None] = mapped_column(SealedText("wishes.full_address"))
     contact_phone: Mapped[str | None] = mapped_column(SealedText("wishes.contact_phone"))
-    # The coarse point (rounded to COARSE_DECIMALS, about 1 km): the public place of the wish,
-    # read by the indexes and the lists. `exact_point` is where the service happens (matching,
-    # the check-in fence); wishes made before it existed, or erased, have none.
-    lat: Mapped[float] = mapped_column(Float)
-    lng: Mapped[float] = mapped_column(Float)
+    # The place, in GCJ-02. In the clear only its coarse point: the centre of the 0.01° cell
+    # that holds it (`app.geo.coarse`, about 1 km), what volunteers who have not accepted are
+    # shown and judged by, and what the indexes read. The exact point is sealed: where the
+    # service happens (the check-in fence, the distances shown to coordinators, the requester's
+    # own view); `lat` and `lng` below read and set it. Erased ones (retention, account
+    # deletion) fall back to the coarse point.
+    coarse_lat: Mapped[float] = mapped_column(Float)
+    coarse_lng: Mapped[float] = mapped_column(Float)
     exact_point: Mapped[Point | None] = mapped_column(SealedPoint("wishes.exact_point"))
     personal_data_erased_at: Mapped[datetime | None]
     wanted_start_at: Mapped[datetime]
@@ -117,7 +121,43 @@ class Wish(IdMixin, TimestampMixin, Base):
     @property
     def point(self) -> Point:
         """Where the service happens: the exact point when kept, else the coarse one."""
-        return self.exact_point if self.exact_point is not None else (self.lat, self.lng)
+        if self.exact_point is not None:
+            return self.exact_point
+        return (self.coarse_lat, self.coarse_lng)
+
+    @property
+    def lat(self) -> float:
+        return self.point[0]
+
+    @lat.setter
+    def lat(self, value: float) -> None:
+        self._place(0, value)
+
+    @property
+    def lng(self) -> float:
+        return self.point[1]
+
+    @lng.setter
+    def lng(self, value: float) -> None:
+        self._place(1, value)
+
+    def _place(self, axis: int, value: float) -> None:
+        """Set one coordinate of the exact point: sealed once both are known; the coarse point
+        follows each at once."""
+        parts: list[float | None] = list(
+            self.exact_point or self.__dict__.get("_exact_parts", (None, None))
+        )
+        parts[axis] = value
+        if axis == 0:
+            self.coarse_lat = coarse(value)
+        else:
+            self.coarse_lng = coarse(value)
+        lat, lng = parts
+        if lat is None or lng is None:
+            self.__dict__["_exact_parts"] = (lat, lng)
+        else:
+            self.exact_point = (lat, lng)
+            self.__dict__.pop("_exact_parts", None)
 
 
 class WishSkill(Base):

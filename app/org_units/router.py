@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.auth.deps import AdminUser, CurrentUser
 from app.db import SessionDep
+from app.geo import CoordSystem, to_gcj02
 from app.models import OrgUnit
 from app.models.enums import OrgLevel
 from app.org_units import service
@@ -19,7 +20,7 @@ from app.org_units.schemas import (
 )
 from app.pagination import Page, PageDep, make_page
 from app.routing import make_router
-from app.schemas import Id, IdPath, Lat, Lng
+from app.schemas import COORD_SYSTEM_TEXT, Id, IdPath, Lat, Lng
 
 router = make_router(prefix="/org-units", tags=["实践阵地"])
 
@@ -41,7 +42,9 @@ def locate(
     _actor: CurrentUser,
     lat: Annotated[Lat, Query()],
     lng: Annotated[Lng, Query()],
+    coord_system: Annotated[CoordSystem, Query(description=COORD_SYSTEM_TEXT)] = CoordSystem.GCJ02,
 ) -> LocateOut:
+    lat, lng = to_gcj02(lat, lng, coord_system)
     station, distance = service.station_covering(session=session, lat=lat, lng=lng)
     return LocateOut(
         station=OrgUnitOut.model_validate(station) if station else None,
@@ -76,7 +79,7 @@ def subtree(
 
 @router.post("", response_model=OrgUnitOut, status_code=201, summary="管理员：新增单位")
 def create_unit(body: OrgUnitCreate, session: SessionDep, _admin: AdminUser) -> OrgUnitOut:
-    unit = service.create_unit(session=session, **body.model_dump())
+    unit = service.create_unit(session=session, **body.model_dump(exclude={"coord_system"}))
     return OrgUnitOut.model_validate(unit)
 
 
@@ -85,5 +88,6 @@ def update_unit(
     unit_id: IdPath, body: OrgUnitUpdate, session: SessionDep, _admin: AdminUser
 ) -> OrgUnitOut:
     unit = service.get_unit(session=session, unit_id=unit_id)
-    service.update_unit(session=session, unit=unit, values=body.model_dump(exclude_unset=True))
+    values = body.model_dump(exclude_unset=True, exclude={"coord_system"})
+    service.update_unit(session=session, unit=unit, values=values)
     return OrgUnitOut.model_validate(unit)

@@ -5,12 +5,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import OrgLevel
-from app.schemas import Address, Id, Lat, Lng, RadiusM, Schema, UnitName
+from app.schemas import Address, Id, Lat, LatOut, Lng, LngOut, Located, RadiusM, UnitName
 
 AdminCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
 
 
-class OrgUnitCreate(Schema):
+class OrgUnitCreate(Located):
     code: AdminCode
     name: UnitName
     level: OrgLevel
@@ -21,7 +21,7 @@ class OrgUnitCreate(Schema):
     service_radius_m: RadiusM | None = None
 
 
-class OrgUnitUpdate(Schema):
+class OrgUnitUpdate(Located):
     name: UnitName | None = None
     lat: Lat | None = None
     lng: Lng | None = None
@@ -45,8 +45,8 @@ class OrgUnitOut(BaseModel):
     level: OrgLevel
     parent_id: int | None
     path: str
-    lat: float | None
-    lng: float | None
+    lat: LatOut | None
+    lng: LngOut | None
     address: str | None
     service_radius_m: int
     is_active: bool

@@ -7,14 +7,24 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.schemas import Id, Instant, Lat, Lng, OptionalNote, Reason, Schema, ShortReason
+from app.schemas import (
+    Id,
+    Instant,
+    Lat,
+    Lng,
+    Located,
+    OptionalNote,
+    Reason,
+    Schema,
+    ShortReason,
+)
 
 Nonce = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 # Hours in a request: at most one day per entry, to the minute.
 Hours = Annotated[float, Field(ge=0, le=24, allow_inf_nan=False)]
 
 
-class AttendanceIn(Schema):
+class AttendanceIn(Located):
     """A check-in or check-out. Volunteers send the phone's fix; a coordinator confirming on a
     volunteer's behalf names the volunteer and gives a reason."""
 

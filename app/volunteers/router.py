@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query
 
@@ -8,12 +8,15 @@ from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models.enums import VolunteerStatus
-from app.pagination import Page, PageDep, make_page
+from app.pagination import MAX_LIMIT, Page, PageDep, make_page
 from app.routing import make_router
 from app.schemas import Code, Id, IdPath
-from app.volunteers import service
+from app.volunteers import home, service
 from app.volunteers.schemas import (
+    HomeMoveAllowance,
+    HomeMoveOut,
     InsuranceIn,
+    MyHomeMoves,
     QualificationIn,
     SuspendIn,
     VolunteerOut,
@@ -23,9 +26,22 @@ from app.volunteers.schemas import (
 
 router = make_router(tags=["志愿者"])
 
+HOME_MOVE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": (
+            "常住地点修改过于频繁（HOME_MOVE_LIMITED）；响应头 Retry-After 为可再次修改前的秒数"
+        ),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "秒"}},
+    }
+}
+
 
 @router.post(
-    "/me/volunteer", response_model=VolunteerOut, status_code=201, summary="注册成为志愿者"
+    "/me/volunteer",
+    response_model=VolunteerOut,
+    status_code=201,
+    summary="注册成为志愿者",
+    responses=HOME_MOVE_LIMITED,
 )
 def register(body: VolunteerRegister, session: SessionDep, actor: CurrentUser) -> VolunteerOut:
     volunteer = service.register(session=session, actor=actor, body=body)
@@ -39,14 +55,62 @@ def my_profile(session: SessionDep, actor: VolunteerUser) -> VolunteerOut:
     return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
 
 
-@router.patch("/me/volunteer", response_model=VolunteerOut, summary="修改我的志愿者资料")
+@router.patch(
+    "/me/volunteer",
+    response_model=VolunteerOut,
+    summary="修改我的志愿者资料",
+    description=(
+        "修改常住地点（lat/lng）受次数限制（HOME_MOVES_PER_DAY、HOME_MOVES_PER_30_DAYS），"
+        "每次修改都会记录（只记录约 1 公里网格，不记录确切位置）。超出限制时整个请求不生效。"
+    ),
+    responses=HOME_MOVE_LIMITED,
+)
 def update_profile(
     body: VolunteerUpdate, session: SessionDep, actor: VolunteerUser
 ) -> VolunteerOut:
     assert actor.volunteer_id is not None
     volunteer, _ = service.get_volunteer(session=session, volunteer_id=actor.volunteer_id)
-    service.update(session=session, volunteer=volunteer, body=body)
+    service.update(session=session, volunteer=volunteer, body=body, actor_id=actor.user_id)
     return service.volunteer_out(session, volunteer, viewer_id=actor.user_id)
+
+
+@router.get(
+    "/me/volunteer/home-moves",
+    response_model=MyHomeMoves,
+    summary="我的常住地点修改记录与剩余次数",
+)
+def my_home_moves(session: SessionDep, actor: VolunteerUser) -> MyHomeMoves:
+    assert actor.volunteer_id is not None
+    limits = home.allowance(session, actor.volunteer_id)
+    rows = home.moves(session, volunteer_id=actor.volunteer_id, after_id=None, limit=MAX_LIMIT)
+    return MyHomeMoves(
+        allowance=HomeMoveAllowance(
+            per_day=limits.per_day,
+            per_30_days=limits.per_30_days,
+            remaining_today=limits.remaining_today,
+            remaining_30_days=limits.remaining_30_days,
+            next_allowed_at=limits.next_allowed_at,
+        ),
+        items=[HomeMoveOut.model_validate(row, from_attributes=True) for row in rows],
+    )
+
+
+@router.get(
+    "/volunteers/{volunteer_id}/home-moves",
+    response_model=Page[HomeMoveOut],
+    summary="协调员：志愿者的常住地点修改记录（仅网格，新的在前）",
+    responses={404: {"description": "志愿者不存在或不在本辖区（VOLUNTEER_NOT_FOUND）"}},
+)
+def home_moves(
+    volunteer_id: IdPath, session: SessionDep, actor: StaffUser, page: PageDep
+) -> Page[HomeMoveOut]:
+    volunteer, _ = service.managed_volunteer(
+        session=session, actor=actor, volunteer_id=volunteer_id
+    )
+    rows = home.moves(
+        session, volunteer_id=volunteer.id, after_id=page.after_id, limit=page.limit + 1
+    )
+    return make_page(rows, page, lambda row: HomeMoveOut.model_validate(row, from_attributes=True))
 
 
 @router.get("/volunteers", response_model=Page[VolunteerOut], summary="协调员：辖区内的志愿者")

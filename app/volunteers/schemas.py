@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.models.enums import VolunteerStatus
 from app.privacy.masking import valid_id_number
-from app.schemas import Code, Id, Lat, Lng, RadiusM, Schema, ShortReason
+from app.schemas import Code, Id, Lat, LatOut, Lng, LngOut, Located, RadiusM, Schema, ShortReason
 
 # Half-hour steps: availability is kept as half-hour masks (app/volunteers/availability.py).
 _HHMM = r"^([01]\d|2[0-3]):(00|30)$|^24:00$"
@@ -56,7 +56,7 @@ IdNumber = Annotated[
 ]
 
 
-class VolunteerRegister(Schema):
+class VolunteerRegister(Located):
     home_station_id: Id
     lat: Lat
     lng: Lng
@@ -74,7 +74,7 @@ class VolunteerRegister(Schema):
     _check_id_number = field_validator("id_number")(_id_number)
 
 
-class VolunteerUpdate(Schema):
+class VolunteerUpdate(Located):
     home_station_id: Id | None = None
     lat: Lat | None = None
     lng: Lng | None = None
@@ -127,8 +127,8 @@ class VolunteerOut(BaseModel):
     name: str
     phone: str | None
     home_station: StationBrief
-    lat: float
-    lng: float
+    lat: LatOut
+    lng: LngOut
     service_radius_m: int
     skill_codes: list[str]
     qualifications: dict[str, date] = Field(description="需资质的技能及其有效期")
@@ -147,3 +147,29 @@ class VolunteerOut(BaseModel):
     withdrawn_count: int
     released_count: int
     created_at: datetime
+
+
+class HomeMoveOut(BaseModel):
+    """One setting of a volunteer's home: when, by whom, and the coarse cells (centres of the
+    0.01° grid, GCJ-02) it moved from and to — never the exact points."""
+
+    id: int
+    moved_at: datetime
+    actor_id: int | None = Field(description="操作人（用户编号）")
+    from_coarse_lat: float | None = Field(description="原住址所在网格中心纬度；首次登记为 null")
+    from_coarse_lng: float | None
+    to_coarse_lat: float
+    to_coarse_lng: float
+
+
+class HomeMoveAllowance(BaseModel):
+    per_day: int = Field(description="每 24 小时最多修改次数（注册计为一次）")
+    per_30_days: int = Field(description="每 30 天最多修改次数")
+    remaining_today: int
+    remaining_30_days: int
+    next_allowed_at: datetime | None = Field(description="下次可修改的时间；null 表示现在即可")
+
+
+class MyHomeMoves(BaseModel):
+    allowance: HomeMoveAllowance
+    items: list[HomeMoveOut] = Field(description="最近的修改记录（新的在前）")

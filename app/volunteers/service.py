@@ -13,7 +13,6 @@ from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
 from app.auth.deps import Principal
 from app.errors import BadRequest, Conflict, NotFound
-from app.geo import cell_of
 from app.matching.facts import local_day
 from app.models import (
     Category,
@@ -27,8 +26,8 @@ from app.models import (
 )
 from app.models.enums import AccountRole, OrgLevel, VolunteerStatus
 from app.org_units.service import in_subtree
-from app.privacy import places
 from app.privacy.masking import age_band, mask_id_number, mask_phone
+from app.volunteers import home
 from app.volunteers.availability import masks_to_slots, slots_to_masks
 from app.volunteers.schemas import (
     AvailabilitySlot,
@@ -156,13 +155,6 @@ def _set_availability(volunteer: Volunteer, slots: list[AvailabilitySlot]) -> No
         setattr(volunteer, f"avail_{day}", mask)
 
 
-def _place(volunteer: Volunteer, lat: float, lng: float) -> None:
-    """The exact home sealed; matching reads it rounded to about 100 m (app/privacy/places)."""
-    volunteer.home_point = (lat, lng)
-    volunteer.lat, volunteer.lng = places.home(lat, lng)
-    volunteer.h3_cell = cell_of(volunteer.lat, volunteer.lng)
-
-
 def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> Volunteer:
     if session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id)) is not None:
         raise AlreadyVolunteer()
@@ -176,10 +168,8 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
         id_number=body.id_number,
         status=VolunteerStatus.ACTIVE,
     )
-    _place(volunteer, body.lat, body.lng)
     _set_availability(volunteer, body.weekly_availability)
-    session.add(volunteer)
-    session.flush()
+    home.set_home(session, volunteer=volunteer, lat=body.lat, lng=body.lng, actor_id=actor.user_id)
     _set_skills(session, volunteer.id, body.skill_codes)
     _set_preferences(session, volunteer.id, body.preferred_category_codes)
     ensure_role(session=session, user_id=actor.user_id, role=AccountRole.VOLUNTEER)
@@ -187,8 +177,13 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
     return volunteer
 
 
-def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> Volunteer:
+def update(
+    *, session: Session, volunteer: Volunteer, body: VolunteerUpdate, actor_id: int | None
+) -> Volunteer:
     values = body.model_dump(exclude_unset=True)
+    if body.lat is not None and body.lng is not None:
+        # First: a move over the limit refuses the whole update.
+        home.set_home(session, volunteer=volunteer, lat=body.lat, lng=body.lng, actor_id=actor_id)
     if body.home_station_id is not None:
         _check_station(session, body.home_station_id)
     if "skill_codes" in values:
@@ -198,8 +193,6 @@ def update(*, session: Session, volunteer: Volunteer, body: VolunteerUpdate) -> 
     for name in ("home_station_id", "service_radius_m", "max_concurrent_tasks"):
         if values.get(name) is not None:
             setattr(volunteer, name, values[name])
-    if body.lat is not None and body.lng is not None:
-        _place(volunteer, body.lat, body.lng)
     if "birth_date" in values:
         volunteer.birth_date = body.birth_date
     if "id_number" in values:

@@ -3,6 +3,8 @@
 The same hard constraints as matching (`app.matching.scoring`), judged for one volunteer from
 facts the accept request has already read; `tests/wishes/test_eligibility.py` checks that the
 two always agree. Capacity is checked at acceptance, under a lock on the volunteer's row.
+Distance is judged from the wish's coarse point (`distance_seen_m`), as everywhere a volunteer
+who has not accepted the wish is concerned.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from app.geo import distance_m
 from app.matching.scoring import Reason
 from app.models import OrgUnit, Wish
 from app.models.enums import VolunteerStatus
+
+
+class CoarsePoint(Protocol):
+    """A wish, or a row with its coarse coordinates."""
+
+    @property
+    def coarse_lat(self) -> float: ...
+    @property
+    def coarse_lng(self) -> float: ...
 
 
 class VolunteerLike(Protocol):
@@ -47,6 +58,13 @@ class Fit:
     available: bool  # some of the wanted window falls in the volunteer's weekly hours
 
 
+def distance_seen_m(volunteer: VolunteerLike, wish: CoarsePoint) -> float:
+    """How far a wish is, for everything a volunteer who has not accepted it is shown or
+    judged by: from their home to the wish's coarse point (`app.geo.coarse`), never its exact
+    place. Matching computes the same on arrays (`WishFacts` carries the coarse point)."""
+    return distance_m(volunteer.lat, volunteer.lng, wish.coarse_lat, wish.coarse_lng)
+
+
 def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
     """How far from a wish a volunteer may be: within both their radius and the station's area."""
     return min(volunteer.service_radius_m, station.service_radius_m)
@@ -64,7 +82,7 @@ def grab_ineligibility(
         reasons.append(Reason.SUSPENDED)
     if volunteer.user_id in (wish.requester_id, wish.proxy_id):
         reasons.append(Reason.IS_REQUESTER)
-    if distance_m(volunteer.lat, volunteer.lng, wish.lat, wish.lng) > reach_m(volunteer, station):
+    if distance_seen_m(volunteer, wish) > reach_m(volunteer, station):
         reasons.append(Reason.OUT_OF_RADIUS)
     if fit.lacks_skill:
         reasons.append(Reason.SKILL_MISSING)

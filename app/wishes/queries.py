@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.deps import Principal, VolunteerFacts
-from app.geo import EARTH_RADIUS_M, bounding_box, distance_m
+from app.geo import EARTH_RADIUS_M, bounding_box
 from app.models import Offer, OrgUnit, VolunteerSkill, Wish, WishEventRecord, WishSkill
 from app.models.enums import OfferStatus, Urgency
 from app.org_units.service import in_subtree
 from app.pagination import PageParams
+from app.wishes.eligibility import distance_seen_m
 from app.wishes.state import TASK_STATUSES, WishStatus
 
 # "Open wishes near me" is a bounded list, nearest first.
@@ -90,8 +91,8 @@ SUMMARY_COLUMNS = (
     Wish.status,
     Wish.grab_open,
     Wish.created_at,
-    Wish.lat,
-    Wish.lng,
+    Wish.coarse_lat,
+    Wish.coarse_lng,
 )
 # The square of a local equirectangular distance is accurate to far better than a metre over a
 # volunteer's reach; this margin keeps borderline wishes for the exact check.
@@ -106,8 +107,8 @@ def _open_near_statement() -> Select:
     )}  # fmt: skip
     volunteer_id = bindparam("volunteer_id", type_=Integer)
     user_id = bindparam("user_id", type_=Integer)
-    dy = (Wish.lat - p["lat0"]) * p["k_lat"]
-    dx = (Wish.lng - p["lng0"]) * p["k_lng"]
+    dy = (Wish.coarse_lat - p["lat0"]) * p["k_lat"]
+    dx = (Wish.coarse_lng - p["lng0"]) * p["k_lng"]
     d2 = dx * dx + dy * dy
     station_reach2 = OrgUnit.service_radius_m * OrgUnit.service_radius_m
     held = select(VolunteerSkill.skill_code).where(VolunteerSkill.volunteer_id == volunteer_id)
@@ -121,8 +122,8 @@ def _open_near_statement() -> Select:
         .join(OrgUnit, OrgUnit.id == Wish.station_id)
         .where(
             Wish.grab_open.is_(True),
-            Wish.lat.between(p["min_lat"], p["max_lat"]),
-            Wish.lng.between(p["min_lng"], p["max_lng"]),
+            Wish.coarse_lat.between(p["min_lat"], p["max_lat"]),
+            Wish.coarse_lng.between(p["min_lng"], p["max_lng"]),
             Wish.status == WishStatus.DISPATCHING,
             Wish.requester_id != user_id,
             or_(Wish.proxy_id.is_(None), Wish.proxy_id != user_id),
@@ -138,13 +139,16 @@ def _open_near_statement() -> Select:
 def open_near(
     session: Session, *, volunteer: VolunteerFacts, radius_m: int | None, limit: int
 ) -> list[tuple[Any, float]]:
-    """Wishes open for grab that this volunteer may take, nearest first.
+    """Wishes open for grab that this volunteer may take, nearest first, each with the
+    distance the volunteer is shown (from their home to the wish's coarse point).
 
-    One query: a bounding box over the indexed coordinates finds the candidates, and the
-    database keeps those within both the volunteer's reach and the station's area (an
-    equirectangular distance, plain arithmetic on both engines), that the volunteer has the
-    skills for and did not ask for themselves, nearest first, up to `limit`. Only those rows
-    are read; the exact distance is computed on them alone.
+    Which wishes, their order and the radius filter depend on the wishes' coarse points only
+    (`eligibility.distance_seen_m`): two wishes in the same coarse cell are listed alike from
+    anywhere. One query: a bounding box over the indexed coarse coordinates finds the
+    candidates, and the database keeps those within both the volunteer's reach and the
+    station's area (an equirectangular distance, plain arithmetic on both engines), that the
+    volunteer has the skills for and did not ask for themselves, nearest first (then by id),
+    up to `limit`. Only those rows are read; the great-circle distance decides on them.
     """
     if not volunteer.active:
         return []
@@ -170,7 +174,7 @@ def open_near(
     ).all()
     found = []
     for row in rows:
-        d = distance_m(volunteer.lat, volunteer.lng, row.lat, row.lng)
+        d = distance_seen_m(volunteer, row)
         if d <= min(reach, row.station_radius_m):
             found.append((row, d))
     return found

@@ -85,7 +85,15 @@ def review_queue(session: SessionDep, actor: StaffUser, page: PageDep) -> Page[W
     return make_page(rows, page, wish_summary)
 
 
-@router.get("/wishes/open", response_model=list[WishSummary], summary="志愿者：附近可抢的心愿")
+@router.get(
+    "/wishes/open",
+    response_model=list[WishSummary],
+    summary="志愿者：附近可抢的心愿",
+    description=(
+        "在本人服务半径与心愿所属站点服务范围内、本人具备所需技能的可抢心愿，由近及远。"
+        "是否列出、先后顺序、半径筛选与距离档位，均按心愿的大致位置（约 1 公里网格中心）计算。"
+    ),
+)
 def open_near_me(
     session: SessionDep,
     actor: VolunteerUser,
@@ -379,7 +387,7 @@ def my_offers(
     rows = queries.my_offers(
         session, volunteer_id=actor.volunteer_id, pending_only=pending_only, page=page
     )
-    return make_page(rows, page, lambda row: offer_out(row.offer, row.wish))
+    return make_page(rows, page, lambda row: offer_out(row.offer, row.wish, actor.volunteer))
 
 
 @me_router.get("/tasks", response_model=Page[WishSummary], summary="志愿者：我的任务")

@@ -5,13 +5,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from app.geo import DistanceBand, band_of
 from app.models.enums import OfferStatus, Urgency
 from app.schemas import (
     Code,
     Id,
     Instant,
     Lat,
+    LatOut,
     Lng,
+    LngOut,
+    Located,
     LongText,
     Name,
     OptionalNote,
@@ -46,7 +50,7 @@ class OnBehalfOf(Schema):
     consent: ProxyConsent
 
 
-class WishCreate(Schema):
+class WishCreate(Located):
     category_code: Code
     title: ShortText
     description: LongText = ""
@@ -117,11 +121,27 @@ class MyOfferOut(BaseModel):
     expires_at: datetime
 
 
+class DistanceOut(BaseModel):
+    """How far a wish is from the volunteer's home, as a band (never metres)."""
+
+    band: DistanceBand = Field(description="距离档位代码")
+    label: str = Field(description="中文说明，如“1–3 公里”")
+    min_m: int = Field(description="档位下限（米，含）")
+    max_m: int | None = Field(description="档位上限（米，不含）；最远一档为 null")
+
+    @classmethod
+    def of(cls, metres: float) -> DistanceOut:
+        band, low, high, label = band_of(metres)
+        return cls(band=band, label=label, min_m=low, max_m=high)
+
+
 class WishOut(BaseModel):
     """A wish as the caller may see it. Volunteers who have not accepted it see no requester,
-    no contact and a place rounded to about 1 km (`redacted`). Others who may see it get names
-    and masked phones, no full address (`masked`): `POST /wishes/{id}/reveal` gives the full
-    contact to whoever needs it, and logs it. The requester sees their own wish in full."""
+    no contact and only its coarse place: the centre of the 0.01° cell that holds it (about
+    1 km), from which everything they are told (distance band, whether they may take it) is
+    computed (`redacted`). Others who may see it get names, masked phones, the coarse place and
+    no full address (`masked`): `POST /wishes/{id}/reveal` gives the full contact to whoever
+    needs it, and logs it. The requester sees their own wish in full."""
 
     id: int
     title: str
@@ -134,8 +154,8 @@ class WishOut(BaseModel):
     coarse_address: str
     full_address: str | None
     contact_phone: str | None
-    lat: float
-    lng: float
+    lat: LatOut
+    lng: LngOut
     wanted_start_at: datetime
     wanted_end_at: datetime
     urgency: Urgency
@@ -166,7 +186,16 @@ class WishOut(BaseModel):
     my_roles: list[ActorRole]
     allowed_events: list[WishEvent] = Field(description="当前用户此刻可执行的操作")
     my_offer: MyOfferOut | None = None
-    distance_m: float | None = None
+    distance: DistanceOut | None = Field(
+        default=None,
+        description=(
+            "志愿者本人住址到心愿的距离档位；未接单时按心愿的大致位置（约 1 公里网格中心）计算"
+        ),
+    )
+    distance_m: float | None = Field(
+        default=None,
+        description="志愿者本人住址到心愿确切位置的距离（米），仅接单（及同组服务）的志愿者可见",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -189,7 +218,12 @@ class WishSummary(BaseModel):
     status: WishStatus
     grab_open: bool
     created_at: datetime
-    distance_m: float | None = None
+    distance: DistanceOut | None = Field(
+        default=None,
+        description=(
+            "附近可抢、派单邀请列表中：本人住址到心愿大致位置（约 1 公里网格中心）的距离档位"
+        ),
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

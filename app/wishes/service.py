@@ -38,7 +38,7 @@ from app.models import (
 from app.models.enums import AccountRole
 from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import station_covering
-from app.privacy import consent, places
+from app.privacy import consent
 from app.wishes import handlers
 from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
 from app.wishes.errors import (
@@ -351,7 +351,6 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         requester_id, proxy_id = actor.user_id, None
         role = ActorRole.REQUESTER
 
-    coarse_lat, coarse_lng = places.coarse(body.lat, body.lng)
     wish = Wish(
         station_id=station.id,
         category_code=body.category_code,
@@ -362,10 +361,9 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         coarse_address=body.coarse_address,
         full_address=body.full_address,
         contact_phone=body.contact_phone,
-        # The public point in the clear, the exact one sealed (app/privacy/places.py).
-        lat=coarse_lat,
-        lng=coarse_lng,
-        exact_point=(body.lat, body.lng),
+        # Sealed; the coarse point in the clear follows (models/wishes.py).
+        lat=body.lat,
+        lng=body.lng,
         wanted_start_at=body.wanted_start_at,
         wanted_end_at=body.wanted_end_at,
         urgency=body.urgency,

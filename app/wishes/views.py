@@ -7,15 +7,22 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from app.auth.deps import VolunteerFacts
 from app.geo import distance_m
 from app.models import Offer, Wish
 from app.privacy.masking import mask_phone
 from app.wishes.access import may_reveal
-from app.wishes.schemas import MyOfferOut, OfferOut, PersonRef, StationRef, WishOut, WishSummary
+from app.wishes.eligibility import distance_seen_m
+from app.wishes.schemas import (
+    DistanceOut,
+    MyOfferOut,
+    OfferOut,
+    PersonRef,
+    StationRef,
+    WishOut,
+    WishSummary,
+)
 from app.wishes.service import Outcome, allowed_events
-
-# Redacted coordinates are rounded to this many decimals (0.01° is about 1 km).
-REDACTED_DECIMALS = 2
 
 
 def wish_out(session: Session, outcome: Outcome) -> WishOut:
@@ -45,15 +52,20 @@ def wish_out(session: Session, outcome: Outcome) -> WishOut:
         )
     view = access.volunteer
     my_offer = None
-    distance = None
+    band = None
+    exact = None
     if view is not None:
         if view.latest_offer is not None:
             offer = view.latest_offer
             my_offer = MyOfferOut(id=offer.id, status=offer.status, expires_at=offer.expires_at)
-        distance = round(distance_m(view.volunteer.lat, view.volunteer.lng, wish.lat, wish.lng), 1)
-    lat, lng = wish.point if full else (wish.lat, wish.lng)
-    if not full:
-        lat, lng = round(lat, REDACTED_DECIMALS), round(lng, REDACTED_DECIMALS)
+        if redacted:
+            band = DistanceOut.of(distance_seen_m(view.volunteer, wish))
+        else:
+            metres = distance_m(view.volunteer.lat, view.volunteer.lng, wish.lat, wish.lng)
+            band, exact = DistanceOut.of(metres), round(metres, 1)
+    # Until they hold the wish, volunteers see its coarse point only; whoever else sees it, the
+    # coarse point too unless it is their own (the exact place is revealed, and logged).
+    lat, lng = (wish.lat, wish.lng) if full else (wish.coarse_lat, wish.coarse_lng)
     return WishOut(
         id=wish.id,
         title=wish.title,
@@ -98,12 +110,14 @@ def wish_out(session: Session, outcome: Outcome) -> WishOut:
         my_roles=sorted(access.roles),
         allowed_events=allowed_events(access, wish.status),
         my_offer=my_offer,
-        distance_m=distance,
+        distance=band,
+        distance_m=exact,
     )
 
 
 def wish_summary(wish: Wish | Row[Any], distance: float | None = None) -> WishSummary:
-    """A list row, from a wish or from a row of `queries.SUMMARY_COLUMNS`."""
+    """A list row, from a wish or from a row of `queries.SUMMARY_COLUMNS`; `distance` is the
+    one a volunteer is shown (`eligibility.distance_seen_m`), given as its band."""
     return WishSummary(
         id=wish.id,
         title=wish.title,
@@ -116,12 +130,17 @@ def wish_summary(wish: Wish | Row[Any], distance: float | None = None) -> WishSu
         status=wish.status,
         grab_open=wish.grab_open,
         created_at=wish.created_at,
-        distance_m=None if distance is None else round(distance, 1),
+        distance=None if distance is None else DistanceOut.of(distance),
     )
 
 
-def offer_out(offer: Offer, wish: Wish | None = None) -> OfferOut:
+def offer_out(
+    offer: Offer, wish: Wish | None = None, volunteer: VolunteerFacts | None = None
+) -> OfferOut:
+    """An offer; with its wish, a summary of it (with the distance band from `volunteer`'s
+    home to its coarse point)."""
     out = OfferOut.model_validate(offer, from_attributes=True)
     if wish is not None:
-        out.wish = wish_summary(wish)
+        seen = distance_seen_m(volunteer, wish) if volunteer is not None else None
+        out.wish = wish_summary(wish, seen)
     return out

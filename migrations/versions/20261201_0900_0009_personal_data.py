@@ -1,8 +1,9 @@
-"""Personal data: sealed columns and the phone lookup hash, coarse public points, consent texts
-and versions, the access log, grid workers, account deletion and retention marks
+"""Personal data: sealed columns and the phone lookup hash, the exact place of wishes sealed,
+volunteers' homes kept to 100 m, consent texts and versions, the access log, grid workers,
+account deletion and retention marks
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 09:00:00
 
 Existing rows are sealed in place with the data key in force (DATA_KEYS / DATA_KEY_ID, the
@@ -16,18 +17,26 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import op
 
+import h3
+
 import app.models.base
-from app.geo import cell_of
+
+# The sealed-value format (enc1) and the keys come from app.privacy.crypto: values sealed here
+# must open in the app. A later format would be a new version beside enc1, not a change to it.
 from app.privacy.crypto import keyring
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 1000
-WISH_DECIMALS = 2  # a wish's public point, about 1 km (app/privacy/places.py)
-HOME_DECIMALS = 3  # volunteers' homes as matching reads them, about 100 m
+HOME_DECIMALS = 3  # volunteers' homes as matching reads them, about 100 m (app/privacy/places)
+
+
+def cell_of(lat: float, lng: float) -> int:
+    # As app.geo.cell_of on the day of this migration (H3 resolution 8).
+    return h3.str_to_int(h3.latlng_to_cell(lat, lng, 8))
 APPEND_ONLY = ("consent_texts", "access_log")
 
 CONSENT_TEXTS = [
@@ -114,15 +123,13 @@ def _seal_existing(bind: sa.Connection) -> None:
     for row in _rows(bind, "wishes", "full_address, contact_phone, lat, lng"):
         bind.execute(
             sa.text(
-                "UPDATE wishes SET full_address = :a, contact_phone = :c, exact_point = :p, "
-                "lat = :lat, lng = :lng WHERE id = :id"
+                "UPDATE wishes SET full_address = :a, contact_phone = :c, exact_point = :p "
+                "WHERE id = :id"
             ),
             {
                 "a": seal(row.full_address, "wishes.full_address"),
                 "c": seal(row.contact_phone, "wishes.contact_phone"),
                 "p": seal(_point(row.lat, row.lng), "wishes.exact_point"),
-                "lat": round(row.lat, WISH_DECIMALS),
-                "lng": round(row.lng, WISH_DECIMALS),
                 "id": row.id,
             },
         )
@@ -271,6 +278,12 @@ def upgrade() -> None:
     with op.batch_alter_table("attendances", schema=None) as batch_op:
         for name in ("check_in_lat", "check_in_lng", "check_out_lat", "check_out_lng"):
             batch_op.drop_column(name)
+    # The exact place now lives sealed in exact_point; the plain coarse point (0007) stays.
+    with op.batch_alter_table("wishes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_wishes_lat_range"), type_="check")
+        batch_op.drop_constraint(op.f("ck_wishes_lng_range"), type_="check")
+        batch_op.drop_column("lat")
+        batch_op.drop_column("lng")
 
 
 def _open_existing(bind: sa.Connection) -> None:
@@ -291,14 +304,16 @@ def _open_existing(bind: sa.Connection) -> None:
         if row.phone is not None:
             bind.execute(sa.text("UPDATE users SET phone = :p WHERE id = :id"),
                          {"p": unseal(row.phone, "users.phone"), "id": row.id})  # fmt: skip
-    for row in _rows(bind, "wishes", "full_address, contact_phone, exact_point, lat, lng"):
+    columns = "full_address, contact_phone, exact_point, coarse_lat, coarse_lng"
+    for row in _rows(bind, "wishes", columns):
         lat, lng = point(row.exact_point, "wishes.exact_point")
         bind.execute(
             sa.text("UPDATE wishes SET full_address = :a, contact_phone = :c, lat = :lat, "
                     "lng = :lng WHERE id = :id"),
             {"a": unseal(row.full_address, "wishes.full_address") or "",
              "c": unseal(row.contact_phone, "wishes.contact_phone"),
-             "lat": row.lat if lat is None else lat, "lng": row.lng if lng is None else lng,
+             "lat": row.coarse_lat if lat is None else lat,
+             "lng": row.coarse_lng if lng is None else lng,
              "id": row.id},
         )  # fmt: skip
     for row in _rows(bind, "volunteers", "home_point"):
@@ -325,6 +340,9 @@ def _open_existing(bind: sa.Connection) -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
+    with op.batch_alter_table("wishes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lat", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("lng", sa.Float(), nullable=True))
     with op.batch_alter_table("attendances", schema=None) as batch_op:
         for name in ("check_in_lat", "check_in_lng", "check_out_lat", "check_out_lng"):
             batch_op.add_column(sa.Column(name, sa.Float(), nullable=True))
@@ -338,6 +356,10 @@ def downgrade() -> None:
         batch_op.drop_column("id_number")
         batch_op.drop_column("home_point")
     with op.batch_alter_table("wishes", schema=None) as batch_op:
+        batch_op.alter_column("lat", existing_type=sa.Float(), nullable=False)
+        batch_op.alter_column("lng", existing_type=sa.Float(), nullable=False)
+        batch_op.create_check_constraint(op.f("ck_wishes_lat_range"), "lat BETWEEN -90 AND 90")
+        batch_op.create_check_constraint(op.f("ck_wishes_lng_range"), "lng BETWEEN -180 AND 180")
         batch_op.drop_index("ix_wishes_unerased")
         batch_op.drop_column("personal_data_erased_at")
         batch_op.drop_column("exact_point")

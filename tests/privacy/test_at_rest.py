@@ -283,9 +283,12 @@ def test_the_migration_seals_rows_that_were_there(engine_name: str, tmp_path: Pa
                 row = c.execute(text("SELECT phone, phone_hash FROM users")).one()
                 assert str(row.phone).startswith("enc1:") and len(row.phone_hash) == 64
                 w = c.execute(
-                    text("SELECT full_address, contact_phone, lat, lng, exact_point FROM wishes")
+                    text(
+                        "SELECT full_address, contact_phone, coarse_lat, coarse_lng, exact_point "
+                        "FROM wishes"
+                    )
                 ).one()
-                assert (w.lat, w.lng) == (30.51, 119.61)
+                assert (w.coarse_lat, w.coarse_lng) == (30.51, 119.61)
                 assert all(
                     str(v).startswith("enc1:")
                     for v in (w.full_address, w.contact_phone, w.exact_point)

@@ -13,8 +13,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import Settings
+from app.geo import coarse_point
 from app.models import AccessLog, OrgUnit, User
+from app.privacy import retention
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     Tree,
@@ -96,7 +99,7 @@ def test_detail_is_masked_and_the_requester_sees_their_own_in_full(scene: Scene)
         "name": scene.resident.name,
         "phone": "138****9999",
     }
-    assert (seen["lat"], seen["lng"]) == (round(body["lat"], 2), round(body["lng"], 2))  # type: ignore[arg-type]
+    assert (seen["lat"], seen["lng"]) == coarse_point(body["lat"], body["lng"])  # type: ignore[arg-type]
     assert scene.log() == []  # reading the masked view reveals nothing
 
 
@@ -119,11 +122,11 @@ def test_a_coordinators_reveal_is_logged_and_admins_read_the_log(scene: Scene) -
         "coordinate",
         "电话核实需求",
     )
-    assert entry.fields == "contact_phone,full_address,phone"  # no exact point: made by a builder
+    assert entry.fields == "contact_phone,full_address,location,phone"
     admin = make_admin(scene.session)
     page = scene.get("/admin/access-log", admin, subject_user_id=scene.resident.id)
     assert [(e["actor_name"], e["fields"]) for e in page["items"]] == [
-        (scene.coordinator.name, ["contact_phone", "full_address", "phone"])
+        (scene.coordinator.name, ["contact_phone", "full_address", "location", "phone"])
     ]
     mine = scene.get("/me/access-log", scene.resident)
     assert [(e["actor_role"], e["purpose"], e["wish_id"]) for e in mine["items"]] == [
@@ -208,11 +211,8 @@ def test_erased_data_is_not_revealed(scene: Scene) -> None:
     wish = make_wish(
         scene.session, station=scene.station, requester=scene.resident, status=WishStatus.CANCELLED
     )
-    from app import clock
-
-    wish.full_address = wish.contact_phone = None
-    wish.personal_data_erased_at = clock.now()
-    scene.session.flush()
+    retention.erase_wishes(scene.session, [wish.id], clock.now())
+    scene.session.expire_all()
     r = scene.reveal(wish.id, scene.coordinator)
     assert r.status_code == 200, r.text
     shown = r.json()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import user_by_phone
 from app.config import Settings
+from app.geo import coarse_point
 from app.models import Attendance, OrgUnit, OutboxMessage, User, Volunteer, Wish
 from app.privacy.types import SealedColumnComparison
 from tests.fixtures.builders import (
@@ -52,14 +53,15 @@ def test_what_a_request_stores_is_sealed(
     wish_id = r.json()["id"]
     address, phone, point, lat, lng = raw(
         session,
-        "SELECT full_address, contact_phone, exact_point, lat, lng FROM wishes WHERE id = :id",
+        "SELECT full_address, contact_phone, exact_point, coarse_lat, coarse_lng FROM wishes "
+        "WHERE id = :id",
         id=wish_id,
     )
     for value in (address, phone, point):
         assert isinstance(value, str) and value.startswith("enc1:dev:"), value
     assert "余村" not in str(address) and "13812340001" not in str(phone)
     # The plain point is the public one, to 0.01°; the exact one is sealed.
-    assert (lat, lng) == (round(float(body["lat"]), 2), round(float(body["lng"]), 2))  # type: ignore[arg-type]
+    assert (lat, lng) == coarse_point(float(body["lat"]), float(body["lng"]))  # type: ignore[arg-type]
     session.expire_all()
     wish = session.get(Wish, wish_id)
     assert wish is not None

@@ -555,3 +555,29 @@ def test_record_routes_scope(scene: Scene) -> None:
     r = scene.client.put(f"{API}/org-units/{station}/record-rules", json={"fence_m": 900},
                          headers=scene.h(inside))  # fmt: skip
     assert r.status_code == 200 and r.json()["own"]["fence_m"] == 900, r.text
+
+
+def test_a_wgs84_fix_at_the_door_passes_the_fence_once_converted(scene: Scene) -> None:
+    """`wx.getLocation` gives WGS-84 by default: some 540 m from the GCJ-02 map point around
+    安吉, more than the 500 m fence. Named as WGS-84 it is converted and passes; taken for
+    GCJ-02 it would fail."""
+    import geocoordinates_ffi
+
+    from app.geo import distance_m
+
+    door = geocoordinates_ffi.gcj02_to_wgs84_refined(
+        geocoordinates_ffi.Gcj02(lat=scene.place["lat"], lon=scene.place["lng"])
+    )
+    fix = {"lat": door.lat, "lng": door.lon}
+    assert distance_m(door.lat, door.lon, scene.place["lat"], scene.place["lng"]) > 500
+    before = scene.counts()
+    r = scene.post(f"/wishes/{scene.wish.id}/check-in", fix)
+    assert r.status_code == 400 and error(r) == "OUTSIDE_FENCE", r.text
+    assert scene.counts() == before
+    r = scene.post(f"/wishes/{scene.wish.id}/check-in", {**fix, "coord_system": "wgs84"})
+    assert r.status_code == 200, r.text
+    row = scene.session.scalars(select(Attendance).where(Attendance.wish_id == scene.wish.id)).one()
+    scene.session.refresh(row)
+    # The fix is stored in GCJ-02, within a metre of the door on the map.
+    assert row.check_in_fix is not None
+    assert distance_m(*row.check_in_fix, *scene.place.values()) < 1.0

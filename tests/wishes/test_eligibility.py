@@ -1,8 +1,10 @@
 """Grab eligibility (one volunteer, at acceptance) and matching (many, on arrays) are written
-separately for speed; they must agree on every hard constraint, for any facts."""
+separately for speed; they must agree on every hard constraint, for any facts, and both judge
+distance from the wish's coarse point only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -10,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.auth.deps import VolunteerFacts
-from app.matching.scoring import Reason, VolunteerArrays, WishFacts, evaluate, reasons_of
-from app.models import OrgUnit, Wish
+from app.matching.facts import CatalogueBits, MatchingCatalogue, wish_facts_preloaded
+from app.matching.scoring import Reason, VolunteerArrays, evaluate, reasons_of
+from app.models import Category, OrgUnit, Wish
 from app.models.enums import VolunteerStatus
 from app.volunteers.availability import covered_slots, window_masks
 from app.wishes.eligibility import Fit, grab_ineligibility
@@ -30,6 +33,9 @@ ages = st.one_of(st.none(), st.integers(0, 90))
     user_id=st.sampled_from([REQUESTER, 2, 3]),
     active=st.booleans(),
     d_lat=st.floats(-0.08, 0.08),
+    # Where in its 0.01° cell the wish's door is (the cell of 30.60, 119.70).
+    door_lat=st.floats(-0.0049, 0.0049),
+    door_lng=st.floats(-0.0049, 0.0049),
     radius=st.integers(100, 10_000),
     area=st.integers(100, 10_000),
     skills_held=st.integers(0, 7),
@@ -48,6 +54,8 @@ def test_grab_rules_agree_with_matching(
     user_id: int,
     active: bool,
     d_lat: float,
+    door_lat: float,
+    door_lng: float,
     radius: int,
     area: int,
     skills_held: int,
@@ -65,37 +73,56 @@ def test_grab_rules_agree_with_matching(
     status = VolunteerStatus.ACTIVE if active else VolunteerStatus.SUSPENDED
     lat, lng = 30.6 + d_lat, 119.7
     end = START + timedelta(hours=hours)
-    window, slots = window_masks(START, end, "Asia/Shanghai")
+    window, _slots = window_masks(START, end, "Asia/Shanghai")
     qualified_bits = required & needs_qualification
-    wish = Wish(lat=30.6, lng=119.7, requester_id=REQUESTER, proxy_id=None)
+    wish = Wish(
+        id=1,
+        lat=30.6 + door_lat,
+        lng=119.7 + door_lng,
+        requester_id=REQUESTER,
+        proxy_id=None,
+        category_code="x",
+        season_code=None,
+        wanted_start_at=START,
+        wanted_end_at=end,
+    )
+    assert (wish.coarse_lat, wish.coarse_lng) == (30.6, 119.7)
     station = OrgUnit(service_radius_m=area)
 
-    scalar = grab_ineligibility(
-        volunteer=VolunteerFacts(
-            id=7, user_id=user_id, lat=lat, lng=lng, service_radius_m=radius, status=status
-        ),
-        fit=Fit(
-            lacks_skill=(skills_held & required) != required,
-            lacks_qualification=(qualified_held & qualified_bits) != qualified_bits,
-            risky=risky,
-            insured_until=insured,
-            min_age=min_age,
-            max_age=max_age,
-            birth_date=birth,
-            service_day=DAY,
-            available=covered_slots(volunteer_masks, window) > 0,
-        ),
-        wish=wish,
-        station=station,
+    volunteer = VolunteerFacts(
+        id=7, user_id=user_id, lat=lat, lng=lng, service_radius_m=radius, status=status
     )
+    fit = Fit(
+        lacks_skill=(skills_held & required) != required,
+        lacks_qualification=(qualified_held & qualified_bits) != qualified_bits,
+        risky=risky,
+        insured_until=insured,
+        min_age=min_age,
+        max_age=max_age,
+        birth_date=birth,
+        service_day=DAY,
+        available=covered_slots(volunteer_masks, window) > 0,
+    )
+    scalar = grab_ineligibility(volunteer=volunteer, fit=fit, wish=wish, station=station)
+    # The door's place in its cell changes nothing: the same verdict as at the cell's centre.
+    centre = Wish(lat=30.6, lng=119.7, requester_id=REQUESTER, proxy_id=None)
+    assert grab_ineligibility(volunteer=volunteer, fit=fit, wish=centre, station=station) == scalar
 
-    facts = WishFacts(
-        id=1, lat=30.6, lng=119.7, area_m=area, requester_ids=(REQUESTER,),
-        category_code="x", category_bit=0, required_bits=required,
-        qualified_bits=qualified_bits, related_bits=0, risky=risky, min_age=min_age,
-        max_age=max_age, service_day=DAY, window_masks=tuple(window), window_slots=slots,
-        season_fit=0.0,
+    # Through matching's own reader of a wish, then the catalogue-derived facts set directly.
+    catalogue = MatchingCatalogue(
+        bits=CatalogueBits(skills={}, categories={}, needs_qualification=frozenset()),
+        categories={"x": Category(code="x", risky=risky, min_age=min_age, max_age=max_age)},
+        related={}, season_code=None, affinities={},
     )  # fmt: skip
+    facts = replace(
+        wish_facts_preloaded(
+            wish, station_radius_m=area, catalogue=catalogue, required=(),
+            timezone="Asia/Shanghai",
+        ),
+        required_bits=required, qualified_bits=qualified_bits,
+    )  # fmt: skip
+    assert (facts.lat, facts.lng) == (30.6, 119.7)
+    assert facts.service_day == DAY and facts.window_masks == tuple(window)
     one = np.ones(1, dtype=np.int64)
     arrays = VolunteerArrays(
         ids=one * 7, user_ids=one * user_id, lat=np.array([lat]), lng=np.array([lng]),

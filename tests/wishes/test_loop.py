@@ -190,7 +190,13 @@ def test_grab_loop(client: TestClient, session: Session, settings: Settings) -> 
 
     near_list = client.get(f"{API}/wishes/open", headers=auth(near_user, settings)).json()
     assert [w["id"] for w in near_list] == [wish_id]
-    assert near_list[0]["distance_m"] < 1000
+    assert near_list[0]["distance"] == {
+        "band": "lt_1km",
+        "label": "1 公里内",
+        "min_m": 0,
+        "max_m": 1000,
+    }
+    assert "distance_m" not in near_list[0]
     assert client.get(f"{API}/wishes/open", headers=auth(far_user, settings)).json() == []
     assert client.get(f"{API}/wishes/open", headers=auth(unskilled_user, settings)).json() == []
 

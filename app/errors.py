@@ -30,11 +30,13 @@ class AppError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.message
         self.code = code or self.code
         self.status_code = status_code or self.status_code
         self.details = details or {}
+        self.headers = headers or {}
         super().__init__(self.message)
 
 
@@ -70,8 +72,16 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _json(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Any:
-    return JSONResponse(status_code=status, content=error_body(code, message, details))
+def _json(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    return JSONResponse(
+        status_code=status, content=error_body(code, message, details), headers=headers
+    )
 
 
 _HTTP_CODES = {
@@ -144,7 +154,7 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> Any:
-        return _json(exc.status_code, exc.code, exc.message, exc.details)
+        return _json(exc.status_code, exc.code, exc.message, exc.details, exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Any:

@@ -1,7 +1,10 @@
-"""Password hashing (Argon2 via pwdlib) and access tokens (JWT via PyJWT)."""
+"""Password hashing (Argon2 via pwdlib), access tokens (JWT via PyJWT) and refresh tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -9,9 +12,11 @@ from pwdlib import PasswordHash
 
 from app import clock
 from app.config import Settings
+from app.models.enums import SessionKind
 
 _hasher = PasswordHash.recommended()
 ALGORITHM = "HS256"
+_MAX_ID = 2_147_483_647
 
 
 def hash_password(password: str) -> str:
@@ -19,6 +24,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Argon2 verification: tens of milliseconds of CPU. Never call it inside a database
+    transaction that holds a write lock."""
     if not password_hash:
         # Spend the same time as a real check so that unknown users cannot be told apart.
         _hasher.verify(password, _DUMMY_HASH)
@@ -29,22 +36,42 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def create_access_token(user_id: int, settings: Settings) -> tuple[str, datetime]:
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    session_id: int
+    kind: SessionKind
+
+
+def create_access_token(
+    user_id: int, settings: Settings, *, session_id: int, kind: SessionKind
+) -> tuple[str, datetime]:
     issued = clock.now()
     expires = issued + timedelta(minutes=settings.access_token_minutes)
-    claims = {"sub": str(user_id), "iat": issued, "exp": expires, "typ": "access"}
+    claims = {
+        "sub": str(user_id),
+        "sid": session_id,
+        "kind": kind.value,
+        "iat": issued,
+        "exp": expires,
+        "typ": "access",
+    }
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), expires
 
 
-def decode_access_token(token: str, settings: Settings) -> int | None:
-    """The user id in a valid, unexpired access token, or None."""
+def decode_access_token(token: str, settings: Settings) -> AccessClaims | None:
+    """The claims of a valid, unexpired access token, or None."""
     try:
         claims = jwt.decode(
             token,
             settings.secret_key,
             algorithms=[ALGORITHM],
             # Expiry is checked against the service clock below, like every other timer.
-            options={"require": ["sub", "exp", "iat"], "verify_exp": False, "verify_iat": False},
+            options={
+                "require": ["sub", "exp", "iat", "sid", "kind"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.PyJWTError:
         return None
@@ -55,6 +82,21 @@ def decode_access_token(token: str, settings: Settings) -> int | None:
         return None
     try:
         user_id = int(claims["sub"])
+        session_id = claims["sid"]
+        kind = SessionKind(claims["kind"])
     except (TypeError, ValueError):
         return None
-    return user_id if 0 < user_id <= 2_147_483_647 else None
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        return None
+    if not (0 < user_id <= _MAX_ID and 0 < session_id <= _MAX_ID):
+        return None
+    return AccessClaims(user_id=user_id, session_id=session_id, kind=kind)
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token: 256 random bits. Only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     login_ip_limits: str = "20 per minute; 200 per hour"
     # WeChat sign-ins per client address.
     wechat_login_ip_limits: str = "30 per minute; 300 per hour"
+    # A refused (throttled) sign-in is answered after this pause: a client hammering in a loop
+    # gets one answer a second per connection, and the pause costs the server nothing.
+    login_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    # Password hashes (Argon2, every core for tens of milliseconds) running at once, per process.
+    password_hash_concurrency: int = Field(default=1, ge=1, le=16)
     # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
     trusted_proxies: str = ""
     # The city's local time zone: naive times from clients are read in it.

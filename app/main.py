@@ -13,6 +13,7 @@ from app.accounts.router import router as accounts_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
 from app.auth.router import router as auth_router
+from app.auth.security import configure_hashing
 from app.auth.throttle import LoginThrottle
 from app.auth.wechat_router import router as wechat_auth_router
 from app.catalogue.router import router as catalogue_router
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.admission = Admission(sessions=settings.db_sessions)
     app.state.api_prefix = API_PREFIX
     app.state.throttle = LoginThrottle(settings)
+    configure_hashing(settings.password_hash_concurrency)
     principal_cache.configure(settings.principal_cache_seconds)
     revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)

@@ -42,6 +42,20 @@ def _no_process_caches() -> None:
     catalogue_service._QUALIFIED_TTL = 0
 
 
+@pytest.fixture(autouse=True)
+def _principal_cache_off() -> Iterator[None]:
+    """A test that builds its own app (with default settings) must not leave the process-wide
+    principal cache on for the tests after it."""
+    yield
+    from app.auth.cache import principal_cache, revocation_feed
+    from app.auth.security import configure_hashing
+
+    if principal_cache.ttl != 0:
+        principal_cache.configure(0)
+    revocation_feed.reset()
+    configure_hashing(1)
+
+
 @pytest.fixture(scope="session")
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--engine"))
@@ -76,6 +90,8 @@ def settings(database_url: str, fake_wechat: FakeWechat) -> Settings:
         wechat_app_id=WECHAT_APP_ID,
         wechat_app_secret=WECHAT_SECRET,
         wechat_timeout_seconds=1.0,
+        # Throttled sign-ins answer at once in tests (test_staff_login checks the pause).
+        login_refusal_delay_seconds=0,
     )
 
 

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+import anyio
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.auth import service
 from app.auth.deps import CurrentUser, StaffSession
-from app.auth.errors import InvalidToken
+from app.auth.errors import InvalidToken, LoginThrottled
 from app.auth.schemas import (
     DevLoginIn,
     LoginIn,
@@ -25,7 +27,7 @@ from app.auth.schemas import (
     RefreshIn,
     TokenOut,
 )
-from app.auth.throttle import client_ip
+from app.auth.throttle import LoginThrottle, client_ip
 from app.auth.views import me_out
 from app.config import Settings
 from app.db import Database, SessionDep
@@ -47,6 +49,23 @@ async def run_auth(request: Request, fn: Callable[[], T]) -> T:
     if limiter is None:
         limiter = request.app.state.auth_limiter = CapacityLimiter(AUTH_THREADS)
     return await to_thread.run_sync(fn, limiter=limiter)
+
+
+async def throttled(request: Request, check: Callable[[], None]) -> None:
+    """Run a throttle check before any sign-in work, so that a refusal costs nothing and
+    never waits behind password hashes: in the event loop when counts are in memory, on the
+    common thread pool when they are in Redis (a network round trip). A refusal is answered
+    after `LOGIN_REFUSAL_DELAY_SECONDS`."""
+    throttle: LoginThrottle = request.app.state.throttle
+    try:
+        if throttle.shared:
+            await run_in_threadpool(check)
+        else:
+            check()
+    except LoginThrottled:
+        settings: Settings = request.app.state.settings
+        await anyio.sleep(settings.login_refusal_delay_seconds)
+        raise
 
 
 def _errors(*codes: tuple[int, str, str]) -> dict[int | str, dict[str, Any]]:
@@ -75,16 +94,18 @@ def _errors(*codes: tuple[int, str, str]) -> dict[int | str, dict[str, Any]]:
 )
 async def login(body: LoginIn, request: Request) -> TokenOut:
     settings: Settings = request.app.state.settings
+    throttle: LoginThrottle = request.app.state.throttle
+    ip = client_ip(request, settings)
+    await throttled(request, partial(throttle.before_password, username=body.username, ip=ip))
     return await run_auth(
         request,
         partial(
             service.staff_login,
             database=request.app.state.database,
             settings=settings,
-            throttle=request.app.state.throttle,
+            throttle=throttle,
             username=body.username,
             password=body.password,
-            ip=client_ip(request, settings),
         ),
     )
 

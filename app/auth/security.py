@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,18 +20,32 @@ ALGORITHM = "HS256"
 _MAX_ID = 2_147_483_647
 
 
+# Argon2 (pwdlib's recommended parameters: 64 MiB, 3 passes, 4 lanes) keeps every core busy
+# for tens of milliseconds. Hashes run one at a time per process by default
+# (`PASSWORD_HASH_CONCURRENCY`): a storm of sign-ins queues here instead of starving the
+# requests that write.
+_hash_slots = threading.BoundedSemaphore(1)
+
+
+def configure_hashing(concurrency: int) -> None:
+    global _hash_slots
+    _hash_slots = threading.BoundedSemaphore(concurrency)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hash_slots:
+        return _hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
-    """Argon2 verification: tens of milliseconds of CPU. Never call it inside a database
-    transaction that holds a write lock."""
-    if not password_hash:
-        # Spend the same time as a real check so that unknown users cannot be told apart.
-        _hasher.verify(password, _DUMMY_HASH)
-        return False
-    return _hasher.verify(password, password_hash)
+    """Argon2 verification. Never call it inside a database transaction: it would hold the
+    transaction (and on SQLite the write lock) for the whole hash."""
+    with _hash_slots:
+        if not password_hash:
+            # Spend the same time as a real check so that unknown users cannot be told apart.
+            _hasher.verify(password, _DUMMY_HASH)
+            return False
+        return _hasher.verify(password, password_hash)
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

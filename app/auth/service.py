@@ -69,9 +69,8 @@ def staff_login(
     throttle: LoginThrottle,
     username: str,
     password: str,
-    ip: str,
 ) -> TokenOut:
-    throttle.before_password(username=username, ip=ip)
+    """Check a password (the caller has already passed `throttle.before_password`)."""
     with read(database) as session:
         found = session.execute(
             select(User.id, User.password_hash, User.is_active).where(User.username == username)
@@ -241,11 +240,9 @@ def wechat_login(
     database: Database,
     settings: Settings,
     client: WechatClient,
-    throttle: LoginThrottle,
     code: str,
-    ip: str,
 ) -> TokenOut:
-    throttle.before_wechat(ip=ip)
+    """Sign in with a wx.login code (the caller has already passed `throttle.before_wechat`)."""
     identity = client.code_to_session(code)  # outside any transaction
     with write(database) as session:
         user, created = _find_or_create_wechat_user(session, identity)

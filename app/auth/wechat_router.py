@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from app.auth import service
 from app.auth.deps import CurrentUser
 from app.auth.errors import ConsumerSessionRequired
-from app.auth.router import _errors, run_auth
+from app.auth.router import _errors, run_auth, throttled
 from app.auth.schemas import PhoneBindOut, TokenOut, WechatLoginIn, WechatPhoneIn
-from app.auth.throttle import client_ip
+from app.auth.throttle import LoginThrottle, client_ip
 from app.config import Settings
 from app.models.enums import SessionKind
 from app.wechat.client import WechatClient
@@ -41,6 +41,9 @@ _WECHAT_ERRORS = (
 async def wechat_login(body: WechatLoginIn, request: Request) -> TokenOut:
     settings: Settings = request.app.state.settings
     client: WechatClient = request.app.state.wechat
+    throttle: LoginThrottle = request.app.state.throttle
+    ip = client_ip(request, settings)
+    await throttled(request, partial(throttle.before_wechat, ip=ip))
     return await run_auth(
         request,
         partial(
@@ -48,9 +51,7 @@ async def wechat_login(body: WechatLoginIn, request: Request) -> TokenOut:
             database=request.app.state.database,
             settings=settings,
             client=client,
-            throttle=request.app.state.throttle,
             code=body.code,
-            ip=client_ip(request, settings),
         ),
     )
 

@@ -47,8 +47,9 @@ def _stored(database: Database, app_id: str) -> tuple[str | None, datetime | Non
 
 
 def _take_lease(database: Database, app_id: str, *, unless_token_is_not: str | None) -> bool:
-    """Take the refresh lease; with `unless_token_is_not`, only while that (rejected) token is
-    still the stored one."""
+    """Take the refresh lease while the stored token still needs replacing (none, or near its
+    expiry; with `unless_token_is_not`, while that rejected token is still the stored one):
+    a process that read the row before another stored a fresh token does not fetch again."""
     now = clock.now()
     with database.session(write=True) as session, session.begin():
         if session.get(WechatAccessToken, app_id) is None:
@@ -67,6 +68,12 @@ def _take_lease(database: Database, app_id: str, *, unless_token_is_not: str | N
         )
         if unless_token_is_not is not None:
             query = query.where(WechatAccessToken.access_token == unless_token_is_not)
+        else:
+            query = query.where(
+                WechatAccessToken.access_token.is_(None)
+                | WechatAccessToken.expires_at.is_(None)
+                | (WechatAccessToken.expires_at <= now + REFRESH_MARGIN)
+            )
         return bool(session.execute(query).rowcount == 1)  # type: ignore[attr-defined]
 
 

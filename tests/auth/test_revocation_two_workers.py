@@ -117,16 +117,12 @@ def _wechat_user(served: Served, fake: FakeWechat, openid: str) -> dict[str, Any
 
 def _staff(served: Served, username: str) -> dict[str, str]:
     with httpx2.Client(base_url=served.base, timeout=30) as client:
-        r = client.post(
-            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-        )
+        r = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return _bearer(r.json())
 
 
-def test_suspension_ends_sessions_in_both_workers(
-    served: Served, fake_wechat: FakeWechat
-) -> None:
+def test_suspension_ends_sessions_in_both_workers(served: Served, fake_wechat: FakeWechat) -> None:
     user = _wechat_user(served, fake_wechat, "o-two-workers-volunteer")
     headers = _bearer(user)
     with httpx2.Client(base_url=served.base, timeout=30) as client:

@@ -112,6 +112,20 @@ def test_attempts_per_address_are_limited(client: TestClient, settings: Settings
     assert 1 <= int(r.headers["Retry-After"]) <= 60
 
 
+def test_a_refusal_is_answered_after_a_pause(client: TestClient, settings: Settings) -> None:
+    app = client.app
+    app.state.settings = settings.model_copy(update={"login_refusal_delay_seconds": 0.5})  # type: ignore[attr-defined]
+    try:
+        for i in range(20):
+            password_login(client, f"pause{i}", "guess")
+        started = time.monotonic()
+        r = password_login(client, "pause-next", "guess")
+        assert r.status_code == 429
+        assert time.monotonic() - started >= 0.5
+    finally:
+        app.state.settings = settings  # type: ignore[attr-defined]
+
+
 def test_lockouts_grow_with_repeated_failures(settings: Settings) -> None:
     """Back-off: a short tier locks briefly; failing again soon after hits the longer tier."""
     throttle = LoginThrottle(

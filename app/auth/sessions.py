@@ -10,10 +10,11 @@ working at once in this process and within the revocation feed's bound in every 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -76,9 +77,36 @@ def _issue(session: Session, row: AuthSession, settings: Settings) -> IssuedToke
     )
 
 
+# What is kept: ended sessions (and their tokens) for 30 days after they end, spent refresh
+# tokens of live sessions for 7 days after they were exchanged (a copy replayed later is just
+# an unknown token). Pruned by sign-ins, at most once an hour per process.
+KEEP_ENDED = timedelta(days=30)
+KEEP_SPENT = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
+_pruned_at = float("-inf")
+
+
+def prune(session: Session) -> None:
+    now = clock.now()
+    ended = select(AuthSession.id).where(
+        (AuthSession.expires_at < now - KEEP_ENDED) | (AuthSession.revoked_at < now - KEEP_ENDED)
+    )
+    session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(ended)))
+    session.execute(delete(RefreshToken).where(RefreshToken.rotated_at < now - KEEP_SPENT))
+    session.execute(delete(AuthSession).where(AuthSession.id.in_(ended)))
+
+
+def _maybe_prune(session: Session) -> None:
+    global _pruned_at
+    if time.monotonic() - _pruned_at >= PRUNE_EVERY_SECONDS:
+        _pruned_at = time.monotonic()
+        prune(session)
+
+
 def open_session(
     *, session: Session, user_id: int, kind: SessionKind, settings: Settings
 ) -> IssuedTokens:
+    _maybe_prune(session)
     now = clock.now()
     row = AuthSession(
         user_id=user_id,

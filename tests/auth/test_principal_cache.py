@@ -122,3 +122,42 @@ def test_accept_rechecks_suspension_behind_a_stale_cache(
     session.flush()
     r = client.post(f"{API}/wishes/{wish.id}/accept", headers=headers)
     assert r.status_code == 403 and r.json()["error"]["code"] == "VOLUNTEER_SUSPENDED"
+
+
+def test_ended_sessions_and_spent_tokens_are_pruned(session: Session, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app import clock
+    from app.auth.security import refresh_token_hash
+    from app.auth.sessions import open_session, prune, rotate
+    from app.models import AuthSession, RefreshToken
+    from app.models.enums import SessionKind
+
+    user = make_resident(session)
+    old = open_session(
+        session=session, user_id=user.id, kind=SessionKind.CONSUMER, settings=settings
+    )
+    live = open_session(
+        session=session, user_id=user.id, kind=SessionKind.CONSUMER, settings=settings
+    )
+    rotate(session=session, refresh_token=live.refresh_token, settings=settings)
+    row = session.get(AuthSession, old.session_id)
+    assert row is not None
+    long_ago = clock.now() - timedelta(days=31)
+    row.revoked_at = long_ago
+    spent = session.scalars(
+        select(RefreshToken).where(
+            RefreshToken.token_hash == refresh_token_hash(live.refresh_token)
+        )
+    ).one()
+    spent.rotated_at = clock.now() - timedelta(days=8)
+    session.flush()
+    prune(session)
+    session.expire_all()
+    assert session.get(AuthSession, old.session_id) is None
+    assert session.get(AuthSession, live.session_id) is not None
+    tokens = session.scalars(select(RefreshToken.session_id)).all()
+    assert old.session_id not in tokens
+    assert tokens.count(live.session_id) == 1  # the current token stays, the spent one went

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=16, ge=1)
     db_max_overflow: int = Field(default=4, ge=0)
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Idempotency-Key: how long a key and its stored response are kept, and how long a request
+    # waits for another one with the same key (PostgreSQL) before answering 409.
+    idempotency_key_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    idempotency_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     log_json: bool = False
 
     @model_validator(mode="after")

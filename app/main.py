@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
@@ -32,6 +33,7 @@ from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
 from app.records.router import router as records_router
 from app.records.stars_router import router as stars_router
+from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.wechat.client import WechatClient
@@ -52,12 +54,13 @@ DESCRIPTION = """
 
 
 def api_router(settings: Settings) -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    api = make_router(prefix=API_PREFIX)
     if settings.dev_login_enabled:
         api.include_router(dev_auth_router)
     for router in (
         auth_router,
         wechat_auth_router,
+        accounts_password_router,
         accounts_router,
         org_units_router,
         catalogue_router,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from app.accounts import service
 from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
@@ -8,12 +8,18 @@ from app.auth.deps import AdminUser
 from app.auth.router import run_auth
 from app.auth.schemas import TemporaryPasswordOut
 from app.auth.security import hash_password
+from app.auth.separation import refuse_self
 from app.auth.service import temporary_password
 from app.auth.views import me_out
 from app.db import SessionDep
+from app.routing import make_router
 from app.schemas import IdPath
 
-router = APIRouter(prefix="/admin/users", tags=["账号管理"])
+router = make_router(prefix="/admin/users", tags=["账号管理"])
+# Routes that handle passwords take no Idempotency-Key: creating an account hashes its
+# password before any transaction begins (a key would open one first), and a retry is refused
+# USERNAME_TAKEN anyway; a reset answers a temporary password, which must never be stored.
+password_router = make_router(idempotency_keys=False, prefix="/admin/users", tags=["账号管理"])
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
@@ -22,7 +28,7 @@ def _detail(session: SessionDep, user_id: int) -> UserDetail:
     return UserDetail(**UserOut.model_validate(user).model_dump(), roles=me.roles)
 
 
-@router.post(
+@password_router.post(
     "",
     response_model=UserDetail,
     status_code=201,
@@ -50,7 +56,7 @@ async def create_staff(
     return await run_auth(request, _create)
 
 
-@router.post(
+@password_router.post(
     "/{user_id}/reset-password",
     response_model=TemporaryPasswordOut,
     summary="管理员：重置账号密码",
@@ -79,7 +85,9 @@ def get_user(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDet
 
 
 @router.post("/{user_id}/roles", response_model=UserDetail, summary="管理员：授予角色")
-def grant(user_id: IdPath, body: GrantIn, session: SessionDep, _admin: AdminUser) -> UserDetail:
+def grant(user_id: IdPath, body: GrantIn, session: SessionDep, admin: AdminUser) -> UserDetail:
+    # Powers come from another admin, never from oneself.
+    refuse_self(session, admin, action="grant_role", user_id=user_id)
     service.grant_role(
         session=session, user_id=user_id, role=body.role, org_unit_id=body.org_unit_id
     )

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -121,7 +121,11 @@ def forget_principal(session: Session, user_id: int, *, session_id: int | None =
     else:
         principal_cache.invalidate_session(session_id)
     session.info.setdefault(_PENDING, set()).add((user_id, session_id))
-    session.add(AuthRevocation(user_id=user_id, session_id=session_id))
+    session.execute(
+        insert(AuthRevocation).values(
+            user_id=user_id, session_id=session_id, created_at=clock.now()
+        )
+    )
     session.execute(
         delete(AuthRevocation).where(AuthRevocation.created_at < clock.now() - FEED_KEEP)
     )

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio import CapacityLimiter, to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from app.auth import service
@@ -33,9 +33,11 @@ from app.config import Settings
 from app.db import Database, SessionDep
 from app.errors import error_body
 from app.models import User
+from app.routing import make_router
 
-router = APIRouter(tags=["登录与账号"])
-dev_router = APIRouter(tags=["登录与账号"])
+# No Idempotency-Key on sign-in: the answers carry fresh tokens, which must never be stored.
+router = make_router(idempotency_keys=False, tags=["登录与账号"])
+dev_router = make_router(idempotency_keys=False, tags=["登录与账号"])
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from app.auth import service
 from app.auth.deps import CurrentUser
@@ -14,9 +14,10 @@ from app.auth.schemas import PhoneBindOut, TokenOut, WechatLoginIn, WechatPhoneI
 from app.auth.throttle import LoginThrottle, client_ip
 from app.config import Settings
 from app.models.enums import SessionKind
+from app.routing import make_router
 from app.wechat.client import WechatClient
 
-router = APIRouter(tags=["登录与账号"])
+router = make_router(idempotency_keys=False, tags=["登录与账号"])
 
 _WECHAT_ERRORS = (
     (400, "WECHAT_CODE_INVALID", "微信登录凭证无效或已过期，请重新授权"),

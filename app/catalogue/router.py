@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.auth.deps import AdminUser, CurrentUser
 from app.catalogue import service
 from app.catalogue.schemas import CatalogueKind, CatalogueOut, EntryCreate, EntryOut, EntryUpdate
 from app.db import SessionDep
+from app.routing import make_router
 from app.schemas import CodePath
 
-router = APIRouter(prefix="/catalogue", tags=["服务目录"])
+router = make_router(prefix="/catalogue", tags=["服务目录"])
 
 
 @router.get("", response_model=CatalogueOut, summary="服务类别、技能、项目、季节主题")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.errors import AppError, Conflict
 from app.geo import EARTH_RADIUS_M
 from app.matching.facts import (
@@ -435,6 +436,25 @@ def build_problem(
     )
 
 
+def without_volunteer(problem: Problem, volunteer_id: int) -> Problem:
+    """The same problem with every pair of one volunteer removed (they take no wish)."""
+    columns = np.flatnonzero(problem.volunteer_ids == volunteer_id)
+    if columns.size == 0:
+        return problem
+    matrix = problem.scores
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    keep = matrix.indices != columns[0]
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=matrix.shape[0]), out=indptr[1:])
+    scores = csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
+    return replace(
+        problem,
+        scores=scores,
+        distances=problem.distances[keep],
+        factors={name: values[keep] for name, values in problem.factors.items()},
+    )
+
+
 def greedy_nearest_first(problem: Problem) -> npt.NDArray[np.int64]:
     """The baseline the plan is compared with: wishes in order (oldest first), each takes the
     nearest eligible volunteer who still has a slot (then the higher score, the lower id)."""
@@ -514,6 +534,12 @@ def plan_for_unit(session: Session, *, unit: OrgUnit, actor: Principal | None) -
     if actor is not None and not actor.manages(unit.path):
         raise OrgUnitNotFound()
     problem = build_problem(session, unit=unit)
+    if actor is not None:
+        # Nobody offers a wish to themselves (app/auth/separation.py): a coordinator who also
+        # volunteers in the unit is left out of their own plan.
+        own = session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id))
+        if own is not None:
+            problem = without_volunteer(problem, own)
     solving = time.perf_counter()
     assignment = solve(problem.scores, problem.capacity)
     solved = time.perf_counter()
@@ -625,6 +651,11 @@ def apply_plan(
     items = [AppliedItem(wish_id, volunteer_id) for wish_id, volunteer_id in assignments]
     if len({item.wish_id for item in items}) != len(items):
         raise ValueError("each wish may appear once")
+    # A plan that offers the coordinator a wish is refused whole, before any offer goes out.
+    own = session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id))
+    for item in items:
+        if item.volunteer_id == own:
+            refuse_self(session, actor, action="offer_to_self", volunteer_id=own)
     states = {
         wish_id: _WishState(WishStatus(status), version, path)
         for wish_id, status, version, path in session.execute(

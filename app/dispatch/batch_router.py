@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
@@ -25,10 +25,11 @@ from app.dispatch import batch
 from app.errors import AppError
 from app.matching.schemas import FactorOut
 from app.org_units.service import managed_unit
+from app.routing import changes_nothing, make_router
 from app.schemas import Id, IdPath, Schema, ShortNote
 from app.wishes.state import WishStatus
 
-router = APIRouter(tags=["匹配与派单"])
+router = make_router(tags=["匹配与派单"])
 
 
 def _read_session(
@@ -153,6 +154,7 @@ def _error(exc: AppError | None) -> ItemError | None:
     response_model=PlanOut,
     summary="批量派单：为本单位（含下级）全部待派单心愿计算全局最优方案，供审核（不发出邀请）",
 )
+@changes_nothing
 def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) -> PlanOut:
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     plan = batch.plan_for_unit(session, unit=unit, actor=actor)

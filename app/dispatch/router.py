@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.dispatch.policy import POLICIES
@@ -9,9 +7,10 @@ from app.dispatch.schemas import PolicyFields, PolicyOut, PolicyUpdate
 from app.errors import BadRequest
 from app.models import OrgUnit
 from app.org_units.service import managed_unit
+from app.routing import make_router
 from app.schemas import IdPath
 
-router = APIRouter(tags=["匹配与派单"])
+router = make_router(tags=["匹配与派单"])
 
 
 def _out(session: SessionDep, unit: OrgUnit) -> PolicyOut:

@@ -3,6 +3,9 @@
 In the embedded default it runs in a thread of the web process (started with the app); with
 PostgreSQL any number of `wenming worker` processes may run it side by side: claims never
 overlap (see `jobs.claim`), so no timer fires twice.
+
+Between passes it also does the housekeeping that is due (`housekeeping`): for now, deleting
+expired idempotency keys every few minutes. It is safe to run in several processes at once.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, idempotency
 from app.db import Database
 from app.dispatch import jobs, ladder
 from app.dispatch.timers import LADDER
@@ -29,6 +32,8 @@ HANDLERS: dict[str, Handler] = {
     LADDER: lambda session, wish_id, now: ladder.run(session, wish_id=wish_id, now=now),
 }
 
+HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
+
 
 class Scheduler:
     def __init__(self, database: Database, *, interval: float = 5.0, batch: int = 20) -> None:
@@ -38,6 +43,7 @@ class Scheduler:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._housekeeping_at: datetime | None = None
 
     def run_due(self, now: datetime | None = None) -> int:
         """Claim and run every job due at `now`; returns how many ran."""
@@ -51,6 +57,28 @@ class Scheduler:
                 done += 1
             if len(claimed) < self.batch or self._stop.is_set():
                 return done
+
+    def housekeeping(self, now: datetime | None = None) -> int:
+        """Delete expired idempotency keys, a batch per transaction (a short write each, never
+        one long one); returns how many went."""
+        moment = now or clock.now()
+        removed = 0
+        while True:
+            with self.database.session(write=True) as session, session.begin():
+                gone = idempotency.purge_expired(session, moment)
+            removed += gone
+            if gone < idempotency.PURGE_BATCH or self._stop.is_set():
+                break
+        if removed:
+            log.info("housekeeping.idempotency_keys_purged", count=removed)
+        return removed
+
+    def _housekeeping_if_due(self) -> None:
+        now = clock.now()
+        if self._housekeeping_at is not None and now < self._housekeeping_at:
+            return
+        self._housekeeping_at = now + HOUSEKEEPING_INTERVAL
+        self.housekeeping(now)
 
     def _run_one(self, job: jobs.Claimed, now: datetime) -> None:
         handler = HANDLERS.get(job.kind)
@@ -90,4 +118,8 @@ class Scheduler:
                 self.run_due()
             except Exception:
                 log.exception("scheduler.pass_failed")
+            try:
+                self._housekeeping_if_due()
+            except Exception:
+                log.exception("scheduler.housekeeping_failed")
             self._stop.wait(self.interval)

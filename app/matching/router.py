@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.matching import service
 from app.matching.schemas import CandidateOut, FactorOut, IneligibleOut, RankingOut, ReasonOut
+from app.routing import make_router
 from app.schemas import IdPath
 from app.wishes.errors import RoleNotAllowed
 from app.wishes.service import visible_wish
 from app.wishes.state import ActorRole
 
-router = APIRouter(tags=["匹配与派单"])
+router = make_router(tags=["匹配与派单"])
 
 
 @router.get(

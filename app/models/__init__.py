@@ -19,6 +19,7 @@ from app.models.catalogue import (
     Skill,
 )
 from app.models.dispatch import DispatchPolicy, Job
+from app.models.idempotency import IdempotencyKey
 from app.models.org import OrgUnit
 from app.models.records import (
     Attendance,
@@ -44,6 +45,7 @@ __all__ = [
     "Consent",
     "DispatchPolicy",
     "HoursEntry",
+    "IdempotencyKey",
     "Job",
     "Offer",
     "OrgUnit",

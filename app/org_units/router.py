@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 
 from app.auth.deps import AdminUser, CurrentUser
@@ -18,9 +18,10 @@ from app.org_units.schemas import (
     OrgUnitUpdate,
 )
 from app.pagination import Page, PageDep, make_page
+from app.routing import make_router
 from app.schemas import Id, IdPath, Lat, Lng
 
-router = APIRouter(prefix="/org-units", tags=["实践阵地"])
+router = make_router(prefix="/org-units", tags=["实践阵地"])
 
 
 @router.get("", response_model=list[OrgUnitOut], summary="下级单位（不填 parent_id 则为顶级）")

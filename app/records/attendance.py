@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, NotFound
 from app.geo import distance_m
 from app.models import Attendance, Consent, OrgUnit, Volunteer, Wish
@@ -216,7 +217,7 @@ def check_for(
     *,
     wish: Wish,
     station: OrgUnit,
-    actor_user_id: int | None,
+    actor: Principal | None,
     volunteer_id: int,
     manual: bool,
     body: AttendanceIn,
@@ -224,11 +225,18 @@ def check_for(
     out: bool,
     checked_in_at: datetime | None,
 ) -> Check:
-    """`validate` with the station's rules and, for a volunteer's own check, their consent."""
+    """`validate` with the station's rules and, for a volunteer's own check, their consent.
+
+    A coordinator never checks themselves in or out by hand: a check of their own record with
+    a reason and no fix (what a manual check sends) is refused (SELF_APPROVAL), not taken for a
+    volunteer's check that lacks its location."""
+    if actor is not None and (
+        manual
+        or (actor.manages(station.path) and body.reason and (body.lat is None or body.lng is None))
+    ):
+        refuse_self(session, actor, action="manual_check_of_self", volunteer_id=volunteer_id)
     consent = (
-        not manual
-        and actor_user_id is not None
-        and consent_in_force(session, actor_user_id) is not None
+        not manual and actor is not None and consent_in_force(session, actor.user_id) is not None
     )
     return validate(
         wish=wish,
@@ -251,15 +259,55 @@ def attendance_of(session: Session, wish_id: int, volunteer_id: int) -> Attendan
     ).one_or_none()
 
 
-def replayed(session: Session, volunteer_id: int | None, nonce: str | None, out: bool) -> bool:
-    """Whether this nonce was already recorded for the volunteer (a repeated upload)."""
-    if volunteer_id is None or nonce is None:
+class NonceReused(Conflict):
+    code = "CHECK_NONCE_REUSED"
+    message = "该离线签到签退编号已用于另一个心愿的记录，请重新签到签退"
+
+
+def check_target(
+    session: Session, wish_id: int, actor: Principal, body: AttendanceIn
+) -> int | None:
+    """The volunteer a check is for: the one named, else the caller when they serve on the wish
+    (as its lead or on its team), else the wish's lead (a coordinator's check)."""
+    if body.volunteer_id is not None:
+        return body.volunteer_id
+    assignee = session.scalar(select(Wish.assignee_id).where(Wish.id == wish_id))
+    own = actor.volunteer_id
+    if own is not None and (own == assignee or attendance_of(session, wish_id, own) is not None):
+        return own
+    return assignee
+
+
+def hold_for_nonce(session: Session, wish_id: int, body: AttendanceIn) -> None:
+    """Checks with a nonce on one wish are taken one at a time: a lock on the wish's row until
+    the transaction ends (on SQLite, writers already run one at a time). A repeat that arrives
+    while the first is still being written waits for it, then finds it (`replayed`), so both
+    answer alike on every engine."""
+    if body.nonce is not None:
+        session.execute(select(Wish.id).where(Wish.id == wish_id).with_for_update())
+
+
+def replayed(
+    session: Session, *, wish_id: int, actor: Principal, body: AttendanceIn, out: bool
+) -> bool:
+    """Whether a check carrying a nonce was already recorded: the same check uploaded again
+    (call `hold_for_nonce` first). The same nonce on another wish's record is refused (409)."""
+    if body.nonce is None:
+        return False
+    volunteer_id = check_target(session, wish_id, actor, body)
+    if volunteer_id is None:
         return False
     column = Attendance.check_out_nonce if out else Attendance.check_in_nonce
     found = session.scalar(
-        select(Attendance.id).where(Attendance.volunteer_id == volunteer_id, column == nonce)
+        select(Attendance.wish_id).where(
+            Attendance.volunteer_id == volunteer_id, column == body.nonce
+        )
     )
-    return found is not None
+    if found is None:
+        return False
+    if found != wish_id:
+        raise NonceReused()
+    return True
 
 
 def write_check_in(
@@ -387,7 +435,7 @@ def team_check(
         session,
         wish=wish,
         station=station,
-        actor_user_id=actor.user_id,
+        actor=actor,
         volunteer_id=row.volunteer_id,
         manual=manual,
         body=body,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
@@ -275,7 +276,9 @@ def issue_for_volunteer(
     unit_id: int | None,
     now: datetime,
 ) -> Issued:
-    """A coordinator issues a certificate for a volunteer they can see."""
+    """A coordinator issues a certificate for a volunteer they can see (never for themselves:
+    they ask through `issue_for_self`, where the unit, not they, certifies)."""
+    refuse_self(session, actor, action="issue_certificate", user_id=volunteer.user_id)
     unit = issuing_unit_for_staff(session, actor=actor, station=station, unit_id=unit_id)
     return Issued(_issue(session, volunteer=volunteer, unit=unit, actor=actor, now=now), unit)
 

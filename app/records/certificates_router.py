@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from app import clock
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
@@ -19,10 +19,11 @@ from app.records.certificates import (
     CertificateVerification,
     MyCertificateIssue,
 )
+from app.routing import make_router
 from app.schemas import IdPath
 from app.volunteers.service import visible_volunteer
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 # Any text: a malformed number is a 404 like an unknown one (never a 422 that tells them apart).
 NumberPath = Annotated[str, Path(description="证明编号")]

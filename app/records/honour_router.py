@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.auth.deps import CurrentUser
@@ -17,10 +17,11 @@ from app.org_units.service import get_unit
 from app.records import honour
 from app.records.honour import HonourBy, HonourPeriod
 from app.records.ledger import hours_of
+from app.routing import make_router
 from app.schemas import IdPath
 from app.seasons.service import local_date
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 
 class UnitRef(BaseModel):

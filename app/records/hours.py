@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.org_units.service import acting_unit
@@ -114,6 +115,7 @@ def confirm(
     ctx = load_record(session, attendance_id)
     if not record_visible(ctx, actor):
         raise RecordNotFound()
+    refuse_self(session, actor, action="confirm_service_record", volunteer_id=ctx.row.volunteer_id)
     rules = rules_for(session, ctx.station)
     as_staff = actor.manages(ctx.station.path)
     as_requester = actor.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id)
@@ -173,6 +175,7 @@ def reject(
     ctx = load_record(session, attendance_id)
     if not actor.manages(ctx.station.path):
         raise RecordNotFound()
+    refuse_self(session, actor, action="reject_service_record", volunteer_id=ctx.row.volunteer_id)
     if ctx.row.status in ("credited", "rejected"):
         raise AlreadyConfirmed()
     if ctx.row.status != "checked_out":
@@ -204,6 +207,7 @@ def correct(
     if found is None or not actor.manages(found[1].path):
         raise EntryNotFound()
     original, unit = found
+    refuse_self(session, actor, action="correct_hours_entry", volunteer_id=original.volunteer_id)
     if original.reverses_id is not None:
         raise ReversalNotReversible()
     rules = rules_for(session, unit)
@@ -259,6 +263,7 @@ def add_entry(
     body: RecordEntryIn,
     now: datetime,
 ) -> HoursEntry:
+    refuse_self(session, actor, action="add_record_entry", user_id=volunteer.user_id)
     # An admin without a unit of their own records for the volunteer's station.
     unit = acting_unit(session=session, actor=actor, station=station, unit_id=body.unit_id)
     unit = unit or station

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import Conflict, Forbidden
+from app.errors import AppError, Conflict
 from app.models import HoursEntry, PointsEntry, Volunteer
 from app.records.rules import Rules
 from app.volunteers.service import VolunteerNotFound
@@ -47,14 +47,11 @@ class InsufficientPoints(Conflict):
     message = "积分余额不足"
 
 
-class IdempotencyKeyReused(Conflict):
+class IdempotencyKeyReused(AppError):
+    # The same code and status as a reused Idempotency-Key header (app/idempotency.py).
+    status_code = 422
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "该幂等键已用于另一笔不同的兑换"
-
-
-class SelfAdjustment(Forbidden):
-    code = "POINTS_SELF_ADJUSTMENT"
-    message = "不能调整自己的积分"
 
 
 # ---------------------------------------------------------------- reading
@@ -263,7 +260,6 @@ def adjust(
     *,
     session: Session,
     volunteer_id: int,
-    volunteer_user_id: int,
     unit_id: int,
     points: int,
     reason: str,
@@ -271,11 +267,10 @@ def adjust(
 ) -> Movement:
     """A coordinator's manual adjustment (an activity prize, a correction), with a reason.
 
-    A negative adjustment may not overdraw. Nobody adjusts their own points."""
+    A negative adjustment may not overdraw. Nobody adjusts their own points: the route refuses
+    it (app/auth/separation.py) before calling this."""
     if points == 0:
         raise ValueError("an adjustment moves a non-zero number of points")
-    if actor_id == volunteer_user_id:
-        raise SelfAdjustment()
     lock_volunteer(session, volunteer_id)
     current = balance(session, volunteer_id)
     if current + points < 0:

@@ -8,19 +8,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models import PointsEntry
 from app.pagination import Page, PageDep, PageParams, make_page
 from app.records import points
+from app.routing import make_router
 from app.schemas import IdPath, Schema, ShortReason, ShortText
 from app.volunteers.service import managed_volunteer, visible_volunteer
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 
 def _not_zero(value: int) -> int:
@@ -46,7 +47,7 @@ class RedemptionIn(Schema):
         default=None,
         description=(
             "可选。同一志愿者重复提交同一幂等键时，返回第一次兑换的记录（replayed=true），"
-            "不再扣分；同一幂等键用于不同的积分或物品时返回 409 IDEMPOTENCY_KEY_REUSED。"
+            "不再扣分；同一幂等键用于不同的积分或物品时返回 422 IDEMPOTENCY_KEY_REUSED。"
         ),
     )
 
@@ -138,6 +139,8 @@ def redeem(
     volunteer_id: IdPath, body: RedemptionIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    # The goods leave the 爱心超市 on the coordinator's word: not for their own points.
+    refuse_self(session, actor, action="redeem_points", user_id=volunteer.user_id)
     movement = points.redeem(
         session=session,
         volunteer_id=volunteer.id,
@@ -160,10 +163,10 @@ def adjust(
     volunteer_id: IdPath, body: AdjustmentIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
+    refuse_self(session, actor, action="adjust_points", user_id=volunteer.user_id)
     movement = points.adjust(
         session=session,
         volunteer_id=volunteer.id,
-        volunteer_user_id=volunteer.user_id,
         unit_id=station.id,
         points=body.points,
         reason=body.reason,

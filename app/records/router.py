@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy import select
 
 from app import clock
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
@@ -39,12 +40,13 @@ from app.records.schemas import (
     RulesUpdate,
     TeamMemberIn,
 )
+from app.routing import make_router
 from app.schemas import IdPath
 from app.volunteers.service import get_volunteer, managed_volunteer, visible_volunteer
 from app.wishes.errors import WishNotFound
 from app.wishes.service import visible_wish
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 
 def attendances_out(session: SessionDep, rows: Sequence[Attendance]) -> list[AttendanceOut]:
@@ -160,6 +162,8 @@ def add_team_member(
     lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
     if not (lead or actor.manages(station.path)):
         raise WishNotFound()
+    # Team members are credited their own hours: nobody puts themselves on the team.
+    refuse_self(session, actor, action="add_team_member", volunteer_id=body.volunteer_id)
     row = attendance.add_member(
         session, wish=wish, volunteer_id=body.volunteer_id, actor_id=actor.user_id
     )

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.deps import Principal
+from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, NotFound
 from app.models import OrgUnit, StarAward, StarLadder, User, Volunteer
 from app.models.enums import OrgLevel
@@ -476,6 +477,7 @@ def resolve(
     assert certifying is not None  # foreign key
     if not actor.manages(certifying.path):
         raise StarAwardNotFound()
+    refuse_self(session, actor, action="resolve_star_objection", volunteer_id=award.volunteer_id)
     if award.status != StoredStatus.HELD:
         raise StarAwardNotHeld(details={"status": award_status(award, now)})
     to = StoredStatus.REVOKED if uphold else StoredStatus.NOTICE

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from app import clock
@@ -19,10 +19,11 @@ from app.org_units.service import get_unit
 from app.pagination import Page, PageDep, make_page
 from app.records import stars
 from app.records.ledger import hours_of
+from app.routing import make_router
 from app.schemas import IdPath, Name, Reason, Schema
 from app.volunteers.service import get_volunteer, visible_volunteer
 
-router = APIRouter(tags=["服务记录与激励"])
+router = make_router(tags=["服务记录与激励"])
 
 LadderCodePath = Annotated[
     str, Path(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="星级标准代码")

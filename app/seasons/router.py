@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.auth.deps import AdminUser, CurrentUser
 from app.db import SessionDep
 from app.models import SeasonTheme
+from app.routing import make_router
 from app.schemas import CodePath
 from app.seasons import service
 from app.seasons.festivals import MAX_YEAR
@@ -25,7 +24,7 @@ from app.seasons.schemas import (
     YearQuery,
 )
 
-router = APIRouter(prefix="/seasons", tags=["四季红"])
+router = make_router(prefix="/seasons", tags=["四季红"])
 
 
 def _season(theme: SeasonTheme) -> SeasonOut:

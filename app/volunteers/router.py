@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models.enums import VolunteerStatus
 from app.pagination import Page, PageDep, make_page
+from app.routing import make_router
 from app.schemas import Code, Id, IdPath
 from app.volunteers import service
 from app.volunteers.schemas import (
@@ -19,7 +21,7 @@ from app.volunteers.schemas import (
     VolunteerUpdate,
 )
 
-router = APIRouter(tags=["志愿者"])
+router = make_router(tags=["志愿者"])
 
 
 @router.post(
@@ -87,6 +89,7 @@ def suspend(
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
+    refuse_self(session, actor, action="suspend_volunteer", user_id=volunteer.user_id)
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.SUSPENDED, reason=body.reason
     )
@@ -102,6 +105,7 @@ def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> Vo
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
+    refuse_self(session, actor, action="reinstate_volunteer", user_id=volunteer.user_id)
     service.set_status(
         session=session, volunteer=volunteer, status=VolunteerStatus.ACTIVE, reason=None
     )
@@ -119,6 +123,7 @@ def record_qualification(
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
+    refuse_self(session, actor, action="record_qualification", user_id=volunteer.user_id)
     service.record_qualification(session=session, volunteer=volunteer, body=body)
     return service.volunteer_out(session, volunteer, station)
 
@@ -134,5 +139,6 @@ def record_insurance(
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
+    refuse_self(session, actor, action="record_insurance", user_id=volunteer.user_id)
     service.record_insurance(session=session, volunteer=volunteer, body=body)
     return service.volunteer_out(session, volunteer, station)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.deps import Principal, VolunteerFacts
+from app.auth.separation import refuse_self
 from app.config import get_settings
 from app.matching.scoring import Reason
 from app.matching.service import rank, reasons_for
@@ -178,12 +179,29 @@ def _close_pending_offers(
 
 # ---------------------------------------------------------------- review
 
+# Events a coordinator or admin may not fire on a wish they ordered (as requester or proxy):
+# reviewing and closing one's own order is another coordinator's work.
+NOT_BY_ORDERER = frozenset({WishEvent.APPROVE, WishEvent.REJECT, WishEvent.CLOSE})
+
+
+def _not_by_orderer(ctx: Context) -> None:
+    if ctx.actor is None:  # the system's timers
+        return
+    for user_id in (ctx.wish.requester_id, ctx.wish.proxy_id):
+        refuse_self(None, ctx.actor, action=f"{ctx.event}_own_wish", user_id=user_id)
+
+
+def _approve_prepare(ctx: Context) -> None:
+    _not_by_orderer(ctx)
+    _note_prepare(ctx)
+
 
 def _approve_after(ctx: Context) -> None:
     ctx.notify("wish.approved", _requester_side(ctx.wish))
 
 
 def _reject_prepare(ctx: Context) -> None:
+    _not_by_orderer(ctx)
     ctx.reason = _text_reason(ctx, required=True)
     ctx.changes["reject_reason"] = ctx.reason
 
@@ -194,6 +212,11 @@ def _reject_after(ctx: Context) -> None:
 
 def _note_prepare(ctx: Context) -> None:
     ctx.reason = _text_reason(ctx, required=False)
+
+
+def _close_prepare(ctx: Context) -> None:
+    _not_by_orderer(ctx)
+    _note_prepare(ctx)
 
 
 # ---------------------------------------------------------------- dispatch
@@ -208,6 +231,9 @@ def _offer_prepare(ctx: Context) -> None:
         .where(Volunteer.id.in_(payload.volunteer_ids))
     ).all()
     found = {v.id: (v, path) for v, path in volunteers}
+    if ctx.actor is not None:  # a coordinator never offers a wish to themselves
+        for volunteer, _path in found.values():
+            refuse_self(None, ctx.actor, action="offer_to_self", user_id=volunteer.user_id)
     problems: dict[str, list[int]] = {}
     for volunteer_id in payload.volunteer_ids:
         entry = found.get(volunteer_id)
@@ -487,7 +513,7 @@ def _check(ctx: Context, *, out: bool) -> None:
         ctx.session,
         wish=ctx.wish,
         station=ctx.station,
-        actor_user_id=ctx.actor.user_id if ctx.actor is not None else None,
+        actor=ctx.actor,
         volunteer_id=ctx.wish.assignee_id,
         manual=manual,
         body=payload,
@@ -645,7 +671,7 @@ def _remind_after(ctx: Context) -> None:
 
 
 HANDLERS: dict[WishEvent, Handler] = {
-    WishEvent.APPROVE: Handler(prepare=_note_prepare, after=_approve_after),
+    WishEvent.APPROVE: Handler(prepare=_approve_prepare, after=_approve_after),
     WishEvent.REJECT: Handler(prepare=_reject_prepare, after=_reject_after),
     WishEvent.OFFER: Handler(prepare=_offer_prepare, after=_offer_after),
     WishEvent.OPEN_GRAB: Handler(prepare=_open_grab_prepare, after=_open_grab_after),
@@ -657,7 +683,7 @@ HANDLERS: dict[WishEvent, Handler] = {
     WishEvent.CHECK_OUT: Handler(prepare=_check_out_prepare, after=_check_out_after),
     WishEvent.RATE: Handler(prepare=_rate_prepare, after=_rate_after),
     WishEvent.CANCEL: Handler(prepare=_cancel_prepare, after=_cancel_after),
-    WishEvent.CLOSE: Handler(prepare=_note_prepare),
+    WishEvent.CLOSE: Handler(prepare=_close_prepare),
     WishEvent.EXPIRE: Handler(prepare=_expire_prepare, after=_expire_after),
     WishEvent.ESCALATE: Handler(prepare=_escalate_prepare, after=_escalate_after),
     WishEvent.REMIND: Handler(prepare=_remind_prepare, after=_remind_after),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from app import clock
@@ -14,6 +14,7 @@ from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
 from app.records import attendance
 from app.records.schemas import AttendanceIn
+from app.routing import make_router
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
 from app.wishes.errors import RoleNotAllowed
@@ -33,10 +34,10 @@ from app.wishes.service import apply_event, create_wish, visible_wish
 from app.wishes.state import ActorRole, WishEvent, WishStatus
 from app.wishes.views import offer_out, wish_out, wish_summary
 
-router = APIRouter(tags=["心愿"])
+router = make_router(tags=["心愿"])
 
 WISH_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "无权执行（ROLE_NOT_ALLOWED、NOT_OFFERED、NOT_ASSIGNEE …）"},
+    403: {"description": "无权执行（ROLE_NOT_ALLOWED、NOT_OFFERED、NOT_ASSIGNEE、SELF_APPROVAL）"},
     404: {"description": "心愿不存在或不可见（WISH_NOT_FOUND）"},
     409: {"description": "状态不允许或已被他人抢先（INVALID_TRANSITION、WISH_ALREADY_TAKEN …）"},
 }
@@ -248,12 +249,12 @@ def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Current
 def _attend(session: SessionDep, wish_id: int, actor: Principal, body: AttendanceIn | None, *,
             out: bool) -> WishOut:  # fmt: skip
     """The lead's check moves the wish; a team member's is their own record; a repeated nonce
-    is the same check again."""
+    is the same check again, answered like the first (what the wish is now)."""
     body = body or AttendanceIn()
-    volunteer_id = body.volunteer_id if body.volunteer_id is not None else actor.volunteer_id
-    if attendance.replayed(session, volunteer_id, body.nonce, out):
-        return _detail(session, wish_id, actor)
+    attendance.hold_for_nonce(session, wish_id, body)
     loaded = visible_wish(session, wish_id=wish_id, actor=actor)
+    if attendance.replayed(session, wish_id=wish_id, actor=actor, body=body, out=out):
+        return wish_out(session, loaded)
     member = attendance.team_record(session, loaded.loaded.wish, actor, body)
     if member is None:
         event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN
@@ -356,7 +357,7 @@ def remind(
 # ---------------------------------------------------------------- my lists
 
 
-me_router = APIRouter(prefix="/me", tags=["我的"])
+me_router = make_router(prefix="/me", tags=["我的"])
 
 
 @me_router.get("/wishes", response_model=Page[WishSummary], summary="我点的心愿（含代点）")

@@ -103,6 +103,8 @@ def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
             continue
         if role == ActorRole.VOLUNTEER and not handlers.volunteer_may(event, access):
             continue
+        if event in handlers.NOT_BY_ORDERER and ActorRole.REQUESTER in access.roles:
+            continue  # their own order: another coordinator reviews and closes it
         events.append(event)
     return events
 

@@ -71,7 +71,7 @@ def served(
             "REVOCATION_POLL_SECONDS": "1",
         }
         with running_server(
-            url, TEST_SECRET, workers=2, log_path=Path(tmp) / "server.log", env=env
+            url, TEST_SECRET, workers=2, log_path=Path(tmp) / "server.log", settings=env
         ) as base:
             yield Served(base, station.id, station.lat, station.lng)
 

@@ -264,6 +264,28 @@ def test_late_sync_is_accepted_in_the_window_flagged_and_idempotent(scene: Scene
     assert scene.counts() == before
 
 
+def test_a_nonce_is_one_check_of_one_wish(scene: Scene) -> None:
+    """The same nonce again on the same wish is the same check (even when a coordinator sends
+    it for the lead); on another wish of the same volunteer it is refused and changes nothing."""
+    check = {**scene.place, "nonce": "offline-0002"}
+    r = scene.post(f"/wishes/{scene.wish.id}/check-in", check)
+    assert r.status_code == 200 and r.json()["status"] == "in_service", r.text
+    before = scene.counts()
+    again = scene.post(f"/wishes/{scene.wish.id}/check-in", {**check, "reason": "补传"},
+                       scene.coordinator)  # fmt: skip
+    assert again.status_code == 200 and again.json()["status"] == "in_service", again.text
+    assert scene.counts() == before
+    other = make_wish(scene.session, station=scene.station, requester=scene.requester,
+                      status=WishStatus.ACCEPTED, assignee=scene.volunteer)  # fmt: skip
+    other.wanted_start_at, other.wanted_end_at = START, START + timedelta(hours=2)
+    scene.session.flush()
+    r = scene.post(f"/wishes/{other.id}/check-in", check)
+    assert r.status_code == 409 and error(r) == "CHECK_NONCE_REUSED", r.text
+    scene.session.expire_all()
+    assert scene.session.get(Wish, other.id).status == WishStatus.ACCEPTED  # type: ignore[union-attr]
+    assert scene.counts() == before
+
+
 def test_each_team_member_gets_their_own_record(scene: Scene) -> None:
     member_user, member = make_volunteer(scene.session, scene.station)
     record_consent(scene.session, member_user.id, True, START)

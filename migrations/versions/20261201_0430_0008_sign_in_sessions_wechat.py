@@ -2,7 +2,7 @@
 access token, forced password change
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 03:04:13.859744
 """
 
@@ -15,7 +15,7 @@ import app.models.base
 
 
 revision: str = '0008'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,13 @@
 """All ORM models, importable from one place (Alembic autogenerate reads `Base.metadata`)."""
 
-from app.models.accounts import RoleGrant, User
+from app.models.accounts import (
+    AuthRevocation,
+    AuthSession,
+    RefreshToken,
+    RoleGrant,
+    User,
+    WechatAccessToken,
+)
 from app.models.base import Base
 from app.models.catalogue import (
     Category,
@@ -29,6 +36,8 @@ from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishS
 
 __all__ = [
     "Attendance",
+    "AuthRevocation",
+    "AuthSession",
     "Base",
     "Category",
     "CategorySkill",
@@ -45,6 +54,7 @@ __all__ = [
     "PointsEntry",
     "Programme",
     "RecordRules",
+    "RefreshToken",
     "RoleGrant",
     "SeasonAffinity",
     "SeasonPeriod",
@@ -56,6 +66,7 @@ __all__ = [
     "Volunteer",
     "VolunteerPreference",
     "VolunteerSkill",
+    "WechatAccessToken",
     "Wish",
     "WishEventRecord",
     "WishSkill",

@@ -20,6 +20,12 @@ def _database_url(url: str | None) -> str:
     return url or get_settings().database_url
 
 
+def _refuse_demo_in_production() -> None:
+    if get_settings().is_production:
+        console.print("[red]正式环境（ENV=production）不能载入演示数据[/red]")
+        raise typer.Exit(2)
+
+
 @cli.command("migrate")
 def migrate_cmd(
     database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
@@ -37,15 +43,28 @@ def create_admin(
 ) -> None:
     """Create an admin account (username + password)."""
     from app.accounts.service import create_staff_user, ensure_role
+    from app.auth.errors import WeakPassword
+    from app.auth.security import hash_password
+    from app.auth.service import check_strength
     from app.db import Database, make_engine
     from app.models.enums import AccountRole
 
-    if len(password) < 8:
-        raise typer.BadParameter("密码至少 8 位")
+    try:
+        check_strength(password, username=username, current=None)
+    except WeakPassword as exc:
+        raise typer.BadParameter(exc.message) from None
     settings = get_settings()
     database = Database(make_engine(settings.database_url, settings))
+    # The person running this chose the password: no change is forced at first sign-in.
+    password_hash = hash_password(password)
     with database.session(write=True) as session, session.begin():
-        user = create_staff_user(session=session, name=name, username=username, password=password)
+        user = create_staff_user(
+            session=session,
+            name=name,
+            username=username,
+            password=password,
+            password_hash=password_hash,
+        )
         ensure_role(session=session, user_id=user.id, role=AccountRole.ADMIN)
     console.print(f"[green]已创建管理员 {username}[/green]")
 
@@ -78,8 +97,10 @@ def import_divisions_cmd(
 def seed_demo_cmd(
     database_url: Annotated[str | None, typer.Option(help="默认取 DATABASE_URL")] = None,
 ) -> None:
-    """Load the demo city (skipped if it is already there)."""
+    """Load the demo city (skipped if it is already there). Refused in production."""
     import logging
+
+    _refuse_demo_in_production()
 
     from app.db import Database, make_engine
     from app.demo.seed import seed_demo
@@ -106,6 +127,8 @@ def serve(
     """Migrate the database, optionally load the demo city, and serve the API."""
     import uvicorn
 
+    if demo:
+        _refuse_demo_in_production()
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     if demo:
@@ -118,6 +141,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # The client address is the connection's; X-Forwarded-For is read by the app itself,
+        # from TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
 
 
@@ -177,6 +203,8 @@ def worker(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     from app.errors import AppError
 
     try:
@@ -184,6 +212,11 @@ def main() -> None:
     except AppError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.message} {exc.details or ''}")
         raise SystemExit(1) from None
+    except ValidationError as exc:
+        # Settings refused (e.g. an insecure production configuration): say why, no traceback.
+        for error in exc.errors():
+            console.print(f"[red]配置错误[/red]: {error['msg']}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import zlib
+from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.privacy.crypto import KeySettingError, keyring_from
 
 PLACEHOLDER_SECRET = "change-me-development-only-secret-key"
+# A production SECRET_KEY: at least this many characters and this many bits by the estimate in
+# `secret_entropy_bits` (32 random bytes in hex or base64 give 128 and 192 bits).
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_BITS = 128
 DEFAULT_SQLITE_PATH = Path("data") / "wenming.db"
 
 
@@ -27,12 +35,44 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     secret_key: str = PLACEHOLDER_SECRET
-    access_token_minutes: int = Field(default=12 * 60, ge=5, le=30 * 24 * 60)
-    # How long a process may reuse what it read of a user's roles (0: read on every request).
+    # Our own access tokens are short; clients renew them with the refresh token.
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # A session's absolute lifetime (refreshing never extends it): residents and volunteers
+    # sign in again silently through WeChat; staff sign in each working day.
+    consumer_session_days: int = Field(default=30, ge=1, le=365)
+    staff_session_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # How long a process may reuse what it read of a session's principal (0: read on every
+    # request). Revocations reach every process sooner: see `revocation_poll_seconds`.
     principal_cache_seconds: float = Field(default=30.0, ge=0, le=300)
-    # Phone-number login without a password, for residents and volunteers until WeChat login
-    # is wired in. Off by default outside development.
+    # How often (at most) each process reads the revocation feed, and only when requests come.
+    revocation_poll_seconds: float = Field(default=1.0, gt=0, le=2)
+    # Phone-number login without a password, for the demo. Never in production.
     dev_login_enabled: bool | None = None
+
+    # WeChat mini-program (https://api.weixin.qq.com unless a test or a proxy says otherwise).
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    wechat_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    # Sign-in throttling (`limits` notation, several separated by ';'). In memory in each
+    # process, or shared through Redis when REDIS_URL is set.
+    redis_url: str | None = None
+    # Failed passwords per account: each tier is a longer lockout (back-off).
+    login_account_limits: str = "5 per 15 minutes; 10 per hour; 20 per day"
+    # Password attempts per client address (every attempt costs a hash): a short and a long
+    # window.
+    login_ip_limits: str = "20 per minute; 200 per hour"
+    # WeChat sign-ins per client address.
+    wechat_login_ip_limits: str = "30 per minute; 300 per hour"
+    # A refused (throttled) sign-in is answered after this pause: a client hammering in a loop
+    # gets one answer a second per connection, and the pause costs the server nothing.
+    login_refusal_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    # Password hashes (Argon2, every core for tens of milliseconds) running at once, per process.
+    password_hash_concurrency: int = Field(default=1, ge=1, le=16)
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+    trusted_proxies: str = ""
     # The city's local time zone: naive times from clients are read in it.
     timezone: str = "Asia/Shanghai"
 
@@ -82,14 +122,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.env == Environment.PRODUCTION and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("SECRET_KEY must be set to a real secret outside development")
-        if self.env == Environment.PRODUCTION and len(self.secret_key) < 32:
-            raise ValueError("SECRET_KEY must be at least 32 characters in production")
         if self.dev_login_enabled is None:
             self.dev_login_enabled = self.env != Environment.PRODUCTION
-        if self.env == Environment.PRODUCTION and self.dev_login_enabled:
-            raise ValueError("DEV_LOGIN_ENABLED cannot be on in production")
+        if self.env == Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("production settings refused: " + "; ".join(problems))
+        self.trusted_proxy_networks  # noqa: B018 - refuses a malformed TRUSTED_PROXIES now
+        for text in (self.login_account_limits, self.login_ip_limits, self.wechat_login_ip_limits):
+            _parse_limits(text)
         return self
 
     @model_validator(mode="after")
@@ -120,6 +161,77 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+    @property
+    def wechat_configured(self) -> bool:
+        return bool(self.wechat_app_id and self.wechat_app_secret)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        networks = []
+        for part in self.trusted_proxies.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"TRUSTED_PROXIES: {part!r} is not an address or network") from exc
+        return tuple(networks)
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """An estimate of a secret's strength, the lower of two:
+
+    - its length times the Shannon entropy of its own characters (small alphabets and skewed
+      characters score low: a random hex string scores about 4 bits a character, base64 6);
+    - the bits of its raw DEFLATE compression (repeated patterns score low: "abcd" * 16 has
+      2 bits a character by the first measure, but compresses to a few bytes).
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    n = len(secret)
+    per_char = -sum(c / n * math.log2(c / n) for c in counts.values())
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressed = len(deflate.compress(secret.encode()) + deflate.flush())
+    return min(per_char * n, 8.0 * compressed)
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every reason these settings are unsafe for production (empty: safe)."""
+    problems = []
+    secret = settings.secret_key
+    if secret == PLACEHOLDER_SECRET or "change-me" in secret.lower():
+        problems.append("SECRET_KEY is the development placeholder")
+    elif len(secret) < SECRET_MIN_LENGTH:
+        problems.append(f"SECRET_KEY must be at least {SECRET_MIN_LENGTH} characters")
+    elif secret_entropy_bits(secret) < SECRET_MIN_BITS:
+        problems.append(
+            f"SECRET_KEY is too predictable (under {SECRET_MIN_BITS} bits by its character "
+            "distribution): use e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    if settings.dev_login_enabled:
+        problems.append("DEV_LOGIN_ENABLED cannot be on in production")
+    if not settings.wechat_app_id or not settings.wechat_app_secret:
+        problems.append("WECHAT_APP_ID and WECHAT_APP_SECRET are required in production")
+    if not settings.wechat_api_base.startswith("https://"):
+        problems.append("WECHAT_API_BASE must be an https:// address in production")
+    return problems
+
+
+def _parse_limits(text: str) -> None:
+    from limits import parse_many
+
+    try:
+        if not parse_many(text):
+            raise ValueError
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit in `limits` notation: {text!r}") from exc
 
 
 @lru_cache

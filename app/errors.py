@@ -36,7 +36,7 @@ class AppError(Exception):
         self.code = code or self.code
         self.status_code = status_code or self.status_code
         self.details = details or {}
-        self.headers = headers  # e.g. Retry-After on a 429
+        self.headers = headers or {}  # e.g. Retry-After on a 429
         super().__init__(self.message)
 
 
@@ -162,7 +162,7 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> Any:
-        return _json(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+        return _json(exc.status_code, exc.code, exc.message, exc.details, exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Any:

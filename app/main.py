@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 
+from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
-from app.auth.cache import principal_cache
+from app.auth.cache import principal_cache, revocation_feed
+from app.auth.router import dev_router as dev_auth_router
 from app.auth.router import router as auth_router
+from app.auth.security import configure_hashing
+from app.auth.throttle import LoginThrottle
+from app.auth.wechat_router import router as wechat_auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
 from app.dispatch.batch_router import router as batch_dispatch_router
 from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
-from app.errors import install_error_handlers
+from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
@@ -30,6 +37,7 @@ from app.records.stars_router import router as stars_router
 from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
+from app.wechat.client import WechatClient
 from app.wishes.router import me_router as wishes_me_router
 from app.wishes.router import router as wishes_router
 
@@ -39,7 +47,9 @@ DESCRIPTION = """
 新时代文明实践志愿服务派单系统：**群众点单 → 中心派单 → 志愿者接单 → 群众评单**。
 
 - 错误统一为 `{"error": {"code", "message", "details"}}`，`code` 稳定，`message` 为中文。
-- 认证：`Authorization: Bearer <access_token>`（`/auth/login` 或开发环境的 `/auth/dev-login`）。
+- 认证：`Authorization: Bearer <access_token>`。居民与志愿者在小程序中以微信登录
+  （`/auth/wechat/login`），协调员与管理员以用户名密码登录（`/auth/login`）；access_token 短期有效，
+  以 `/auth/refresh` 换新。开发环境另有 `/auth/dev-login`（正式环境没有）。
 - 派单只是邀请：只有志愿者本人接单，心愿才成为其任务（《志愿服务条例》第二十五条）。
 - **坐标系**：所有响应中的经纬度均为 **GCJ-02**（国测局坐标，国内地图与小程序 `map` 组件所用）。
   凡带经纬度的请求（点单、志愿者注册与修改、签到签退、按位置查找站点、单位新增与修改）
@@ -54,10 +64,14 @@ DESCRIPTION = """
 """
 
 
-def api_router() -> APIRouter:
+def api_router(settings: Settings) -> APIRouter:
     api = make_router(prefix=API_PREFIX)
+    if settings.dev_login_enabled:
+        api.include_router(dev_auth_router)
     for router in (
         auth_router,
+        wechat_auth_router,
+        accounts_password_router,
         accounts_router,
         org_units_router,
         catalogue_router,
@@ -92,12 +106,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.wechat = WechatClient(settings)
         if scheduler is not None:
             scheduler.start()
         yield
         if scheduler is not None:
             scheduler.stop()
+        app.state.wechat.close()
         if owns_database:
             database.engine.dispose()
 
@@ -113,14 +129,63 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.admission = Admission(sessions=settings.db_sessions)
+    app.state.api_prefix = API_PREFIX
+    app.state.throttle = LoginThrottle(settings)
+    configure_hashing(settings.password_hash_concurrency)
     principal_cache.configure(settings.principal_cache_seconds)
+    revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)
-    app.include_router(api_router())
+    app.include_router(api_router(settings))
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Touches nothing else."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers and its schema is at the migrations' head."""
+        report = readiness(app.state.database)
+        if report["ready"]:
+            return JSONResponse({"status": "ready", **report["checks"]})
+        return JSONResponse(
+            status_code=503,
+            content=error_body("NOT_READY", "服务尚未就绪", report["checks"]),
+        )
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContext)
     return app
+
+
+def readiness(database: Database) -> dict[str, Any]:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from app.migrate import alembic_config
+
+    checks: dict[str, Any] = {}
+    try:
+        heads = sorted(
+            ScriptDirectory.from_config(alembic_config(str(database.engine.url))).get_heads()
+        )
+    except Exception as exc:
+        checks["migrations"] = f"unknown: {type(exc).__name__}"
+        heads = None
+    try:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            try:
+                current = sorted(
+                    conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+                )
+            except Exception:
+                current = []
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        return {"ready": False, "checks": checks}
+    if heads is not None:
+        checks["migrations"] = {"current": current, "head": heads}
+    ready = heads is not None and current == heads
+    return {"ready": ready, "checks": checks}

@@ -53,7 +53,7 @@ from seed import Seeded, accepted_count, seed  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import migrate  # noqa: E402
-from app.auth.security import create_access_token  # noqa: E402
+from app.auth.sessions import open_session  # noqa: E402
 from app.config import Environment, Settings  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
 
@@ -447,7 +447,23 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def tokens_for(user_ids: set[int], settings: Settings) -> dict[int, str]:
-    return {uid: create_access_token(uid, settings)[0] for uid in user_ids}
+    """A staff session per user (every role the account holds), written to the database."""
+    from sqlalchemy.orm import Session
+
+    from app.db import make_engine, writer
+    from app.models.enums import SessionKind
+
+    engine = make_engine(settings.database_url, settings)
+    try:
+        with Session(writer(engine)) as session, session.begin():
+            return {
+                uid: open_session(
+                    session=session, user_id=uid, kind=SessionKind.STAFF, settings=settings
+                ).access_token
+                for uid in user_ids
+            }
+    finally:
+        engine.dispose()
 
 
 def preflight(
@@ -478,7 +494,13 @@ def bench_engine(
     tmp_dir: Path,
     secret: str,
 ) -> dict[str, Any]:
-    settings = Settings(env=Environment.DEVELOPMENT, database_url=url, secret_key=secret)
+    # Tokens made here must outlive the run (the default lifetime is 15 minutes).
+    settings = Settings(
+        env=Environment.DEVELOPMENT,
+        database_url=url,
+        secret_key=secret,
+        access_token_minutes=24 * 60,
+    )
     pool = args.accept_pool or max(
         1000, int(args.accept_rate_guess * (args.warmup + args.duration))
     )

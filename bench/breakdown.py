@@ -38,6 +38,7 @@ from app.db import Database, make_engine
 from app.geo import bounding_box
 from app.logging import configure_logging
 from app.models import OrgUnit, Wish
+from app.models.enums import SessionKind
 from app.wishes import queries
 from app.wishes.schemas import WishSummary
 from app.wishes.service import apply_event, visible_wish
@@ -109,7 +110,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     # -- detail
     for i in range(n):
         wish_id, user_id = seeded.detail[i % len(seeded.detail)]
-        token = create_access_token(user_id, settings)[0]
+        token = create_access_token(user_id, settings, session_id=1, kind=SessionKind.STAFF)[0]
         with steps.step("detail: total"), database.session(write=False) as session:
             with steps.step("token decode"):
                 decode_access_token(token, settings)

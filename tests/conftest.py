@@ -13,8 +13,11 @@ from app.config import Environment, Settings
 from app.db import Database, make_engine
 from app.main import create_app
 from tests.fixtures.databases import fresh_database
+from tests.fixtures.fake_wechat import FakeWechat
 
 TEST_SECRET = "test-secret-key-with-enough-length-0123456789"
+WECHAT_APP_ID = "wx-test-app"
+WECHAT_SECRET = "test-wechat-secret"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +42,20 @@ def _no_process_caches() -> None:
     catalogue_service._QUALIFIED_TTL = 0
 
 
+@pytest.fixture(autouse=True)
+def _principal_cache_off() -> Iterator[None]:
+    """A test that builds its own app (with default settings) must not leave the process-wide
+    principal cache on for the tests after it."""
+    yield
+    from app.auth.cache import principal_cache, revocation_feed
+    from app.auth.security import configure_hashing
+
+    if principal_cache.ttl != 0:
+        principal_cache.configure(0)
+    revocation_feed.reset()
+    configure_hashing(1)
+
+
 @pytest.fixture(scope="session")
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--engine"))
@@ -51,7 +68,15 @@ def database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def fake_wechat() -> Iterator[FakeWechat]:
+    """The fake WeChat API every test app talks to (a real HTTP server on a free port)."""
+    fake = FakeWechat(app_id=WECHAT_APP_ID, secret=WECHAT_SECRET, timeout_sleep=1.5).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, fake_wechat: FakeWechat) -> Settings:
     return Settings(
         env=Environment.TEST,
         database_url=database_url,
@@ -61,6 +86,12 @@ def settings(database_url: str) -> Settings:
         principal_cache_seconds=0,
         # Tests run the timers themselves, with a controlled clock.
         scheduler_enabled=False,
+        wechat_api_base=fake_wechat.url,
+        wechat_app_id=WECHAT_APP_ID,
+        wechat_app_secret=WECHAT_SECRET,
+        wechat_timeout_seconds=1.0,
+        # Throttled sign-ins answer at once in tests (test_staff_login checks the pause).
+        login_refusal_delay_seconds=0,
     )
 
 
@@ -115,8 +146,12 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI, engine: Engine, connection: Connection) -> Iterator[TestClient]:
+def client(
+    app: FastAPI, engine: Engine, connection: Connection, fake_wechat: FakeWechat
+) -> Iterator[TestClient]:
     app.state.database = BoundDatabase(engine, connection)
+    app.state.throttle.reset()
+    fake_wechat.reset()
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

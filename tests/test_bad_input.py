@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.accounts.service import create_staff_user
-from app.auth.security import ALGORITHM
+from app.auth.security import ALGORITHM, decode_access_token
 from app.config import Settings
 from app.main import API_PREFIX
 from app.models import Base, Offer, OrgUnit, Volunteer, Wish
@@ -429,19 +429,32 @@ def test_case_names_are_unique() -> None:
 # ---------------------------------------------------------------- tokens made by hand
 
 
-def _token(settings: Settings, *, secret: str | None = None, **claims: Any) -> dict[str, str]:
-    """A bearer header; the claims are those of a valid token unless `claims` say otherwise."""
+def _token(world: World, *, secret: str | None = None, **claims: Any) -> dict[str, str]:
+    """A bearer header; the claims are those of a valid token of the resident's session
+    unless `claims` say otherwise."""
+    settings = world.settings
+    valid = decode_access_token(
+        world.headers[RES]["Authorization"].removeprefix("Bearer "), settings
+    )
+    assert valid is not None
     now = clock.now()
-    payload = {"iat": now, "exp": now + timedelta(hours=1), "typ": "access", **claims}
+    payload = {
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+        "typ": "access",
+        "sid": valid.session_id,
+        "kind": valid.kind.value,
+        **claims,
+    }
     token = jwt.encode(payload, secret or settings.secret_key, algorithm=ALGORITHM)
     return {"Authorization": f"Bearer {token}"}
 
 
 def test_expired_token(client: TestClient, world: World, unchanged: None) -> None:
     user_id = str(world.ids["resident"])
-    expired = _token(world.settings, sub=user_id, exp=clock.now() - timedelta(seconds=1))
+    expired = _token(world, sub=user_id, exp=clock.now() - timedelta(seconds=1))
     assert_error(client.get(f"{API}/me", headers=expired), 401, "INVALID_TOKEN")
-    fresh = _token(world.settings, sub=user_id)
+    fresh = _token(world, sub=user_id)
     assert client.get(f"{API}/me", headers=fresh).status_code == 200
 
 
@@ -452,18 +465,45 @@ def test_expired_token(client: TestClient, world: World, unchanged: None) -> Non
         {"sub": "not-a-number"},
         {"sub": str(MAX_ID + 1)},
         {"sub": "0"},
+        {"sid": "1"},
+        {"sid": MAX_ID + 1},
+        {"kind": "superuser"},
+        {"sid": None},
     ],
-    ids=["wrong type", "sub not a number", "sub beyond ids", "sub zero"],
+    ids=[
+        "wrong type",
+        "sub not a number",
+        "sub beyond ids",
+        "sub zero",
+        "sid not a number",
+        "sid beyond ids",
+        "unknown kind",
+        "no session",
+    ],
 )
 def test_token_with_bad_claims(
     client: TestClient, world: World, unchanged: None, claims: dict[str, Any]
 ) -> None:
-    headers = _token(world.settings, **{"sub": str(world.ids["resident"]), **claims})
+    headers = _token(world, **{"sub": str(world.ids["resident"]), **claims})
+    assert_error(client.get(f"{API}/me", headers=headers), 401, "INVALID_TOKEN")
+
+
+def test_token_naming_a_session_it_does_not_belong_to(
+    client: TestClient, world: World, unchanged: None
+) -> None:
+    """A forged sid or kind needs the secret; still, the session row must agree with both."""
+    other = decode_access_token(
+        world.headers[VOL]["Authorization"].removeprefix("Bearer "), world.settings
+    )
+    assert other is not None
+    headers = _token(world, sub=str(world.ids["resident"]), sid=other.session_id)
+    assert_error(client.get(f"{API}/me", headers=headers), 401, "INVALID_TOKEN")
+    headers = _token(world, sub=str(world.ids["resident"]), kind="consumer")  # a staff session
     assert_error(client.get(f"{API}/me", headers=headers), 401, "INVALID_TOKEN")
 
 
 def test_token_signed_with_another_key(client: TestClient, world: World, unchanged: None) -> None:
-    forged = _token(world.settings, sub=str(world.ids["resident"]), secret="x" * 48)
+    forged = _token(world, sub=str(world.ids["resident"]), secret="x" * 48)
     assert_error(client.get(f"{API}/me", headers=forged), 401, "INVALID_TOKEN")
 
 

@@ -53,7 +53,10 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 def _schema_app() -> FastAPI:
     """An app used only to produce the OpenAPI document; its database is never opened."""
     schema_settings = Settings(
-        env=Environment.TEST, database_url="sqlite://", secret_key=TEST_SECRET
+        env=Environment.TEST,
+        database_url="sqlite://",
+        secret_key=TEST_SECRET,
+        scheduler_enabled=False,
     )
     return create_app(schema_settings, database=Database(create_engine("sqlite://")))
 

@@ -420,6 +420,7 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("POST", "/admin/users/{user_id}/roles", {"role": "admin"}, _user("/roles")),
     admin_only("DELETE", "/admin/users/{user_id}/roles/{grant_id}", path=_grant_path),
     admin_only("POST", "/admin/users/{user_id}/deactivate", path=_user("/deactivate")),
+    admin_only("POST", "/admin/users/{user_id}/reset-password", path=_user("/reset-password")),
     admin_only("POST", "/org-units", UNIT_BODY),
     admin_only("PATCH", "/org-units/{unit_id}", {"name": "改名村"}, _unit),
     admin_only("POST", "/catalogue/{kind}", {"code": "knitting", "name": "编织"}, SKILLS),
@@ -707,6 +708,11 @@ def test_directory_is_readable_outside_the_subtree(
 EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/auth/login"): "public: logging in needs no scope",
     ("POST", "/auth/dev-login"): "public (development only): logging in needs no scope",
+    ("POST", "/auth/wechat/login"): "public: logging in needs no scope",
+    ("POST", "/auth/refresh"): "public: the refresh token is the credential, it names its session",
+    ("POST", "/auth/logout"): "the caller's own session",
+    ("POST", "/auth/password"): "the caller's own password",
+    ("POST", "/auth/wechat/phone"): "the caller's own phone number",
     ("POST", "/me/volunteer"): (
         "the caller's own profile; a coordinator may volunteer where they live, inside their "
         "subtree or not"

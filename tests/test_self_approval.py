@@ -399,6 +399,14 @@ def test_a_volunteer_confirming_their_own_hours_is_refused_as_self_approval(
 EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/auth/login"): "signing in approves nothing",
     ("POST", "/auth/dev-login"): "signing in approves nothing",
+    ("POST", "/auth/wechat/login"): "signing in approves nothing",
+    ("POST", "/auth/refresh"): "renewing one's own session approves nothing",
+    ("POST", "/auth/logout"): "ending one's own session approves nothing",
+    ("POST", "/auth/password"): "changing one's own password approves nothing",
+    ("POST", "/auth/wechat/phone"): "binding one's own phone number (proved by WeChat)",
+    ("POST", "/admin/users/{user_id}/reset-password"): (
+        "a reset grants nothing: it ends the account's sessions and forces a new password"
+    ),
     ("POST", "/admin/users"): "creates a new account, never the caller's own",
     ("DELETE", "/admin/users/{user_id}/roles/{grant_id}"): (
         "giving up a role grants nothing; powers only come from another admin (grant is covered)"

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+from fastapi import Request
+
 from app.accounts import service
 from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
 from app.auth.deps import AdminUser
-from app.auth.router import me_out
+from app.auth.router import run_auth
+from app.auth.schemas import TemporaryPasswordOut
+from app.auth.security import hash_password
 from app.auth.separation import refuse_self
+from app.auth.service import temporary_password
+from app.auth.views import me_out
 from app.db import SessionDep
 from app.privacy.masking import mask_phone
 from app.routing import make_router
 from app.schemas import IdPath
 
 router = make_router(prefix="/admin/users", tags=["账号管理"])
+# Routes that handle passwords take no Idempotency-Key: creating an account hashes its
+# password before any transaction begins (a key would open one first), and a retry is refused
+# USERNAME_TAKEN anyway; a reset answers a temporary password, which must never be stored.
+password_router = make_router(idempotency_keys=False, prefix="/admin/users", tags=["账号管理"])
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
@@ -21,18 +31,55 @@ def _detail(session: SessionDep, user_id: int) -> UserDetail:
     return UserDetail(**shown, roles=me.roles)
 
 
-@router.post(
-    "", response_model=UserDetail, status_code=201, summary="管理员：创建协调员/管理员账号"
+@password_router.post(
+    "",
+    response_model=UserDetail,
+    status_code=201,
+    summary="管理员：创建协调员/管理员账号",
+    description="所设密码为临时密码：对方首次登录后须先修改密码。",
 )
-def create_staff(body: StaffCreate, session: SessionDep, _admin: AdminUser) -> UserDetail:
-    user = service.create_staff_user(
-        session=session,
-        name=body.name,
-        username=body.username,
-        password=body.password,
-        phone=body.phone,
-    )
-    return _detail(session, user.id)
+async def create_staff(
+    body: StaffCreate, request: Request, session: SessionDep, _admin: AdminUser
+) -> UserDetail:
+    # Hash before the transaction's first statement: the write lock is not held meanwhile.
+    password_hash = await run_auth(request, lambda: hash_password(body.password))
+
+    def _create() -> UserDetail:
+        user = service.create_staff_user(
+            session=session,
+            name=body.name,
+            username=body.username,
+            password=body.password,
+            password_hash=password_hash,
+            phone=body.phone,
+            must_change_password=True,
+        )
+        return _detail(session, user.id)
+
+    return await run_auth(request, _create)
+
+
+@password_router.post(
+    "/{user_id}/reset-password",
+    response_model=TemporaryPasswordOut,
+    summary="管理员：重置账号密码",
+    description=(
+        "生成一次性显示的临时密码；该账号的所有登录会话立即结束，下次登录后须先修改密码。"
+    ),
+)
+async def reset_password(
+    user_id: IdPath, request: Request, session: SessionDep, _admin: AdminUser
+) -> TemporaryPasswordOut:
+    password = temporary_password()
+    password_hash = await run_auth(request, lambda: hash_password(password))
+
+    def _reset() -> None:
+        service.set_password(
+            session=session, user_id=user_id, password_hash=password_hash, must_change=True
+        )
+
+    await run_auth(request, _reset)
+    return TemporaryPasswordOut(user_id=user_id, temporary_password=password)
 
 
 @router.get("/{user_id}", response_model=UserDetail, summary="管理员：账号详情")

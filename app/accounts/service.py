@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.accounts.errors import RoleGrantNotFound, UsernameTaken, UserNotFound
 from app.auth.cache import forget_principal
 from app.auth.security import hash_password
+from app.auth.sessions import RevokeReason, end_user_sessions
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
 from app.models.enums import AccountRole, OrgLevel
@@ -23,7 +24,7 @@ def get_user(*, session: Session, user_id: int) -> User:
 
 
 def user_by_phone(session: Session, phone: str) -> User | None:
-    """The account holding a phone number, if any: the one way to look a phone up.
+    """The account holding a phone number, if any. Every lookup by phone goes through here.
 
     Phones are sealed at rest; the keyed hash beside them (`users.phone_hash`) finds them."""
     return session.scalars(
@@ -32,11 +33,8 @@ def user_by_phone(session: Session, phone: str) -> User | None:
 
 
 def find_or_create_resident(*, session: Session, phone: str, name: str | None = None) -> User:
-    """The resident account for a phone number, created on first use.
-
-    Logins that prove a phone number (development login now; WeChat's phone-number
-    authorisation later) all come through here.
-    """
+    """The resident account for a phone number, created on first use (the development phone
+    login and proxy ordering come through here)."""
     user = user_by_phone(session, phone)
     if user is None:
         user = User(name=name or f"居民{phone[-4:]}", phone=phone)
@@ -73,15 +71,51 @@ def create_staff_user(
     username: str,
     password: str,
     phone: str | None = None,
+    password_hash: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
+    """A staff account. Hash the password before the write transaction begins and pass
+    `password_hash` (hashing takes tens of milliseconds of CPU); `password` is for scripts.
+    Accounts an admin creates must change their password at first sign-in."""
     taken = session.scalar(select(User.id).where(User.username == username))
     if taken is not None:
         raise UsernameTaken()
     if phone is not None and user_by_phone(session, phone) is not None:
         raise UsernameTaken("该手机号已被其他账号使用", code="PHONE_TAKEN")
-    user = User(name=name, username=username, phone=phone, password_hash=hash_password(password))
+    user = User(
+        name=name,
+        username=username,
+        phone=phone,
+        password_hash=password_hash or hash_password(password),
+        password_change_required=must_change_password,
+    )
     session.add(user)
     session.flush()
+    return user
+
+
+def set_password(
+    *,
+    session: Session,
+    user_id: int,
+    password_hash: str,
+    must_change: bool,
+    keep_session_id: int | None = None,
+) -> User:
+    """Store a new password hash (hashed beforehand, outside the transaction) and end the
+    user's other sessions."""
+    user = get_user(session=session, user_id=user_id)
+    if user.username is None:
+        raise BadRequest("该账号没有用户名，不能设置密码", code="NOT_A_STAFF_ACCOUNT")
+    user.password_hash = password_hash
+    user.password_change_required = must_change
+    session.flush()
+    end_user_sessions(
+        session=session,
+        user_id=user_id,
+        reason=RevokeReason.PASSWORD_RESET if must_change else RevokeReason.PASSWORD_CHANGED,
+        keep_session_id=keep_session_id,
+    )
     return user
 
 
@@ -102,7 +136,11 @@ def grant_role(
             raise BadRequest("网格员只能属于村(社区)实践站", code="GRID_WORKER_NOT_AT_STATION")
     else:
         org_unit_id = None
-    return ensure_role(session=session, user_id=user_id, role=role, org_unit_id=org_unit_id)
+    grant = ensure_role(session=session, user_id=user_id, role=role, org_unit_id=org_unit_id)
+    # A role change ends the user's sessions everywhere: they sign in again with what they
+    # now hold.
+    end_user_sessions(session=session, user_id=user_id, reason=RevokeReason.ROLES_CHANGED)
+    return grant
 
 
 def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
@@ -111,14 +149,14 @@ def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
         raise RoleGrantNotFound()
     session.delete(grant)
     session.flush()
-    forget_principal(session, user_id)
+    end_user_sessions(session=session, user_id=user_id, reason=RevokeReason.ROLES_CHANGED)
 
 
 def deactivate(*, session: Session, user_id: int) -> User:
     user = get_user(session=session, user_id=user_id)
     user.is_active = False
     session.flush()
-    forget_principal(session, user_id)
+    end_user_sessions(session=session, user_id=user_id, reason=RevokeReason.DEACTIVATED)
     return user
 
 

@@ -13,13 +13,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.auth.cache import principal_cache
+from app.auth.cache import principal_cache, revocation_feed
+from app.auth.errors import PasswordChangeRequired, StaffOnlySession
 from app.auth.security import decode_access_token
+from app.auth.sessions import session_alive
 from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Unauthorized
-from app.models import OrgUnit, RoleGrant, User, Volunteer
-from app.models.enums import AccountRole, VolunteerStatus
+from app.models import AuthSession, OrgUnit, RoleGrant, User, Volunteer
+from app.models.enums import AccountRole, SessionKind, VolunteerStatus
+
+# Roles a consumer session (WeChat or the development phone login) never carries, even when
+# the account holds them: coordinator and admin powers need a staff sign-in.
+STAFF_ROLES = frozenset({AccountRole.COORDINATOR, AccountRole.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Principal:
     phone: str | None = None
     # Stations this user is a grid worker (网格员) of: they may order for its residents.
     grid_units: tuple[ScopeUnit, ...] = ()
+    kind: SessionKind = SessionKind.STAFF
+    session_id: int | None = None
+    password_change_required: bool = False
 
     @property
     def volunteer_id(self) -> int | None:
@@ -94,6 +103,7 @@ def _principal_statement() -> Select:
             User.name,
             User.phone,
             User.is_active,
+            User.password_change_required,
             RoleGrant.role,
             RoleGrant.org_unit_id,
             OrgUnit.path,
@@ -110,8 +120,15 @@ def _principal_statement() -> Select:
     )
 
 
-def load_principal(session: Session, user_id: int) -> Principal | None:
-    """The user, their grants and their volunteer profile, in one query."""
+def load_principal(
+    session: Session,
+    user_id: int,
+    kind: SessionKind = SessionKind.STAFF,
+    session_id: int | None = None,
+) -> Principal | None:
+    """The user, their grants and their volunteer profile, in one query.
+
+    A consumer principal leaves out the staff roles (and so every coordinator scope)."""
     rows = session.execute(_principal_statement(), {"user_id": user_id}).all()
     if not rows or not rows[0].is_active:
         return None
@@ -122,6 +139,8 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         if row.role is None:
             continue
         role = AccountRole(row.role)
+        if kind == SessionKind.CONSUMER and role in STAFF_ROLES:
+            continue
         roles.add(role)
         if role == AccountRole.COORDINATOR and row.org_unit_id is not None:
             units.append(ScopeUnit(row.org_unit_id, row.path))
@@ -146,40 +165,60 @@ def load_principal(session: Session, user_id: int) -> Principal | None:
         coordinator_units=tuple(sorted(set(units), key=lambda u: u.path)),
         volunteer=volunteer,
         grid_units=tuple(sorted(set(grid), key=lambda u: u.path)),
+        kind=kind,
+        session_id=session_id,
+        password_change_required=bool(first.password_change_required) and kind == SessionKind.STAFF,
     )
 
 
 _bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
 
 
-def _load_fresh(database: Database, user_id: int) -> Principal | None:
+def _load_fresh(
+    database: Database, user_id: int, session_id: int, kind: SessionKind
+) -> Principal | None:
     # A short read of its own: on SQLite it must not begin the request's write transaction
     # (and take the write lock) before the endpoint runs.
     with database.session(write=False) as session:
-        return load_principal(session, user_id)
+        if not session_alive(session.get(AuthSession, session_id), user_id=user_id, kind=kind):
+            return None
+        return load_principal(session, user_id, kind, session_id)
+
+
+# What a staff session that must change its password may still do.
+PASSWORD_CHANGE_PATHS = frozenset({"/auth/password", "/auth/logout", "/me"})
 
 
 async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from the bearer token; read from the database at most every few seconds.
+    """The caller, from the bearer token and its session; read from the database at most
+    every few seconds, and dropped as soon as the revocation feed names the user.
 
     Runs in the event loop: a cached principal costs no worker thread and no query.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     settings: Settings = request.app.state.settings
-    user_id = decode_access_token(credentials.credentials, settings)
-    if user_id is None:
+    claims = decode_access_token(credentials.credentials, settings)
+    if claims is None:
         raise Unauthorized("登录已失效，请重新登录", code="INVALID_TOKEN")
-    principal = principal_cache.get(user_id)
+    database: Database = request.app.state.database
+    await revocation_feed.maybe_poll(database)
+    principal = principal_cache.get(claims.session_id)
     if principal is None:
-        principal = await run_in_threadpool(_load_fresh, request.app.state.database, user_id)
+        principal = await run_in_threadpool(
+            _load_fresh, database, claims.user_id, claims.session_id, claims.kind
+        )
         if principal is None:
-            raise Unauthorized("账号不存在或已停用", code="INVALID_TOKEN")
+            raise Unauthorized("登录已结束或账号已停用，请重新登录", code="INVALID_TOKEN")
         principal_cache.put(principal)
-    structlog.contextvars.bind_contextvars(actor_id=user_id)
+    structlog.contextvars.bind_contextvars(actor_id=claims.user_id)
+    if principal.password_change_required:
+        path = request.url.path.removeprefix(request.app.state.api_prefix)
+        if path not in PASSWORD_CHANGE_PATHS:
+            raise PasswordChangeRequired()
     return principal
 
 
@@ -198,6 +237,13 @@ async def require_staff(principal: CurrentUser) -> Principal:
     return principal
 
 
+async def require_staff_session(principal: CurrentUser) -> Principal:
+    """A session opened with username and password (whatever roles it carries)."""
+    if principal.kind != SessionKind.STAFF:
+        raise StaffOnlySession()
+    return principal
+
+
 async def require_volunteer(principal: CurrentUser) -> Principal:
     if principal.volunteer_id is None:
         raise Forbidden("请先注册成为志愿者", code="NOT_A_VOLUNTEER")
@@ -208,3 +254,4 @@ async def require_volunteer(principal: CurrentUser) -> Principal:
 AdminUser = Annotated[Principal, Depends(require_admin)]
 StaffUser = Annotated[Principal, Depends(require_staff)]
 VolunteerUser = Annotated[Principal, Depends(require_volunteer)]
+StaffSession = Annotated[Principal, Depends(require_staff_session)]

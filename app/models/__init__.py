@@ -1,6 +1,13 @@
 """All ORM models, importable from one place (Alembic autogenerate reads `Base.metadata`)."""
 
-from app.models.accounts import RoleGrant, User
+from app.models.accounts import (
+    AuthRevocation,
+    AuthSession,
+    RefreshToken,
+    RoleGrant,
+    User,
+    WechatAccessToken,
+)
 from app.models.base import Base
 from app.models.catalogue import (
     Category,
@@ -31,6 +38,8 @@ from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishS
 __all__ = [
     "AccessLog",
     "Attendance",
+    "AuthRevocation",
+    "AuthSession",
     "Base",
     "Category",
     "CategorySkill",
@@ -48,6 +57,7 @@ __all__ = [
     "PointsEntry",
     "Programme",
     "RecordRules",
+    "RefreshToken",
     "RoleGrant",
     "SeasonAffinity",
     "SeasonPeriod",
@@ -59,6 +69,7 @@ __all__ = [
     "Volunteer",
     "VolunteerPreference",
     "VolunteerSkill",
+    "WechatAccessToken",
     "Wish",
     "WishEventRecord",
     "WishSkill",

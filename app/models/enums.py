@@ -56,3 +56,10 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class SessionKind(StrEnum):
+    """How a session was opened (tokens carry it as `kind`)."""
+
+    CONSUMER = "consumer"  # WeChat login, or the development phone login: residents, volunteers
+    STAFF = "staff"  # username + password: coordinators and admins

@@ -190,7 +190,8 @@ _keyring: Keyring | None = None
 
 
 def keyring() -> Keyring:
-    """The keyring in force: configured by the app (or a command), else read from settings."""
+    """The keyring in force: configured by a command (`wenming reencrypt`), else read from the
+    environment's settings (`get_settings`), as the server and the CLI read them."""
     global _keyring
     if _keyring is None:
         from app.config import get_settings

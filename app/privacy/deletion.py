@@ -1,13 +1,13 @@
 """Deleting one's account (PIPL Art 47).
 
-What goes: the phone (and its lookup hash), the WeChat ids, the name (replaced by a pseudonym,
-已注销用户#XXXXXX), the volunteer's birth date, ID number, exact home and weekly availability,
-the full address, contact phone and exact place of the wishes they placed, every check-in and
-check-out fix, pending notifications to them, and the name on their certificates. Their grants
-end, their consents are withdrawn (new rows: the consent ledger stays whole, under the
-pseudonym), pending offers to them are declined, and the account is deactivated: its sessions
-end and it can never sign in again (a later sign-in with the same phone or WeChat account makes
-a new account).
+What goes: the phone (and its lookup hash), the WeChat openid and unionid, the name (replaced
+by a pseudonym, 已注销用户#XXXXXX), the volunteer's birth date, ID number, exact home and weekly
+availability, the full address, contact phone and exact place of the wishes they placed, every
+check-in and check-out fix, pending notifications to them, the responses kept for their
+retries, and the name on their certificates. Their grants end, their consents are withdrawn (new
+rows: the consent ledger stays whole, under the pseudonym), pending offers to them are declined,
+and the account is deactivated: its sessions end and it can never sign in again (a later
+sign-in with the same phone or WeChat account makes a new account).
 
 What stays, under the pseudonym: the account row (every ledger and event names it by id), the
 service records and hours, points, stars, wish events, ratings and the access log, so that
@@ -142,8 +142,20 @@ def delete_account(
     ).one()
     if user.deleted_at is not None:
         raise AlreadyDeleted()
-    if actor.roles & {AccountRole.COORDINATOR, AccountRole.ADMIN}:
-        raise StaffAccount(details={"roles": sorted(actor.roles & {"coordinator", "admin"})})
+    # The account's grants, not the session's roles: a consumer session carries no staff role
+    # even when the account holds one.
+    staff = sorted(
+        set(
+            session.scalars(
+                select(RoleGrant.role).where(
+                    RoleGrant.user_id == user.id,
+                    RoleGrant.role.in_((AccountRole.COORDINATOR, AccountRole.ADMIN)),
+                )
+            )
+        )
+    )
+    if staff:
+        raise StaffAccount(details={"roles": staff})
     blocking = open_work(session, user.id, volunteer.id if volunteer else None)
     if blocking:
         raise AccountHasOpenWork(details=blocking)
@@ -256,6 +268,7 @@ def delete_account(
     user.username = None
     user.password_hash = None
     user.wechat_openid = None
+    user.wechat_unionid = None
     user.deleted_at = now
     session.flush()
     deactivate(session=session, user_id=user.id)

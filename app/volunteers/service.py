@@ -12,6 +12,7 @@ from app import clock
 from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
 from app.auth.deps import Principal
+from app.auth.sessions import RevokeReason, end_user_sessions
 from app.errors import BadRequest, Conflict, NotFound
 from app.matching.facts import local_day
 from app.models import (
@@ -264,7 +265,11 @@ def set_status(
     volunteer.status = status
     volunteer.suspended_reason = reason if status == VolunteerStatus.SUSPENDED else None
     session.flush()
-    forget_principal(session, volunteer.user_id)
+    if status == VolunteerStatus.SUSPENDED:
+        # Suspension ends the volunteer's sessions in every process.
+        end_user_sessions(session=session, user_id=volunteer.user_id, reason=RevokeReason.SUSPENDED)
+    else:
+        forget_principal(session, volunteer.user_id)
     return volunteer
 
 

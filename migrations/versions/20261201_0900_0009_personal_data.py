@@ -3,7 +3,7 @@ volunteers' homes kept to 100 m, consent texts and versions, the access log, gri
 account deletion and retention marks
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 09:00:00
 
 Existing rows are sealed in place with the data key in force (DATA_KEYS / DATA_KEY_ID, the
@@ -26,7 +26,7 @@ import app.models.base
 from app.privacy.crypto import keyring
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

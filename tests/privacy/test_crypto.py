@@ -104,7 +104,13 @@ def test_keys_from_settings() -> None:
 
 def test_production_refuses_missing_or_development_keys() -> None:
     def settings(**kw: object) -> Settings:
-        return Settings(env=Environment.PRODUCTION, secret_key=SECRET, **kw)  # type: ignore[arg-type]
+        return Settings(
+            env=Environment.PRODUCTION,
+            secret_key=SECRET,
+            wechat_app_id="wx1234567890abcdef",
+            wechat_app_secret="0123456789abcdef0123456789abcdef",
+            **kw,  # type: ignore[arg-type]
+        )
 
     good = {"data_keys": {"2027a": new_key()}, "lookup_key": new_key()}
     assert settings(**good).data_keys == good["data_keys"]

@@ -25,7 +25,7 @@ from app.models import (
     Wish,
     WishEventRecord,
 )
-from app.models.enums import OfferStatus, VolunteerStatus
+from app.models.enums import OfferStatus, SessionKind, VolunteerStatus
 from app.records import ledger
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
@@ -58,6 +58,7 @@ def test_deleting_an_account_keeps_the_record_under_a_pseudonym(
     coordinator = make_coordinator(session, station)
     user, volunteer = make_volunteer(session, station, birth_date=date(1985, 3, 1))
     user.name = "张小三"
+    user.wechat_openid, user.wechat_unionid = "o-test-openid", "u-test-unionid"
     phone = str(user.phone)
     volunteer.id_number = "11010519491231002X"
     volunteer.home_point = (30.6381234, 119.6801234)
@@ -145,6 +146,7 @@ def test_deleting_an_account_keeps_the_record_under_a_pseudonym(
     session.expire_all()
     row = session.get(User, user.id)
     assert row is not None
+    assert row.wechat_unionid is None
     assert (row.name, row.phone, row.phone_hash, row.wechat_openid, row.is_active) == (
         done["pseudonym"],
         None,
@@ -243,12 +245,14 @@ def test_deletion_waits_for_open_work(
     }
 
 
-def test_staff_accounts_are_the_organisations(
+def test_staff_accounts_are_the_organisations_even_in_a_consumer_session(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
     tree = make_tree(session)
     coordinator = make_coordinator(session, tree.stations[0])
-    r = delete_me(client, auth(coordinator, settings))
-    assert (r.status_code, error(r)) == (409, "STAFF_ACCOUNT")
+    for kind in (SessionKind.STAFF, SessionKind.CONSUMER):
+        r = delete_me(client, auth(coordinator, settings, kind=kind))
+        assert (r.status_code, error(r)) == (409, "STAFF_ACCOUNT")
+        assert r.json()["error"]["details"] == {"roles": ["coordinator"]}
     session.expire_all()
     assert session.get(User, coordinator.id).is_active is True  # type: ignore[union-attr]

@@ -59,8 +59,12 @@ class Settings(BaseSettings):
     # Sign-in throttling (`limits` notation, several separated by ';'). In memory in each
     # process, or shared through Redis when REDIS_URL is set.
     redis_url: str | None = None
-    # Failed passwords per account: each tier is a longer lockout (back-off).
+    # Failed passwords per account from one client address: each tier is a longer lockout
+    # (back-off). Per address, so a guesser cannot lock the real user out from elsewhere.
     login_account_limits: str = "5 per 15 minutes; 10 per hour; 20 per day"
+    # Failed passwords per account from all addresses together: bounds a guesser spread over
+    # many addresses (and is what such a guesser can use to lock an account).
+    login_account_total_limits: str = "30 per hour; 100 per day"
     # Password attempts per client address (every attempt costs a hash): a short and a long
     # window.
     login_ip_limits: str = "20 per minute; 200 per hour"
@@ -129,7 +133,12 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("production settings refused: " + "; ".join(problems))
         self.trusted_proxy_networks  # noqa: B018 - refuses a malformed TRUSTED_PROXIES now
-        for text in (self.login_account_limits, self.login_ip_limits, self.wechat_login_ip_limits):
+        for text in (
+            self.login_account_limits,
+            self.login_account_total_limits,
+            self.login_ip_limits,
+            self.wechat_login_ip_limits,
+        ):
             _parse_limits(text)
         return self
 

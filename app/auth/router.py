@@ -108,6 +108,7 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
             throttle=throttle,
             username=body.username,
             password=body.password,
+            ip=ip,
         ),
     )
 

@@ -69,6 +69,7 @@ def staff_login(
     throttle: LoginThrottle,
     username: str,
     password: str,
+    ip: str,
 ) -> TokenOut:
     """Check a password (the caller has already passed `throttle.before_password`)."""
     with read(database) as session:
@@ -78,12 +79,12 @@ def staff_login(
     # Outside any transaction: Argon2 takes tens of milliseconds of CPU.
     ok = verify_password(password, found.password_hash if found else None)
     if not ok or found is None:
-        throttle.password_failed(username=username)
+        throttle.password_failed(username=username, ip=ip)
         log.info("auth.login_failed", reason="bad_credentials")
         raise BadCredentials()
     if not found.is_active:
         raise AccountDisabled()
-    throttle.password_succeeded(username=username)
+    throttle.password_succeeded(username=username, ip=ip)
     with write(database) as session:
         tokens = open_session(
             session=session, user_id=found.id, kind=SessionKind.STAFF, settings=settings

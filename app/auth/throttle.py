@@ -5,10 +5,14 @@ set, so that several processes share them. Windows are moving windows:
 
 - password attempts per client address (`LOGIN_IP_LIMITS`), counted before the password is
   hashed, so a storm of attempts costs no hashing once it is over the limit;
-- failed passwords per account (`LOGIN_ACCOUNT_LIMITS`): several tiers, each a longer lockout
-  (5 in 15 minutes locks for up to 15 minutes, 10 in an hour for up to an hour, 20 in a day
-  for up to a day): the back-off grows with repeated failures. A success clears the account's
-  count;
+- failed passwords per account from one client address (`LOGIN_ACCOUNT_LIMITS`): several
+  tiers, each a longer lockout (5 in 15 minutes locks for up to 15 minutes, 10 in an hour for up
+  to an hour, 20 in a day for up to a day): the back-off grows with repeated failures. A success
+  from that address clears its count. Keyed by account *and* address, so that someone guessing
+  from one address cannot lock the real user out from another;
+- failed passwords per account from all addresses together (`LOGIN_ACCOUNT_TOTAL_LIMITS`,
+  higher): bounds a guesser spread over many addresses. A success does not clear it (the real
+  user signing in must not reset a distributed guesser's budget);
 - WeChat sign-ins per client address (`WECHAT_LOGIN_IP_LIMITS`).
 
 A refusal is `429 LOGIN_THROTTLED` with `Retry-After` (seconds until the earliest window frees).
@@ -48,6 +52,7 @@ class LoginThrottle:
         self.limiter = MovingWindowRateLimiter(storage)
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
         self.account_limits = parse_many(settings.login_account_limits)
+        self.account_total_limits = parse_many(settings.login_account_total_limits)
         self.ip_limits = parse_many(settings.login_ip_limits)
         self.wechat_ip_limits = parse_many(settings.wechat_login_ip_limits)
 
@@ -56,21 +61,21 @@ class LoginThrottle:
     def before_password(self, *, username: str, ip: str) -> None:
         """Refuse if the account is locked or the address over its limit; else count the
         attempt against the address. Costs no hashing."""
-        account = ("account", username.lower())
-        locked = [limit for limit in self.account_limits if not self._test(limit, account)]
-        if locked:
-            self._refuse(locked, account, reason="account")
+        for limits, key, reason in self._account_keys(username, ip):
+            locked = [limit for limit in limits if not self._test(limit, key)]
+            if locked:
+                self._refuse(locked, key, reason=reason)
         self._hit_all(self.ip_limits, ("ip", ip), reason="ip")
 
-    def password_failed(self, *, username: str) -> None:
-        account = ("account", username.lower())
-        for limit in self.account_limits:
-            self._call("hit", limit, account)
+    def password_failed(self, *, username: str, ip: str) -> None:
+        for limits, key, _ in self._account_keys(username, ip):
+            for limit in limits:
+                self._call("hit", limit, key)
 
-    def password_succeeded(self, *, username: str) -> None:
-        account = ("account", username.lower())
+    def password_succeeded(self, *, username: str, ip: str) -> None:
+        pair = ("account-ip", f"{username.lower()}|{ip}")
         for limit in self.account_limits:
-            self._call("clear", limit, account)
+            self._call("clear", limit, pair)
 
     def before_wechat(self, *, ip: str) -> None:
         self._hit_all(self.wechat_ip_limits, ("wechat-ip", ip), reason="wechat_ip")
@@ -81,6 +86,15 @@ class LoginThrottle:
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
 
     # ------------------------------------------------------------ plumbing
+
+    def _account_keys(
+        self, username: str, ip: str
+    ) -> tuple[tuple[list[RateLimitItem], tuple[str, str], str], ...]:
+        name = username.lower()
+        return (
+            (self.account_limits, ("account-ip", f"{name}|{ip}"), "account"),
+            (self.account_total_limits, ("account", name), "account_total"),
+        )
 
     def _ids(self, key: tuple[str, str]) -> tuple[str, ...]:
         return (self.namespace, *key)

@@ -103,6 +103,39 @@ def test_a_success_clears_the_accounts_failures(client: TestClient, session: Ses
     assert password_login(client, "forgetful", PASSWORD).status_code == 200
 
 
+def test_a_guesser_on_one_address_does_not_lock_the_user_out_elsewhere(
+    settings: Settings,
+) -> None:
+    """Failures count per account and address; the account-wide count is higher and bounds a
+    guesser spread over many addresses, whom the real user's success does not reset."""
+    throttle = LoginThrottle(
+        settings.model_copy(
+            update={
+                "login_account_limits": "3 per hour",
+                "login_account_total_limits": "7 per hour",
+                "login_ip_limits": "1000 per hour",
+            }
+        ),
+        namespace=uuid.uuid4().hex,
+    )
+    for _ in range(3):
+        throttle.before_password(username="clerk", ip="203.0.113.9")
+        throttle.password_failed(username="clerk", ip="203.0.113.9")
+    with pytest.raises(LoginThrottled) as guesser:
+        throttle.before_password(username="clerk", ip="203.0.113.9")
+    assert guesser.value.details["retry_after_seconds"] > 0
+    throttle.before_password(username="clerk", ip="10.1.1.1")  # the clerk at the office
+    throttle.password_succeeded(username="clerk", ip="10.1.1.1")
+    # Spread over more addresses, the guesser reaches the account-wide bound...
+    for address in ("198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.2"):
+        throttle.before_password(username="clerk", ip=address)
+        throttle.password_failed(username="clerk", ip=address)
+    # ...which holds on every address, the clerk's success before notwithstanding.
+    for address in ("198.51.100.3", "10.1.1.1"):
+        with pytest.raises(LoginThrottled):
+            throttle.before_password(username="clerk", ip=address)
+
+
 def test_attempts_per_address_are_limited(client: TestClient, settings: Settings) -> None:
     """20 attempts a minute from one address (default), whatever the usernames."""
     for i in range(20):
@@ -134,13 +167,13 @@ def test_lockouts_grow_with_repeated_failures(settings: Settings) -> None:
     )
     for _ in range(2):
         throttle.before_password(username="u", ip="10.0.0.1")
-        throttle.password_failed(username="u")
+        throttle.password_failed(username="u", ip="10.0.0.1")
     with pytest.raises(LoginThrottled) as first:
         throttle.before_password(username="u", ip="10.0.0.1")
     assert first.value.details["retry_after_seconds"] == 1
     time.sleep(1.1)
     throttle.before_password(username="u", ip="10.0.0.1")  # the short lockout is over
-    throttle.password_failed(username="u")
+    throttle.password_failed(username="u", ip="10.0.0.1")
     with pytest.raises(LoginThrottled) as second:
         throttle.before_password(username="u", ip="10.0.0.1")
     assert second.value.details["retry_after_seconds"] >= 28
@@ -186,18 +219,18 @@ def test_redis_shares_counts_between_processes(settings: Settings) -> None:
     assert one.shared and two.shared
     for throttle in (one, two, one, two, one):
         throttle.before_password(username="shared", ip="10.0.0.2")
-        throttle.password_failed(username="shared")
+        throttle.password_failed(username="shared", ip="10.0.0.2")
     with pytest.raises(LoginThrottled):
-        two.before_password(username="shared", ip="10.0.0.3")
+        two.before_password(username="shared", ip="10.0.0.2")
     with pytest.raises(LoginThrottled):
-        one.before_password(username="shared", ip="10.0.0.4")
+        one.before_password(username="shared", ip="10.0.0.2")
     # A process that cannot reach Redis still throttles, in memory.
     down = LoginThrottle(
         settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}), namespace=namespace
     )
     for _ in range(5):
         down.before_password(username="alone", ip="10.0.0.5")
-        down.password_failed(username="alone")
+        down.password_failed(username="alone", ip="10.0.0.5")
     with pytest.raises(LoginThrottled):
         down.before_password(username="alone", ip="10.0.0.5")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.errors import RoleGrantNotFound, UsernameTaken, UserNotFound
+from app.accounts.errors import LastAdmin, RoleGrantNotFound, UsernameTaken, UserNotFound
 from app.auth.cache import forget_principal
 from app.auth.security import hash_password
 from app.auth.sessions import RevokeReason, end_user_sessions
@@ -147,6 +147,8 @@ def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
     grant = session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != user_id:
         raise RoleGrantNotFound()
+    if grant.role == AccountRole.ADMIN:
+        _keep_an_admin(session, grant_id=grant.id)
     session.delete(grant)
     session.flush()
     end_user_sessions(session=session, user_id=user_id, reason=RevokeReason.ROLES_CHANGED)
@@ -154,10 +156,34 @@ def revoke_role(*, session: Session, user_id: int, grant_id: int) -> None:
 
 def deactivate(*, session: Session, user_id: int) -> User:
     user = get_user(session=session, user_id=user_id)
+    _keep_an_admin(session, user_id=user_id)
     user.is_active = False
     session.flush()
     end_user_sessions(session=session, user_id=user_id, reason=RevokeReason.DEACTIVATED)
     return user
+
+
+def _keep_an_admin(
+    session: Session, *, user_id: int | None = None, grant_id: int | None = None
+) -> None:
+    """Refuse to take away the last active admin (revoking the grant `grant_id`, or
+    deactivating `user_id`): nobody could grant, reset or reinstate anything after it. The
+    admin grants are locked first, so two admins removing each other at once cannot both
+    succeed."""
+    grants = session.execute(
+        select(RoleGrant.id, RoleGrant.user_id)
+        .where(RoleGrant.role == AccountRole.ADMIN)
+        .order_by(RoleGrant.id)
+        .with_for_update()
+    ).all()
+    remaining = {holder for gid, holder in grants if gid != grant_id and holder != user_id}
+    if len(remaining) == len({holder for _, holder in grants}):
+        return  # no admin is leaving
+    active = session.scalar(
+        select(func.count(User.id)).where(User.id.in_(remaining), User.is_active.is_(True))
+    )
+    if not active:
+        raise LastAdmin()
 
 
 def grants_of(*, session: Session, user_id: int) -> list[RoleGrant]:

@@ -206,7 +206,7 @@ class DemoSeeder:
                 self.used_names.add(name)
                 return name
 
-    def text_version(self, purpose: consent.Purpose) -> str:
+    def text_version(self, purpose: consent.ConsentPurpose) -> str:
         text = consent.current_text(self.session, purpose, consent.today(clock.now()))
         assert text is not None, f"no consent text in force for {purpose}"
         return text.version
@@ -353,8 +353,8 @@ class DemoSeeder:
                 consent.grant(
                     self.session,
                     user_id=user.id,
-                    purpose=consent.Purpose.LOCATION,
-                    version=self.text_version(consent.Purpose.LOCATION),
+                    purpose=consent.ConsentPurpose.LOCATION,
+                    version=self.text_version(consent.ConsentPurpose.LOCATION),
                     now=clock.now(),
                 )
                 # Coordinators have checked certificates and insurance for most volunteers
@@ -672,7 +672,7 @@ class DemoSeeder:
         ]
 
     def play_stories(self) -> None:
-        self.proxy_text_version = self.text_version(consent.Purpose.PERSONAL_INFO)
+        self.proxy_text_version = self.text_version(consent.ConsentPurpose.PERSONAL_INFO)
         next_resident: Counter[str] = Counter()
         steps: list[Step] = []
         for script in STORIES:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from app.models import AccessLog, User
 
 
-class Purpose(StrEnum):
+class AccessPurpose(StrEnum):
     SERVE_WISH = "serve_wish"  # the volunteer serving a wish reaches the requester
     CONTACT_VOLUNTEER = "contact_volunteer"  # the requester reaches the volunteer coming
     COORDINATE = "coordinate"  # a coordinator or admin verifies, dispatches, follows up
@@ -27,7 +27,7 @@ def record(
     actor_role: str,
     subject_user_id: int,
     fields: Sequence[str],
-    purpose: Purpose,
+    purpose: AccessPurpose,
     now: datetime,
     wish_id: int | None = None,
     volunteer_id: int | None = None,

@@ -22,7 +22,7 @@ from app.errors import BadRequest, Conflict, NotFound
 from app.models import Attendance, Consent, ConsentText, Volunteer
 
 
-class Purpose(StrEnum):
+class ConsentPurpose(StrEnum):
     LOCATION = "location"  # 签到签退时的精确位置（敏感个人信息，单独同意）
     PERSONAL_INFO = "personal_info"  # 点单与上门服务所需的姓名、电话、详细地址
 
@@ -155,7 +155,7 @@ def withdraw(
     row = Consent(user_id=user_id, purpose=purpose, granted=False, method=method, created_at=now)
     session.add(row)
     session.flush()
-    removed = erase_fixes(session, user_id) if purpose == Purpose.LOCATION else 0
+    removed = erase_fixes(session, user_id) if purpose == ConsentPurpose.LOCATION else 0
     return Withdrawal(row, removed)
 
 

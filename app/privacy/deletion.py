@@ -200,7 +200,7 @@ def delete_account(
 
     # Consents end; the fixes kept under location consent go with it.
     withdrawn = fixes = 0
-    for purpose in consent.Purpose:
+    for purpose in consent.ConsentPurpose:
         if consent.in_force(session, user.id, purpose) is not None:
             fixes += consent.withdraw(
                 session,

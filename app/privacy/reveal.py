@@ -24,7 +24,7 @@ from app.auth.deps import Principal
 from app.errors import Forbidden
 from app.models import User, Volunteer
 from app.privacy import access_log
-from app.privacy.access_log import Purpose
+from app.privacy.access_log import AccessPurpose
 from app.volunteers.service import managed_volunteer
 from app.wishes.access import may_reveal
 from app.wishes.service import Outcome, visible_wish
@@ -71,9 +71,9 @@ def reveal_wish(
         raise RevealNotAllowed(details={"status": wish.status})
     acting_as = _acting_as(outcome)
     purpose = {
-        ActorRole.VOLUNTEER.value: Purpose.SERVE_WISH,
-        ActorRole.REQUESTER.value: Purpose.CONTACT_VOLUNTEER,
-    }.get(acting_as, Purpose.COORDINATE)
+        ActorRole.VOLUNTEER.value: AccessPurpose.SERVE_WISH,
+        ActorRole.REQUESTER.value: AccessPurpose.CONTACT_VOLUNTEER,
+    }.get(acting_as, AccessPurpose.COORDINATE)
 
     # The requester's side.
     erased = wish.personal_data_erased_at is not None
@@ -161,7 +161,7 @@ def reveal_volunteer(
         actor_role=ActorRole.ADMIN.value if actor.is_admin else ActorRole.COORDINATOR.value,
         subject_user_id=user.id,
         fields=[name for name, value in shown.items() if value is not None],
-        purpose=Purpose.COORDINATE,
+        purpose=AccessPurpose.COORDINATE,
         volunteer_id=volunteer.id,
         reason=reason,
         now=now,

@@ -59,7 +59,7 @@ def _text_out(text: Any) -> ConsentTextOut:
     summary="授权文本（默认现行版本；登录前即可阅读）",
 )
 def get_consent_text(
-    purpose: consent.Purpose,
+    purpose: consent.ConsentPurpose,
     session: SessionDep,
     version: Annotated[ConsentVersion | None, Query(description="指定版本")] = None,
 ) -> ConsentTextOut:
@@ -100,7 +100,10 @@ def publish_consent_text(
 
 
 def _consent_out(
-    session: SessionDep, purpose: consent.Purpose, row: Consent | None, removed: int | None = None
+    session: SessionDep,
+    purpose: consent.ConsentPurpose,
+    row: Consent | None,
+    removed: int | None = None,
 ) -> ConsentOut:
     current = consent.current_text(session, purpose, consent.today(clock.now()))
     granted = row is not None and row.granted
@@ -123,12 +126,14 @@ def _consent_out(
 def my_consents(session: SessionDep, actor: CurrentUser) -> list[ConsentOut]:
     return [
         _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
-        for purpose in consent.Purpose
+        for purpose in consent.ConsentPurpose
     ]
 
 
 @router.get("/me/consents/{purpose}", response_model=ConsentOut, summary="我的某项授权")
-def my_consent(purpose: consent.Purpose, session: SessionDep, actor: CurrentUser) -> ConsentOut:
+def my_consent(
+    purpose: consent.ConsentPurpose, session: SessionDep, actor: CurrentUser
+) -> ConsentOut:
     return _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
 
 
@@ -139,7 +144,7 @@ def my_consent(purpose: consent.Purpose, session: SessionDep, actor: CurrentUser
     summary="同意或撤回授权（同意须注明文本版本；撤回位置授权即删除已保存的签到签退定位）",
 )
 def set_consent(
-    purpose: consent.Purpose, body: ConsentIn, session: SessionDep, actor: CurrentUser
+    purpose: consent.ConsentPurpose, body: ConsentIn, session: SessionDep, actor: CurrentUser
 ) -> ConsentOut:
     now = clock.now()
     if body.granted:
@@ -149,7 +154,7 @@ def set_consent(
         )
         return _consent_out(session, purpose, row)
     withdrawal = consent.withdraw(session, user_id=actor.user_id, purpose=purpose, now=now)
-    removed = withdrawal.removed_fixes if purpose == consent.Purpose.LOCATION else None
+    removed = withdrawal.removed_fixes if purpose == consent.ConsentPurpose.LOCATION else None
     return _consent_out(session, purpose, withdrawal.row, removed)
 
 
@@ -244,7 +249,7 @@ def admin_access_log(
     subject_user_id: Annotated[Id | None, Query(description="被查看人")] = None,
     wish_id: Annotated[Id | None, Query()] = None,
     volunteer_id: Annotated[Id | None, Query()] = None,
-    purpose: access_log.Purpose | None = None,
+    purpose: access_log.AccessPurpose | None = None,
     since: Annotated[Instant | None, Query()] = None,
     until: Annotated[Instant | None, Query()] = None,
 ) -> Page[AccessLogOut]:

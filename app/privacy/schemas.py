@@ -6,14 +6,14 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from app.models.enums import VolunteerStatus
-from app.privacy.consent import Method, Purpose
+from app.privacy.consent import ConsentPurpose, Method
 from app.schemas import Document, Schema, ShortNote, ShortText
 from app.wishes.schemas import ConsentVersion, PersonRef
 from app.wishes.state import WishStatus
 
 
 class ConsentTextOut(BaseModel):
-    purpose: Purpose
+    purpose: ConsentPurpose
     version: str
     title: str
     body: str
@@ -24,7 +24,7 @@ class ConsentTextIn(Schema):
     """A new version of a consent text. Published texts never change: a new wording is a new
     version, in force from its effective date (today or later)."""
 
-    purpose: Purpose
+    purpose: ConsentPurpose
     version: ConsentVersion
     title: ShortText
     body: Document
@@ -45,7 +45,7 @@ class ConsentIn(Schema):
 
 
 class ConsentOut(BaseModel):
-    purpose: Purpose
+    purpose: ConsentPurpose
     granted: bool
     version: str | None = Field(description="同意的文本版本")
     method: Method | None

@@ -23,7 +23,7 @@ from app.errors import BadRequest, Conflict, NotFound
 from app.geo import distance_m
 from app.models import Attendance, OrgUnit, Volunteer, Wish
 from app.models.enums import VolunteerStatus
-from app.privacy.consent import Purpose, in_force
+from app.privacy.consent import ConsentPurpose, in_force
 from app.records.rules import Rules, rules_for
 from app.records.schemas import AttendanceIn
 from app.wishes.errors import ReasonRequired, WishNotFound
@@ -213,7 +213,7 @@ def check_for(
     consent = (
         not manual
         and actor is not None
-        and in_force(session, actor.user_id, Purpose.LOCATION) is not None
+        and in_force(session, actor.user_id, ConsentPurpose.LOCATION) is not None
     )
     return validate(
         wish=wish,

@@ -329,7 +329,7 @@ def _export(session: SessionDep, volunteer_id: int, fmt: str, actor: Principal) 
             actor_role="admin" if actor.is_admin else "coordinator",
             subject_user_id=volunteer.user_id,
             fields=[f for f in ("phone", "id_number", "birth_date") if basic[f] is not None],
-            purpose=access_log.Purpose.RECORD_EXPORT,
+            purpose=access_log.AccessPurpose.RECORD_EXPORT,
             volunteer_id=volunteer.id,
             now=clock.now(),
         )

@@ -33,7 +33,7 @@ LadderCodePath = Annotated[
 # ---------------------------------------------------------------- schemas
 
 
-class UnitBrief(BaseModel):
+class UnitWithLevel(BaseModel):
     id: int
     name: str
     level: str
@@ -59,7 +59,7 @@ class AwardOut(BaseModel):
     star: int
     ladder_code: str
     hours_at_award: float
-    certifying_unit: UnitBrief
+    certifying_unit: UnitWithLevel
     status: stars.AwardStatus = Field(
         description="notice 公示中 | held 异议处理中 | effective 已生效 | revoked 已撤销"
     )
@@ -87,10 +87,10 @@ class StarNoticeOut(BaseModel):
     id: int
     volunteer_id: int
     volunteer_name: str
-    station: UnitBrief
+    station: UnitWithLevel
     star: int
     hours_at_award: float
-    certifying_unit: UnitBrief
+    certifying_unit: UnitWithLevel
     status: stars.AwardStatus
     notice_starts_at: datetime
     notice_ends_at: datetime
@@ -108,8 +108,8 @@ class ResolveIn(Schema):
 # ---------------------------------------------------------------- converters
 
 
-def _unit(unit: OrgUnit) -> UnitBrief:
-    return UnitBrief(id=unit.id, name=unit.name, level=unit.level)
+def _unit(unit: OrgUnit) -> UnitWithLevel:
+    return UnitWithLevel(id=unit.id, name=unit.name, level=unit.level)
 
 
 def _ladder(ladder: stars.Ladder) -> LadderOut:

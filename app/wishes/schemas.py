@@ -180,7 +180,9 @@ class WishOut(BaseModel):
     closed_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
-    redacted: bool
+    redacted: bool = Field(
+        description="尚未接单的志愿者所见：不含发起人与联系方式，位置与距离均按粗略位置计算"
+    )
     masked: bool = Field(description="个人信息已脱敏；如需完整联系方式请调用 reveal 接口")
     can_reveal: bool = Field(description="当前用户此刻可否查看完整联系方式（查看会留痕）")
     my_roles: list[ActorRole]

@@ -332,12 +332,14 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         staff = actor.is_admin or actor.covers(station.path)
         if not (staff or actor.grid_worker_of(station.path)):
             raise ProxyNotAllowed()
-        consent.check_version(session, consent.Purpose.PERSONAL_INFO, proxy.consent.version, now)
+        consent.check_version(
+            session, consent.ConsentPurpose.PERSONAL_INFO, proxy.consent.version, now
+        )
         requester = find_or_create_resident(session=session, phone=proxy.phone, name=proxy.name)
         consent.grant(
             session,
             user_id=requester.id,
-            purpose=consent.Purpose.PERSONAL_INFO,
+            purpose=consent.ConsentPurpose.PERSONAL_INFO,
             version=proxy.consent.version,
             method=consent.Method(proxy.consent.method),
             recorded_by_id=actor.user_id,

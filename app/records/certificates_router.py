@@ -94,7 +94,12 @@ def list_mine(session: SessionDep, actor: VolunteerUser, page: PageDep) -> Page[
 @router.get(
     "/certificates/{number}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "证明 PDF"}},
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "证明 PDF",
+        }
+    },
     summary="下载记录证明（PDF）：志愿者本人或出具单位的协调员",
 )
 def pdf(number: NumberPath, session: SessionDep, actor: CurrentUser) -> Response:

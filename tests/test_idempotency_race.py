@@ -12,15 +12,13 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -36,7 +34,7 @@ from tests.fixtures.builders import (
     wish_body,
 )
 from tests.fixtures.databases import fresh_database
-from tests.fixtures.server import all_at_once, running_server
+from tests.fixtures.server import Served, all_at_once, running_server, served
 
 pytestmark = pytest.mark.server
 
@@ -44,28 +42,15 @@ CALLERS = 12
 CHECKERS = 8
 
 
-@dataclass
-class Server:
-    engine: Engine
-    settings: Settings
-    base_url: str
+Server = Served
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
 def server(
     request: pytest.FixtureRequest, engine_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("idempotency")
-    with fresh_database(engine_name, tmp) as url:
-        settings = Settings(env=Environment.TEST, database_url=url, secret_key=TEST_SECRET)
-        engine = make_engine(url, settings)
-        try:
-            with running_server(
-                url, TEST_SECRET, workers=request.param, log_path=Path(tmp) / "server.log"
-            ) as base:
-                yield Server(engine=engine, settings=settings, base_url=base)
-        finally:
-            engine.dispose()
+) -> Iterator[Served]:
+    with served(engine_name, tmp_path_factory.mktemp("idempotency"), workers=request.param) as live:
+        yield live
 
 
 def test_concurrent_retries_with_one_key_create_one_wish(server: Server) -> None:

@@ -11,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.config import Environment, Settings
-from app.db import make_engine, writer
+from app.db import writer
 from app.models import Attendance, User, Wish, WishEventRecord
 from app.wishes.state import WishStatus
-from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import (
     auth,
     consent_to,
@@ -31,36 +28,22 @@ from tests.fixtures.builders import (
     make_volunteer,
     make_wish,
 )
-from tests.fixtures.databases import fresh_database
-from tests.fixtures.server import all_at_once, running_server
+from tests.fixtures.server import Served, all_at_once, served
 
 pytestmark = pytest.mark.server
 
 CHECKERS = 8
 
 
-@dataclass
-class Server:
-    engine: Engine
-    settings: Settings
-    base_url: str
+Server = Served
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
 def server(
     request: pytest.FixtureRequest, engine_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("nonce")
-    with fresh_database(engine_name, tmp) as url:
-        settings = Settings(env=Environment.TEST, database_url=url, secret_key=TEST_SECRET)
-        engine = make_engine(url, settings)
-        try:
-            with running_server(
-                url, TEST_SECRET, workers=request.param, log_path=Path(tmp) / "server.log"
-            ) as base:
-                yield Server(engine=engine, settings=settings, base_url=base)
-        finally:
-            engine.dispose()
+) -> Iterator[Served]:
+    with served(engine_name, tmp_path_factory.mktemp("nonce"), workers=request.param) as live:
+        yield live
 
 
 @dataclass

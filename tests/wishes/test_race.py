@@ -8,50 +8,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Environment, Settings
-from app.db import make_engine, writer
+from app.db import writer
 from app.models import Offer, OutboxMessage, Wish, WishEventRecord
 from app.wishes.state import WishStatus
-from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import auth, make_resident, make_tree, make_volunteer, make_wish
-from tests.fixtures.databases import fresh_database
-from tests.fixtures.server import running_server
+from tests.fixtures.server import Served, served
 
 pytestmark = pytest.mark.server
 
 CONTENDERS = 50
 
 
-@dataclass
-class Race:
-    engine: Engine
-    settings: Settings
-    base_url: str
+Race = Served
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["1-worker", "2-workers"])
 def race(
     request: pytest.FixtureRequest, engine_name: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Race]:
-    tmp = tmp_path_factory.mktemp("race")
-    with fresh_database(engine_name, tmp) as url:
-        settings = Settings(env=Environment.TEST, database_url=url, secret_key=TEST_SECRET)
-        engine = make_engine(url, settings)
-        try:
-            with running_server(
-                url, TEST_SECRET, workers=request.param, log_path=Path(tmp) / "server.log"
-            ) as base:
-                yield Race(engine=engine, settings=settings, base_url=base)
-        finally:
-            engine.dispose()
+) -> Iterator[Served]:
+    with served(engine_name, tmp_path_factory.mktemp("race"), workers=request.param) as live:
+        yield live
 
 
 def _contest(race: Race, *, grab: bool) -> tuple[int, list[int], list[httpx2.Response]]:

@@ -23,14 +23,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
 from app.notifications.templates import TEMPLATES, render
-from app.records import hours, messages, stars
+from app.records import attendance, hours, messages, stars
 from app.records.schemas import AttendanceIn, ConfirmIn
 from app.wishes import handlers
 from app.wishes.access import load_wish
@@ -38,6 +40,7 @@ from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, Reason
 from app.wishes.service import apply_event, create_wish
 from app.wishes.state import TRANSITIONS, WishEvent, WishStatus
 from tests.fixtures.builders import (
+    auth,
     consent_to,
     make_coordinator,
     make_resident,
@@ -288,19 +291,6 @@ def _checked_out(scene: Scene, *, confirm_by: str = "coordinator") -> tuple[Wish
     return wish, row
 
 
-RECORD_EVENTS = (
-    "checked_out_requester_confirms",
-    "confirmed",
-    "rejected",
-    "unconfirmed_reminder",
-    "unconfirmed_escalation",
-    "star_awarded",
-    "star_objection",
-    "star_revoked",
-    "star_reinstated",
-)
-
-
 def test_checked_out_requester_confirms(session: Session) -> None:
     """Who confirms follows the unit's rules: here the requester (and proxy), not the station."""
     scene = Scene(session)
@@ -310,6 +300,29 @@ def test_checked_out_requester_confirms(session: Session) -> None:
         "wish.completed": REQUESTER_SIDE,
         "record.to_confirm": REQUESTER_SIDE,
     }
+
+
+def test_team_member_check_out_asks_for_confirmation(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """A team member's own record waits for confirmation too (the wish does not move)."""
+    scene = Scene(session)
+    wish = scene.wish(S.IN_SERVICE)
+    member = scene.other  # type: ignore[attr-defined]
+    attendance.add_member(session, wish=wish, volunteer_id=member.id,
+                          actor_id=scene.user("station").id)  # fmt: skip
+    session.flush()
+    headers = auth(scene.user("other"), settings)
+    at_place = {"lat": wish.lat, "lng": wish.lng}
+    r = client.post(f"/api/v1/wishes/{wish.id}/check-in", json=at_place, headers=headers)
+    assert r.status_code == 200, r.text
+    since = last_id(session)
+    r = client.post(f"/api/v1/wishes/{wish.id}/check-out", json=at_place, headers=headers)
+    assert r.status_code == 200, r.text
+    rows = sent_since(session, since)
+    assert audiences(scene, rows) == {"record.to_confirm": _f("station")}
+    row = attendance.attendance_of(session, wish.id, member.id)
+    assert row is not None and rows[0].payload["record_id"] == row.id
 
 
 def test_confirmed_and_rejected_records_tell_the_volunteer(session: Session) -> None:

@@ -319,11 +319,12 @@ def _rated(p: dict[str, Any]) -> Rendered:
 @template("wish.cancelled")
 def _cancelled(p: dict[str, Any]) -> Rendered:
     # To the requester, coordinators and any volunteer offered or holding it: a volunteer on
-    # the way must hear of it at once.
+    # the way must hear of it at once; the others can wait for the morning.
     return Rendered(
         title="心愿已取消",
-        body=f"心愿{_title(p)}已取消。{_reason(p)}",
-        urgent=True,
+        body=f"心愿{_title(p)}已取消。{_reason(p)}"
+        + ("无需再前往。" if p.get("to_volunteers") else ""),
+        urgent=bool(p.get("to_volunteers")),
         kind="wish_update",
         fields=_clip(
             {"subject": p.get("title", ""), "status": "已取消", "note": p.get("reason") or ""}

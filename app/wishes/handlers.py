@@ -586,6 +586,7 @@ def _cancel_after(ctx: Context) -> None:
         "wish.cancelled",
         _user_of_volunteer(ctx.session, [*offered, *assignee]),
         reason=ctx.reason,
+        to_volunteers=True,  # one may be on the way: urgent, never held till morning
     )
     if ctx.role != ActorRole.REQUESTER:
         ctx.notify("wish.cancelled", _requester_side(ctx.wish), reason=ctx.reason)

@@ -96,6 +96,8 @@ def test_offer_tells_the_deadline_and_the_coarse_place_only() -> None:
     assert "余村附近" in shown.body and "12月2日 10:30前" in shown.body
     assert shown.fields["place"] == "余村附近" and set(shown.fields) <= {
         "subject", "status", "time", "place", "person", "note"}  # fmt: skip
+    assert render("wish.cancelled", {"title": "x", "to_volunteers": True}).urgent
+    assert not render("wish.cancelled", {"title": "x"}).urgent
     taken = render("wish.taken", {"title": "陪老人就医"})
     assert taken.title == "已由他人接单" and "已由他人接单" in taken.body
 

@@ -27,6 +27,7 @@ from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
+from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
 from app.records.certificates_router import router as certificates_router
@@ -79,6 +80,7 @@ def api_router(settings: Settings) -> APIRouter:
         volunteers_router,
         wishes_router,
         wishes_me_router,
+        notifications_router,
         matching_router,
         dispatch_router,
         batch_dispatch_router,

@@ -614,6 +614,33 @@ def test_my_wishes_are_only_mine(client: TestClient, scene: Scene) -> None:
     assert listed(client, "/me/wishes", scene.headers(stranger)) == set()
 
 
+def test_inbox_is_only_mine(client: TestClient, scene: Scene) -> None:
+    """/me/notifications: one's own messages only; another user's message is 404 and stays
+    unread, and marking all read touches only one's own."""
+    from app.notifications.outbox import enqueue
+
+    stranger = make_resident(scene.session)
+    enqueue(session=scene.session, topic="wish.submitted", recipient_ids=[scene.coordinator.id],
+            payload={"title": "修水管"})  # fmt: skip
+    enqueue(session=scene.session, topic="wish.approved", recipient_ids=[stranger.id],
+            payload={"title": "陪诊"})  # fmt: skip
+    scene.session.flush()
+    mine = listed(client, "/me/notifications", scene.headers())
+    theirs = listed(client, "/me/notifications", scene.headers(stranger))
+    assert len(mine) == 1 and len(theirs) == 1 and mine.isdisjoint(theirs)
+    [other] = mine
+    before = state(scene.session)
+    r = client.post(f"{API}/me/notifications/{other}/read", headers=scene.headers(stranger))
+    assert (r.status_code, error_code(r)) == (404, "NOTIFICATION_NOT_FOUND")
+    r = client.post(f"{API}/me/notifications/read-all", headers=scene.headers(stranger))
+    assert r.status_code == 200 and r.json() == {"marked": 1, "unread_count": 0}
+    assert state(scene.session) == before
+    r = client.get(f"{API}/me/notifications/unread-count", headers=scene.headers())
+    assert r.json() == {"unread_count": 1}
+    scene.session.expire_all()
+    assert scene.session.get(OutboxMessage, other).read_at is None  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True)
 class DirectoryCase:
     """Directory data: every logged-in user reads it, whatever their scope. `path` reaches into
@@ -737,6 +764,15 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     ("POST", "/wishes"): "test_create_wish_on_behalf_only_inside_scope",
     ("GET", "/me"): "test_me_names_the_coordinated_unit",
     ("GET", "/me/wishes"): "test_my_wishes_are_only_mine",
+    **{
+        route: "test_inbox_is_only_mine"
+        for route in (
+            ("GET", "/me/notifications"),
+            ("GET", "/me/notifications/unread-count"),
+            ("POST", "/me/notifications/{notification_id}/read"),
+            ("POST", "/me/notifications/read-all"),
+        )
+    },
     ("GET", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
     ("PUT", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
     **{

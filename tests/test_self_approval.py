@@ -404,6 +404,11 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/auth/logout"): "ending one's own session approves nothing",
     ("POST", "/auth/password"): "changing one's own password approves nothing",
     ("POST", "/auth/wechat/phone"): "binding one's own phone number (proved by WeChat)",
+    (
+        "POST",
+        "/me/notifications/{notification_id}/read",
+    ): "reading one's own messages approves nothing",
+    ("POST", "/me/notifications/read-all"): "reading one's own messages approves nothing",
     ("POST", "/admin/users/{user_id}/reset-password"): (
         "a reset grants nothing: it ends the account's sessions and forces a new password"
     ),

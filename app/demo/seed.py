@@ -25,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -53,7 +53,7 @@ from app.demo.stories import (
 )
 from app.geo import distance_m
 from app.matching.service import reasons_for
-from app.models import Attendance, OrgUnit, User, Volunteer, Wish
+from app.models import Attendance, OrgUnit, OutboxMessage, User, Volunteer, Wish
 from app.models.enums import AccountRole
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
@@ -739,6 +739,15 @@ class DemoSeeder:
         ]
         for username, password, name, unit in self.accounts:
             lines.append(f"  [cyan]{username:<20}[/cyan] {password:<11} {unit}（{name}）")
+        inboxes = self.session.execute(
+            select(func.count(), func.count(distinct(OutboxMessage.recipient_id))).where(
+                OutboxMessage.recipient_id.is_not(None)
+            )
+        ).one()
+        lines.append(
+            f"消息 {inboxes[0]} 条，发给 {inboxes[1]} 人："
+            "各自登录后查看 GET /api/v1/me/notifications"
+        )
         lines += [
             "",
             "志愿者与群众用手机号登录（POST /api/v1/auth/dev-login，仅开发环境）：",

@@ -25,6 +25,7 @@ from app.db import Database
 from app.dispatch import jobs, ladder
 from app.dispatch.timers import LADDER
 from app.privacy import retention
+from app.records import messages
 
 log = structlog.get_logger()
 
@@ -33,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     LADDER: lambda session, wish_id, now: ladder.run(session, wish_id=wish_id, now=now),
     # Not dispatch's own, but the same table and runners serve every timer of the service.
     retention.RETENTION: retention.run,
+    messages.RECORD_CONFIRM: messages.run,
 }
 # Timers that reschedule themselves forever: (kind, subject). Created when a scheduler starts.
 PERIODIC = ((retention.RETENTION, retention.SUBJECT),)

@@ -100,6 +100,11 @@ class Attendance(IdMixin, TimestampMixin, Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None]
     reject_reason: Mapped[str | None] = mapped_column(String(200))
+    # The confirmation timer (app/records/reminders.py): when the confirmer was reminded, and
+    # when and how many times the record was last escalated up the chain.
+    confirm_reminded_at: Mapped[datetime | None]
+    confirm_escalated_at: Mapped[datetime | None]
+    confirm_escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The volunteer's rating of the experience (评单 back), once.
     feedback_score: Mapped[int | None] = mapped_column(SmallInteger)
@@ -192,6 +197,8 @@ class RecordRules(IdMixin, TimestampMixin, Base):
     points_per_hour: Mapped[int | None] = mapped_column(Integer)
     star_ladder: Mapped[str | None] = mapped_column(CodeString(32))
     notice_days: Mapped[int | None] = mapped_column(Integer)
+    confirm_remind_hours: Mapped[int | None] = mapped_column(Integer)
+    confirm_escalate_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class StarLadder(TimestampMixin, Base):

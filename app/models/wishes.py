@@ -229,6 +229,13 @@ class OutboxMessage(IdMixin, Base):
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
         Index("ix_outbox_status_available", "status", "available_at"),
         Index("ix_outbox_recipient", "recipient_id", "id"),
+        # The inbox's unread count per recipient.
+        Index(
+            "ix_outbox_unread",
+            "recipient_id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
     )
 
     topic: Mapped[str] = mapped_column(String(64))
@@ -244,3 +251,5 @@ class OutboxMessage(IdMixin, Base):
     locked_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # When the recipient read it in the in-app inbox (app/notifications/inbox.py).
+    read_at: Mapped[datetime | None]

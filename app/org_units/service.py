@@ -10,8 +10,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.deps import Principal
 from app.geo import bounding_box, distance_m
-from app.models import OrgUnit
-from app.models.enums import PARENT_LEVEL, OrgLevel
+from app.models import OrgUnit, RoleGrant
+from app.models.enums import PARENT_LEVEL, AccountRole, OrgLevel
 from app.org_units.errors import InvalidOrgUnit, OrgUnitCodeTaken, OrgUnitNotFound
 
 # How far intake looks for a station whose service area covers a wish.
@@ -149,6 +149,23 @@ def ancestors(*, session: Session, unit: OrgUnit) -> list[OrgUnit]:
     rows = session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes))).all()
     by_code = {u.code: u for u in rows}
     return [by_code[c] for c in codes if c in by_code]
+
+
+def coordinators_for(session: Session, station: OrgUnit) -> list[int]:
+    """The coordinators nearest the station: its own, else those of the closest ancestor."""
+    chain = [station, *reversed(ancestors(session=session, unit=station))]
+    for unit in chain:
+        ids = list(
+            session.scalars(
+                select(RoleGrant.user_id).where(
+                    RoleGrant.org_unit_id == unit.id,
+                    RoleGrant.role == AccountRole.COORDINATOR,
+                )
+            )
+        )
+        if ids:
+            return ids
+    return []
 
 
 def station_covering(

@@ -243,10 +243,9 @@ def delete_account(
         )
         erased["certificates_renamed"] = renamed.rowcount  # type: ignore[attr-defined]
 
+    # The person's messages, sent or not: the inbox keeps them for the person alone.
     dropped = session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.recipient_id == user.id, OutboxMessage.status == "pending"
-        ),
+        delete(OutboxMessage).where(OutboxMessage.recipient_id == user.id),
         execution_options={"synchronize_session": False},
     )
     erased["notifications"] = dropped.rowcount  # type: ignore[attr-defined]

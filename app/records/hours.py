@@ -21,7 +21,7 @@ from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.org_units.service import acting_unit
-from app.records import points, stars
+from app.records import messages, points, stars
 from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
@@ -164,6 +164,7 @@ def confirm(
     session.flush()
     points.earn_for(session, entry, rules, actor.user_id)
     stars.after_credit(session, row.volunteer_id, now)
+    messages.credited(session, row=row, wish=ctx.wish, minutes=minutes, note=why)
     session.refresh(row)
     return ctx, entry
 
@@ -189,6 +190,7 @@ def reject(
     )  # fmt: skip
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise AlreadyConfirmed()
+    messages.rejected(session, row=ctx.row, wish=ctx.wish, reason=reason)
     session.refresh(ctx.row)
     return ctx
 

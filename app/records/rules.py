@@ -23,6 +23,11 @@ class Rules:
     points_per_hour: int = 10  # points earned per credited hour
     star_ladder: str = "default"  # the jurisdiction's star table (see star_ladders)
     notice_days: int = 7  # public notice (公示) before a star takes effect
+    # A record checked out and not confirmed: the confirmer is reminded after this many hours,
+    # and the unit above is told after `confirm_escalate_hours` (then again each time as long,
+    # one level higher), so no record stays pending unseen (app/records/reminders.py).
+    confirm_remind_hours: int = 48
+    confirm_escalate_hours: int = 120
 
 
 RULES = InheritedSettings(RecordRules, Rules())

@@ -173,6 +173,12 @@ class RulesFields(BaseModel):
     points_per_hour: Annotated[int, Field(ge=0, le=1000)] | None = None
     star_ladder: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     notice_days: Annotated[int, Field(ge=1, le=60)] | None = None
+    confirm_remind_hours: Annotated[int, Field(ge=1, le=30 * 24)] | None = Field(
+        default=None, description="签退后多少小时仍未确认时长，提醒确认人"
+    )
+    confirm_escalate_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = Field(
+        default=None, description="签退后多少小时仍未确认，上报上级单位（此后每隔此时长再上报一级）"
+    )
 
 
 class RulesUpdate(RulesFields, Schema):

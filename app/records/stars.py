@@ -31,6 +31,7 @@ from app.errors import BadRequest, Conflict, NotFound
 from app.models import OrgUnit, StarAward, StarLadder, User, Volunteer
 from app.models.enums import OrgLevel
 from app.org_units.service import ancestors, in_subtree
+from app.records import messages
 from app.records.ledger import service_minutes
 from app.records.rules import Rules, rules_for
 
@@ -298,6 +299,7 @@ def after_credit(session: Session, volunteer_id: int, now: datetime) -> list[Sta
             log.info("stars.award_exists", volunteer_id=volunteer_id, star=step.star)
             continue
         created.append(award)
+        messages.star_awarded(session, award)
     if created:
         log.info(
             "stars.awarded",
@@ -457,6 +459,7 @@ def object_to(
     if held is None:  # someone else changed it between the read and the update
         _refuse_objection(award, now)
         raise StarAwardAlreadyHeld()
+    messages.star_held(session, award)
     log.info("stars.objection", award_id=award_id, actor_id=actor.user_id)
     return award
 
@@ -496,5 +499,6 @@ def resolve(
     award = get_award(session=session, award_id=award_id)
     if done is None:
         raise StarAwardNotHeld(details={"status": award_status(award, now)})
+    messages.star_resolved(session, award, upheld=uphold, reason=reason)
     log.info("stars.resolved", award_id=award_id, actor_id=actor.user_id, upheld=uphold)
     return award

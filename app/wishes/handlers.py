@@ -23,10 +23,10 @@ from app.auth.separation import refuse_self
 from app.config import get_settings
 from app.matching.scoring import Reason
 from app.matching.service import rank, reasons_for
-from app.models import Offer, OrgUnit, RoleGrant, Volunteer, Wish
-from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
-from app.org_units.service import ancestors
-from app.records import attendance, ratings
+from app.models import Offer, OrgUnit, Volunteer, Wish
+from app.models.enums import OfferStatus, VolunteerStatus
+from app.org_units.service import coordinators_for
+from app.records import attendance, messages, ratings
 from app.records.schemas import AttendanceIn
 from app.wishes.access import Access, LoadedWish, OfferFacts, Person
 from app.wishes.errors import (
@@ -48,7 +48,7 @@ from app.wishes.schemas import (
     RateIn,
     ReasonIn,
 )
-from app.wishes.state import ActorRole, WishEvent, WishStatus
+from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent, WishStatus
 
 # Hard constraints that directed offers must meet as well as grabs.
 LEGAL_CONSTRAINTS = frozenset(
@@ -127,23 +127,6 @@ def _text_reason(ctx: Context, *, required: bool) -> str | None:
 
 
 # ---------------------------------------------------------------- people to tell
-
-
-def coordinators_for(session: Session, station: OrgUnit) -> list[int]:
-    """The coordinators nearest the station: its own, else those of the closest ancestor."""
-    chain = [station, *reversed(ancestors(session=session, unit=station))]
-    for unit in chain:
-        ids = list(
-            session.scalars(
-                select(RoleGrant.user_id).where(
-                    RoleGrant.org_unit_id == unit.id,
-                    RoleGrant.role == AccountRole.COORDINATOR,
-                )
-            )
-        )
-        if ids:
-            return ids
-    return []
 
 
 def _user_of_volunteer(session: Session, volunteer_ids: Iterable[int]) -> list[int]:
@@ -444,7 +427,10 @@ def _decline_after(ctx: Context) -> None:
         .values(status=OfferStatus.DECLINED, responded_at=ctx.now, response_reason=ctx.reason),
         execution_options={"synchronize_session": False},
     )
-    ctx.notify("offer.declined", [offer.offered_by_id], reason=ctx.reason)
+    assert ctx.actor is not None
+    ctx.notify(
+        "offer.declined", [offer.offered_by_id], reason=ctx.reason, volunteer_name=ctx.actor.name
+    )
 
 
 def _require_assignee(ctx: Context) -> None:
@@ -545,7 +531,12 @@ def _check_in_after(ctx: Context) -> None:
         is_lead=True,
         actor_id=ctx.actor.user_id if ctx.actor else None,
     )
-    ctx.notify("wish.in_service", _requester_side(ctx.wish))
+    assignee = ctx.loaded.assignee
+    ctx.notify(
+        "wish.in_service",
+        _requester_side(ctx.wish),
+        volunteer_name=assignee.name if assignee is not None else None,
+    )
 
 
 def _check_out_prepare(ctx: Context) -> None:
@@ -553,10 +544,13 @@ def _check_out_prepare(ctx: Context) -> None:
 
 
 def _check_out_after(ctx: Context) -> None:
-    attendance.write_check_out(ctx.session, row=ctx.scratch["row"], check=ctx.scratch["check"])
+    check = ctx.scratch["check"]
+    row = attendance.write_check_out(ctx.session, row=ctx.scratch["row"], check=check)
     _count(ctx, ctx.wish.assignee_id, "completed_count")
     ctx.notify("wish.completed", _requester_side(ctx.wish))
-    ctx.notify("record.to_confirm", coordinators_for(ctx.session, ctx.station))
+    messages.awaiting_confirmation(
+        ctx.session, row=row, wish=ctx.wish, station=ctx.station, now=ctx.now
+    )
 
 
 # ---------------------------------------------------------------- rating, cancel, close
@@ -592,6 +586,7 @@ def _cancel_after(ctx: Context) -> None:
         "wish.cancelled",
         _user_of_volunteer(ctx.session, [*offered, *assignee]),
         reason=ctx.reason,
+        to_volunteers=True,  # one may be on the way: urgent, never held till morning
     )
     if ctx.role != ActorRole.REQUESTER:
         ctx.notify("wish.cancelled", _requester_side(ctx.wish), reason=ctx.reason)
@@ -651,7 +646,13 @@ def _escalate_prepare(ctx: Context) -> None:
 def _escalate_after(ctx: Context) -> None:
     unit = ctx.session.get(OrgUnit, ctx.scratch["target_id"])
     assert unit is not None
-    ctx.notify("wish.escalated", coordinators_for(ctx.session, unit), reason=ctx.reason)
+    ctx.notify(
+        "wish.escalated",
+        coordinators_for(ctx.session, unit),
+        reason=ctx.reason,
+        unit_name=unit.name,
+        status_label=STATUS_LABELS[ctx.wish.status],
+    )
 
 
 def _remind_prepare(ctx: Context) -> None:

@@ -12,7 +12,7 @@ from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
-from app.records import attendance
+from app.records import attendance, messages
 from app.records.schemas import AttendanceIn
 from app.routing import make_router
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
@@ -267,7 +267,7 @@ def _attend(session: SessionDep, wish_id: int, actor: Principal, body: Attendanc
     if member is None:
         event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN
         return _fire(session, wish_id, event, actor, body)
-    attendance.team_check(
+    row = attendance.team_check(
         session,
         wish=loaded.loaded.wish,
         station=loaded.loaded.station,
@@ -277,6 +277,11 @@ def _attend(session: SessionDep, wish_id: int, actor: Principal, body: Attendanc
         now=clock.now(),
         out=out,
     )
+    if out:
+        messages.awaiting_confirmation(
+            session, row=row, wish=loaded.loaded.wish, station=loaded.loaded.station,
+            now=clock.now(),
+        )  # fmt: skip
     return _detail(session, wish_id, actor)
 
 

@@ -254,6 +254,20 @@ def _assignee(session: Session, volunteer_id: int) -> Person:
     return Person(volunteer_id, row.name, row.phone)
 
 
+def _wish_facts(wish: Wish) -> dict[str, Any]:
+    """What every message about a wish may say to anyone it goes to, volunteers who have not
+    accepted included: the title, the coarse address and the wanted time. Never the full
+    address, the exact point or the contact phone (the accepted volunteer opens the wish)."""
+    return {
+        "wish_id": wish.id,
+        "title": wish.title,
+        "coarse_address": wish.coarse_address,
+        "wanted_start_at": wish.wanted_start_at.isoformat(),
+        "wanted_end_at": wish.wanted_end_at.isoformat(),
+        "urgency": wish.urgency,
+    }
+
+
 def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
     wish = ctx.loaded.wish
     enqueue_many(
@@ -262,13 +276,7 @@ def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
             (
                 topic,
                 recipients,
-                {
-                    "wish_id": wish.id,
-                    "title": wish.title,
-                    "event": ctx.event,
-                    "status": wish.status,
-                    **extra,
-                },
+                {**_wish_facts(wish), "event": ctx.event, "status": wish.status, **extra},
             )
             for topic, recipients, extra in ctx.notifications
         ],
@@ -398,7 +406,7 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         session=session,
         topic="wish.submitted",
         recipient_ids=coordinators,
-        payload={"wish_id": wish.id, "title": wish.title, "urgency": wish.urgency},
+        payload=_wish_facts(wish),
         wish_id=wish.id,
         wish_event_id=record.id,
     )

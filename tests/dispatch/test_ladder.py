@@ -256,7 +256,8 @@ def test_unrated_wish_closes_after_seven_days(
     apply_event(session=session, wish_id=wish.id, event=WishEvent.CHECK_OUT, actor=actor,
                 payload=at_place)  # fmt: skip
     frozen.advance(days=7, seconds=-1)
-    assert scheduler.run_due() == 0
+    scheduler.run_due()  # the record's confirmation timer may run; the wish stays open
+    assert events_of(session, wish.id)[-1] == ("check_out", "volunteer")
     frozen.advance(seconds=2)
     scheduler.run_due()
     assert events_of(session, wish.id)[-1] == ("close", "system")

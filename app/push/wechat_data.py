@@ -9,7 +9,7 @@ is refused with 47003):
 | name | 10 Chinese characters, or 20 letters |
 | character_string, letter, number | 32 (no Chinese; letters only; digits and a point) |
 | symbol | 5 |
-| time, date | `2026年12月1日 15:01` (a time alone: `15:01`) |
+| time, date | `2026年12月1日 15:01` (a time alone: `15:01`); ISO 8601 times are converted |
 | phone_number | 17 digits and symbols |
 | car_number | 8 |
 | amount | a currency sign and 10 digits |
@@ -58,7 +58,11 @@ def fit(key: str, value: str | None, *, tz: ZoneInfo, now: datetime) -> str:
     kind = key.rstrip("0123456789")
     text = " ".join((value or "").split())  # one line
     if kind in ("time", "date"):
-        return _wechat_time(text, tz) or _wechat_time(now.isoformat(), tz) or ""
+        if not text:  # none given: the time of the notice
+            return _wechat_time(now.isoformat(), tz) or ""
+        # A time we cannot read goes as it is: WeChat refuses it (47003) and the message
+        # shows as a dead letter, rather than a wrong time reaching the person.
+        return _wechat_time(text, tz) or cut(text, LIMITS["thing"])
     if kind == "phrase":
         return "".join(_HAN.findall(text))[:5] or "通知"
     if kind == "name":

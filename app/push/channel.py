@@ -2,7 +2,8 @@
 
 In order, for a message to a user (the inbox lists it whatever happens here):
 1. the topic is one they opted out of → Skipped;
-2. quiet hours, and the message is not urgent → Held until they end;
+2. a message that is not urgent and that WeChat cannot carry (below) → Skipped at once;
+   otherwise, in quiet hours and not urgent → Held until they end;
 3. they signed in with WeChat, a template is configured for the message's kind and one of
    their subscriptions to it is left → a WeChat subscription message;
 4. otherwise, or when WeChat refuses the user (43101) or the message (47003, 40037, 41030…),
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import select
 
-from app.config import Settings
+from app.config import Settings, WechatTemplate
 from app.delivery.channels import (
     DeliveryContext,
     Failed,
@@ -119,11 +120,16 @@ def handle(ctx: DeliveryContext, message: Outgoing) -> Result:
         return Failed(f"render: {type(exc).__name__}")
     if message.topic in recipient.policy.opted_out:
         return Skipped("opted out of this topic")
+    route = _wechat_route(ctx, recipient, rendered)
+    if isinstance(route, str) and not rendered.urgent:
+        return Skipped(f"inbox only: {route}")  # nothing to push, now or in the morning
     if not rendered.urgent:
         until = quiet_until(recipient.policy, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone))
         if until is not None:
             return Held(until=until, reason="quiet hours")
-    outcome = _by_wechat(ctx, message, recipient, rendered)
+    outcome = (
+        route if isinstance(route, str) else _by_wechat(ctx, message, recipient, rendered, route)
+    )
     if not isinstance(outcome, str):
         return outcome
     if rendered.urgent:
@@ -131,10 +137,11 @@ def handle(ctx: DeliveryContext, message: Outgoing) -> Result:
     return Skipped(f"inbox only: {outcome}")
 
 
-def _by_wechat(
-    ctx: DeliveryContext, message: Outgoing, recipient: Recipient, rendered: Rendered
-) -> Result | str:
-    """The result of a WeChat push, or why WeChat cannot carry this message."""
+def _wechat_route(
+    ctx: DeliveryContext, recipient: Recipient, rendered: Rendered
+) -> WechatTemplate | str:
+    """The template a WeChat push would use, or why there can be none (a read: the quota is
+    taken for real, conditionally, just before sending)."""
     settings = ctx.settings
     template = settings.wechat_templates.get(rendered.kind)
     if template is None:
@@ -143,6 +150,21 @@ def _by_wechat(
         return "no WeChat sign-in"
     if not settings.wechat_configured:
         return "WeChat not configured"
+    if quota.left(ctx.database, user_id=recipient.user_id, template_id=template.id) <= 0:
+        return "no subscription left"
+    return template
+
+
+def _by_wechat(
+    ctx: DeliveryContext,
+    message: Outgoing,
+    recipient: Recipient,
+    rendered: Rendered,
+    template: WechatTemplate,
+) -> Result | str:
+    """The result of a WeChat push, or why WeChat cannot carry this message."""
+    settings = ctx.settings
+    assert recipient.openid is not None
     if not quota.take(ctx.database, user_id=recipient.user_id, template_id=template.id):
         return "no subscription left"
     client, _ = clients.of(settings)

@@ -61,6 +61,12 @@ def take(database: Database, *, user_id: int, template_id: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def left(database: Database, *, user_id: int, template_id: str) -> int:
+    with database.session(write=False) as session:
+        row = session.get(SubscriptionQuota, (user_id, template_id))
+        return row.remaining if row is not None else 0
+
+
 def give_back(database: Database, *, user_id: int, template_id: str) -> None:
     """The message taken was not sent (WeChat did not accept it): the subscription is unused."""
     with database.session(write=True) as session, session.begin():
@@ -92,11 +98,13 @@ def record_answers(session: Session, *, user_id: int, answers: Mapping[str, str]
         )
         excluded = statement.excluded
         total = _TABLE.c.remaining + excluded.remaining
+        # "ban": WeChat has banned the template for this user; nothing can be sent.
+        left = 0 if answer == "ban" else case((total > MAX_REMAINING, MAX_REMAINING), else_=total)
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=["user_id", "template_id"],
                 set_={
-                    "remaining": case((total > MAX_REMAINING, MAX_REMAINING), else_=total),
+                    "remaining": left,
                     "last_result": excluded.last_result,
                     "updated_at": excluded.updated_at,
                 },

@@ -54,6 +54,12 @@ def test_each_accept_adds_one_and_the_hint_asks_for_what_is_short(
     last = {item["kind"]: item["last_result"] for item in r.json()["templates"]}
     assert last["offer"] == "reject"
 
+    # WeChat banned the template for this user: nothing of it can be sent any more.
+    r = client.post(f"{API}/me/subscriptions", json={WISH: "ban"}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert _quota(r.json())["wish_update"] == 0
+    assert r.json()["subscribe_hint"] == []  # asking again for a banned template is pointless
+
 
 def test_bad_answers_are_refused_and_change_nothing(
     client: TestClient, push_app: FastAPI, session: Session, push_settings: Settings

@@ -110,7 +110,7 @@ def test_an_expired_token_is_refreshed_once_through_the_shared_cache(
         ({"errcode": -1}, "wechat errcode -1", None),
         ({"errcode": 45009}, "wechat errcode 45009", timedelta(hours=1)),
         ({"errcode": 45047}, "wechat errcode 45047", timedelta(hours=1)),
-        ({"mode": "timeout"}, "wechat: WECHAT_UNAVAILABLE", None),
+        ({"mode": "drop"}, "wechat: WECHAT_UNAVAILABLE", None),
         ({"mode": "http500"}, "wechat: WECHAT_UNAVAILABLE", None),
     ],
 )
@@ -195,6 +195,13 @@ def test_quiet_hours_hold_until_morning_but_not_urgent_messages(
     assert isinstance(push.send(user, at=NIGHT, render=rendered(urgent=True)), Sent)
     # At 07:00 exactly, quiet hours are over.
     assert isinstance(push.send(user, at=datetime(2026, 12, 2, 23, 0, tzinfo=UTC)), Sent)
+
+
+def test_a_message_with_nothing_to_push_is_not_held_overnight(push: Push) -> None:
+    user = push.user()  # signed in with WeChat, but no subscription left
+    assert push.send(user, at=NIGHT) == Skipped("inbox only: no subscription left")
+    stranger = push.user(openid=False)
+    assert push.send(stranger, at=NIGHT) == Skipped("inbox only: no WeChat sign-in")
 
 
 def test_own_quiet_hours_or_none(push: Push, wechat: FakeWechat) -> None:

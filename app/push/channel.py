@@ -66,6 +66,7 @@ class Recipient:
     openid: str | None
     phone: str | None
     policy: Policy
+    subscriptions_left: int  # for the template of the message's kind (0 without one)
 
 
 class _Clients:
@@ -94,30 +95,33 @@ class _Clients:
 clients = _Clients()
 
 
-def _recipient(ctx: DeliveryContext, user_id: int) -> Recipient | None:
+def _recipient(ctx: DeliveryContext, user_id: int, template_id: str | None) -> Recipient | None:
     with ctx.database.session(write=False) as session:
         user = session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
         if user is None or not user.is_active or user.deleted_at is not None:
             return None
+        left = quota.left(session, user_id=user.id, template_id=template_id) if template_id else 0
         return Recipient(
             user_id=user.id,
             openid=user.wechat_openid,
             phone=user.phone,  # SealedText: opened by the model
             policy=policy_of(session, user_id=user.id, settings=ctx.settings),
+            subscriptions_left=left,
         )
 
 
 def handle(ctx: DeliveryContext, message: Outgoing) -> Result:
     if message.recipient_id is None:
         return Failed("a user message without a recipient")
-    recipient = _recipient(ctx, message.recipient_id)
-    if recipient is None:
-        return Skipped("recipient no longer has an account")
     try:
         rendered = render(message.topic, message.payload)
     except Exception as exc:
         log.error("push.render_failed", message_id=message.id, topic=message.topic)
         return Failed(f"render: {type(exc).__name__}")
+    template = ctx.settings.wechat_templates.get(rendered.kind)
+    recipient = _recipient(ctx, message.recipient_id, template.id if template else None)
+    if recipient is None:
+        return Skipped("recipient no longer has an account")
     if message.topic in recipient.policy.opted_out:
         return Skipped("opted out of this topic")
     route = _wechat_route(ctx, recipient, rendered)
@@ -150,7 +154,7 @@ def _wechat_route(
         return "no WeChat sign-in"
     if not settings.wechat_configured:
         return "WeChat not configured"
-    if quota.left(ctx.database, user_id=recipient.user_id, template_id=template.id) <= 0:
+    if recipient.subscriptions_left <= 0:
         return "no subscription left"
     return template
 

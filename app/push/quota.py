@@ -61,10 +61,12 @@ def take(database: Database, *, user_id: int, template_id: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def left(database: Database, *, user_id: int, template_id: str) -> int:
-    with database.session(write=False) as session:
-        row = session.get(SubscriptionQuota, (user_id, template_id))
-        return row.remaining if row is not None else 0
+def left(session: Session, *, user_id: int, template_id: str) -> int:
+    """What is left (a read: a message takes one with `take`)."""
+    found = session.scalar(
+        select(SubscriptionQuota.remaining).where(*_where(user_id, template_id))  # type: ignore[arg-type]
+    )
+    return found or 0
 
 
 def give_back(database: Database, *, user_id: int, template_id: str) -> None:

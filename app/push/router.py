@@ -17,8 +17,8 @@ from app.push.errors import QuietHoursInvalid, UnknownTemplate, UnknownTopic
 from app.push.preferences import policy_of, save
 from app.push.schemas import (
     Answer,
-    PreferencesIn,
-    PreferencesOut,
+    NotificationPreferencesIn,
+    NotificationPreferencesOut,
     QuietHoursOut,
     SubscriptionAnswers,
     SubscriptionsOut,
@@ -40,14 +40,18 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-@router.get("/notification-preferences", response_model=PreferencesOut, summary="我的通知设置")
-def get_preferences(request: Request, session: SessionDep, actor: CurrentUser) -> PreferencesOut:
+@router.get(
+    "/notification-preferences", response_model=NotificationPreferencesOut, summary="我的通知设置"
+)
+def get_preferences(
+    request: Request, session: SessionDep, actor: CurrentUser
+) -> NotificationPreferencesOut:
     return _preferences_out(session, actor.user_id, _settings(request))
 
 
 @router.put(
     "/notification-preferences",
-    response_model=PreferencesOut,
+    response_model=NotificationPreferencesOut,
     summary="修改通知设置：按类型退订推送、免打扰时段",
     description=(
         "`opted_out` 列出不再推送（微信订阅消息、短信）的通知类型，站内消息仍照常显示。"
@@ -56,8 +60,8 @@ def get_preferences(request: Request, session: SessionDep, actor: CurrentUser) -
     responses={400: {"description": "未知的通知类型或免打扰时段不合法"}},
 )
 def put_preferences(
-    body: PreferencesIn, request: Request, session: SessionDep, actor: CurrentUser
-) -> PreferencesOut:
+    body: NotificationPreferencesIn, request: Request, session: SessionDep, actor: CurrentUser
+) -> NotificationPreferencesOut:
     unknown = sorted(set(body.opted_out) - set(KNOWN_TOPICS))
     if unknown:
         raise UnknownTopic(details={"unknown": unknown, "known": sorted(KNOWN_TOPICS)})
@@ -77,9 +81,11 @@ def put_preferences(
     return _preferences_out(session, actor.user_id, _settings(request))
 
 
-def _preferences_out(session: Session, user_id: int, settings: Settings) -> PreferencesOut:
+def _preferences_out(
+    session: Session, user_id: int, settings: Settings
+) -> NotificationPreferencesOut:
     policy = policy_of(session, user_id=user_id, settings=settings)
-    return PreferencesOut(
+    return NotificationPreferencesOut(
         topics=[
             TopicPreference(topic=topic, label=label, enabled=topic not in policy.opted_out)
             for topic, label in KNOWN_TOPICS.items()

@@ -35,12 +35,12 @@ class QuietHoursOut(BaseModel):
     custom: bool = Field(description="是否为本人设置的时段（否则为系统默认）")
 
 
-class PreferencesOut(BaseModel):
+class NotificationPreferencesOut(BaseModel):
     topics: list[TopicPreference]
     quiet_hours: QuietHoursOut
 
 
-class PreferencesIn(BaseModel):
+class NotificationPreferencesIn(BaseModel):
     """Replaces the caller's preferences: the topics to leave out of pushes (the inbox still
     lists them) and the quiet hours."""
 

@@ -52,5 +52,5 @@ class SmsDailyCount(Base):
     __table_args__ = (CheckConstraint("sent >= 0", name="sent_not_negative"),)
 
     phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    local_date: Mapped[date] = mapped_column(primary_key=True)
+    local_date: Mapped[date] = mapped_column(primary_key=True, index=True)
     sent: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,7 +1,7 @@
 """Per-number daily caps: a row per (number's lookup hash, local date) counts what was sent.
 
 `take` adds one only while the count is below the cap (one conditional UPDATE, so two workers
-cannot both take the last one) and drops the number's earlier days; `give_back` returns it
+cannot both take the last one) and drops earlier days; `give_back` returns it
 when the provider did not send. Each
 is its own short transaction: no transaction is open while a provider is called.
 """
@@ -21,12 +21,9 @@ _TABLE = SmsDailyCount.metadata.tables["sms_daily_counts"]
 
 def take(database: Database, *, phone_hash: str, local_date: date, cap: int) -> bool:
     with database.session(write=True) as session, session.begin():
-        # Earlier days of this number are done with (a range of its own primary key).
-        session.execute(
-            delete(SmsDailyCount).where(
-                SmsDailyCount.phone_hash == phone_hash, SmsDailyCount.local_date < local_date
-            )
-        )
+        # Earlier days are done with: no count outlives its day by more than one (the
+        # hashes of numbers are personal data too).
+        session.execute(delete(SmsDailyCount).where(SmsDailyCount.local_date < local_date))
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(_TABLE).values(phone_hash=phone_hash, local_date=local_date, sent=0)

@@ -29,6 +29,9 @@ def upgrade() -> None:
     sa.CheckConstraint('sent >= 0', name=op.f('ck_sms_daily_counts_sent_not_negative')),
     sa.PrimaryKeyConstraint('phone_hash', 'local_date', name=op.f('pk_sms_daily_counts'))
     )
+    with op.batch_alter_table('sms_daily_counts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_daily_counts_local_date'), ['local_date'], unique=False)
+
     op.create_table('notification_preferences',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('opted_out', sa.JSON(), nullable=False),

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -200,3 +201,21 @@ def test_preferences_need_a_signed_in_user(client: TestClient) -> None:
     ]:
         r = client.request(method, f"{API}{path}", json={})
         assert r.status_code == 401, (method, path)
+
+
+def test_deleting_the_account_drops_its_push_settings(
+    client: TestClient, push_app: FastAPI, session: Session, push_settings: Settings
+) -> None:
+    user = make_resident(session)
+    headers = auth(user, push_settings)
+    r = client.post(f"{API}/me/subscriptions", json={WISH: "accept"}, headers=headers)
+    assert r.status_code == 200, r.text
+    wanted = {"opted_out": ["wish.rated"]}
+    r = client.put(f"{API}/me/notification-preferences", json=wanted, headers=headers)
+    assert r.status_code == 200, r.text
+    r = client.request("DELETE", f"{API}/me", json={"confirm": "注销账号"}, headers=headers)
+    assert r.status_code == 200, r.text
+    session.expire_all()
+    assert session.get(NotificationPreference, user.id) is None
+    mine = select(SubscriptionQuota).where(SubscriptionQuota.user_id == user.id)
+    assert session.scalars(mine).all() == []

@@ -10,11 +10,12 @@ In order, for a message to a user (the inbox lists it whatever happens here):
    an urgent message goes by SMS, within the number's daily cap;
 5. anything else stays in the inbox only (Skipped, with the reason).
 
-WeChat errors: -1 (busy), 45009/45047 (limits), timeouts and unreachable → Retry, the
-subscription given back; 40001/42001 → the shared access token is refreshed once (tokens.py);
-43101 and 40003 → none left for that template, SMS if urgent; a message WeChat cannot take
-(47003, 40037, 41030, …) → SMS if urgent, else Failed (dead letter: our configuration or
-text needs fixing), the subscription given back. No database transaction is open during a
+WeChat errors: -1 (busy), 45009/45047 (limits), timeouts and unreachable → Retry (after an
+hour for the limits, when an urgent message goes by SMS instead), the subscription given
+back; 40001/42001 → the shared access token is refreshed once (tokens.py); 43101 and 40003 →
+none left for that template, SMS if urgent; a message WeChat cannot take (47003, 40037,
+41030, …) → SMS if urgent, else Failed (dead letter: our configuration or text needs fixing),
+the subscription given back. No database transaction is open during a
 call to WeChat or the SMS provider. Openids, numbers and texts stay out of the logs.
 """
 
@@ -196,6 +197,8 @@ def _by_wechat(
             give_back = False
             quota.refused(ctx.database, user_id=recipient.user_id, template_id=template.id)
             return f"WeChat refused the user ({code})"
+        if code in RETRY_LATER and rendered.urgent:
+            return f"WeChat limit reached ({code})"  # an urgent message does not wait an hour
         if code in RETRY_SOON or code in RETRY_LATER:
             return Retry(f"wechat errcode {code}", after=LATER if code in RETRY_LATER else None)
         log.error("push.wechat_message_refused", message_id=message.id, errcode=code)

@@ -129,6 +129,15 @@ def test_passing_failures_retry_and_give_the_subscription_back(
     assert push.remaining(user) == 0
 
 
+def test_an_urgent_message_does_not_wait_out_a_wechat_limit(push: Push, wechat: FakeWechat) -> None:
+    user = push.user()
+    push.grant(user)
+    wechat.fail_next("subscribe_send", errcode=45009)
+    result = push.send(user, render=rendered(urgent=True))
+    assert isinstance(result, Sent) and result.via == "sms"
+    assert push.remaining(user) == 1
+
+
 @pytest.mark.parametrize("errcode", [47003, 40037, 41030])
 def test_a_message_wechat_cannot_take_is_a_dead_letter_or_an_sms(
     push: Push, wechat: FakeWechat, errcode: int

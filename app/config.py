@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import zlib
 from collections import Counter
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.privacy.crypto import KeySettingError, keyring_from
@@ -27,6 +30,23 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+# Subscription-message template kinds (app/push) and what a template's data may carry.
+TEMPLATE_KINDS = ("offer", "wish_update", "task", "todo", "record")
+TEMPLATE_SEMANTICS = ("subject", "status", "time", "place", "person", "note")
+_TEMPLATE_KEY = re.compile(
+    r"^(thing|number|letter|symbol|character_string|time|date|amount|phone_number|car_number"
+    r"|name|phrase)\d{1,2}$"
+)
+
+
+class WechatTemplate(BaseModel):
+    """One subscription-message template: its id and which data key carries each semantic
+    value, e.g. `{"id": "x-Ab…", "fields": {"subject": "thing1", "time": "time2"}}`."""
+
+    id: str = Field(min_length=1, max_length=128)
+    fields: dict[str, str] = Field(min_length=1, max_length=10)
 
 
 class Settings(BaseSettings):
@@ -55,6 +75,25 @@ class Settings(BaseSettings):
     wechat_app_secret: str | None = None
     wechat_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     wechat_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Subscription messages: template kind → template (JSON); none set: no WeChat pushes.
+    wechat_templates: dict[str, WechatTemplate] = Field(default_factory=dict)
+    wechat_miniprogram_state: Literal["formal", "trial", "developer"] = "formal"
+    # Quiet hours, local time (TIMEZONE): non-urgent pushes wait for their end. Users may
+    # turn them off or choose their own.
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(7, 0)
+    # SMS: "log" writes a masked line and sends nothing; "tencent" is Tencent Cloud SMS.
+    sms_provider: Literal["log", "tencent"] = "log"
+    sms_daily_cap_per_number: int = Field(default=5, ge=0, le=100)
+    sms_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_secret_id: str | None = None
+    tencent_sms_secret_key: str | None = None
+    tencent_sms_sdk_app_id: str | None = None
+    tencent_sms_sign_name: str | None = None
+    # A template with two parameters: {1} the title, {2} the text.
+    tencent_sms_template_id: str | None = None
 
     # Sign-in throttling (`limits` notation, several separated by ';'). In memory in each
     # process, or shared through Redis when REDIS_URL is set.
@@ -165,6 +204,35 @@ class Settings(BaseSettings):
             raise ValueError(f"MATCH_WEIGHTS: factors are {sorted(known)}, weights >= 0")
         if sum(self.match_weights.values()) <= 0:
             raise ValueError("MATCH_WEIGHTS: at least one weight must be positive")
+        return self
+
+    @model_validator(mode="after")
+    def _check_push(self) -> Settings:
+        for kind, template in self.wechat_templates.items():
+            if kind not in TEMPLATE_KINDS:
+                raise ValueError(f"WECHAT_TEMPLATES: kinds are {list(TEMPLATE_KINDS)}")
+            for semantic, key in template.fields.items():
+                if semantic not in TEMPLATE_SEMANTICS or not _TEMPLATE_KEY.match(key):
+                    raise ValueError(
+                        f"WECHAT_TEMPLATES[{kind}]: fields map {list(TEMPLATE_SEMANTICS)} to "
+                        f"data keys such as thing1, time2 (got {semantic!r}: {key!r})"
+                    )
+        if self.quiet_hours_start == self.quiet_hours_end:
+            raise ValueError("QUIET_HOURS_START and QUIET_HOURS_END must differ")
+        if self.sms_provider == "tencent":
+            missing = [
+                name.upper()
+                for name in (
+                    "tencent_sms_secret_id",
+                    "tencent_sms_secret_key",
+                    "tencent_sms_sdk_app_id",
+                    "tencent_sms_sign_name",
+                    "tencent_sms_template_id",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError("SMS_PROVIDER=tencent needs " + ", ".join(missing))
         return self
 
     @property

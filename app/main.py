@@ -30,6 +30,8 @@ from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
+from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
+from app.push.router import router as push_router
 from app.records.certificates_router import router as certificates_router
 from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
@@ -90,6 +92,7 @@ def api_router(settings: Settings) -> APIRouter:
         points_router,
         certificates_router,
         privacy_router,
+        push_router,
     ):
         api.include_router(router)
     return api

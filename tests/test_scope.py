@@ -755,6 +755,10 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/me/points"): "the caller's own points",
     ("GET", "/me/stars"): "the caller's own stars",
     ("GET", "/me/certificates"): "the caller's own certificates",
+    ("GET", "/me/notification-preferences"): "the caller's own push settings",
+    ("PUT", "/me/notification-preferences"): "the caller's own push settings",
+    ("GET", "/me/subscriptions"): "the caller's own WeChat subscriptions",
+    ("POST", "/me/subscriptions"): "the caller's own WeChat subscriptions",
     ("GET", "/star-ladders"): "the jurisdictions' star tables are public to every user",
     ("GET", "/public/certificates/{number}"): "public verification of a certificate by number",
 }

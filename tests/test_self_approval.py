@@ -437,6 +437,8 @@ EXEMPT: dict[tuple[str, str], str] = {
         "approved"
     ),
     ("PUT", "/me/consents/{purpose}"): "consent is the person's own to give or withdraw",
+    ("PUT", "/me/notification-preferences"): "which pushes one receives approves nothing",
+    ("POST", "/me/subscriptions"): "one's own WeChat subscriptions approve nothing",
     ("POST", "/admin/consent-texts"): "a consent text applies to everyone alike",
     ("POST", "/wishes/{wish_id}/reveal"): "reading a contact (logged) approves and credits nothing",
     ("POST", "/volunteers/{volunteer_id}/reveal"): (

@@ -22,6 +22,7 @@ from app.models.dispatch import DispatchPolicy, Job
 from app.models.idempotency import IdempotencyKey
 from app.models.org import OrgUnit
 from app.models.privacy import AccessLog, ConsentText
+from app.models.push import NotificationPreference, SmsDailyCount, SubscriptionQuota
 from app.models.records import (
     Attendance,
     Certificate,
@@ -51,6 +52,7 @@ __all__ = [
     "HoursEntry",
     "IdempotencyKey",
     "Job",
+    "NotificationPreference",
     "Offer",
     "OrgUnit",
     "OutboxMessage",
@@ -63,8 +65,10 @@ __all__ = [
     "SeasonPeriod",
     "SeasonTheme",
     "Skill",
+    "SmsDailyCount",
     "StarAward",
     "StarLadder",
+    "SubscriptionQuota",
     "User",
     "Volunteer",
     "VolunteerPreference",

@@ -3,11 +3,12 @@
 What goes: the phone (and its lookup hash), the WeChat openid and unionid, the name (replaced
 by a pseudonym, 已注销用户#XXXXXX), the volunteer's birth date, ID number, exact home and weekly
 availability, the full address, contact phone and exact place of the wishes they placed, every
-check-in and check-out fix, pending notifications to them, the responses kept for their
-retries, and the name on their certificates. Their grants end, their consents are withdrawn (new
-rows: the consent ledger stays whole, under the pseudonym), pending offers to them are declined,
-and the account is deactivated: its sessions end and it can never sign in again (a later
-sign-in with the same phone or WeChat account makes a new account).
+check-in and check-out fix, pending notifications to them, their push settings and WeChat
+subscription counts, the responses kept for their retries, and the name on their
+certificates. Their grants end, their consents are withdrawn (new rows: the consent ledger
+stays whole, under the pseudonym), pending offers to them are declined, and the account is
+deactivated: its sessions end and it can never sign in again (a later sign-in with the same
+phone or WeChat account makes a new account).
 
 What stays, under the pseudonym: the account row (every ledger and event names it by id), the
 service records and hours, points, stars, wish events, ratings and the access log, so that
@@ -37,10 +38,12 @@ from app.models import (
     Attendance,
     Certificate,
     IdempotencyKey,
+    NotificationPreference,
     Offer,
     OrgUnit,
     OutboxMessage,
     RoleGrant,
+    SubscriptionQuota,
     User,
     Volunteer,
     Wish,
@@ -262,6 +265,11 @@ def delete_account(
         delete(RoleGrant).where(RoleGrant.user_id == user.id),
         execution_options={"synchronize_session": False},
     )
+    for push_table in (NotificationPreference, SubscriptionQuota):  # nothing left to push
+        session.execute(
+            delete(push_table).where(push_table.user_id == user.id),
+            execution_options={"synchronize_session": False},
+        )
     user.name = result.pseudonym
     user.phone = None
     user.username = None

@@ -8,6 +8,8 @@
   for how every process shares one).
 - `phone_number`: `POST /wxa/business/getuserphonenumber`, the phone number behind the code of
   the mini-program's phone-number button.
+- `send_subscribe_message`: `POST /cgi-bin/message/subscribe/send`, one subscription message
+  (one of the user's one-time subscriptions to that template is used up by it).
 
 Every call is bounded by `WECHAT_TIMEOUT_SECONDS` (connect: `WECHAT_CONNECT_TIMEOUT_SECONDS`).
 Requests and responses are logged by event name and errcode only: codes, secrets, tokens and
@@ -29,6 +31,7 @@ from app.wechat.errors import (
     TOKEN_REJECTED,
     AccessTokenRejected,
     PhoneNotMainland,
+    SubscribeMessageFailed,
     WechatBadResponse,
     WechatNotConfigured,
     WechatUnavailable,
@@ -142,6 +145,45 @@ class WechatClient:
         if not isinstance(pure, str) or not MAINLAND_MOBILE.match(pure):
             raise PhoneNotMainland()
         return PhoneInfo(phone=pure)
+
+    def send_subscribe_message(
+        self,
+        *,
+        access_token: str,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        page: str | None,
+        state: str = "formal",
+        lang: str = "zh_CN",
+    ) -> str | None:
+        """Send one subscription message; WeChat's `msgid` on success. Raises
+        `AccessTokenRejected` (refresh and retry), `SubscribeMessageFailed` (an errcode) or a
+        `WechatError` (unreachable, timeout, unreadable answer)."""
+        request: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": state,
+            "lang": lang,
+        }
+        if page:
+            request["page"] = page
+        body = self._call(
+            "subscribe_send",
+            "POST",
+            "/cgi-bin/message/subscribe/send",
+            params={"access_token": access_token},
+            json=request,
+        )
+        errcode = body.get("errcode", 0)
+        if errcode in TOKEN_REJECTED:
+            raise AccessTokenRejected()
+        if errcode not in (0, None):
+            log.warning("wechat.errcode", api="subscribe_send", errcode=errcode)
+            raise SubscribeMessageFailed(errcode if isinstance(errcode, int) else 0)
+        msgid = body.get("msgid")
+        return str(msgid) if isinstance(msgid, int | str) and str(msgid) else None
 
     # ------------------------------------------------------------ plumbing
 

@@ -78,6 +78,17 @@ class PhoneNotMainland(AppError):
     message = "目前仅支持中国大陆手机号"
 
 
+class SubscribeMessageFailed(Exception):
+    """subscribeMessage.send answered an errcode other than a rejected token: 43101 (the user
+    refused, or has no subscription left), 40003 (openid), 40037 (template id), 41030 (page),
+    47003 (a data value), 45009/45047 (limits), -1 (busy)…; the caller decides what it means
+    for the message."""
+
+    def __init__(self, errcode: int) -> None:
+        self.errcode = errcode
+        super().__init__(f"subscribeMessage.send errcode {errcode}")
+
+
 class AccessTokenRejected(Exception):
     """WeChat refused our access token (40001, 42001, 40014): refresh it and retry once."""
 

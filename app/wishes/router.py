@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel
 
 from app import clock
@@ -12,6 +12,7 @@ from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page
+from app.push.quota import subscribe_hint
 from app.records import attendance, messages
 from app.records.schemas import AttendanceIn
 from app.routing import make_router
@@ -66,9 +67,13 @@ def _fire(
 
 
 @router.post("/wishes", response_model=WishOut, status_code=201, summary="点单：提交心愿")
-def create(body: WishCreate, session: SessionDep, actor: CurrentUser) -> WishOut:
+def create(body: WishCreate, request: Request, session: SessionDep, actor: CurrentUser) -> WishOut:
     wish = create_wish(session=session, body=body, actor=actor)
-    return _detail(session, wish.id, actor)
+    out = _detail(session, wish.id, actor)
+    out.subscribe_hint = subscribe_hint(
+        session, actor=actor, settings=request.app.state.settings, moment="wish_placed"
+    )
+    return out
 
 
 @router.get(
@@ -218,8 +223,12 @@ def open_grab(
 @router.post(
     "/wishes/{wish_id}/accept", response_model=WishOut, responses=WISH_ERRORS, summary="接单"
 )
-def accept(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> WishOut:
-    return _fire(session, wish_id, WishEvent.ACCEPT, actor)
+def accept(wish_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser) -> WishOut:
+    out = _fire(session, wish_id, WishEvent.ACCEPT, actor)
+    out.subscribe_hint = subscribe_hint(
+        session, actor=actor, settings=request.app.state.settings, moment="task_accepted"
+    )
+    return out
 
 
 @router.post(

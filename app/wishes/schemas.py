@@ -198,6 +198,13 @@ class WishOut(BaseModel):
         default=None,
         description="志愿者本人住址到心愿确切位置的距离（米），仅接单（及同组服务）的志愿者可见",
     )
+    subscribe_hint: list[str] = Field(
+        default_factory=list,
+        description=(
+            "点单与接单的响应中：建议此刻以 wx.requestSubscribeMessage 请求订阅的模板 id"
+            "（至多 3 个，见 GET /me/subscriptions）"
+        ),
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -448,3 +448,10 @@ def test_every_topic_the_code_sends_has_a_template_and_an_expectation() -> None:
                  "star.held", "star.objection", "star.revoked", "star.reinstated"}  # fmt: skip
     assert sorted(set(TEMPLATES) - expected) == [], "templates no test expects"
     assert sorted(sent - expected) == [], "topics no test expects"
+
+
+def test_a_user_may_opt_out_of_every_topic_there_is_a_template_for() -> None:
+    """The preferences' list of topics and the templates name the same topics."""
+    from app.push.topics import KNOWN_TOPICS
+
+    assert sorted(set(TEMPLATES) ^ set(KNOWN_TOPICS)) == []

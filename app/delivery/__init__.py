@@ -1,0 +1,1 @@
+"""Delivering outbox messages through their channels."""

@@ -1,0 +1,1 @@
+"""Text messages to a phone, behind one provider interface (`provider.SmsProvider`)."""

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +115,21 @@ def writer(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def limit_waits(session: Session, *, lock_timeout: float, statement_timeout: float) -> None:
+    """Bound every wait of this (worker) transaction on PostgreSQL: a lock not granted within
+    `lock_timeout` or a statement running past `statement_timeout` fails the transaction
+    instead of blocking it. On SQLite the busy timeout bounds waits for the write lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT set_config('lock_timeout', :lock, true),"
+            " set_config('statement_timeout', :st, true)"
+        ),
+        {"lock": f"{int(lock_timeout * 1000)}ms", "st": f"{int(statement_timeout * 1000)}ms"},
+    )
 
 
 class Database:

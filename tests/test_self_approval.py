@@ -433,6 +433,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     ),
     ("PUT", "/me/consents/{purpose}"): "consent is the person's own to give or withdraw",
     ("POST", "/admin/consent-texts"): "a consent text applies to everyone alike",
+    ("POST", "/admin/deliveries/{message_id}/redrive"): (
+        "sending a message again approves, credits and grants nothing"
+    ),
     ("POST", "/wishes/{wish_id}/reveal"): "reading a contact (logged) approves and credits nothing",
     ("POST", "/volunteers/{volunteer_id}/reveal"): (
         "reading a profile (logged) approves and credits nothing"

@@ -1,0 +1,343 @@
+"""The delivery engine: claim due messages with a fenced lease, call their channel's handler
+outside any transaction, record the result only if the lease is still ours.
+
+- Claim: one short transaction, `UPDATE ... RETURNING` over due rows picked with
+  `FOR UPDATE SKIP LOCKED` on PostgreSQL (concurrent workers take disjoint sets; on SQLite the
+  write lock serialises claims). A claim sets a fresh `lease_token`, `locked_by` and
+  `locked_until`; the message stays `pending`.
+- Deliver: the handler runs with no transaction open; a heartbeat renews the leases of the
+  batch while it works, so a slow receiver never lets another worker take a message in flight.
+- Record: one statement, `UPDATE ... WHERE id AND lease_token` (our token): sent, skipped,
+  dead, or pending again later. If the row no longer carries our token (our lease ran out and
+  another worker took it), nothing is recorded and `delivery.lease_lost` is logged.
+
+So a message is delivered once unless a worker dies (or loses its lease) between calling the
+handler and recording the result: then it is delivered again after the lease, and the receiver
+drops the repeat by its `uid`. A worker handles its batch one message at a time, so that is at
+most one message per worker that dies.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+import structlog
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.config import Settings, get_settings
+from app.db import Database, limit_waits
+from app.delivery.channels import (
+    Failed,
+    Held,
+    Outgoing,
+    Result,
+    Retry,
+    Sent,
+    Skipped,
+    handler_for,
+)
+from app.dispatch.jobs import new_token
+from app.dispatch.scheduler import worker_name
+from app.leases import heartbeat
+from app.models import OutboxMessage
+from app.models.enums import OutboxStatus
+
+log = structlog.get_logger()
+
+M = OutboxMessage
+
+
+@dataclass
+class Context:
+    database: Database
+    settings: Settings
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Claimed:
+    message: Outgoing
+    token: str
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """Take up to `limit` due messages (pending, available, not under a live lease)."""
+    token = new_token()
+    due = (
+        select(M.id)
+        .where(
+            M.status == OutboxStatus.PENDING,
+            M.available_at <= now,
+            or_(M.locked_until.is_(None), M.locked_until < now),
+        )
+        .order_by(M.available_at, M.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # Core, not the ORM: the ORM's UPDATE ... RETURNING would compare the sealed payload.
+    table = OutboxMessage.metadata.tables["outbox"]
+    rows = session.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(lease_token=token, locked_by=worker, locked_until=now + lease)
+        .returning(
+            table.c.id,
+            table.c.uid,
+            table.c.channel,
+            table.c.topic,
+            table.c.recipient_id,
+            table.c.subscriber_id,
+            table.c.wish_id,
+            table.c.payload,
+            table.c.attempts,
+            table.c.created_at,
+        ),
+    ).all()
+    return sorted((Claimed(Outgoing(*row), token) for row in rows), key=lambda c: c.message.id)
+
+
+def backoff(attempts: int, settings: Settings, rng: random.Random | None = None) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: exponential from the base,
+    capped, with full jitter (anywhere between zero and that), so failed messages spread out."""
+    ceiling = min(
+        settings.delivery_backoff_cap_seconds,
+        settings.delivery_backoff_base_seconds * 2 ** min(attempts - 1, 30),
+    )
+    return timedelta(seconds=(rng or random).uniform(0, ceiling))
+
+
+def outcome(
+    result: Result, *, attempts: int, now: datetime, settings: Settings
+) -> dict[str, object]:
+    """The columns to set for a handler's result, `attempts` made before this one."""
+    if isinstance(result, Sent):
+        return {
+            "status": OutboxStatus.SENT,
+            "attempts": attempts + 1,
+            "sent_at": now,
+            "delivered_via": result.via[:16],
+            "provider_id": result.provider_id[:128] if result.provider_id else None,
+            "last_error": None,
+        }
+    if isinstance(result, Skipped):
+        return {"status": OutboxStatus.SKIPPED, "attempts": attempts + 1, "last_error": None}
+    if isinstance(result, Held):
+        return {"available_at": max(result.until, now)}
+    if isinstance(result, Failed):
+        return {
+            "status": OutboxStatus.DEAD,
+            "attempts": attempts + 1,
+            "dead_at": now,
+            "last_error": result.error[:500],
+        }
+    assert isinstance(result, Retry)
+    if attempts + 1 >= settings.delivery_max_attempts:
+        return {
+            "status": OutboxStatus.DEAD,
+            "attempts": attempts + 1,
+            "dead_at": now,
+            "last_error": result.error[:500],
+        }
+    delay = result.after if result.after is not None else backoff(attempts + 1, settings)
+    return {
+        "attempts": attempts + 1,
+        "available_at": now + max(delay, timedelta(0)),
+        "last_error": result.error[:500],
+    }
+
+
+def record(
+    session: Session, *, claimed: Claimed, result: Result, now: datetime, settings: Settings
+) -> bool:
+    """Store what became of a message, only while the lease is ours; returns whether it was."""
+    values = outcome(result, attempts=claimed.message.attempts, now=now, settings=settings)
+    done = session.execute(
+        update(M)
+        .where(
+            M.id == claimed.message.id,
+            M.lease_token == claimed.token,
+            M.status == OutboxStatus.PENDING,
+        )
+        .values(lease_token=None, locked_by=None, locked_until=None, **values),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def renew(session: Session, *, claims: list[Claimed], now: datetime, lease: timedelta) -> int:
+    """Heartbeat: extend the leases of the claims still ours."""
+    if not claims:
+        return 0
+    done = session.execute(
+        update(M)
+        .where(or_(*(and_(M.id == c.message.id, M.lease_token == c.token) for c in claims)))
+        .values(locked_until=now + lease),
+        execution_options={"synchronize_session": False},
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release(session: Session, *, claims: list[Claimed]) -> int:
+    """Give back claims not started (a worker stopping): due again at once, no attempt counted."""
+    if not claims:
+        return 0
+    done = session.execute(
+        update(M)
+        .where(or_(*(and_(M.id == c.message.id, M.lease_token == c.token) for c in claims)))
+        .values(lease_token=None, locked_by=None, locked_until=None),
+        execution_options={"synchronize_session": False},
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def call_handler(ctx: Context, message: Outgoing) -> Result:
+    handler = handler_for(message.channel)
+    if handler is None:
+        return Retry(error=f"no handler for channel {message.channel!r}")
+    try:
+        return handler(ctx, message)
+    except Exception as exc:
+        log.warning(
+            "delivery.handler_failed", message_id=message.id, channel=message.channel,
+            exc_info=True,
+        )  # fmt: skip
+        return Retry(error=f"{type(exc).__name__}: {exc}")
+
+
+class Deliverer:
+    """Delivers due messages: in a thread of the web process (the embedded default) or in any
+    number of `wenming worker` processes."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        settings: Settings | None = None,
+        batch: int | None = None,
+        interval: float | None = None,
+    ) -> None:
+        self.database = database
+        self.settings = settings or get_settings()
+        self.batch = batch or self.settings.delivery_batch
+        self.interval = interval or self.settings.delivery_interval_seconds
+        self.lease = timedelta(seconds=self.settings.worker_lease_seconds)
+        self.worker = worker_name()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _write(self) -> Session:
+        session = self.database.session(write=True)
+        return session
+
+    def _limit_waits(self, session: Session) -> None:
+        limit_waits(
+            session,
+            lock_timeout=self.settings.worker_lock_timeout_seconds,
+            statement_timeout=self.settings.worker_statement_timeout_seconds,
+        )
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Deliver every message due (at `now`, else the clock's time, read at each claim);
+        returns how many results were recorded. Once a stop is asked for, the message in
+        hand is finished and the rest of the batch given back."""
+        recorded = 0
+        while True:
+            with self._write() as session, session.begin():
+                self._limit_waits(session)
+                claims = claim(
+                    session,
+                    worker=self.worker,
+                    now=now or clock.now(),
+                    limit=self.batch,
+                    lease=self.lease,
+                )
+            waiting = list(claims)
+            with heartbeat(
+                partial(self._renew, waiting),
+                every=self.lease.total_seconds() / 3,
+                name=self.worker,
+            ):
+                while waiting:
+                    if self._stop.is_set():
+                        self._release(waiting)
+                        return recorded
+                    if self.deliver(waiting[0], now=now):
+                        recorded += 1
+                    waiting.pop(0)
+            if len(claims) < self.batch or self._stop.is_set():
+                return recorded
+
+    def deliver(self, claimed: Claimed, *, now: datetime | None = None) -> bool:
+        """Call the handler (no transaction open), then record its result under our lease."""
+        ctx = Context(database=self.database, settings=self.settings, now=now or clock.now())
+        result = call_handler(ctx, claimed.message)
+        with self._write() as session, session.begin():
+            self._limit_waits(session)
+            ours = record(
+                session,
+                claimed=claimed,
+                result=result,
+                now=now or clock.now(),
+                settings=self.settings,
+            )
+        if not ours:
+            log.warning(
+                "delivery.lease_lost", message_id=claimed.message.id, uid=claimed.message.uid
+            )
+        elif not isinstance(result, Sent):
+            log.info(
+                "delivery.result",
+                message_id=claimed.message.id,
+                channel=claimed.message.channel,
+                result=type(result).__name__.lower(),
+                detail=result[0] if not isinstance(result, Held) else result.reason,
+            )
+        return ours
+
+    def _renew(self, waiting: list[Claimed]) -> None:
+        held = list(waiting)
+        if not held:
+            return
+        with self._write() as session, session.begin():
+            self._limit_waits(session)
+            renew(session, claims=held, now=clock.now(), lease=self.lease)
+
+    def _release(self, waiting: list[Claimed]) -> None:
+        with self._write() as session, session.begin():
+            self._limit_waits(session)
+            released = release(session, claims=waiting)
+        log.info("delivery.claims_released", worker=self.worker, count=released)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run_forever, name="wenming-delivery", daemon=True
+        )
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_forever(self) -> None:
+        log.info("delivery.started", worker=self.worker, interval=self.interval)
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:
+                log.exception("delivery.pass_failed")
+            self._stop.wait(self.interval)
+        log.info("delivery.stopped", worker=self.worker)

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -279,15 +281,7 @@ class Deliverer:
         """Call the handler (no transaction open), then record its result under our lease."""
         ctx = Context(database=self.database, settings=self.settings, now=now or clock.now())
         result = call_handler(ctx, claimed.message)
-        with self._write() as session, session.begin():
-            self._limit_waits(session)
-            ours = record(
-                session,
-                claimed=claimed,
-                result=result,
-                now=now or clock.now(),
-                settings=self.settings,
-            )
+        ours = self._record(claimed, result, now)
         if not ours:
             log.warning(
                 "delivery.lease_lost", message_id=claimed.message.id, uid=claimed.message.uid
@@ -301,6 +295,28 @@ class Deliverer:
                 detail=result[0] if not isinstance(result, Held) else result.reason,
             )
         return ours
+
+    def _record(self, claimed: Claimed, result: Result, now: datetime | None) -> bool:
+        """Record the result; a database that does not answer in time (a lock timeout, SQLite
+        busy) is tried again while the lease lasts, since a result not recorded means the
+        message is delivered again."""
+        deadline = time.monotonic() + self.lease.total_seconds() / 2
+        while True:
+            try:
+                with self._write() as session, session.begin():
+                    self._limit_waits(session)
+                    return record(
+                        session,
+                        claimed=claimed,
+                        result=result,
+                        now=now or clock.now(),
+                        settings=self.settings,
+                    )
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("delivery.record_retry", message_id=claimed.message.id)
+                time.sleep(0.2)
 
     def _renew(self, waiting: list[Claimed]) -> None:
         held = list(waiting)

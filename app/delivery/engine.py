@@ -24,10 +24,10 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Update, and_, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -156,22 +156,37 @@ def outcome(
     }
 
 
+@cache
+def _record_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE ... WHERE id AND lease_token (ours) AND pending, setting `columns` and clearing
+    the lease; built once per set of columns, run with bind parameters."""
+    table = OutboxMessage.metadata.tables["outbox"]
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("_id"),
+            table.c.lease_token == bindparam("_token"),
+            table.c.status == OutboxStatus.PENDING.value,
+        )
+        .values(
+            lease_token=None,
+            locked_by=None,
+            locked_until=None,
+            **{name: bindparam(name, type_=table.c[name].type) for name in columns},
+        )
+    )
+
+
 def record(
     session: Session, *, claimed: Claimed, result: Result, now: datetime, settings: Settings
 ) -> bool:
     """Store what became of a message, only while the lease is ours; returns whether it was."""
     values = outcome(result, attempts=claimed.message.attempts, now=now, settings=settings)
-    done = session.execute(
-        update(M)
-        .where(
-            M.id == claimed.message.id,
-            M.lease_token == claimed.token,
-            M.status == OutboxStatus.PENDING,
-        )
-        .values(lease_token=None, locked_by=None, locked_until=None, **values),
-        execution_options={"synchronize_session": False},
+    done = session.connection().execute(
+        _record_statement(tuple(sorted(values))),
+        {"_id": claimed.message.id, "_token": claimed.token, **values},
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    return bool(done.rowcount)
 
 
 def renew(session: Session, *, claims: list[Claimed], now: datetime, lease: timedelta) -> int:

@@ -276,6 +276,8 @@ class Deliverer:
                     limit=self.batch,
                     lease=self.lease,
                 )
+            if not claims:
+                return recorded
             waiting = list(claims)
             with heartbeat(
                 partial(self._renew, waiting),

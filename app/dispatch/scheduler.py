@@ -106,6 +106,8 @@ class Scheduler:
                 claimed = jobs.claim(
                     session, worker=self.worker, now=moment, limit=self.batch, lease=self.lease
                 )
+            if not claimed:
+                return done
             waiting = list(claimed)
             with heartbeat(
                 partial(self._renew, waiting),

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import clock, idempotency
@@ -182,7 +183,14 @@ class Scheduler:
             log.warning("job.lease_lost", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
             return False
         except Exception as exc:
-            log.exception("job.failed", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
+            if isinstance(exc, OperationalError):
+                # A lock or statement timeout, a busy database: expected under contention.
+                log.warning(
+                    "job.retry", job_id=job.id, kind=job.kind, subject_id=job.subject_id,
+                    error=str(exc.orig or exc).strip()[:200],
+                )  # fmt: skip
+            else:
+                log.exception("job.failed", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
             with self._session() as session, session.begin():
                 self._limit_waits(session)
                 jobs.retry_later(

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # back-off (exponential from the base, capped, with full jitter).
     delivery_interval_seconds: float = Field(default=1.0, gt=0, le=300)
     delivery_batch: int = Field(default=20, ge=1, le=500)
+    # Delivery threads per process: each has one message in flight at a time.
+    delivery_concurrency: int = Field(default=4, ge=1, le=64)
     delivery_max_attempts: int = Field(default=8, ge=1, le=100)
     delivery_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
     delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)

@@ -117,18 +117,29 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
 
 
-def limit_waits(session: Session, *, lock_timeout: float, statement_timeout: float) -> None:
+def limit_waits(
+    session: Session, *, lock_timeout: float, statement_timeout: float, durable: bool = True
+) -> None:
     """Bound every wait of this (worker) transaction on PostgreSQL: a lock not granted within
     `lock_timeout` or a statement running past `statement_timeout` fails the transaction
-    instead of blocking it. On SQLite the busy timeout bounds waits for the write lock."""
+    instead of blocking it. On SQLite the busy timeout bounds waits for the write lock.
+
+    `durable=False` lets the commit return before its WAL record is flushed
+    (`synchronous_commit=off`): for writes whose loss in a server crash is harmless, such as a
+    delivery's outcome (lost, the message is sent again and its receiver drops the repeat)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     session.execute(
         text(
             "SELECT set_config('lock_timeout', :lock, true),"
-            " set_config('statement_timeout', :st, true)"
+            " set_config('statement_timeout', :st, true),"
+            " set_config('synchronous_commit', :sync, true)"
         ),
-        {"lock": f"{int(lock_timeout * 1000)}ms", "st": f"{int(statement_timeout * 1000)}ms"},
+        {
+            "lock": f"{int(lock_timeout * 1000)}ms",
+            "st": f"{int(statement_timeout * 1000)}ms",
+            "sync": "on" if durable else "off",
+        },
     )
 
 

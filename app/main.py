@@ -108,21 +108,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.scheduler_enabled
         else None
     )
-    deliverer = Deliverer(database, settings=settings) if settings.scheduler_enabled else None
+    deliverers = (
+        [Deliverer(database, settings=settings) for _ in range(settings.delivery_concurrency)]
+        if settings.scheduler_enabled
+        else []
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.wechat = WechatClient(settings)
         if scheduler is not None:
             scheduler.start()
-        if deliverer is not None:
+        for deliverer in deliverers:
             deliverer.start()
         yield
-        if deliverer is not None:
+        for deliverer in deliverers:
             deliverer.request_stop()
         if scheduler is not None:
             scheduler.stop()
-        if deliverer is not None:
+        for deliverer in deliverers:
             deliverer.stop()
         app.state.wechat.close()
         if owns_database:

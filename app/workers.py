@@ -27,7 +27,9 @@ log = structlog.get_logger()
 class Worker:
     def __init__(self, database: Database, settings: Settings, *, interval: float) -> None:
         self.scheduler = Scheduler(database, interval=interval, settings=settings)
-        self.deliverer = Deliverer(database, settings=settings)
+        self.deliverers = [
+            Deliverer(database, settings=settings) for _ in range(settings.delivery_concurrency)
+        ]
 
     @property
     def name(self) -> str:
@@ -35,16 +37,20 @@ class Worker:
 
     def request_stop(self, *_args: Any) -> None:
         self.scheduler.request_stop()
-        self.deliverer.request_stop()
+        for deliverer in self.deliverers:
+            deliverer.request_stop()
 
     def run(self) -> None:
         """Run until asked to stop (signals are handled when called from the main thread)."""
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
-        self.deliverer.start()
+        for deliverer in self.deliverers:
+            deliverer.start()
         try:
             self.scheduler.run_forever()
         finally:
-            self.deliverer.stop(timeout=self.deliverer.settings.worker_lease_seconds)
+            self.request_stop()
+            for deliverer in self.deliverers:
+                deliverer.stop(timeout=deliverer.settings.worker_lease_seconds)
         log.info("worker.stopped", worker=self.name)

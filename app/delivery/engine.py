@@ -13,8 +13,8 @@ outside any transaction, record the result only if the lease is still ours.
 
 So a message is delivered once unless a worker dies (or loses its lease) between calling the
 handler and recording the result: then it is delivered again after the lease, and the receiver
-drops the repeat by its `uid`. A worker handles its batch one message at a time, so that is at
-most one message per worker that dies.
+drops the repeat by its `uid`. A delivery thread handles its batch one message at a time, so
+that is at most one message per thread (DELIVERY_CONCURRENCY per process) of a worker that dies.
 """
 
 from __future__ import annotations
@@ -255,10 +255,13 @@ class Deliverer:
         return session
 
     def _limit_waits(self, session: Session) -> None:
+        # Claims and outcomes need not wait for the disk: lost in a database crash, a message
+        # is claimed again and sent again, and its receiver drops the repeat by uid. Never lost.
         limit_waits(
             session,
             lock_timeout=self.settings.worker_lock_timeout_seconds,
             statement_timeout=self.settings.worker_statement_timeout_seconds,
+            durable=False,
         )
 
     def run_due(self, now: datetime | None = None) -> int:

@@ -189,17 +189,20 @@ def record(
     return bool(done.rowcount)
 
 
-def renew(session: Session, *, claims: list[Claimed], now: datetime, lease: timedelta) -> int:
-    """Heartbeat: extend the leases of the claims still ours."""
+def renew(session: Session, *, claims: list[Claimed], now: datetime, lease: timedelta) -> set[int]:
+    """Heartbeat: extend the leases of the claims still ours; returns their ids."""
     if not claims:
-        return 0
-    done = session.execute(
-        update(M)
-        .where(or_(*(and_(M.id == c.message.id, M.lease_token == c.token) for c in claims)))
-        .values(locked_until=now + lease),
-        execution_options={"synchronize_session": False},
-    )
-    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+        return set()
+    table = OutboxMessage.metadata.tables["outbox"]
+    rows = session.execute(
+        update(table)
+        .where(
+            or_(*(and_(table.c.id == c.message.id, table.c.lease_token == c.token) for c in claims))
+        )
+        .values(locked_until=now + lease)
+        .returning(table.c.id)
+    ).scalars()
+    return set(rows)
 
 
 def release(session: Session, *, claims: list[Claimed]) -> int:
@@ -249,6 +252,8 @@ class Deliverer:
         self.worker = worker_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._valid_until = 0.0  # time.monotonic(): the batch's leases hold at least until then
+        self._lost: set[int] = set()  # messages of the batch found no longer ours
 
     def _write(self) -> Session:
         session = self.database.session(write=True)
@@ -270,6 +275,7 @@ class Deliverer:
         hand is finished and the rest of the batch given back."""
         recorded = 0
         while True:
+            self._valid_until = time.monotonic() + self.lease.total_seconds()
             with self._write() as session, session.begin():
                 self._limit_waits(session)
                 claims = claim(
@@ -282,6 +288,7 @@ class Deliverer:
             if not claims:
                 return recorded
             waiting = list(claims)
+            self._lost = set()
             with heartbeat(
                 partial(self._renew, waiting),
                 every=self.lease.total_seconds() / 3,
@@ -291,7 +298,18 @@ class Deliverer:
                     if self._stop.is_set():
                         self._release(waiting)
                         return recorded
-                    if self.deliver(waiting[0], now=now):
+                    if not self._leases_hold(waiting):
+                        # The database has not renewed our leases for most of a lease (a lock
+                        # held past it): another worker may have the rest of the batch now.
+                        # Send nothing more; the claims still ours run out and are taken anew.
+                        log.warning("delivery.leases_unsure", worker=self.worker)
+                        return recorded
+                    head = waiting[0]
+                    if head.message.id in self._lost:
+                        log.warning(
+                            "delivery.lease_lost", message_id=head.message.id, uid=head.message.uid
+                        )
+                    elif self.deliver(head, now=now):
                         recorded += 1
                     waiting.pop(0)
             if len(claims) < self.batch or self._stop.is_set():
@@ -342,9 +360,25 @@ class Deliverer:
         held = list(waiting)
         if not held:
             return
+        started = time.monotonic()
         with self._write() as session, session.begin():
             self._limit_waits(session)
-            renew(session, claims=held, now=clock.now(), lease=self.lease)
+            ours = renew(session, claims=held, now=clock.now(), lease=self.lease)
+        self._lost.update(c.message.id for c in held if c.message.id not in ours)
+        self._valid_until = started + self.lease.total_seconds()
+
+    def _leases_hold(self, waiting: list[Claimed]) -> bool:
+        """Whether the batch's leases surely hold for a third of a lease more (the most a
+        handler may take), renewing them first if the heartbeat has not lately."""
+        margin = self.lease.total_seconds() / 3
+        if time.monotonic() < self._valid_until - margin:
+            return True
+        try:
+            self._renew(waiting)
+        except Exception:
+            log.warning("lease.renew_failed", worker=self.worker, exc_info=True)
+            return False
+        return time.monotonic() < self._valid_until - margin
 
     def _release(self, waiting: list[Claimed]) -> None:
         with self._write() as session, session.begin():

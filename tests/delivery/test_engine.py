@@ -216,3 +216,24 @@ def test_stop_finishes_the_message_in_hand_and_gives_the_rest_back(
     assert all(r.lease_token is None and r.locked_until is None for r in rows[1:])
     assert all(r.attempts == 0 for r in rows[1:])
     assert seen == [messages[0].uid]
+
+
+def test_a_batch_whose_leases_lapsed_learns_which_messages_are_no_longer_its_own(
+    session: Session, deliverer: Deliverer, settings: Settings, frozen: Clock
+) -> None:
+    """After the heartbeat could not renew for most of a lease (e.g. a lock held past it),
+    the worker renews before sending more, and drops what another worker took meanwhile."""
+    kept, taken = make_message(session), make_message(session)
+    lease = timedelta(seconds=settings.worker_lease_seconds)
+    mine = claim(session, worker=deliverer.worker, now=frozen.now, limit=10, lease=lease)
+    frozen.advance(seconds=settings.worker_lease_seconds + 1)
+    session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.__table__.c.id == kept.id)
+        .values(locked_until=frozen.now + lease)
+    )  # still ours (renewed), while `taken`'s lease ran out and another worker took it:
+    claim(session, worker="other", now=frozen.now, limit=10, lease=lease)
+    deliverer._lost = set()
+    deliverer._valid_until = 0.0  # the heartbeat has not succeeded for a whole lease
+    assert deliverer._leases_hold(mine)
+    assert deliverer._lost == {taken.id}

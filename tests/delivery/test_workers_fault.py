@@ -81,7 +81,7 @@ def _settings(url: str) -> Settings:
     )
 
 
-def _worker_main(url: str, receiver_url: str) -> None:
+def _worker_main(url: str, receiver_url: str, ready: Any) -> None:
     """One worker process: the real worker, with the "user" and "test" channels posting to the
     receiver. SIGTERM stops it gracefully (Worker.run installs the handler)."""
     import httpx2
@@ -103,7 +103,10 @@ def _worker_main(url: str, receiver_url: str) -> None:
     channels.register("test", post)
     settings = _settings(url)
     database = Database(make_engine(url, settings))
-    Worker(database, settings, interval=0.2).run()
+    process = Worker(database, settings, interval=0.2)
+    signal.signal(signal.SIGTERM, process.request_stop)
+    ready.set()  # up, and SIGTERM stops it gracefully from now on
+    process.run()
     database.engine.dispose()
 
 
@@ -189,8 +192,9 @@ def run_scenario(
         wish_ids = _seed(url)
         receiver = FakeReceiver(delay=0.002, slow_every=30, slow_delay=0.4).start()
         context = multiprocessing.get_context("spawn")
+        ready = [context.Event() for _ in range(workers)]
         processes = [
-            context.Process(target=_worker_main, args=(url, receiver.url)) for _ in range(workers)
+            context.Process(target=_worker_main, args=(url, receiver.url, event)) for event in ready
         ]
         started = time.monotonic()
         started_at = time.time()
@@ -199,7 +203,9 @@ def run_scenario(
         victim = processes[0]
         locker: threading.Thread | None = None
         try:
-            # The workers are up once they deliver: then the dispatch steps fall due.
+            for event in ready:
+                assert event.wait(DEADLINE), "a worker did not start"
+            # The workers are up and delivering: then the dispatch steps fall due.
             while len(receiver.snapshot()) < 5:
                 assert time.monotonic() - started < DEADLINE, "workers delivered nothing"
                 time.sleep(0.02)
@@ -223,7 +229,7 @@ def run_scenario(
                     os.kill(victim.pid or 0, signal.SIGKILL)
                 if stopped is not None:
                     os.kill(stopped.pid or 0, signal.SIGTERM)
-                    stopped.join(LEASE * 2)
+                    stopped.join(LEASE * 4)
                     assert stopped.exitcode == 0, "SIGTERM: the worker stops cleanly"
             while _state(url) != (0, 0, 0):
                 assert time.monotonic() - started < DEADLINE, f"not done: {_state(url)}"

@@ -181,24 +181,21 @@ def new_key_cmd() -> None:
 
 @cli.command()
 def worker(
-    interval: Annotated[float, typer.Option(help="轮询间隔（秒）")] = 2.0,
+    interval: Annotated[float, typer.Option(help="定时任务轮询间隔（秒）")] = 2.0,
 ) -> None:
-    """Run the dispatch ladder's timers (run several beside web servers started with
-    SCHEDULER_ENABLED=false; they never fire the same timer twice)."""
-    import signal
-
+    """Run the timers and deliver the messages (run several beside web servers started with
+    SCHEDULER_ENABLED=false; they never fire a timer step twice nor lose a message). SIGTERM
+    stops it after the work in hand."""
     from app.db import Database, make_engine
-    from app.dispatch.scheduler import Scheduler
     from app.logging import configure_logging
+    from app.workers import Worker
 
     settings = get_settings()
     configure_logging(json=settings.log_json)
     database = Database(make_engine(settings.database_url, settings))
-    scheduler = Scheduler(database, interval=interval)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.request_stop())
-    signal.signal(signal.SIGINT, lambda *_: scheduler.request_stop())
-    console.print(f"调度进程 {scheduler.worker} 已启动")
-    scheduler.run_forever()
+    process = Worker(database, settings, interval=interval)
+    console.print(f"工作进程 {process.name} 已启动（定时任务与消息投递）")
+    process.run()
     database.engine.dispose()
 
 

@@ -139,6 +139,26 @@ class Settings(BaseSettings):
     # separate `wenming worker` processes run it.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Workers (timers and deliveries, in this process or in `wenming worker`): how long a claim
+    # holds (a worker that dies loses its claims after this; running work renews it), and the
+    # bounds on every wait of a worker transaction on PostgreSQL (on SQLite the busy timeout,
+    # SQLITE_BUSY_TIMEOUT_SECONDS, bounds them).
+    worker_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    worker_lock_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    worker_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # A timer whose step failed (e.g. a lock not granted in time) runs again after this,
+    # doubling with each failure (up to an hour).
+    worker_retry_base_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Deliveries (app/delivery): how often an idle worker looks for due messages, how many it
+    # claims at once, how many attempts before a message is dead-lettered, and the retry
+    # back-off (exponential from the base, capped, with full jitter).
+    delivery_interval_seconds: float = Field(default=1.0, gt=0, le=300)
+    delivery_batch: int = Field(default=20, ge=1, le=500)
+    # Delivery threads per process: each has one message in flight at a time.
+    delivery_concurrency: int = Field(default=4, ge=1, le=64)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
+    delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     # Requests holding a database session at once, per process. Keep it below the thread
     # pool's size (40), so that a transaction can always get a thread to commit.
@@ -233,6 +253,16 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError("SMS_PROVIDER=tencent needs " + ", ".join(missing))
+        return self
+
+    @model_validator(mode="after")
+    def _check_worker_timeouts(self) -> Settings:
+        # A worker transaction must end (by its statement timeout) before its lease runs out,
+        # or another worker could take the claim while the first still works on it.
+        if self.worker_statement_timeout_seconds >= self.worker_lease_seconds:
+            raise ValueError("WORKER_STATEMENT_TIMEOUT_SECONDS must be below WORKER_LEASE_SECONDS")
+        if self.delivery_backoff_base_seconds > self.delivery_backoff_cap_seconds:
+            raise ValueError("DELIVERY_BACKOFF_BASE_SECONDS must not exceed the cap")
         return self
 
     @property

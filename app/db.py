@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +115,32 @@ def writer(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def limit_waits(
+    session: Session, *, lock_timeout: float, statement_timeout: float, durable: bool = True
+) -> None:
+    """Bound every wait of this (worker) transaction on PostgreSQL: a lock not granted within
+    `lock_timeout` or a statement running past `statement_timeout` fails the transaction
+    instead of blocking it. On SQLite the busy timeout bounds waits for the write lock.
+
+    `durable=False` lets the commit return before its WAL record is flushed
+    (`synchronous_commit=off`): for writes whose loss in a server crash is harmless, such as a
+    delivery's outcome (lost, the message is sent again and its receiver drops the repeat)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT set_config('lock_timeout', :lock, true),"
+            " set_config('statement_timeout', :st, true),"
+            " set_config('synchronous_commit', :sync, true)"
+        ),
+        {
+            "lock": f"{int(lock_timeout * 1000)}ms",
+            "st": f"{int(statement_timeout * 1000)}ms",
+            "sync": "on" if durable else "off",
+        },
+    )
 
 
 class Database:

@@ -20,6 +20,8 @@ from app.auth.wechat_router import router as wechat_auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
+from app.delivery.engine import Deliverer
+from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
 from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
@@ -93,6 +95,7 @@ def api_router(settings: Settings) -> APIRouter:
         certificates_router,
         privacy_router,
         push_router,
+        delivery_router,
     ):
         api.include_router(router)
     return api
@@ -104,10 +107,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     owns_database = database is None
     database = database or Database(make_engine(settings.database_url, settings))
 
+    # The embedded default runs the timers and the deliveries in threads of this process.
     scheduler = (
-        Scheduler(database, interval=settings.scheduler_interval_seconds)
+        Scheduler(database, interval=settings.scheduler_interval_seconds, settings=settings)
         if settings.scheduler_enabled
         else None
+    )
+    deliverers = (
+        [Deliverer(database, settings=settings) for _ in range(settings.delivery_concurrency)]
+        if settings.scheduler_enabled
+        else []
     )
 
     @asynccontextmanager
@@ -115,9 +124,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.state.wechat = WechatClient(settings)
         if scheduler is not None:
             scheduler.start()
+        for deliverer in deliverers:
+            deliverer.start()
         yield
+        for deliverer in deliverers:
+            deliverer.request_stop()
         if scheduler is not None:
             scheduler.stop()
+        for deliverer in deliverers:
+            deliverer.stop()
         app.state.wechat.close()
         if owns_database:
             database.engine.dispose()

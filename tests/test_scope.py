@@ -429,6 +429,11 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("PUT", "/seasons/{code}/affinities", SEASON_WEIGHTS, "/seasons/family/affinities"),
     admin_only("POST", "/admin/consent-texts", CONSENT_TEXT),
     admin_only("GET", "/admin/access-log"),
+    admin_only("GET", "/admin/deliveries/dead"),
+    admin_only("GET", "/admin/deliveries/stats"),
+    admin_only(
+        "POST", "/admin/deliveries/{message_id}/redrive", path="/admin/deliveries/1/redrive"
+    ),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),
     volunteer_only("GET", "/me/volunteer/home-moves"),

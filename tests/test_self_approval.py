@@ -440,6 +440,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("PUT", "/me/notification-preferences"): "which pushes one receives approves nothing",
     ("POST", "/me/subscriptions"): "one's own WeChat subscriptions approve nothing",
     ("POST", "/admin/consent-texts"): "a consent text applies to everyone alike",
+    ("POST", "/admin/deliveries/{message_id}/redrive"): (
+        "sending a message again approves, credits and grants nothing"
+    ),
     ("POST", "/wishes/{wish_id}/reveal"): "reading a contact (logged) approves and credits nothing",
     ("POST", "/volunteers/{volunteer_id}/reveal"): (
         "reading a profile (logged) approves and credits nothing"

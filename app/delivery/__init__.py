@@ -1,1 +1,3 @@
-"""Delivering outbox messages through their channels."""
+"""Delivering the outbox's messages through their channels (`channels`: the plug-in point),
+with fenced leases, retries and dead letters (`engine`), and the admins' view of dead letters
+(`router`)."""

@@ -1,9 +1,18 @@
-"""The channels a message can go out through, and what a channel's handler answers.
+"""The plug-in point of delivery: a channel's handler gets one message and says what became of
+it. Handlers run outside any database transaction (they may open short ones of their own
+through `ctx.database`, never across a network call) and must bound their own network waits
+(well below WORKER_LEASE_SECONDS; the engine's heartbeat renews the lease meanwhile).
 
-The delivery engine calls the handler of a message's channel outside any database
-transaction; a handler may open its own short transactions through `ctx.database` but never
-holds one across a network call. Until a channel registers its handler, "user" messages are
-left to the inbox (`Sent(via="inbox")`).
+    register("webhook", deliver_webhook)
+
+A handler returns one of:
+- `Sent(via, provider_id)`: delivered ("wechat", "sms", "webhook", "inbox");
+- `Retry(error, after)`: a transient failure; tried again after `after`, or after the engine's
+  exponential back-off with jitter; dead-lettered after DELIVERY_MAX_ATTEMPTS attempts;
+- `Failed(error)`: a permanent failure; dead-lettered now;
+- `Skipped(reason)`: nothing to push (opt-out, no channel): done, the inbox still lists it;
+- `Held(until, reason)`: not now (quiet hours): tried again at `until`, not counted as an attempt.
+A handler that raises is a `Retry` with the exception as its error.
 """
 
 from __future__ import annotations
@@ -19,15 +28,17 @@ from app.db import Database
 
 @dataclass(frozen=True)
 class Outgoing:
+    """What a handler gets: one message, as claimed."""
+
     id: int
-    uid: str
+    uid: str  # stable: receivers drop duplicates by it
     channel: str
     topic: str
     recipient_id: int | None
     subscriber_id: int | None
     wish_id: int | None
     payload: dict[str, Any]
-    attempts: int
+    attempts: int  # attempts made before this one
     created_at: datetime
 
 
@@ -65,19 +76,22 @@ class DeliveryContext(Protocol):
 
 Handler = Callable[[DeliveryContext, Outgoing], Result]
 
-_handlers: dict[str, Handler] = {}
+_HANDLERS: dict[str, Handler] = {}
 
 
 def register(channel: str, handler: Handler) -> None:
-    _handlers[channel] = handler
+    """Make `handler` deliver the messages of `channel` (replacing any handler it had)."""
+    _HANDLERS[channel] = handler
 
 
 def handler_for(channel: str) -> Handler | None:
-    return _handlers.get(channel)
+    return _HANDLERS.get(channel)
 
 
-def _inbox_only(_ctx: DeliveryContext, _message: Outgoing) -> Result:
+def inbox_only(_ctx: DeliveryContext, _message: Outgoing) -> Result:
+    """The default "user" channel: the message is listed in the recipient's inbox, and nothing
+    is pushed (until a push channel replaces this handler)."""
     return Sent(via="inbox")
 
 
-register("user", _inbox_only)
+register("user", inbox_only)

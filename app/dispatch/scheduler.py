@@ -1,8 +1,12 @@
-"""The timer runner: claims due jobs and runs their handlers, each in its own transaction.
+"""The timer runner: claims due jobs and runs their handlers, each in its own fenced transaction.
 
-In the embedded default it runs in a thread of the web process (started with the app); with
-PostgreSQL any number of `wenming worker` processes may run it side by side: claims never
-overlap (see `jobs.claim`), so no timer fires twice.
+In the embedded default it runs in a thread of the web process (started with the app); any
+number of `wenming worker` processes may run it side by side. Each job's handler, its state
+changes and the job's release commit in one transaction that first locks the job row and checks
+the claim is still this worker's (`jobs.lock_if_ours`): a worker whose lease ran out commits
+nothing, so no timer step happens twice. Every wait of that transaction is bounded (lock and
+statement timeouts on PostgreSQL, the busy timeout on SQLite), well inside the lease, and a
+heartbeat renews the leases of the claims not yet run.
 
 Between passes it also does the housekeeping that is due (`housekeeping`): for now, deleting
 expired idempotency keys every few minutes. It is safe to run in several processes at once.
@@ -16,14 +20,18 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import clock, idempotency
-from app.db import Database
+from app.config import Settings, get_settings
+from app.db import Database, limit_waits
 from app.dispatch import jobs, ladder
 from app.dispatch.timers import LADDER
+from app.leases import heartbeat
 from app.privacy import retention
 from app.records import messages
 
@@ -42,37 +50,97 @@ PERIODIC = ((retention.RETENTION, retention.SUBJECT),)
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
 
 
+class LeaseLost(Exception):
+    """The claim is no longer ours: roll back, do nothing."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 class Scheduler:
-    def __init__(self, database: Database, *, interval: float = 5.0, batch: int = 20) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        interval: float = 5.0,
+        batch: int = 20,
+        settings: Settings | None = None,
+    ) -> None:
         self.database = database
         self.interval = interval
         self.batch = batch
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.settings = settings or get_settings()
+        self.lease = timedelta(seconds=self.settings.worker_lease_seconds)
+        self.worker = worker_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._housekeeping_at: datetime | None = None
 
+    def _session(self) -> Session:
+        return self.database.session(write=True)
+
+    def _limit_waits(self, session: Session) -> None:
+        limit_waits(
+            session,
+            lock_timeout=self.settings.worker_lock_timeout_seconds,
+            statement_timeout=self.settings.worker_statement_timeout_seconds,
+        )
+
     def ensure_periodic(self, now: datetime | None = None) -> None:
         """Create the periodic timers that do not exist yet (due at once)."""
         moment = now or clock.now()
-        with self.database.session(write=True) as session, session.begin():
+        with self._session() as session, session.begin():
+            self._limit_waits(session)
             for kind, subject_id in PERIODIC:
                 jobs.ensure_timer(
                     session, kind=kind, subject_id=subject_id, run_at=moment, now=moment
                 )
 
     def run_due(self, now: datetime | None = None) -> int:
-        """Claim and run every job due at `now`; returns how many ran."""
+        """Claim and run every job due at `now`; returns how many ran (a failed step counts: it
+        ran and will run again; a claim found lost does not). Once a stop is asked
+        for, the job running finishes and the claims not started are given back."""
         done = 0
         while True:
             moment = now or clock.now()
-            with self.database.session(write=True) as session, session.begin():
-                claimed = jobs.claim(session, worker=self.worker, now=moment, limit=self.batch)
-            for job in claimed:
-                self._run_one(job, moment)
-                done += 1
+            with self._session() as session, session.begin():
+                self._limit_waits(session)
+                claimed = jobs.claim(
+                    session, worker=self.worker, now=moment, limit=self.batch, lease=self.lease
+                )
+            if not claimed:
+                return done
+            waiting = list(claimed)
+            with heartbeat(
+                partial(self._renew, waiting),
+                every=self.lease.total_seconds() / 3,
+                name=self.worker,
+            ):
+                while waiting:
+                    if self._stop.is_set():
+                        self._release(waiting)
+                        return done
+                    job = waiting[0]
+                    if self._run_one(job, now or clock.now()):
+                        done += 1
+                    waiting.pop(0)
             if len(claimed) < self.batch or self._stop.is_set():
                 return done
+
+    def _renew(self, waiting: list[jobs.Claimed]) -> None:
+        held = list(waiting)
+        if not held:
+            return
+        with self._session() as session, session.begin():
+            self._limit_waits(session)
+            jobs.renew(session, jobs=held, now=clock.now(), lease=self.lease)
+
+    def _release(self, waiting: list[jobs.Claimed]) -> None:
+        with self._session() as session, session.begin():
+            self._limit_waits(session)
+            released = jobs.release(session, jobs=waiting, now=clock.now())
+        log.info("job.claims_released", worker=self.worker, count=released)
 
     def housekeeping(self, now: datetime | None = None) -> int:
         """Delete expired idempotency keys, a batch per transaction (a short write each, never
@@ -80,7 +148,8 @@ class Scheduler:
         moment = now or clock.now()
         removed = 0
         while True:
-            with self.database.session(write=True) as session, session.begin():
+            with self._session() as session, session.begin():
+                self._limit_waits(session)
                 gone = idempotency.purge_expired(session, moment)
             removed += gone
             if gone < idempotency.PURGE_BATCH or self._stop.is_set():
@@ -96,19 +165,44 @@ class Scheduler:
         self._housekeeping_at = now + HOUSEKEEPING_INTERVAL
         self.housekeeping(now)
 
-    def _run_one(self, job: jobs.Claimed, now: datetime) -> None:
+    def _run_one(self, job: jobs.Claimed, now: datetime) -> bool:
+        """Run one claimed job: its handler, its state changes and its release in one
+        transaction, only while the claim is ours. Returns False if the claim was lost."""
         handler = HANDLERS.get(job.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            with self.database.session(write=True) as session, session.begin():
+            with self._session() as session, session.begin():
+                self._limit_waits(session)
+                if not jobs.lock_if_ours(session, job):
+                    raise LeaseLost()
+                # The handler reads its subject now, under the job's lock, and decides again
+                # whether its step is still due.
                 handler(session, job.subject_id, now)
+                jobs.finish(session, job=job)
+            return True
+        except LeaseLost:
+            log.warning("job.lease_lost", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
+            return False
         except Exception as exc:
-            log.exception("job.failed", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
-            with self.database.session(write=True) as session, session.begin():
+            if isinstance(exc, OperationalError):
+                # A lock or statement timeout, a busy database: expected under contention.
+                log.warning(
+                    "job.retry", job_id=job.id, kind=job.kind, subject_id=job.subject_id,
+                    error=str(exc.orig or exc).strip()[:200],
+                )  # fmt: skip
+            else:
+                log.exception("job.failed", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
+            with self._session() as session, session.begin():
+                self._limit_waits(session)
                 jobs.retry_later(
-                    session, job_id=job.id, worker=self.worker, now=now, error=repr(exc)
+                    session,
+                    job=job,
+                    now=now,
+                    error=repr(exc),
+                    base=timedelta(seconds=self.settings.worker_retry_base_seconds),
                 )
+            return True
 
     def start(self) -> None:
         """Run in a background thread of this process."""
@@ -143,3 +237,4 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler.housekeeping_failed")
             self._stop.wait(self.interval)
+        log.info("scheduler.stopped", worker=self.worker)

@@ -47,8 +47,9 @@ class Job(IdMixin, Base):
 
     One pending job per (kind, subject): each change of the subject replaces its timer. Workers
     claim due jobs with a conditional update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL) and a
-    lease; a worker that dies loses its lease and the job is claimed again. Handlers are
-    idempotent: they look at the subject's state now and do what is due, if anything.
+    lease (`lease_token`, fresh at every claim); a worker that dies loses its lease and the job
+    is claimed again. A handler's work commits only with the job row locked and the token still
+    the claimant's, and handlers look at the subject's state now and do what is due, if anything.
     """
 
     __tablename__ = "jobs"
@@ -64,6 +65,8 @@ class Job(IdMixin, Base):
     run_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
     locked_by: Mapped[str | None] = mapped_column(String(64))
+    # Set afresh by every claim: the claimant's work commits only while it is still this.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

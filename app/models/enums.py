@@ -53,9 +53,10 @@ class Urgency(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+    PENDING = "pending"  # waiting to be delivered (claimed by a worker while locked_until holds)
+    SENT = "sent"  # delivered (delivered_via says how)
+    SKIPPED = "skipped"  # nothing to push (opt-out, no channel); the inbox still lists it
+    DEAD = "dead"  # dead-lettered after its attempts or a permanent failure; admins re-drive it
 
 
 class SessionKind(StrEnum):

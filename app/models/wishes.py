@@ -25,6 +25,7 @@ from app.wishes.state import WishStatus
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in WishStatus)
 _OFFER_STATUSES = ", ".join(f"'{s.value}'" for s in OfferStatus)
+_OUTBOX_STATUSES = ", ".join(f"'{s.value}'" for s in OutboxStatus)
 
 
 class Wish(IdMixin, TimestampMixin, Base):
@@ -219,14 +220,19 @@ class WishEventRecord(IdMixin, Base):
 
 
 class OutboxMessage(IdMixin, Base):
-    """Something a person should be told, written in the same transaction as its cause.
+    """A message: something one recipient should be told, written in the same transaction as
+    its cause (`app.notifications.outbox`).
 
-    Delivery (WeChat subscription messages, SMS) reads this table after commit.
+    `channel` says who receives it: "user" (a user: pushed by WeChat or SMS, always listed in
+    the inbox) or "webhook" (a webhook subscriber). Delivery workers (`app.delivery`) claim due
+    rows with a lease (`lease_token`, `locked_by`, `locked_until`), call the channel's handler
+    outside any transaction and record the result only if the lease is still theirs. `uid` is
+    the message's stable id: receivers drop the duplicates at-least-once delivery may bring.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint(f"status IN ({_OUTBOX_STATUSES})", name="status_known"),
         Index("ix_outbox_status_available", "status", "available_at"),
         Index("ix_outbox_recipient", "recipient_id", "id"),
         # The inbox's unread count per recipient.
@@ -236,10 +242,16 @@ class OutboxMessage(IdMixin, Base):
             sqlite_where=text("read_at IS NULL"),
             postgresql_where=text("read_at IS NULL"),
         ),
+        Index("ix_outbox_status_id", "status", "id"),
+        Index("uq_outbox_uid", "uid", unique=True),
     )
 
+    uid: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     topic: Mapped[str] = mapped_column(String(64))
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A webhook subscriber (channel "webhook"); its table and foreign key come with webhooks.
+    subscriber_id: Mapped[int | None] = mapped_column(Integer)
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
     wish_event_id: Mapped[int | None] = mapped_column(ForeignKey("wish_events.id"))
     # Names and free text addressed to a person: sealed at rest.
@@ -249,7 +261,13 @@ class OutboxMessage(IdMixin, Base):
     created_at: Mapped[datetime]
     available_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
+    # How it was delivered ("wechat", "sms", "webhook", "inbox") and the provider's id for it.
+    delivered_via: Mapped[str | None] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    dead_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     # When the recipient read it in the in-app inbox (app/notifications/inbox.py).
     read_at: Mapped[datetime | None]

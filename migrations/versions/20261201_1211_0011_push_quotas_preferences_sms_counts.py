@@ -2,7 +2,7 @@
 preferences (opt-outs, quiet hours), SMS counts per number and local day
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 12:11:00
 """
 
@@ -15,7 +15,7 @@ import app.models.base
 
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

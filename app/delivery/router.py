@@ -1,0 +1,98 @@
+"""Admins: dead letters (list, re-drive) and delivery counts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from app import clock
+from app.auth.deps import AdminUser
+from app.db import SessionDep
+from app.delivery import service
+from app.delivery.schemas import DeliveryCount, DeliveryOut, DeliveryStats
+from app.models import OutboxMessage
+from app.pagination import Page, PageDep, make_page
+from app.routing import make_router
+from app.schemas import IdPath
+
+router = make_router(tags=["消息投递"])
+
+Topic = Annotated[
+    str | None,
+    Query(max_length=64, pattern=r"^[a-z0-9_.]+$", description="消息主题，如 wish.offered"),
+]
+Channel = Annotated[
+    str | None, Query(max_length=16, pattern=r"^[a-z0-9_]+$", description="渠道：user、webhook")
+]
+
+REDRIVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "消息不存在（MESSAGE_NOT_FOUND）"},
+    409: {"description": "消息不是死信（MESSAGE_NOT_DEAD，details.status）"},
+}
+
+
+def _out(message: OutboxMessage) -> DeliveryOut:
+    return DeliveryOut(
+        id=message.id,
+        uid=message.uid,
+        channel=message.channel,
+        topic=message.topic,
+        status=message.status,
+        recipient_id=message.recipient_id,
+        subscriber_id=message.subscriber_id,
+        wish_id=message.wish_id,
+        attempts=message.attempts,
+        created_at=message.created_at,
+        available_at=message.available_at,
+        sent_at=message.sent_at,
+        delivered_via=message.delivered_via,
+        dead_at=message.dead_at,
+        last_error=message.last_error,
+    )
+
+
+@router.get(
+    "/admin/deliveries/dead",
+    response_model=Page[DeliveryOut],
+    summary="管理员：投递失败的消息（死信，最新在前，可按主题、渠道筛选）",
+)
+def dead_letters(
+    session: SessionDep,
+    _admin: AdminUser,
+    page: PageDep,
+    topic: Topic = None,
+    channel: Channel = None,
+) -> Page[DeliveryOut]:
+    rows: list[OutboxMessage] = list(
+        session.scalars(
+            service.dead_letters(
+                topic=topic, channel=channel, before_id=page.after_id, limit=page.limit
+            )
+        )
+    )
+    return make_page(rows, page, _out)
+
+
+@router.post(
+    "/admin/deliveries/{message_id}/redrive",
+    response_model=DeliveryOut,
+    responses=REDRIVE_ERRORS,
+    summary="管理员：重新投递一条死信（尝试次数清零，立即投递）",
+)
+def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> DeliveryOut:
+    return _out(service.redrive(session=session, message_id=message_id, now=clock.now()))
+
+
+@router.get(
+    "/admin/deliveries/stats",
+    response_model=DeliveryStats,
+    summary="管理员：各渠道各状态的消息数，以及已到期待投递的积压",
+)
+def stats(session: SessionDep, _admin: AdminUser) -> DeliveryStats:
+    rows, due, oldest = service.counts(session, clock.now())
+    return DeliveryStats(
+        counts=[DeliveryCount(channel=c, status=s, count=n) for c, s, n in rows],
+        pending_due=due,
+        oldest_due_at=oldest,
+    )

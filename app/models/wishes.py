@@ -229,10 +229,21 @@ class OutboxMessage(IdMixin, Base):
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
         Index("ix_outbox_status_available", "status", "available_at"),
         Index("ix_outbox_recipient", "recipient_id", "id"),
+        # Webhook messages (app/webhooks) go to a subscriber, not to a user.
+        CheckConstraint("channel IN ('user', 'webhook')", name="channel_known"),
+        CheckConstraint(
+            "channel <> 'webhook' OR (subscriber_id IS NOT NULL AND recipient_id IS NULL)",
+            name="webhook_has_subscriber",
+        ),
+        Index("ix_outbox_subscriber", "subscriber_id", "id"),
     )
 
     topic: Mapped[str] = mapped_column(String(64))
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The stable id receivers drop duplicates on (a webhook's `webhook-id`).
+    uid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscribers.id"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
     wish_event_id: Mapped[int | None] = mapped_column(ForeignKey("wish_events.id"))
     # Names and free text addressed to a person: sealed at rest.

@@ -33,6 +33,8 @@ from app.models.enums import OrgLevel
 from app.org_units.service import ancestors, in_subtree
 from app.records.ledger import service_minutes
 from app.records.rules import Rules, rules_for
+from app.webhooks import events as webhook_events
+from app.webhooks.fanout import publish
 
 log = structlog.get_logger()
 
@@ -298,6 +300,10 @@ def after_credit(session: Session, volunteer_id: int, now: datetime) -> list[Sta
             log.info("stars.award_exists", volunteer_id=volunteer_id, star=step.star)
             continue
         created.append(award)
+    units = {unit.id: unit for unit in chain}
+    for award in created:
+        data = webhook_events.star_data(award, station, units[award.certifying_unit_id])
+        publish(session, topic="star.awarded", unit=station, data=data, now=now)
     if created:
         log.info(
             "stars.awarded",

@@ -1,0 +1,1 @@
+"""Delivering outbox messages: the channels' plug-in point (`channels.py`)."""

@@ -187,7 +187,7 @@ def deliveries(*, session: Session, subscriber_id: int, page: PageParams) -> lis
     ).where(m.subscriber_id == subscriber_id)  # fmt: skip
     if page.after_id is not None:
         query = query.where(OutboxMessage.id < page.after_id)
-    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(page.limit + 1)))
+    return list(session.execute(query.order_by(m.id.desc()).limit(page.limit + 1)).all())
 
 
 def previous_until(subscriber: WebhookSubscriber, now: datetime) -> datetime | None:

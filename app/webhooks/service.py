@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
@@ -177,7 +177,7 @@ def delete(*, session: Session, subscriber_id: int, now: datetime) -> None:
     session.flush()
 
 
-def deliveries(*, session: Session, subscriber_id: int, page: PageParams) -> list[Row[Any]]:
+def deliveries(*, session: Session, subscriber_id: int, page: PageParams) -> list[Any]:
     """The subscriber's messages, newest first (without their payloads)."""
     get(session, subscriber_id)
     m = OutboxMessage

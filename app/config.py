@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     # The city's local time zone: naive times from clients are read in it.
     timezone: str = "Asia/Shanghai"
 
+    # Outgoing webhooks (app/webhooks): each POST bounded (connect apart); a rotated secret
+    # still signs beside the new one for the grace period; a receiver's Retry-After is obeyed
+    # up to the cap. Addresses must be https:// in production.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    webhook_secret_grace_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+    webhook_retry_after_max_seconds: int = Field(default=3600, ge=1, le=24 * 3600)
+
     default_offer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     # How often a volunteer may set their home location (registration counts): what they are
     # shown about wishes depends on where they live, so moving at will would let one probe.

@@ -42,6 +42,7 @@ from app.records.stars_router import router as stars_router
 from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
+from app.webhooks.router import router as webhooks_router
 from app.wechat.client import WechatClient
 from app.wishes.router import me_router as wishes_me_router
 from app.wishes.router import router as wishes_router
@@ -96,6 +97,7 @@ def api_router(settings: Settings) -> APIRouter:
         privacy_router,
         push_router,
         delivery_router,
+        webhooks_router,
     ):
         api.include_router(router)
     return api

@@ -31,6 +31,7 @@ from app.models import (
     RoleGrant,
     User,
     Volunteer,
+    WebhookSubscriber,
     Wish,
     WishEventRecord,
 )
@@ -414,6 +415,31 @@ SEASON_WEIGHTS = {"weights": {"culture": 1}}
 CONSENT_TEXT = {"purpose": "location", "version": "2", "title": "位置授权", "body": "……",
                 "effective_date": "2030-01-01"}  # fmt: skip
 
+WEBHOOK_BODY = {"name": "县融媒体中心", "url": "https://media.example.cn/in", "events": ["*"]}
+
+
+def _webhook(tail: str) -> Callable[[Scene, int], str]:
+    """A subscriber limited to the station's unit (admins only, whatever its unit)."""
+
+    def path(scene: Scene, index: int) -> str:
+        now = clock.now()
+        row = WebhookSubscriber(
+            name="站点订阅",
+            url="https://media.example.cn/in",
+            events=["*"],
+            unit_id=scene.station(index).id,
+            is_active=True,
+            secret="whsec_" + "A" * 44,
+            created_at=now,
+            updated_at=now,
+        )
+        scene.session.add(row)
+        scene.session.flush()
+        return f"/admin/webhooks/{row.id}{tail}"
+
+    return path
+
+
 DENIED_CASES: list[DeniedCase] = [
     admin_only("POST", "/admin/users", STAFF_BODY),
     admin_only("GET", "/admin/users/{user_id}", path=_user("")),
@@ -433,6 +459,19 @@ DENIED_CASES: list[DeniedCase] = [
     admin_only("GET", "/admin/deliveries/stats"),
     admin_only(
         "POST", "/admin/deliveries/{message_id}/redrive", path="/admin/deliveries/1/redrive"
+    ),
+    admin_only("GET", "/admin/webhook-events"),
+    admin_only("POST", "/admin/webhooks", WEBHOOK_BODY),
+    admin_only("GET", "/admin/webhooks"),
+    *(
+        admin_only(method, f"/admin/webhooks/{{subscriber_id}}{tail}", body, _webhook(tail))
+        for method, tail, body in (
+            ("GET", "", None),
+            ("PATCH", "", {"is_active": False}),
+            ("DELETE", "", None),
+            ("POST", "/rotate-secret", None),
+            ("GET", "/deliveries", None),
+        )
     ),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),

@@ -420,6 +420,15 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/org-units"): "units are not people",
     ("PATCH", "/org-units/{unit_id}"): "units are not people",
     ("POST", "/catalogue/{kind}"): "catalogue data, about nobody",
+    **{
+        route: "webhook subscribers are receiving systems, not people; nothing is approved"
+        for route in (
+            ("POST", "/admin/webhooks"),
+            ("PATCH", "/admin/webhooks/{subscriber_id}"),
+            ("DELETE", "/admin/webhooks/{subscriber_id}"),
+            ("POST", "/admin/webhooks/{subscriber_id}/rotate-secret"),
+        )
+    },
     ("PATCH", "/catalogue/{kind}/{code}"): "catalogue data, about nobody",
     ("PUT", "/seasons/{code}/periods"): "the season calendar, about nobody",
     ("PUT", "/seasons/{code}/affinities"): "the season calendar, about nobody",

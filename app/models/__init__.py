@@ -34,6 +34,7 @@ from app.models.records import (
     StarLadder,
 )
 from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
+from app.models.webhooks import WebhookSubscriber
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "Volunteer",
     "VolunteerPreference",
     "VolunteerSkill",
+    "WebhookSubscriber",
     "WechatAccessToken",
     "Wish",
     "WishEventRecord",

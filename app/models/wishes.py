@@ -244,14 +244,21 @@ class OutboxMessage(IdMixin, Base):
         ),
         Index("ix_outbox_status_id", "status", "id"),
         Index("uq_outbox_uid", "uid", unique=True),
+        # Webhook messages (app/webhooks) go to a subscriber, not to a user. Other channels
+        # are whatever a handler is registered for (app/delivery/channels.py).
+        CheckConstraint(
+            "channel <> 'webhook' OR (subscriber_id IS NOT NULL AND recipient_id IS NULL)",
+            name="webhook_has_subscriber",
+        ),
+        Index("ix_outbox_subscriber", "subscriber_id", "id"),
     )
 
     uid: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
     topic: Mapped[str] = mapped_column(String(64))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # A webhook subscriber (channel "webhook"); its table and foreign key come with webhooks.
-    subscriber_id: Mapped[int | None] = mapped_column(Integer)
+    # A webhook subscriber (channel "webhook"; app/webhooks).
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscribers.id"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
     wish_event_id: Mapped[int | None] = mapped_column(ForeignKey("wish_events.id"))
     # Names and free text addressed to a person: sealed at rest.

@@ -26,6 +26,8 @@ from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.webhooks import events as webhook_events
+from app.webhooks.fanout import publish
 
 
 class AlreadyConfirmed(Conflict):
@@ -166,6 +168,15 @@ def confirm(
     stars.after_credit(session, row.volunteer_id, now)
     messages.credited(session, row=row, wish=ctx.wish, minutes=minutes, note=why)
     session.refresh(row)
+    data = webhook_events.record_data(row, entry, ctx.station)
+    publish(
+        session,
+        topic="record.confirmed",
+        unit=ctx.station,
+        data=data,
+        now=now,
+        wish_id=row.wish_id,
+    )
     return ctx, entry
 
 

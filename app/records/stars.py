@@ -34,6 +34,8 @@ from app.org_units.service import ancestors, in_subtree
 from app.records import messages
 from app.records.ledger import service_minutes
 from app.records.rules import Rules, rules_for
+from app.webhooks import events as webhook_events
+from app.webhooks.fanout import publish
 
 log = structlog.get_logger()
 
@@ -300,6 +302,10 @@ def after_credit(session: Session, volunteer_id: int, now: datetime) -> list[Sta
             continue
         created.append(award)
         messages.star_awarded(session, award)
+    units = {unit.id: unit for unit in chain}
+    for award in created:
+        data = webhook_events.star_data(award, station, units[award.certifying_unit_id])
+        publish(session, topic="star.awarded", unit=station, data=data, now=now)
     if created:
         log.info(
             "stars.awarded",

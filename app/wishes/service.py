@@ -39,6 +39,7 @@ from app.models.enums import AccountRole
 from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import station_covering
 from app.privacy import consent
+from app.webhooks.fanout import publish_wish
 from app.wishes import handlers
 from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
 from app.wishes.errors import (
@@ -205,6 +206,14 @@ def apply_event(
     ).scalar_one()
     handler.after(ctx)
     _notify(session, ctx, record_id)
+    publish_wish(
+        session,
+        wish=loaded.wish,
+        station=loaded.station,
+        event=event,
+        now=now,
+        wish_event_id=record_id,
+    )
     log.info(
         "wish.transition",
         wish_id=wish_id,
@@ -408,6 +417,14 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         recipient_ids=coordinators,
         payload=_wish_facts(wish),
         wish_id=wish.id,
+        wish_event_id=record.id,
+    )
+    publish_wish(
+        session,
+        wish=wish,
+        station=station,
+        event=WishEvent.SUBMIT,
+        now=now,
         wish_event_id=record.id,
     )
     timers.reschedule(session, wish=wish, station=station, now=now)

@@ -9,7 +9,13 @@ from app.config import Settings
 from app.main import API_PREFIX as API
 from app.models import OutboxMessage
 from tests.dispatch.conftest import Clock
-from tests.fixtures.builders import auth, make_admin, make_message, make_resident
+from tests.fixtures.builders import (
+    auth,
+    make_admin,
+    make_message,
+    make_resident,
+    make_subscriber,
+)
 
 
 def test_dead_letters_filter_paginate_and_redrive(
@@ -22,7 +28,8 @@ def test_dead_letters_filter_paginate_and_redrive(
         make_message(session, recipient=resident, topic="wish.offered", status="dead")
         for _ in range(3)
     ]
-    hook = make_message(session, topic="wish.completed", channel="webhook", subscriber_id=4,
+    hook = make_message(session, topic="wish.completed", channel="webhook",
+                        subscriber_id=make_subscriber(session).id,
                         status="dead")  # fmt: skip
     make_message(session, recipient=resident, topic="wish.offered")  # pending: not listed
     make_message(session, recipient=resident, topic="wish.offered", status="sent")

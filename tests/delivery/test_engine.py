@@ -18,7 +18,7 @@ from app.models import OutboxMessage
 from app.notifications.outbox import enqueue, enqueue_many
 from tests.conftest import BoundDatabase
 from tests.dispatch.conftest import Clock
-from tests.fixtures.builders import make_message, make_resident
+from tests.fixtures.builders import make_message, make_resident, make_subscriber
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def reread(session: Session, message: OutboxMessage) -> OutboxMessage:
 
 def test_enqueue_gives_every_message_its_own_stable_uid(session: Session, frozen: Clock) -> None:
     a, b = make_resident(session), make_resident(session)
+    hook = make_subscriber(session)
     enqueue_many(
         session=session,
         messages=[("wish.approved", [a.id, b.id], {"x": 1}), ("wish.offered", [a.id], {})],
@@ -52,14 +53,14 @@ def test_enqueue_gives_every_message_its_own_stable_uid(session: Session, frozen
         recipient_ids=[None],
         payload={},
         channel="webhook",
-        subscriber_id=7,
+        subscriber_id=hook.id,
     )
     rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(r.channel, r.recipient_id, r.subscriber_id) for r in rows] == [
         ("user", a.id, None),
         ("user", b.id, None),
         ("user", a.id, None),
-        ("webhook", None, 7),
+        ("webhook", None, hook.id),
     ]
     uids = [r.uid for r in rows]
     assert len(set(uids)) == 4 and all(u.startswith("msg_") and len(u) == 36 for u in uids)

@@ -20,7 +20,6 @@ that is at most one message per thread (DELIVERY_CONCURRENCY per process) of a w
 from __future__ import annotations
 
 import random
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.background import BackgroundLoop
 from app.config import Settings, get_settings
 from app.db import Database, limit_waits
 from app.delivery.channels import (
@@ -232,9 +232,11 @@ def call_handler(ctx: Context, message: Outgoing) -> Result:
         return Retry(error=f"{type(exc).__name__}: {exc}")
 
 
-class Deliverer:
+class Deliverer(BackgroundLoop):
     """Delivers due messages: in a thread of the web process (the embedded default) or in any
     number of `wenming worker` processes."""
+
+    thread_name = "wenming-delivery"
 
     def __init__(
         self,
@@ -250,8 +252,7 @@ class Deliverer:
         self.interval = interval or self.settings.delivery_interval_seconds
         self.lease = timedelta(seconds=self.settings.worker_lease_seconds)
         self.worker = worker_name()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._valid_until = 0.0  # time.monotonic(): the batch's leases hold at least until then
         self._lost: set[int] = set()  # messages of the batch found no longer ours
 
@@ -385,22 +386,6 @@ class Deliverer:
             self._limit_waits(session)
             released = release(session, claims=waiting)
         log.info("delivery.claims_released", worker=self.worker, count=released)
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self.run_forever, name="wenming-delivery", daemon=True
-        )
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_forever(self) -> None:
         log.info("delivery.started", worker=self.worker, interval=self.interval)

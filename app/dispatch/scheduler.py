@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app import clock, idempotency
+from app.background import BackgroundLoop
 from app.config import Settings, get_settings
 from app.db import Database, limit_waits
 from app.dispatch import jobs, ladder
@@ -58,7 +58,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
+    thread_name = "wenming-scheduler"
+
     def __init__(
         self,
         database: Database,
@@ -73,8 +75,7 @@ class Scheduler:
         self.settings = settings or get_settings()
         self.lease = timedelta(seconds=self.settings.worker_lease_seconds)
         self.worker = worker_name()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._housekeeping_at: datetime | None = None
 
     def _session(self) -> Session:
@@ -203,23 +204,6 @@ class Scheduler:
                     base=timedelta(seconds=self.settings.worker_retry_base_seconds),
                 )
             return True
-
-    def start(self) -> None:
-        """Run in a background thread of this process."""
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self.run_forever, name="wenming-scheduler", daemon=True
-        )
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def run_forever(self) -> None:
         log.info("scheduler.started", worker=self.worker, interval=self.interval)

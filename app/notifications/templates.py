@@ -8,6 +8,9 @@ accepted carries the coarse address only (see `wishes.service._notify`).
 
 Urgent messages are those that lose their point if they wait for the morning: offers (they
 expire), check-in reminders, escalations, cancellations of a task already held.
+
+Size: the file is the wording of all 29 topics, one short function each, kept together so that
+the service's voice can be read and edited in one place.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
 from app.auth.cache import principal_cache, revocation_feed
@@ -32,7 +33,6 @@ from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
-from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
 from app.push.router import router as push_router
 from app.records.certificates_router import router as certificates_router
 from app.records.honour_router import router as honour_router

@@ -16,12 +16,11 @@ from typing import Any
 
 import structlog
 
+from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.config import Settings
 from app.db import Database
 from app.delivery.engine import Deliverer
 from app.dispatch.scheduler import Scheduler
-from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
-from app.webhooks import delivery as _webhook_delivery  # noqa: F401 - registers "webhook"
 
 log = structlog.get_logger()
 

@@ -38,11 +38,11 @@ from app.db import Database, make_engine
 from app.geo import bounding_box
 from app.logging import configure_logging
 from app.models import OrgUnit, Wish
-from app.models.enums import SessionKind
+from app.models.enums import SessionKind, WishStatus
 from app.wishes import queries
 from app.wishes.schemas import WishSummary
 from app.wishes.service import apply_event, visible_wish
-from app.wishes.state import WishEvent, WishStatus
+from app.wishes.state import WishEvent
 from app.wishes.views import wish_out, wish_summary
 
 

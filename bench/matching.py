@@ -66,11 +66,10 @@ from app.matching.facts import volunteers_where, wish_facts
 from app.matching.scoring import evaluate, top
 from app.matching.service import normalised_weights, rank
 from app.models import Base, Category, OrgUnit, Skill, User, Wish
-from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
+from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
 from app.privacy.types import SealedType
 from app.volunteers.availability import FULL_DAY, slot_mask
-from app.wishes.state import WishStatus
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 KM_LAT = math.degrees(1000 / EARTH_RADIUS_M)  # degrees of latitude per km

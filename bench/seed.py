@@ -25,13 +25,14 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
+from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.service import ensure_role
 from app.auth.deps import Principal, load_principal
 from app.config import Settings
 from app.db import Database, make_engine
 from app.geo import cell_of
 from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish, WishSkill
-from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus
+from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY
 from app.wishes import handlers
@@ -39,7 +40,7 @@ from app.wishes.access import load_wish
 from app.wishes.errors import AtCapacity
 from app.wishes.schemas import WishCreate
 from app.wishes.service import apply_event, create_wish
-from app.wishes.state import WishEvent, WishStatus
+from app.wishes.state import WishEvent
 
 # 安吉县 (Anji county), and about one kilometre in degrees there.
 BASE_LAT, BASE_LNG = 30.6380, 119.6800

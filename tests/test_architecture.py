@@ -30,17 +30,13 @@ KNOWN_MUTUAL: set[str] = {
     "config <-> privacy",
     "dispatch <-> privacy",
     "dispatch <-> records",
-    "dispatch <-> wishes",
     "idempotency <-> privacy",
     "matching <-> volunteers",
     "matching <-> wishes",
     "models <-> privacy",
-    "models <-> wishes",
     "privacy <-> volunteers",
     "privacy <-> wishes",
     "records <-> wishes",
-    "volunteers <-> wishes",
-    "webhooks <-> wishes",
 }
 KNOWN_OVERSIZED: set[str] = {
     "app.demo.seed",

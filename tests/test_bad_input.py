@@ -30,9 +30,8 @@ from app.auth.security import ALGORITHM, decode_access_token
 from app.config import Settings
 from app.main import API_PREFIX
 from app.models import Base, Offer, OrgUnit, Volunteer, Wish
-from app.models.enums import OfferStatus
+from app.models.enums import OfferStatus, WishStatus
 from app.schemas import MAX_ID
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     auth,
     make_admin,

@@ -31,8 +31,7 @@ from app.config import Environment, Settings
 from app.db import Database
 from app.main import API_PREFIX, create_app
 from app.models import Base
-from app.models.enums import VolunteerStatus
-from app.wishes.state import WishStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import (
     auth,

@@ -24,8 +24,8 @@ from app.db import WRITE_METHODS
 from app.dispatch.scheduler import Scheduler
 from app.main import API_PREFIX
 from app.models import Attendance, IdempotencyKey, OrgUnit, PointsEntry, User, Volunteer, Wish
+from app.models.enums import WishStatus
 from app.routing import KeylessRoute, Route
-from app.wishes.state import WishStatus
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     auth,

@@ -35,10 +35,9 @@ from app.models import (
     Wish,
     WishEventRecord,
 )
-from app.models.enums import AccountRole, VolunteerStatus
+from app.models.enums import AccountRole, VolunteerStatus, WishStatus
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent as E
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     KM_LNG,
     PROXY_CONSENT,

@@ -37,8 +37,7 @@ from app.models import (
     Volunteer,
     Wish,
 )
-from app.models.enums import AccountRole, VolunteerStatus
-from app.wishes.state import WishStatus
+from app.models.enums import AccountRole, VolunteerStatus, WishStatus
 from tests.fixtures.builders import (
     Tree,
     auth,

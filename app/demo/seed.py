@@ -29,6 +29,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.service import (
     create_staff_user,
     ensure_role,
@@ -54,7 +55,7 @@ from app.demo.stories import (
 from app.geo import distance_m
 from app.matching.service import reasons_for
 from app.models import Attendance, OrgUnit, OutboxMessage, User, Volunteer, Wish
-from app.models.enums import AccountRole
+from app.models.enums import TASK_STATUSES, AccountRole, WishStatus
 from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
 from app.privacy import consent
@@ -80,7 +81,7 @@ from app.wishes.schemas import (
     WishCreate,
 )
 from app.wishes.service import apply_event, create_wish
-from app.wishes.state import TASK_STATUSES, WishEvent, WishStatus
+from app.wishes.state import WishEvent
 
 DATA_DIR = Path(__file__).parent / "data" / "divisions"
 ROOT_CODE = "330523"

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.models.enums import Urgency
-from app.wishes.state import WishStatus
+from app.models.enums import Urgency, WishStatus
 
 # Approximate coordinates, set by hand (the division data has none). Villages lie 1–4 km from
 # their township's seat.

@@ -74,12 +74,13 @@ from app.matching.scoring import (
 )
 from app.matching.service import normalised_weights, volunteer_names
 from app.models import Offer, OrgUnit, Volunteer, Wish
+from app.models.enums import WishStatus
 from app.org_units.errors import OrgUnitNotFound
 from app.org_units.service import in_subtree
 from app.wishes.errors import InvalidOfferTarget, WishChanged, WishNotFound
 from app.wishes.schemas import OfferIn
 from app.wishes.service import apply_event
-from app.wishes.state import WishEvent, WishStatus
+from app.wishes.state import WishEvent
 
 log = structlog.get_logger()
 

@@ -24,10 +24,10 @@ from app.db import SessionDep, admitted, get_database
 from app.dispatch import batch
 from app.errors import AppError
 from app.matching.schemas import FactorOut
+from app.models.enums import WishStatus
 from app.org_units.service import managed_unit
 from app.routing import changes_nothing, make_router
 from app.schemas import Id, IdPath, Schema, ShortNote
-from app.wishes.state import WishStatus
 
 router = make_router(tags=["匹配与派单"])
 

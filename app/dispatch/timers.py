@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from app.dispatch import jobs
 from app.dispatch.policy import Policy, policy_for
 from app.models import Offer, OrgUnit, Wish
-from app.models.enums import OfferStatus, Urgency
-from app.wishes.state import TERMINAL_STATUSES, WishStatus
+from app.models.enums import OfferStatus, Urgency, WishStatus
+from app.wishes.hooks import Moved, after_transition
+from app.wishes.state import TERMINAL_STATUSES
 
 LADDER = "wish_ladder"
 CHECKOUT_REMINDER_AFTER = timedelta(hours=2)
@@ -161,3 +162,10 @@ def reschedule(session: Session, *, wish: Wish, station: OrgUnit, now: datetime)
     action, next_at = decide(state_of(session, wish), policy_for(session, station), now)
     run_at = now if action is not None else (next_at or now + REPEAT_REMINDER)
     jobs.set_timer(session, kind=LADDER, subject_id=wish.id, run_at=run_at, now=now)
+
+
+def _after_transition(moved: Moved) -> None:
+    reschedule(moved.session, wish=moved.wish, station=moved.station, now=moved.now)
+
+
+after_transition(_after_transition)

@@ -49,11 +49,10 @@ from app.models import (
     Wish,
     WishSkill,
 )
-from app.models.enums import VolunteerStatus
+from app.models.enums import TASK_STATUSES, VolunteerStatus
 from app.org_units.service import in_subtree
 from app.seasons.service import affinities, current_season
 from app.volunteers.availability import window_masks
-from app.wishes.state import TASK_STATUSES
 
 from .scoring import RECENT_DAYS, VolunteerArrays, WishFacts
 

@@ -64,3 +64,20 @@ class SessionKind(StrEnum):
 
     CONSUMER = "consumer"  # WeChat login, or the development phone login: residents, volunteers
     STAFF = "staff"  # username + password: coordinators and admins
+
+
+class WishStatus(StrEnum):
+    SUBMITTED = "submitted"  # 已提交，待审核
+    APPROVED = "approved"  # 已审核，待派单
+    REJECTED = "rejected"  # 审核未通过
+    DISPATCHING = "dispatching"  # 派单中（定向派单或开放抢单）
+    ACCEPTED = "accepted"  # 已接单
+    IN_SERVICE = "in_service"  # 服务中（已签到）
+    COMPLETED = "completed"  # 服务完成（已签退），待评价
+    RATED = "rated"  # 已评价
+    CLOSED = "closed"  # 已办结
+    CANCELLED = "cancelled"  # 已取消
+
+
+# Statuses in which a volunteer holds the wish as a task.
+TASK_STATUSES = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})

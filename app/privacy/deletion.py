@@ -48,12 +48,12 @@ from app.models import (
     Volunteer,
     Wish,
 )
-from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
+from app.models.enums import TASK_STATUSES, AccountRole, OfferStatus, VolunteerStatus, WishStatus
 from app.privacy import consent, retention
 from app.privacy.masking import PSEUDONYM_PREFIX
 from app.wishes.schemas import OptionalReasonIn
 from app.wishes.service import apply_event
-from app.wishes.state import TASK_STATUSES, WishEvent, WishStatus
+from app.wishes.state import WishEvent
 
 DELETED_REASON = "账号已注销"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.dispatch import jobs
 from app.models import Attendance, Wish
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 
 log = structlog.get_logger()
 

@@ -5,11 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.models.enums import VolunteerStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from app.privacy.consent import ConsentPurpose, Method
 from app.schemas import Document, Schema, ShortNote, ShortText
 from app.wishes.schemas import ConsentVersion, PersonRef
-from app.wishes.state import WishStatus
 
 
 class ConsentTextOut(BaseModel):

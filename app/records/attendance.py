@@ -22,12 +22,11 @@ from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, NotFound
 from app.geo import distance_m
 from app.models import Attendance, OrgUnit, Volunteer, Wish
-from app.models.enums import VolunteerStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from app.privacy.consent import ConsentPurpose, in_force
 from app.records.rules import Rules, rules_for
 from app.records.schemas import AttendanceIn
 from app.wishes.errors import ReasonRequired, WishNotFound
-from app.wishes.state import WishStatus
 
 # Phones' clocks drift: a check this much older than its upload is still "live".
 CLOCK_SKEW = timedelta(minutes=5)

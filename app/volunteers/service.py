@@ -25,7 +25,7 @@ from app.models import (
     VolunteerSkill,
     Wish,
 )
-from app.models.enums import AccountRole, OrgLevel, VolunteerStatus
+from app.models.enums import TASK_STATUSES, AccountRole, OrgLevel, VolunteerStatus
 from app.org_units.service import in_subtree
 from app.privacy.masking import age_band, mask_id_number, mask_phone
 from app.volunteers import home
@@ -39,7 +39,6 @@ from app.volunteers.schemas import (
     VolunteerRegister,
     VolunteerUpdate,
 )
-from app.wishes.state import TASK_STATUSES
 
 
 class VolunteerNotFound(NotFound):

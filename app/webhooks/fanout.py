@@ -18,6 +18,7 @@ from app.models import OrgUnit, OutboxMessage, WebhookSubscriber, Wish
 from app.models.enums import OutboxStatus
 from app.notifications.outbox import new_uid
 from app.webhooks import events
+from app.wishes.hooks import Moved, after_transition
 from app.wishes.state import WishEvent
 
 _OUTBOX = OutboxMessage.metadata.tables["outbox"]
@@ -89,3 +90,17 @@ def publish_wish(
         wish_id=wish.id,
         wish_event_id=wish_event_id,
     )
+
+
+def _after_transition(moved: Moved) -> None:
+    publish_wish(
+        moved.session,
+        wish=moved.wish,
+        station=moved.station,
+        event=moved.event,
+        now=moved.now,
+        wish_event_id=moved.wish_event_id,
+    )
+
+
+after_transition(_after_transition)

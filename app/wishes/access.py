@@ -34,11 +34,11 @@ from app.models import (
     Wish,
     WishSkill,
 )
-from app.models.enums import OfferStatus, VolunteerStatus
+from app.models.enums import TASK_STATUSES, OfferStatus, VolunteerStatus, WishStatus
 from app.volunteers.availability import window_masks
 from app.wishes.eligibility import Fit, grab_ineligibility
 from app.wishes.errors import WishNotFound
-from app.wishes.state import TASK_STATUSES, ActorRole, WishStatus
+from app.wishes.state import ActorRole
 
 # When an actor holds several roles towards a wish, the first of these the transition allows is
 # the one they act in (a coordinator who is also the assignee checks in as the volunteer).

@@ -24,7 +24,7 @@ from app.config import get_settings
 from app.matching.scoring import Reason
 from app.matching.service import rank, reasons_for
 from app.models import Offer, OrgUnit, Volunteer, Wish
-from app.models.enums import OfferStatus, VolunteerStatus
+from app.models.enums import OfferStatus, VolunteerStatus, WishStatus
 from app.org_units.service import coordinators_for
 from app.records import attendance, messages, ratings
 from app.records.schemas import AttendanceIn
@@ -48,7 +48,7 @@ from app.wishes.schemas import (
     RateIn,
     ReasonIn,
 )
-from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent, WishStatus
+from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent
 
 # Hard constraints that directed offers must meet as well as grabs.
 LEGAL_CONSTRAINTS = frozenset(

@@ -16,11 +16,10 @@ from app import clock
 from app.auth.deps import Principal, VolunteerFacts
 from app.geo import EARTH_RADIUS_M, bounding_box
 from app.models import Offer, OrgUnit, VolunteerSkill, Wish, WishEventRecord, WishSkill
-from app.models.enums import OfferStatus, Urgency
+from app.models.enums import TASK_STATUSES, OfferStatus, Urgency, WishStatus
 from app.org_units.service import in_subtree
 from app.pagination import PageParams
 from app.wishes.eligibility import distance_seen_m
-from app.wishes.state import TASK_STATUSES, WishStatus
 
 # "Open wishes near me" is a bounded list, nearest first.
 NEAR_ME_MAX = 50

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from app import clock
 from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
-from app.models.enums import Urgency
+from app.models.enums import Urgency, WishStatus
 from app.pagination import Page, PageDep, make_page
 from app.push.quota import subscribe_hint
 from app.records import attendance, messages
@@ -32,7 +32,7 @@ from app.wishes.schemas import (
     WishSummary,
 )
 from app.wishes.service import apply_event, create_wish, visible_wish
-from app.wishes.state import ActorRole, WishEvent, WishStatus
+from app.wishes.state import ActorRole, WishEvent
 from app.wishes.views import offer_out, wish_out, wish_summary
 
 router = make_router(tags=["心愿"])

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.geo import DistanceBand, band_of
-from app.models.enums import OfferStatus, Urgency
+from app.models.enums import OfferStatus, Urgency, WishStatus
 from app.schemas import (
     Code,
     Id,
@@ -26,7 +26,7 @@ from app.schemas import (
     ShortNote,
     ShortText,
 )
-from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent, WishStatus
+from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent
 
 ConsentVersion = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z._-]+$")]
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import find_or_create_resident
 from app.auth.deps import Principal
-from app.dispatch import timers
 from app.models import (
     Category,
     Programme,
@@ -35,12 +34,11 @@ from app.models import (
     WishEventRecord,
     WishSkill,
 )
-from app.models.enums import AccountRole
+from app.models.enums import AccountRole, WishStatus
 from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import station_covering
 from app.privacy import consent
-from app.webhooks.fanout import publish_wish
-from app.wishes import handlers
+from app.wishes import handlers, hooks
 from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
 from app.wishes.errors import (
     InvalidTimeWindow,
@@ -62,7 +60,6 @@ from app.wishes.state import (
     STATUS_TIMESTAMP,
     ActorRole,
     WishEvent,
-    WishStatus,
     transition_for,
 )
 
@@ -206,13 +203,15 @@ def apply_event(
     ).scalar_one()
     handler.after(ctx)
     _notify(session, ctx, record_id)
-    publish_wish(
-        session,
-        wish=loaded.wish,
-        station=loaded.station,
-        event=event,
-        now=now,
-        wish_event_id=record_id,
+    hooks.run(
+        hooks.Moved(
+            session=session,
+            wish=loaded.wish,
+            station=loaded.station,
+            event=event,
+            now=now,
+            wish_event_id=record_id,
+        )
     )
     log.info(
         "wish.transition",
@@ -230,7 +229,6 @@ def apply_event(
     after = access_after(
         session, actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status
     )
-    timers.reschedule(session, wish=loaded.wish, station=loaded.station, now=now)
     return Outcome(loaded, after)
 
 
@@ -419,14 +417,15 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
         wish_id=wish.id,
         wish_event_id=record.id,
     )
-    publish_wish(
-        session,
-        wish=wish,
-        station=station,
-        event=WishEvent.SUBMIT,
-        now=now,
-        wish_event_id=record.id,
+    hooks.run(
+        hooks.Moved(
+            session=session,
+            wish=wish,
+            station=station,
+            event=WishEvent.SUBMIT,
+            now=now,
+            wish_event_id=record.id,
+        )
     )
-    timers.reschedule(session, wish=wish, station=station, now=now)
     log.info("wish.submitted", wish_id=wish.id, station_id=station.id, actor_id=actor.user_id)
     return wish

@@ -1,4 +1,5 @@
-"""The wish state machine as data. Imports nothing from the database.
+"""The wish state machine as data. Imports nothing from the database (the statuses are
+column values, so they live with the models in `app.models.enums`).
 
 `TRANSITIONS[(status, event)]` says where an event takes a wish from a status, and which actor
 roles may fire it. Anything not in the table is refused (409); a role not listed is refused
@@ -10,18 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class WishStatus(StrEnum):
-    SUBMITTED = "submitted"  # 已提交，待审核
-    APPROVED = "approved"  # 已审核，待派单
-    REJECTED = "rejected"  # 审核未通过
-    DISPATCHING = "dispatching"  # 派单中（定向派单或开放抢单）
-    ACCEPTED = "accepted"  # 已接单
-    IN_SERVICE = "in_service"  # 服务中（已签到）
-    COMPLETED = "completed"  # 服务完成（已签退），待评价
-    RATED = "rated"  # 已评价
-    CLOSED = "closed"  # 已办结
-    CANCELLED = "cancelled"  # 已取消
+from app.models.enums import WishStatus
 
 
 class WishEvent(StrEnum):
@@ -113,8 +103,6 @@ TRANSITIONS: dict[tuple[WishStatus, WishEvent], Transition] = {
 }
 
 TERMINAL_STATUSES = frozenset({S.REJECTED, S.CLOSED, S.CANCELLED})
-# Statuses in which a volunteer holds the wish as a task.
-TASK_STATUSES = frozenset({S.ACCEPTED, S.IN_SERVICE})
 
 # The timestamp column set when a wish enters each status.
 STATUS_TIMESTAMP: dict[WishStatus, str] = {
@@ -167,8 +155,3 @@ EVENT_LABELS: dict[WishEvent, str] = {
 
 def transition_for(status: WishStatus, event: WishEvent) -> Transition | None:
     return TRANSITIONS.get((status, event))
-
-
-def events_from(status: WishStatus) -> list[WishEvent]:
-    """Events that may be fired from a status (for clients to show the right buttons)."""
-    return [event for (s, event) in TRANSITIONS if s == status]

@@ -14,8 +14,7 @@ from app.auth.cache import principal_cache, revocation_feed
 from app.auth.security import decode_access_token
 from app.config import Settings
 from app.models import Volunteer
-from app.models.enums import VolunteerStatus
-from app.wishes.state import WishStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from tests.fixtures.builders import (
     auth,
     make_admin,

@@ -27,9 +27,9 @@ from app.models import (
     Wish,
     WishEventRecord,
 )
-from app.models.enums import OfferStatus, OrgLevel
+from app.models.enums import OfferStatus, OrgLevel, WishStatus
 from app.org_units.service import subtree
-from app.wishes.state import TRANSITIONS, WishEvent, WishStatus
+from app.wishes.state import TRANSITIONS, WishEvent
 
 API = "/api/v1"
 CITY_CODE = "330500000000"

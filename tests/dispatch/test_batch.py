@@ -20,11 +20,11 @@ from app.config import Settings
 from app.dispatch import batch
 from app.matching.service import rank
 from app.models import Offer, OrgUnit, OutboxMessage, Volunteer, Wish, WishEventRecord, WishSkill
-from app.models.enums import OfferStatus, VolunteerStatus
+from app.models.enums import OfferStatus, VolunteerStatus, WishStatus
 from app.volunteers.availability import slot_mask
 from app.wishes.schemas import OptionalReasonIn
 from app.wishes.service import apply_event
-from app.wishes.state import WishEvent, WishStatus
+from app.wishes.state import WishEvent
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     KM_LAT,

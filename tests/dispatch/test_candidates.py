@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.matching.service import rank
 from app.models import Category, Wish, WishSkill
-from app.models.enums import VolunteerStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from app.volunteers.availability import slot_mask
-from app.wishes.state import WishStatus
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     KM_LNG,

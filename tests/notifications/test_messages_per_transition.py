@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
+from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
 from app.records import attendance, hours, messages, stars
 from app.records.schemas import AttendanceIn, ConfirmIn
@@ -38,7 +39,7 @@ from app.wishes import handlers
 from app.wishes.access import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate
 from app.wishes.service import apply_event, create_wish
-from app.wishes.state import TRANSITIONS, WishEvent, WishStatus
+from app.wishes.state import TRANSITIONS, WishEvent
 from tests.fixtures.builders import (
     auth,
     consent_to,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, Consent
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.fixtures.builders import (
     auth,
     make_admin,

@@ -25,9 +25,8 @@ from app.models import (
     Wish,
     WishEventRecord,
 )
-from app.models.enums import OfferStatus, SessionKind, VolunteerStatus
+from app.models.enums import OfferStatus, SessionKind, VolunteerStatus, WishStatus
 from app.records import ledger
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     auth,
     consent_to,

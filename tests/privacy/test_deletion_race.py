@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models import User, Wish
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import auth, make_resident, make_tree, make_volunteer, make_wish
 from tests.fixtures.databases import fresh_database

@@ -12,8 +12,8 @@ from app.config import get_settings
 from app.dispatch.scheduler import Scheduler
 from app.geo import coarse
 from app.models import Attendance, Job, Wish
+from app.models.enums import WishStatus
 from app.privacy.retention import RETENTION
-from app.wishes.state import WishStatus
 from tests.conftest import BoundDatabase
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import make_resident, make_tree, make_volunteer, make_wish

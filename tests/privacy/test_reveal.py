@@ -17,8 +17,8 @@ from app import clock
 from app.config import Settings
 from app.geo import coarse_point
 from app.models import AccessLog, OrgUnit, User
+from app.models.enums import WishStatus
 from app.privacy import retention
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     Tree,
     auth,

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.main import API_PREFIX
 from app.models import NotificationPreference, SubscriptionQuota
+from app.models.enums import WishStatus
 from app.push.topics import KNOWN_TOPICS
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     auth,
     make_resident,

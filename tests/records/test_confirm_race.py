@@ -22,7 +22,7 @@ from app import clock
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models import Attendance, HoursEntry, PointsEntry, RecordRules
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import (
     auth,

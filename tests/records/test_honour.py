@@ -17,10 +17,9 @@ from app import clock
 from app.config import Settings
 from app.main import API_PREFIX
 from app.models import Attendance, HoursEntry, OrgUnit, User, Volunteer, Wish
-from app.models.enums import VolunteerStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from app.seasons.monthdays import Period
 from app.seasons.service import replace_periods
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     Tree,
     auth,

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import AppError
 from app.models import Attendance, HoursEntry, PointsEntry
+from app.models.enums import WishStatus
 from app.records import hours, ledger, points
 from app.records.rules import Rules
 from app.records.schemas import ConfirmIn, CorrectionIn
-from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     make_coordinator,
     make_resident,

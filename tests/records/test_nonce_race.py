@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db import writer
 from app.models import Attendance, User, Wish, WishEventRecord
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.fixtures.builders import (
     auth,
     consent_to,

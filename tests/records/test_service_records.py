@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, HoursEntry, OrgUnit, RecordRules, User, Volunteer, Wish
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import (
     KM_LNG,

@@ -32,7 +32,7 @@ from app import clock
 from app.config import Settings
 from app.geo import EARTH_RADIUS_M, band_of, cell_of, distance_m
 from app.models import User, Volunteer, Wish
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import auth, make_resident, make_tree, make_volunteer, make_wish
 

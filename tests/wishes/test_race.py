@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import writer
 from app.models import Offer, OutboxMessage, Wish, WishEventRecord
-from app.wishes.state import WishStatus
+from app.models.enums import WishStatus
 from tests.fixtures.builders import auth, make_resident, make_tree, make_volunteer, make_wish
 from tests.fixtures.server import Served, served
 

@@ -12,8 +12,7 @@ from app import clock
 from app.accounts.service import user_by_phone
 from app.config import Settings
 from app.models import Offer, OutboxMessage, Wish
-from app.models.enums import VolunteerStatus
-from app.wishes.state import WishStatus
+from app.models.enums import VolunteerStatus, WishStatus
 from tests.fixtures.builders import (
     BASE_LAT,
     BASE_LNG,

@@ -26,10 +26,10 @@ from app import clock
 from app.config import Settings
 from app.errors import AppError
 from app.models import Offer, OutboxMessage, User, Volunteer, Wish, WishEventRecord
-from app.models.enums import OfferStatus
+from app.models.enums import OfferStatus, WishStatus
 from app.wishes import handlers
 from app.wishes.service import apply_event
-from app.wishes.state import TRANSITIONS, ActorRole, WishEvent, WishStatus
+from app.wishes.state import TRANSITIONS, ActorRole, WishEvent
 from tests.fixtures.builders import (
     BASE_LAT,
     BASE_LNG,

@@ -1,0 +1,11 @@
+"""The composition root: importing it registers every domain's handlers with the layers below.
+
+Lower layers keep registries (delivery channels, the wish loop's hooks) and never import the
+domains that fill them. The web app, the worker process, the demo seeder and the benchmarks
+import this module once, so each process runs with the same set registered.
+"""
+
+from app.dispatch import timers as _timers  # noqa: F401 - the ladder's timer follows each event
+from app.push import channel as _push_channel  # noqa: F401 - the "user" delivery channel
+from app.webhooks import delivery as _webhook_delivery  # noqa: F401 - the "webhook" channel
+from app.webhooks import fanout as _webhook_fanout  # noqa: F401 - public events of wish events

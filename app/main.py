@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
+from app.attendance.router import router as attendance_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
 from app.auth.router import router as auth_router
@@ -84,6 +85,7 @@ def api_router(settings: Settings) -> APIRouter:
         seasons_router,
         volunteers_router,
         wishes_router,
+        attendance_router,
         wishes_me_router,
         notifications_router,
         matching_router,

@@ -164,3 +164,8 @@ class ReadSchema(BaseModel):
 
 
 CodePath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def hours_of(minutes: int) -> float:
+    """Minutes as the hours every report shows: decimal hours, two places."""
+    return round(minutes / 60, 2)

@@ -5,7 +5,10 @@ domains that fill them. The web app, the worker process, the demo seeder and the
 import this module once, so each process runs with the same set registered.
 """
 
+from app.attendance import events as _attendance_events  # noqa: F401 - check-in and check-out
 from app.dispatch import timers as _timers  # noqa: F401 - the ladder's timer follows each event
 from app.push import channel as _push_channel  # noqa: F401 - the "user" delivery channel
+from app.records import messages as _record_messages  # noqa: F401 - records await confirmation
+from app.records import ratings as _ratings  # noqa: F401 - ratings counted on the volunteers
 from app.webhooks import delivery as _webhook_delivery  # noqa: F401 - the "webhook" channel
 from app.webhooks import fanout as _webhook_fanout  # noqa: F401 - public events of wish events

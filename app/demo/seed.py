@@ -36,6 +36,7 @@ from app.accounts.service import (
     find_or_create_resident,
     grant_role,
 )
+from app.attendance.schemas import AttendanceIn
 from app.auth.deps import Principal, load_principal
 from app.catalogue.service import skills_needing_qualification
 from app.demo.stories import (
@@ -60,7 +61,7 @@ from app.org_units.importer import import_divisions
 from app.org_units.service import update_unit
 from app.privacy import consent
 from app.records.hours import confirm as confirm_record
-from app.records.schemas import AttendanceIn, ConfirmIn
+from app.records.schemas import ConfirmIn
 from app.volunteers.schemas import (
     AvailabilitySlot,
     InsuranceIn,

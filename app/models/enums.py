@@ -81,3 +81,13 @@ class WishStatus(StrEnum):
 
 # Statuses in which a volunteer holds the wish as a task.
 TASK_STATUSES = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})
+
+
+class AttendanceStatus(StrEnum):
+    """A service record's status: one per volunteer per wish (the lead's and each team member's)."""
+
+    ASSIGNED = "assigned"  # 已安排，未签到
+    IN_SERVICE = "in_service"  # 已签到，服务中
+    CHECKED_OUT = "checked_out"  # 已签退，待确认时长
+    CREDITED = "credited"  # 已确认，时长已入账
+    REJECTED = "rejected"  # 确认未通过，不计时长

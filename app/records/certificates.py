@@ -31,8 +31,7 @@ from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import acting_unit, get_unit, in_subtree
 from app.privacy.masking import is_pseudonym
-from app.records.ledger import hours_of
-from app.schemas import Id, Schema
+from app.schemas import Id, Schema, hours_of
 
 CONTENT_MAX = 1000  # Certificate.content
 NUMBER_PATTERN = re.compile(r"[0-9A-Za-z]{1,12}-[0-9]{8}-[A-Z2-7]{8}", re.ASCII)

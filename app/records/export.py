@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import get_settings
 from app.models import Attendance, OrgUnit, User, Volunteer, Wish
-from app.records.ledger import entries, hours_of, sums
+from app.records.ledger import entries, sums
+from app.schemas import hours_of
 
 FORMAT = "wenming-volunteer-record/1"
 CSV_COLUMNS = [

@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.attendance.state import SERVED
 from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, SeasonTheme, User, Volunteer, Wish
 from app.models.enums import VolunteerStatus
 from app.org_units.service import in_subtree
-from app.records.attendance import SERVED
 from app.seasons import service as seasons
 
 MIN_YEAR, MAX_YEAR = 2000, 2200  # the range `Instant` accepts elsewhere in the API

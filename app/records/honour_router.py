@@ -16,9 +16,8 @@ from app.db import SessionDep
 from app.org_units.service import get_unit
 from app.records import honour
 from app.records.honour import HonourBy, HonourPeriod
-from app.records.ledger import hours_of
 from app.routing import make_router
-from app.schemas import IdPath
+from app.schemas import IdPath, hours_of
 from app.seasons.service import local_date
 
 router = make_router(tags=["服务记录与激励"])

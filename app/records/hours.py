@@ -13,19 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.attendance.errors import RecordNotFound
+from app.attendance.state import DECIDED, AttendanceEvent, attended_minutes, move
 from app.auth.deps import Principal
 from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
+from app.models.enums import AttendanceStatus
 from app.org_units.service import acting_unit
 from app.records import messages, points, stars
-from app.records.attendance import RecordNotFound
-from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.schemas import hours_of
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 
@@ -66,10 +68,6 @@ class HoursOverCap(BadRequest):
 
 
 # ---------------------------------------------------------------- the rule
-
-
-def attended_minutes(checked_in_at: datetime, checked_out_at: datetime) -> int:
-    return max(0, int((checked_out_at - checked_in_at).total_seconds() // 60))
 
 
 def credit_minutes(attended: int, planned: int, rules: Rules) -> tuple[int, str | None]:
@@ -127,19 +125,15 @@ def confirm(
     if not allowed:
         raise ConfirmerNotAllowed(details={"confirm_by": rules.confirm_by})
     row = ctx.row
-    if row.status in ("credited", "rejected"):
+    if row.status in DECIDED:
         raise AlreadyConfirmed()
-    if row.status != "checked_out":
+    if row.status != AttendanceStatus.CHECKED_OUT:
         raise NotConfirmable()
     assert row.checked_in_at is not None and row.checked_out_at is not None
     points.lock_volunteer(session, row.volunteer_id)
-    moved = session.execute(
-        update(Attendance)
-        .where(Attendance.id == row.id, Attendance.status == "checked_out")
-        .values(status="credited", confirmed_by_id=actor.user_id, confirmed_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not move(
+        session, row, AttendanceEvent.CREDIT, confirmed_by_id=actor.user_id, confirmed_at=now
+    ):
         raise AlreadyConfirmed()
     planned = attended_minutes(ctx.wish.wanted_start_at, ctx.wish.wanted_end_at)
     minutes, why = credit_minutes(
@@ -188,18 +182,18 @@ def reject(
     if not actor.manages(ctx.station.path):
         raise RecordNotFound()
     refuse_self(session, actor, action="reject_service_record", volunteer_id=ctx.row.volunteer_id)
-    if ctx.row.status in ("credited", "rejected"):
+    if ctx.row.status in DECIDED:
         raise AlreadyConfirmed()
-    if ctx.row.status != "checked_out":
+    if ctx.row.status != AttendanceStatus.CHECKED_OUT:
         raise NotConfirmable()
-    moved = session.execute(
-        update(Attendance)
-        .where(Attendance.id == ctx.row.id, Attendance.status == "checked_out")
-        .values(status="rejected", reject_reason=reason, confirmed_by_id=actor.user_id,
-                confirmed_at=now),
-        execution_options={"synchronize_session": False},
-    )  # fmt: skip
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not move(
+        session,
+        ctx.row,
+        AttendanceEvent.REJECT,
+        reject_reason=reason,
+        confirmed_by_id=actor.user_id,
+        confirmed_at=now,
+    ):
         raise AlreadyConfirmed()
     messages.rejected(session, row=ctx.row, wish=ctx.wish, reason=reason)
     session.refresh(ctx.row)

@@ -48,8 +48,3 @@ def sums(rows: list[tuple[HoursEntry, OrgUnit]]) -> dict[str, int]:
     for entry, _unit in rows:
         out[entry.category] = out.get(entry.category, 0) + entry.minutes
     return out
-
-
-def hours_of(minutes: int) -> float:
-    """Minutes as the hours every report shows: decimal hours, two places."""
-    return round(minutes / 60, 2)

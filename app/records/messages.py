@@ -22,17 +22,19 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.attendance.service import after_check_out
 from app.dispatch import jobs
 from app.models import Attendance, OrgUnit, StarAward, User, Volunteer, Wish
+from app.models.enums import AttendanceStatus
 from app.notifications.outbox import enqueue
 from app.org_units.service import ancestors, coordinators_for
-from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
+from app.schemas import hours_of
 
 log = structlog.get_logger()
 
 RECORD_CONFIRM = "record_confirm"  # the jobs table's kind; subject: the attendance id
-PENDING = "checked_out"
+PENDING = AttendanceStatus.CHECKED_OUT
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,13 @@ def awaiting_confirmation(
     jobs.set_timer(
         session, kind=RECORD_CONFIRM, subject_id=row.id, run_at=max(run_at, now), now=now
     )
+
+
+@after_check_out
+def _awaiting_confirmation(
+    session: Session, row: Attendance, wish: Wish, station: OrgUnit, now: datetime
+) -> None:
+    awaiting_confirmation(session, row=row, wish=wish, station=station, now=now)
 
 
 def _load(session: Session, record_id: int) -> Pending | None:

@@ -1,5 +1,5 @@
-"""评单 beyond the wish's own rating: the volunteers' figures, the volunteer's rating back, and
-the patterns that deserve a second look.
+"""评单 beyond the wish's own rating: the volunteers' figures and the patterns that deserve a
+second look (the volunteer's rating back is attendance's: `app.attendance.service.feedback`).
 
 The requester's rating lives on the wish (once, after completion: the wish's state machine sees
 to that) and is counted on every volunteer who served it, for matching's reliability and the
@@ -15,13 +15,13 @@ from itertools import groupby
 from sqlalchemy import Text, func, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
-from app.errors import Conflict
+from app.attendance.state import SERVED
 from app.models import Attendance, OrgUnit, Wish
 from app.models.volunteers import Volunteer
 from app.org_units.service import in_subtree
-from app.records.attendance import SERVED, RecordNotFound, attendance_of
-from app.records.schemas import FeedbackIn, FlagOut
+from app.records.schemas import FlagOut
+from app.wishes.hooks import Moved, after_transition
+from app.wishes.state import WishEvent
 
 # A requester who rates the same volunteer 5 this soon after check-out, this often, is flagged.
 QUICK_MINUTES = 10
@@ -29,11 +29,6 @@ QUICK_TIMES = 3
 QUICK = timedelta(minutes=QUICK_MINUTES)
 # This many check-ins in the same second within a unit's subtree are flagged.
 SAME_SECOND = 3
-
-
-class AlreadyRated(Conflict):
-    code = "ALREADY_RATED"
-    message = "您已评价过这次服务"
 
 
 def count_rating(session: Session, wish: Wish, score: int) -> None:
@@ -55,25 +50,6 @@ def count_rating(session: Session, wish: Wish, score: int) -> None:
         .values(rating_sum=Volunteer.rating_sum + score, rating_count=Volunteer.rating_count + 1),
         execution_options={"synchronize_session": False},
     )
-
-
-def feedback(
-    session: Session, *, wish_id: int, actor: Principal, body: FeedbackIn, now: datetime
-) -> Attendance:
-    """The volunteer rates the experience back, once, after serving."""
-    row = attendance_of(session, wish_id, actor.volunteer_id) if actor.volunteer_id else None
-    if row is None or row.status not in SERVED:
-        raise RecordNotFound("您在此心愿下没有已完成的服务记录")
-    moved = session.execute(
-        update(Attendance)
-        .where(Attendance.id == row.id, Attendance.feedback_score.is_(None))
-        .values(feedback_score=body.score, feedback_comment=body.comment or None, feedback_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise AlreadyRated()
-    session.refresh(row)
-    return row
 
 
 def flags(session: Session, unit: OrgUnit, since: datetime) -> list[FlagOut]:
@@ -153,3 +129,11 @@ def flags(session: Session, unit: OrgUnit, since: datetime) -> list[FlagOut]:
             )
         )
     return out
+
+
+def _count_rating_of(moved: Moved) -> None:
+    if moved.event == WishEvent.RATE and moved.wish.rating is not None:
+        count_rating(moved.session, moved.wish, moved.wish.rating)
+
+
+after_transition(_count_rating_of)

@@ -4,7 +4,6 @@ review flags, export and the units' record rules. Check-in and check-out are the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -12,23 +11,22 @@ from fastapi import Query, Response
 from sqlalchemy import select
 
 from app import clock
+from app.attendance.schemas import AttendanceOut
+from app.attendance.views import attendance_out, attendances_out
 from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
-from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.errors import BadRequest
-from app.models import Attendance, HoursEntry, OrgUnit, StarLadder, User, Volunteer
+from app.models import Attendance, HoursEntry, OrgUnit, StarLadder
+from app.models.enums import AttendanceStatus
 from app.org_units.service import in_subtree, managed_unit
 from app.pagination import Page, PageDep, make_page
 from app.privacy import access_log
-from app.records import attendance, export, hours, ledger, ratings
-from app.records.ledger import hours_of
+from app.records import export, hours, ledger, ratings
 from app.records.rules import RULES
 from app.records.schemas import (
-    AttendanceOut,
     ConfirmIn,
     CorrectionIn,
     CorrectionOut,
-    FeedbackIn,
     FlagOut,
     HoursEntryOut,
     HoursSummary,
@@ -37,67 +35,12 @@ from app.records.schemas import (
     RulesFields,
     RulesOut,
     RulesUpdate,
-    TeamMemberIn,
 )
 from app.routing import make_router
-from app.schemas import IdPath
+from app.schemas import IdPath, hours_of
 from app.volunteers.service import get_volunteer, managed_volunteer, visible_volunteer
-from app.wishes.errors import WishNotFound
-from app.wishes.service import visible_wish
 
 router = make_router(tags=["服务记录与激励"])
-
-
-def attendances_out(session: SessionDep, rows: Sequence[Attendance]) -> list[AttendanceOut]:
-    """Records as shown, with each volunteer's name and the minutes credited: one query for all."""
-    if not rows:
-        return []
-    extras = {
-        record_id: (name, credited)
-        for record_id, name, credited in session.execute(
-            select(Attendance.id, User.name, HoursEntry.minutes)
-            .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
-            .join(User, User.id == Volunteer.user_id)
-            .outerjoin(HoursEntry, HoursEntry.attendance_id == Attendance.id)
-            .where(Attendance.id.in_([row.id for row in rows]))
-        )
-    }
-    return [_attendance_out(row, *extras[row.id]) for row in rows]
-
-
-def attendance_out(session: SessionDep, row: Attendance) -> AttendanceOut:
-    [out] = attendances_out(session, [row])
-    return out
-
-
-def _attendance_out(row: Attendance, name: str, credited: int | None) -> AttendanceOut:
-    attended = (
-        hours_of(hours.attended_minutes(row.checked_in_at, row.checked_out_at))
-        if row.checked_in_at is not None and row.checked_out_at is not None
-        else None
-    )
-    return AttendanceOut(
-        id=row.id,
-        wish_id=row.wish_id,
-        volunteer_id=row.volunteer_id,
-        volunteer_name=name,
-        unit_id=row.unit_id,
-        is_lead=row.is_lead,
-        status=row.status,
-        checked_in_at=row.checked_in_at,
-        check_in_method=row.check_in_method,
-        checked_out_at=row.checked_out_at,
-        check_out_method=row.check_out_method,
-        manual=row.manual,
-        late_sync=row.late_sync,
-        manual_reason=row.manual_reason,
-        summary=row.summary,
-        attended_hours=attended,
-        credited_hours=hours_of(credited) if credited is not None else None,
-        confirmed_at=row.confirmed_at,
-        reject_reason=row.reject_reason,
-        feedback_score=row.feedback_score,
-    )
 
 
 def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
@@ -121,46 +64,6 @@ def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
         approved_by_id=entry.approved_by_id,
         created_at=entry.created_at,
     )
-
-
-# ---------------------------------------------------------------- team and records of a wish
-
-
-@router.post(
-    "/wishes/{wish_id}/team",
-    response_model=AttendanceOut,
-    status_code=201,
-    summary="加入服务团队（协调员或接单志愿者添加队员；每人单独记录时长）",
-)
-def add_team_member(
-    wish_id: IdPath, body: TeamMemberIn, session: SessionDep, actor: CurrentUser
-) -> AttendanceOut:
-    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
-    wish, station = outcome.loaded.wish, outcome.loaded.station
-    lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
-    if not (lead or actor.manages(station.path)):
-        raise WishNotFound()
-    # Team members are credited their own hours: nobody puts themselves on the team.
-    refuse_self(session, actor, action="add_team_member", volunteer_id=body.volunteer_id)
-    row = attendance.add_member(
-        session, wish=wish, volunteer_id=body.volunteer_id, actor_id=actor.user_id
-    )
-    return attendance_out(session, row)
-
-
-@router.get(
-    "/wishes/{wish_id}/service-records",
-    response_model=list[AttendanceOut],
-    summary="心愿的服务记录（团队每人一条）",
-)
-def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> list[AttendanceOut]:
-    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
-    if outcome.access.redacted:
-        raise WishNotFound()
-    rows = session.scalars(
-        select(Attendance).where(Attendance.wish_id == wish_id).order_by(Attendance.id)
-    ).all()
-    return attendances_out(session, rows)
 
 
 @router.post(
@@ -201,9 +104,7 @@ def unit_records(
     session: SessionDep,
     actor: StaffUser,
     page: PageDep,
-    status: Literal["assigned", "in_service", "checked_out", "credited", "rejected"] = (
-        "checked_out"
-    ),
+    status: AttendanceStatus = AttendanceStatus.CHECKED_OUT,
     flagged: bool = False,
 ) -> Page[AttendanceOut]:
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
@@ -219,18 +120,6 @@ def unit_records(
     rows = list(session.scalars(query.order_by(Attendance.id).limit(page.limit + 1)))
     shown = {out.id: out for out in attendances_out(session, rows[: page.limit])}
     return make_page(rows, page, lambda row: shown[row.id])
-
-
-@router.post(
-    "/wishes/{wish_id}/feedback",
-    response_model=AttendanceOut,
-    summary="志愿者评价这次服务（一次）",
-)
-def volunteer_feedback(
-    wish_id: IdPath, body: FeedbackIn, session: SessionDep, actor: VolunteerUser
-) -> AttendanceOut:
-    row = ratings.feedback(session, wish_id=wish_id, actor=actor, body=body, now=clock.now())
-    return attendance_out(session, row)
 
 
 @router.get(

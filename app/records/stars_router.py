@@ -18,9 +18,8 @@ from app.models import OrgUnit, StarAward
 from app.org_units.service import get_unit
 from app.pagination import Page, PageDep, make_page
 from app.records import stars
-from app.records.ledger import hours_of
 from app.routing import make_router
-from app.schemas import IdPath, Name, Reason, Schema
+from app.schemas import IdPath, Name, Reason, Schema, hours_of
 from app.volunteers.service import get_volunteer, visible_volunteer
 
 router = make_router(tags=["服务记录与激励"])

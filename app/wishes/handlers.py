@@ -26,8 +26,6 @@ from app.matching.service import rank, reasons_for
 from app.models import Offer, OrgUnit, Volunteer, Wish
 from app.models.enums import OfferStatus, VolunteerStatus, WishStatus
 from app.org_units.service import coordinators_for
-from app.records import attendance, messages, ratings
-from app.records.schemas import AttendanceIn
 from app.wishes.access import Access, LoadedWish, OfferFacts, Person
 from app.wishes.errors import (
     AlreadyOffered,
@@ -107,12 +105,16 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Handler:
+class EventSpec:
+    """What one event does beyond moving the status: the body its endpoint takes (None: no
+    body), `prepare` before the compare-and-set, `after` once the wish has moved."""
+
+    payload: type[BaseModel] | None = None
     prepare: Callable[[Context], None] = lambda ctx: None
     after: Callable[[Context], None] = lambda ctx: None
 
 
-def _payload(ctx: Context, kind: type[BaseModel]) -> Any:
+def payload_of(ctx: Context, kind: type[BaseModel]) -> Any:
     payload = ctx.payload if ctx.payload is not None else kind()
     assert isinstance(payload, kind), f"{ctx.event} expects {kind.__name__}"
     return payload
@@ -141,7 +143,7 @@ def _users_statement() -> Select:
     return select(Volunteer.user_id).where(Volunteer.id.in_(bindparam("ids", expanding=True)))
 
 
-def _requester_side(wish: Wish) -> list[int | None]:
+def requester_side(wish: Wish) -> list[int | None]:
     return [wish.requester_id, wish.proxy_id]
 
 
@@ -180,7 +182,7 @@ def _approve_prepare(ctx: Context) -> None:
 
 
 def _approve_after(ctx: Context) -> None:
-    ctx.notify("wish.approved", _requester_side(ctx.wish))
+    ctx.notify("wish.approved", requester_side(ctx.wish))
 
 
 def _reject_prepare(ctx: Context) -> None:
@@ -190,7 +192,7 @@ def _reject_prepare(ctx: Context) -> None:
 
 
 def _reject_after(ctx: Context) -> None:
-    ctx.notify("wish.rejected", _requester_side(ctx.wish), reason=ctx.reason)
+    ctx.notify("wish.rejected", requester_side(ctx.wish), reason=ctx.reason)
 
 
 def _note_prepare(ctx: Context) -> None:
@@ -206,7 +208,7 @@ def _close_prepare(ctx: Context) -> None:
 
 
 def _offer_prepare(ctx: Context) -> None:
-    payload: OfferIn = _payload(ctx, OfferIn)
+    payload: OfferIn = payload_of(ctx, OfferIn)
     session = ctx.session
     volunteers = session.execute(
         select(Volunteer, OrgUnit.path)
@@ -390,7 +392,7 @@ def _accept_after(ctx: Context) -> None:
     # others are withdrawn, and their holders are told the wish was taken.
     offer_id = ctx.scratch["offer_id"]
     assert ctx.actor is not None
-    ctx.notify("wish.accepted", _requester_side(ctx.wish), volunteer_name=ctx.actor.name)
+    ctx.notify("wish.accepted", requester_side(ctx.wish), volunteer_name=ctx.actor.name)
     if ctx.loaded.pending_offers == 0:
         return  # nobody else was offered it (a grab)
     settled = (
@@ -433,7 +435,7 @@ def _decline_after(ctx: Context) -> None:
     )
 
 
-def _require_assignee(ctx: Context) -> None:
+def require_assignee(ctx: Context) -> None:
     if ctx.role == ActorRole.VOLUNTEER:
         view = ctx.access.volunteer
         if view is None or not view.is_assignee:
@@ -442,7 +444,7 @@ def _require_assignee(ctx: Context) -> None:
 
 def _give_back_prepare(ctx: Context) -> None:
     """Withdraw (volunteer) and release (coordinator): the wish returns to dispatch."""
-    _require_assignee(ctx)
+    require_assignee(ctx)
     ctx.reason = _text_reason(ctx, required=ctx.role != ActorRole.SYSTEM)
     ctx.scratch["assignee_id"] = ctx.wish.assignee_id
     ctx.event_data = {"volunteer_id": ctx.wish.assignee_id}
@@ -454,7 +456,7 @@ def _give_back_prepare(ctx: Context) -> None:
     )
 
 
-def _count(ctx: Context, volunteer_id: int | None, column: str) -> None:
+def count(ctx: Context, volunteer_id: int | None, column: str) -> None:
     """Keep the volunteer's history counts (matching's reliability) with the event."""
     if volunteer_id is None:
         return
@@ -466,98 +468,26 @@ def _count(ctx: Context, volunteer_id: int | None, column: str) -> None:
 
 
 def _withdraw_after(ctx: Context) -> None:
-    _count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
-    recipients = [*_requester_side(ctx.wish), *coordinators_for(ctx.session, ctx.station)]
+    count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
+    recipients = [*requester_side(ctx.wish), *coordinators_for(ctx.session, ctx.station)]
     ctx.notify("wish.withdrawn", recipients, reason=ctx.reason)
 
 
 def _release_after(ctx: Context) -> None:
-    _count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
+    count(ctx, ctx.scratch["assignee_id"], ctx.scratch["counter"])
     ctx.notify(
         "task.released",
         _user_of_volunteer(ctx.session, [ctx.scratch["assignee_id"]]),
         reason=ctx.reason,
     )
-    ctx.notify("wish.back_to_dispatch", _requester_side(ctx.wish))
-
-
-# ---------------------------------------------------------------- service
-
-
-def _check(ctx: Context, *, out: bool) -> None:
-    """Validate the lead's check (fence, window, consent or a coordinator's reason)."""
-    _require_assignee(ctx)
-    payload: AttendanceIn = _payload(ctx, AttendanceIn)
-    assert ctx.wish.assignee_id is not None
-    if payload.volunteer_id not in (None, ctx.wish.assignee_id):
-        raise attendance.NotOnTeam()
-    manual = ctx.role != ActorRole.VOLUNTEER
-    row = attendance.lead_attendance_for_check_out(ctx.session, ctx.wish) if out else None
-    if row is not None and row.status != "in_service":
-        raise attendance.NotCheckedIn()
-    check = attendance.check_for(
-        ctx.session,
-        wish=ctx.wish,
-        station=ctx.station,
-        actor=ctx.actor,
-        volunteer_id=ctx.wish.assignee_id,
-        manual=manual,
-        body=payload,
-        now=ctx.now,
-        out=out,
-        checked_in_at=row.checked_in_at if row is not None else None,
-    )
-    ctx.scratch["check"] = check
-    ctx.scratch["row"] = row
-    ctx.reason = check.manual_reason or check.summary
-    ctx.event_data = {
-        "volunteer_id": ctx.wish.assignee_id,
-        "manual": manual,
-        "late_sync": check.late_sync,
-        "at": check.at.isoformat(),
-    }
-
-
-def _check_in_prepare(ctx: Context) -> None:
-    _check(ctx, out=False)
-    ctx.changes["reminded_at"] = None
-
-
-def _check_in_after(ctx: Context) -> None:
-    attendance.write_check_in(
-        ctx.session,
-        wish=ctx.wish,
-        check=ctx.scratch["check"],
-        is_lead=True,
-        actor_id=ctx.actor.user_id if ctx.actor else None,
-    )
-    assignee = ctx.loaded.assignee
-    ctx.notify(
-        "wish.in_service",
-        _requester_side(ctx.wish),
-        volunteer_name=assignee.name if assignee is not None else None,
-    )
-
-
-def _check_out_prepare(ctx: Context) -> None:
-    _check(ctx, out=True)
-
-
-def _check_out_after(ctx: Context) -> None:
-    check = ctx.scratch["check"]
-    row = attendance.write_check_out(ctx.session, row=ctx.scratch["row"], check=check)
-    _count(ctx, ctx.wish.assignee_id, "completed_count")
-    ctx.notify("wish.completed", _requester_side(ctx.wish))
-    messages.awaiting_confirmation(
-        ctx.session, row=row, wish=ctx.wish, station=ctx.station, now=ctx.now
-    )
+    ctx.notify("wish.back_to_dispatch", requester_side(ctx.wish))
 
 
 # ---------------------------------------------------------------- rating, cancel, close
 
 
 def _rate_prepare(ctx: Context) -> None:
-    payload: RateIn = _payload(ctx, RateIn)
+    payload: RateIn = payload_of(ctx, RateIn)
     ctx.changes.update(rating=payload.score, rating_comment=payload.comment or None)
     ctx.reason = payload.comment or None
     ctx.event_data = {"score": payload.score}
@@ -565,7 +495,6 @@ def _rate_prepare(ctx: Context) -> None:
 
 def _rate_after(ctx: Context) -> None:
     assert ctx.wish.rating is not None
-    ratings.count_rating(ctx.session, ctx.wish, ctx.wish.rating)
     ctx.notify(
         "wish.rated",
         _user_of_volunteer(ctx.session, [ctx.wish.assignee_id] if ctx.wish.assignee_id else []),
@@ -589,7 +518,7 @@ def _cancel_after(ctx: Context) -> None:
         to_volunteers=True,  # one may be on the way: urgent, never held till morning
     )
     if ctx.role != ActorRole.REQUESTER:
-        ctx.notify("wish.cancelled", _requester_side(ctx.wish), reason=ctx.reason)
+        ctx.notify("wish.cancelled", requester_side(ctx.wish), reason=ctx.reason)
     else:
         ctx.notify("wish.cancelled", coordinators_for(ctx.session, ctx.station), reason=ctx.reason)
 
@@ -671,41 +600,26 @@ def _remind_after(ctx: Context) -> None:
         ctx.notify("task.check_out_due", [*volunteer, *coordinators_for(ctx.session, ctx.station)])
 
 
-HANDLERS: dict[WishEvent, Handler] = {
-    WishEvent.APPROVE: Handler(prepare=_approve_prepare, after=_approve_after),
-    WishEvent.REJECT: Handler(prepare=_reject_prepare, after=_reject_after),
-    WishEvent.OFFER: Handler(prepare=_offer_prepare, after=_offer_after),
-    WishEvent.OPEN_GRAB: Handler(prepare=_open_grab_prepare, after=_open_grab_after),
-    WishEvent.ACCEPT: Handler(prepare=_accept_prepare, after=_accept_after),
-    WishEvent.DECLINE: Handler(prepare=_decline_prepare, after=_decline_after),
-    WishEvent.WITHDRAW: Handler(prepare=_give_back_prepare, after=_withdraw_after),
-    WishEvent.RELEASE: Handler(prepare=_give_back_prepare, after=_release_after),
-    WishEvent.CHECK_IN: Handler(prepare=_check_in_prepare, after=_check_in_after),
-    WishEvent.CHECK_OUT: Handler(prepare=_check_out_prepare, after=_check_out_after),
-    WishEvent.RATE: Handler(prepare=_rate_prepare, after=_rate_after),
-    WishEvent.CANCEL: Handler(prepare=_cancel_prepare, after=_cancel_after),
-    WishEvent.CLOSE: Handler(prepare=_close_prepare),
-    WishEvent.EXPIRE: Handler(prepare=_expire_prepare, after=_expire_after),
-    WishEvent.ESCALATE: Handler(prepare=_escalate_prepare, after=_escalate_after),
-    WishEvent.REMIND: Handler(prepare=_remind_prepare, after=_remind_after),
+SPECS: dict[WishEvent, EventSpec] = {
+    WishEvent.APPROVE: EventSpec(NoteIn, _approve_prepare, _approve_after),
+    WishEvent.REJECT: EventSpec(ReasonIn, _reject_prepare, _reject_after),
+    WishEvent.OFFER: EventSpec(OfferIn, _offer_prepare, _offer_after),
+    WishEvent.OPEN_GRAB: EventSpec(NoteIn, _open_grab_prepare, _open_grab_after),
+    WishEvent.ACCEPT: EventSpec(None, _accept_prepare, _accept_after),
+    WishEvent.DECLINE: EventSpec(OptionalReasonIn, _decline_prepare, _decline_after),
+    WishEvent.WITHDRAW: EventSpec(ReasonIn, _give_back_prepare, _withdraw_after),
+    WishEvent.RELEASE: EventSpec(ReasonIn, _give_back_prepare, _release_after),
+    WishEvent.RATE: EventSpec(RateIn, _rate_prepare, _rate_after),
+    WishEvent.CANCEL: EventSpec(OptionalReasonIn, _cancel_prepare, _cancel_after),
+    WishEvent.CLOSE: EventSpec(NoteIn, _close_prepare),
+    WishEvent.EXPIRE: EventSpec(None, _expire_prepare, _expire_after),
+    WishEvent.ESCALATE: EventSpec(NoteIn, _escalate_prepare, _escalate_after),
+    WishEvent.REMIND: EventSpec(NoteIn, _remind_prepare, _remind_after),
 }
 
-# Payload schema of each event's endpoint (None: no body).
-PAYLOADS: dict[WishEvent, type[BaseModel] | None] = {
-    WishEvent.APPROVE: NoteIn,
-    WishEvent.REJECT: ReasonIn,
-    WishEvent.OFFER: OfferIn,
-    WishEvent.OPEN_GRAB: NoteIn,
-    WishEvent.ACCEPT: None,
-    WishEvent.DECLINE: OptionalReasonIn,
-    WishEvent.WITHDRAW: ReasonIn,
-    WishEvent.RELEASE: ReasonIn,
-    WishEvent.CHECK_IN: AttendanceIn,
-    WishEvent.CHECK_OUT: AttendanceIn,
-    WishEvent.RATE: RateIn,
-    WishEvent.CANCEL: OptionalReasonIn,
-    WishEvent.CLOSE: NoteIn,
-    WishEvent.EXPIRE: None,
-    WishEvent.ESCALATE: NoteIn,
-    WishEvent.REMIND: NoteIn,
-}
+
+def register(event: WishEvent, spec: EventSpec) -> None:
+    """Another domain's spec for an event of the table (check-in and check-out are attendance's:
+    the wish loop applies them without importing it)."""
+    assert event not in SPECS or SPECS[event] == spec, f"{event} is registered already"
+    SPECS[event] = spec

@@ -7,14 +7,11 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import BaseModel
 
-from app import clock
 from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.models.enums import Urgency, WishStatus
 from app.pagination import Page, PageDep, make_page
 from app.push.quota import subscribe_hint
-from app.records import attendance, messages
-from app.records.schemas import AttendanceIn
 from app.routing import make_router
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
@@ -261,61 +258,6 @@ def withdraw(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Curren
 )
 def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: CurrentUser) -> WishOut:
     return _fire(session, wish_id, WishEvent.RELEASE, actor, body)
-
-
-def _attend(session: SessionDep, wish_id: int, actor: Principal, body: AttendanceIn | None, *,
-            out: bool) -> WishOut:  # fmt: skip
-    """The lead's check moves the wish; a team member's is their own record; a repeated nonce
-    is the same check again, answered like the first (what the wish is now)."""
-    body = body or AttendanceIn()
-    attendance.hold_for_nonce(session, wish_id, body)
-    loaded = visible_wish(session, wish_id=wish_id, actor=actor)
-    if attendance.replayed(session, wish_id=wish_id, actor=actor, body=body, out=out):
-        return wish_out(session, loaded)
-    member = attendance.team_record(session, loaded.loaded.wish, actor, body)
-    if member is None:
-        event = WishEvent.CHECK_OUT if out else WishEvent.CHECK_IN
-        return _fire(session, wish_id, event, actor, body)
-    row = attendance.team_check(
-        session,
-        wish=loaded.loaded.wish,
-        station=loaded.loaded.station,
-        actor=actor,
-        row=member,
-        body=body,
-        now=clock.now(),
-        out=out,
-    )
-    if out:
-        messages.awaiting_confirmation(
-            session, row=row, wish=loaded.loaded.wish, station=loaded.loaded.station,
-            now=clock.now(),
-        )  # fmt: skip
-    return _detail(session, wish_id, actor)
-
-
-@router.post(
-    "/wishes/{wish_id}/check-in",
-    response_model=WishOut,
-    responses=WISH_ERRORS,
-    summary="签到，开始服务（须在服务地点附近、服务时间内；协调员可代签并说明原因）",
-)
-def check_in(
-    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
-) -> WishOut:
-    return _attend(session, wish_id, actor, body, out=False)
-
-
-@router.post(
-    "/wishes/{wish_id}/check-out",
-    response_model=WishOut,
-    responses=WISH_ERRORS,
-    summary="签退，服务完成（待确认后计入服务时长）",
-)
-def check_out(
-    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
-) -> WishOut:
-    return _attend(session, wish_id, actor, body, out=True)
 
 
 @router.post(

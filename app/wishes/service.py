@@ -129,7 +129,7 @@ def apply_event(
     payload: BaseModel | None = None,
 ) -> Outcome:
     """Apply one event to one wish as `actor` (None: the system's timers)."""
-    handler = handlers.HANDLERS[event]
+    spec = handlers.SPECS[event]
     for attempt in range(MAX_CAS_ATTEMPTS):
         # Always read the row as it is now, not as this session last saw it.
         loaded = load_wish(
@@ -160,7 +160,7 @@ def apply_event(
             payload=payload,
             now=now,
         )
-        handler.prepare(ctx)
+        spec.prepare(ctx)
         from_status = wish.status
         changes: dict[str, Any] = {
             **ctx.changes,
@@ -201,7 +201,7 @@ def apply_event(
             "created_at": now,
         },
     ).scalar_one()
-    handler.after(ctx)
+    spec.after(ctx)
     _notify(session, ctx, record_id)
     hooks.run(
         hooks.Moved(

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.attendance.schemas import AttendanceIn
 from app.auth.deps import load_principal
 from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
 from app.models import DispatchPolicy, Job, Offer, OutboxMessage, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus, Urgency, WishStatus
-from app.records.schemas import AttendanceIn
 from app.wishes.service import apply_event
 from app.wishes.state import TERMINAL_STATUSES, WishEvent
 from tests.conftest import BoundDatabase

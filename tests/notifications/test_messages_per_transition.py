@@ -29,12 +29,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.attendance import service as attendance
+from app.attendance.schemas import AttendanceIn
 from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
 from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
-from app.records import attendance, hours, messages, stars
-from app.records.schemas import AttendanceIn, ConfirmIn
+from app.records import hours, messages, stars
+from app.records.schemas import ConfirmIn
 from app.wishes import handlers
 from app.wishes.access import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate

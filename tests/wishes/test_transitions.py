@@ -216,7 +216,7 @@ def test_as_system(session: Session, status: WishStatus, event: WishEvent) -> No
     """The timers act as the system: same table, no HTTP."""
     world = World(session, status)
     want_code, want_status = expected(status, event, ActorRole.SYSTEM)
-    schema = handlers.PAYLOADS[event]
+    schema = handlers.SPECS[event].payload
     body = payload(event, world.spare.id)
     model = schema.model_validate(body or {}) if schema is not None and body is not None else None
     before = counts(session, world.wish.id)

@@ -1,0 +1,106 @@
+"""Attendance endpoints: check-in and check-out, the wish's service team and its records, and
+the volunteer's feedback."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import clock
+from app.attendance import service
+from app.attendance.schemas import AttendanceIn, AttendanceOut, FeedbackIn, TeamMemberIn
+from app.attendance.views import attendance_out, attendances_out
+from app.auth.deps import CurrentUser, Principal, VolunteerUser
+from app.auth.separation import refuse_self
+from app.db import SessionDep
+from app.models import Attendance
+from app.routing import make_router
+from app.schemas import IdPath
+from app.wishes.errors import WishNotFound
+from app.wishes.router import WISH_ERRORS
+from app.wishes.schemas import WishOut
+from app.wishes.service import visible_wish
+from app.wishes.views import wish_out
+
+router = make_router(tags=["签到签退"])
+
+
+def _attend(
+    session: SessionDep, wish_id: int, actor: Principal, body: AttendanceIn | None, *, out: bool
+) -> WishOut:
+    outcome = service.attend(
+        session, wish_id=wish_id, actor=actor, body=body or AttendanceIn(), out=out
+    )
+    return wish_out(session, outcome)
+
+
+@router.post(
+    "/wishes/{wish_id}/check-in",
+    response_model=WishOut,
+    responses=WISH_ERRORS,
+    summary="签到，开始服务（须在服务地点附近、服务时间内；协调员可代签并说明原因）",
+)
+def check_in(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
+) -> WishOut:
+    return _attend(session, wish_id, actor, body, out=False)
+
+
+@router.post(
+    "/wishes/{wish_id}/check-out",
+    response_model=WishOut,
+    responses=WISH_ERRORS,
+    summary="签退，服务完成（待确认后计入服务时长）",
+)
+def check_out(
+    wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
+) -> WishOut:
+    return _attend(session, wish_id, actor, body, out=True)
+
+
+@router.post(
+    "/wishes/{wish_id}/team",
+    response_model=AttendanceOut,
+    status_code=201,
+    summary="加入服务团队（协调员或接单志愿者添加队员；每人单独记录时长）",
+)
+def add_team_member(
+    wish_id: IdPath, body: TeamMemberIn, session: SessionDep, actor: CurrentUser
+) -> AttendanceOut:
+    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
+    wish, station = outcome.loaded.wish, outcome.loaded.station
+    lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
+    if not (lead or actor.manages(station.path)):
+        raise WishNotFound()
+    # Team members are credited their own hours: nobody puts themselves on the team.
+    refuse_self(session, actor, action="add_team_member", volunteer_id=body.volunteer_id)
+    row = service.add_member(
+        session, wish=wish, volunteer_id=body.volunteer_id, actor_id=actor.user_id
+    )
+    return attendance_out(session, row)
+
+
+@router.get(
+    "/wishes/{wish_id}/service-records",
+    response_model=list[AttendanceOut],
+    summary="心愿的服务记录（团队每人一条）",
+)
+def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> list[AttendanceOut]:
+    outcome = visible_wish(session, wish_id=wish_id, actor=actor)
+    if outcome.access.redacted:
+        raise WishNotFound()
+    rows = session.scalars(
+        select(Attendance).where(Attendance.wish_id == wish_id).order_by(Attendance.id)
+    ).all()
+    return attendances_out(session, rows)
+
+
+@router.post(
+    "/wishes/{wish_id}/feedback",
+    response_model=AttendanceOut,
+    summary="志愿者评价这次服务（一次）",
+)
+def volunteer_feedback(
+    wish_id: IdPath, body: FeedbackIn, session: SessionDep, actor: VolunteerUser
+) -> AttendanceOut:
+    row = service.feedback(session, wish_id=wish_id, actor=actor, body=body, now=clock.now())
+    return attendance_out(session, row)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.accounts.service import ensure_role
-from app.auth.deps import Principal, load_principal
+from app.auth.principal import Principal, load_principal
 from app.config import Settings
 from app.db import Database, make_engine
 from app.geo import cell_of

@@ -35,7 +35,7 @@ from app.accounts.service import (
     find_or_create_resident,
     grant_role,
 )
-from app.auth.deps import Principal, load_principal
+from app.auth.principal import Principal, load_principal
 from app.catalogue.service import skills_needing_qualification
 from app.demo.stories import (
     COMMON_SKILLS,

@@ -31,7 +31,7 @@ from sqlalchemy import delete, select, true, update
 from sqlalchemy.orm import Session
 
 from app.accounts.service import deactivate
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.errors import AppError, Conflict
 from app.geo import cell_of
 from app.models import (

@@ -15,7 +15,7 @@ from itertools import groupby
 from sqlalchemy import Text, func, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.errors import Conflict
 from app.models import Attendance, OrgUnit, Wish
 from app.models.volunteers import Volunteer

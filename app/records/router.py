@@ -12,7 +12,8 @@ from fastapi import Query, Response
 from sqlalchemy import select
 
 from app import clock
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.errors import BadRequest

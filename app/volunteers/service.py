@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.sessions import RevokeReason, end_user_sessions
 from app.errors import BadRequest, Conflict, NotFound
 from app.matching.facts import local_day

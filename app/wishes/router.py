@@ -8,7 +8,8 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 
 from app import clock
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.principal import Principal
 from app.db import SessionDep
 from app.models.enums import Urgency
 from app.pagination import Page, PageDep, make_page

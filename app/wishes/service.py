@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.accounts.service import find_or_create_resident
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.dispatch import timers
 from app.models import (
     Category,

@@ -25,8 +25,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import ensure_role
 from app.auth.principal import Principal, load_principal
+from app.auth.users import ensure_role
 from app.config import Settings
 from app.db import Database, make_engine
 from app.geo import cell_of

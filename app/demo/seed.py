@@ -29,13 +29,9 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import (
-    create_staff_user,
-    ensure_role,
-    find_or_create_resident,
-    grant_role,
-)
+from app.accounts.service import create_staff_user, grant_role
 from app.auth.principal import Principal, load_principal
+from app.auth.users import ensure_role, find_or_create_resident
 from app.catalogue.service import skills_needing_qualification
 from app.demo.stories import (
     COMMON_SKILLS,

@@ -9,10 +9,10 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
 from app.auth.principal import Principal
 from app.auth.sessions import RevokeReason, end_user_sessions
+from app.auth.users import ensure_role
 from app.errors import BadRequest, Conflict, NotFound
 from app.matching.facts import local_day
 from app.models import (

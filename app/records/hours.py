@@ -26,6 +26,7 @@ from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
 from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.volunteers.service import lock_volunteer
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 
@@ -132,7 +133,7 @@ def confirm(
     if row.status != "checked_out":
         raise NotConfirmable()
     assert row.checked_in_at is not None and row.checked_out_at is not None
-    points.lock_volunteer(session, row.volunteer_id)
+    lock_volunteer(session, row.volunteer_id)
     moved = session.execute(
         update(Attendance)
         .where(Attendance.id == row.id, Attendance.status == "checked_out")
@@ -230,7 +231,7 @@ def correct(
             raise HoursOverCap(details={"cap_hours": hours_of(rules.cap_minutes)})
     elif minutes:
         raise BadRequest("表彰和评价记录没有时长", code="NO_HOURS_FOR_CATEGORY")
-    points.lock_volunteer(session, original.volunteer_id)
+    lock_volunteer(session, original.volunteer_id)
     if session.scalar(select(HoursEntry.id).where(HoursEntry.reverses_id == original.id)):
         raise AlreadyReversed()
     copied = {

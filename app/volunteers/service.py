@@ -238,6 +238,19 @@ def get_volunteer(*, session: Session, volunteer_id: int) -> tuple[Volunteer, Or
     return row[0], row[1]
 
 
+def lock_volunteer(session: Session, volunteer_id: int) -> None:
+    """Lock the volunteer's row until the transaction ends. The points ledger takes it before
+    reading a balance and writing an entry that lowers it, so two such writes never interleave.
+
+    PostgreSQL: `SELECT … FOR UPDATE`. SQLite drops FOR UPDATE; there the writing transaction
+    already holds the database's write lock (`BEGIN IMMEDIATE`, see app/db.py)."""
+    found = session.scalar(
+        select(Volunteer.id).where(Volunteer.id == volunteer_id).with_for_update()
+    )
+    if found is None:
+        raise VolunteerNotFound()
+
+
 def visible_volunteer(
     *, session: Session, actor: Principal, volunteer_id: int
 ) -> tuple[Volunteer, OrgUnit]:

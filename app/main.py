@@ -39,6 +39,7 @@ from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
 from app.records.router import router as records_router
 from app.records.stars_router import router as stars_router
+from app.rights.router import router as rights_router
 from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
@@ -95,6 +96,7 @@ def api_router(settings: Settings) -> APIRouter:
         points_router,
         certificates_router,
         privacy_router,
+        rights_router,
         push_router,
         delivery_router,
         webhooks_router,

@@ -9,10 +9,10 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.dispatch.retention import RETENTION
 from app.dispatch.scheduler import Scheduler
 from app.geo import coarse
 from app.models import Attendance, Job, Wish
-from app.privacy.retention import RETENTION
 from app.wishes.state import WishStatus
 from tests.conftest import BoundDatabase
 from tests.dispatch.conftest import Clock

@@ -17,7 +17,7 @@ from app import clock
 from app.config import Settings
 from app.geo import coarse_point
 from app.models import AccessLog, OrgUnit, User
-from app.privacy import retention
+from app.rights import retention
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     Tree,

@@ -49,8 +49,9 @@ from app.models import (
     Wish,
 )
 from app.models.enums import AccountRole, OfferStatus, VolunteerStatus
-from app.privacy import consent, retention
+from app.privacy import consent
 from app.privacy.masking import PSEUDONYM_PREFIX
+from app.rights import retention
 from app.wishes.schemas import OptionalReasonIn
 from app.wishes.service import apply_event
 from app.wishes.state import TASK_STATUSES, WishEvent, WishStatus

@@ -23,11 +23,11 @@ from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
+from app.dispatch.candidates_router import router as candidates_router
 from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging
-from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
@@ -87,7 +87,7 @@ def api_router(settings: Settings) -> APIRouter:
         wishes_router,
         wishes_me_router,
         notifications_router,
-        matching_router,
+        candidates_router,
         dispatch_router,
         batch_dispatch_router,
         records_router,

@@ -1,4 +1,5 @@
-"""Accounts and role grants."""
+"""Account administration: staff accounts, granting and revoking roles, deactivation. The
+lookups and grants sign-in needs too are in app.auth.users."""
 
 from __future__ import annotations
 

@@ -42,10 +42,11 @@ def create_admin(
     name: Annotated[str, typer.Option()] = "系统管理员",
 ) -> None:
     """Create an admin account (username + password)."""
-    from app.accounts.service import create_staff_user, ensure_role
+    from app.accounts.service import create_staff_user
     from app.auth.errors import WeakPassword
     from app.auth.security import hash_password
     from app.auth.service import check_strength
+    from app.auth.users import ensure_role
     from app.db import Database, make_engine
     from app.models.enums import AccountRole
 

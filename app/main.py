@@ -25,11 +25,11 @@ from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
+from app.dispatch.candidates_router import router as candidates_router
 from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging
-from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
@@ -40,6 +40,7 @@ from app.records.honour_router import router as honour_router
 from app.records.points_router import router as points_router
 from app.records.router import router as records_router
 from app.records.stars_router import router as stars_router
+from app.rights.router import router as rights_router
 from app.routing import make_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
@@ -88,7 +89,7 @@ def api_router(settings: Settings) -> APIRouter:
         attendance_router,
         wishes_me_router,
         notifications_router,
-        matching_router,
+        candidates_router,
         dispatch_router,
         batch_dispatch_router,
         records_router,
@@ -97,6 +98,7 @@ def api_router(settings: Settings) -> APIRouter:
         points_router,
         certificates_router,
         privacy_router,
+        rights_router,
         push_router,
         delivery_router,
         webhooks_router,

@@ -31,7 +31,7 @@ from pydantic import TypeAdapter
 from seed import seed
 from sqlalchemy import event, func, select
 
-from app.auth.deps import load_principal
+from app.auth.principal import load_principal
 from app.auth.security import create_access_token, decode_access_token
 from app.config import Environment, Settings
 from app.db import Database, make_engine

@@ -55,9 +55,10 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import clock  # noqa: E402
-from app.accounts.service import create_staff_user, ensure_role  # noqa: E402
+from app.accounts.service import create_staff_user  # noqa: E402
 from app.auth.security import hash_password  # noqa: E402
 from app.auth.sessions import open_session  # noqa: E402
+from app.auth.users import ensure_role  # noqa: E402
 from app.config import Environment, Settings  # noqa: E402
 from app.db import make_engine, writer  # noqa: E402
 from app.models import OrgUnit, User  # noqa: E402

@@ -56,8 +56,8 @@ from scipy.optimize import linear_sum_assignment
 from sqlalchemy import ColumnElement, Table, insert, select, text, true
 from sqlalchemy.orm import Session
 
-from app.accounts.service import ensure_role
-from app.auth.deps import load_principal
+from app.auth.principal import load_principal
+from app.auth.users import ensure_role
 from app.config import Environment, Settings
 from app.db import Database, make_engine
 from app.geo import EARTH_RADIUS_M, cell_of

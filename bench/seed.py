@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
-from app.accounts.service import ensure_role
-from app.auth.deps import Principal, load_principal
+from app.auth.principal import Principal, load_principal
+from app.auth.users import ensure_role
 from app.config import Settings
 from app.db import Database, make_engine
 from app.geo import cell_of

@@ -4,6 +4,7 @@ from fastapi import Request
 
 from app.accounts import service
 from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
+from app.auth import users
 from app.auth.deps import AdminUser
 from app.auth.router import run_auth
 from app.auth.schemas import TemporaryPasswordOut
@@ -24,7 +25,7 @@ password_router = make_router(idempotency_keys=False, prefix="/admin/users", tag
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
-    user = service.get_user(session=session, user_id=user_id)
+    user = users.get_user(session=session, user_id=user_id)
     me = me_out(session, user)
     shown = UserOut.model_validate(user).model_dump()
     shown["phone"] = mask_phone(user.phone)  # personal data: masked here as in every list
@@ -74,7 +75,7 @@ async def reset_password(
     password_hash = await run_auth(request, lambda: hash_password(password))
 
     def _reset() -> None:
-        service.set_password(
+        users.set_password(
             session=session, user_id=user_id, password_hash=password_hash, must_change=True
         )
 

@@ -1,67 +1,19 @@
-"""Accounts and role grants."""
+"""Account administration: staff accounts, granting and revoking roles, deactivation. The
+lookups and grants sign-in needs too are in app.auth.users."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.errors import LastAdmin, RoleGrantNotFound, UsernameTaken, UserNotFound
-from app.auth.cache import forget_principal
+from app.accounts.errors import LastAdmin, RoleGrantNotFound, UsernameTaken
 from app.auth.security import hash_password
 from app.auth.sessions import RevokeReason, end_user_sessions
+from app.auth.users import ensure_role, get_user, user_by_phone
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
 from app.models.enums import AccountRole, OrgLevel
 from app.org_units.errors import OrgUnitNotFound
-from app.privacy.crypto import lookup_hash
-
-
-def get_user(*, session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    return user
-
-
-def user_by_phone(session: Session, phone: str) -> User | None:
-    """The account holding a phone number, if any. Every lookup by phone goes through here.
-
-    Phones are sealed at rest; the keyed hash beside them (`users.phone_hash`) finds them."""
-    return session.scalars(
-        select(User).where(User.phone_hash == lookup_hash(phone.strip()))
-    ).one_or_none()
-
-
-def find_or_create_resident(*, session: Session, phone: str, name: str | None = None) -> User:
-    """The resident account for a phone number, created on first use (the development phone
-    login and proxy ordering come through here)."""
-    user = user_by_phone(session, phone)
-    if user is None:
-        user = User(name=name or f"居民{phone[-4:]}", phone=phone)
-        session.add(user)
-        session.flush()
-    ensure_role(session=session, user_id=user.id, role=AccountRole.RESIDENT)
-    return user
-
-
-def ensure_role(
-    *, session: Session, user_id: int, role: AccountRole, org_unit_id: int | None = None
-) -> RoleGrant:
-    grant = session.scalars(
-        select(RoleGrant).where(
-            RoleGrant.user_id == user_id,
-            RoleGrant.role == role,
-            RoleGrant.org_unit_id.is_(None)
-            if org_unit_id is None
-            else RoleGrant.org_unit_id == org_unit_id,
-        )
-    ).one_or_none()
-    if grant is None:
-        grant = RoleGrant(user_id=user_id, role=role, org_unit_id=org_unit_id)
-        session.add(grant)
-        session.flush()
-        forget_principal(session, user_id)
-    return grant
 
 
 def create_staff_user(
@@ -91,31 +43,6 @@ def create_staff_user(
     )
     session.add(user)
     session.flush()
-    return user
-
-
-def set_password(
-    *,
-    session: Session,
-    user_id: int,
-    password_hash: str,
-    must_change: bool,
-    keep_session_id: int | None = None,
-) -> User:
-    """Store a new password hash (hashed beforehand, outside the transaction) and end the
-    user's other sessions."""
-    user = get_user(session=session, user_id=user_id)
-    if user.username is None:
-        raise BadRequest("该账号没有用户名，不能设置密码", code="NOT_A_STAFF_ACCOUNT")
-    user.password_hash = password_hash
-    user.password_change_required = must_change
-    session.flush()
-    end_user_sessions(
-        session=session,
-        user_id=user_id,
-        reason=RevokeReason.PASSWORD_RESET if must_change else RevokeReason.PASSWORD_CHANGED,
-        keep_session_id=keep_session_id,
-    )
     return user
 
 
@@ -184,11 +111,3 @@ def _keep_an_admin(
     )
     if not active:
         raise LastAdmin()
-
-
-def grants_of(*, session: Session, user_id: int) -> list[RoleGrant]:
-    return list(
-        session.scalars(
-            select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id)
-        )
-    )

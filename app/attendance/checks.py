@@ -24,7 +24,7 @@ from app.attendance.errors import (
     OutsideWindow,
 )
 from app.attendance.schemas import AttendanceIn
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.geo import distance_m
 from app.models import OrgUnit, Wish

@@ -9,7 +9,8 @@ from app import clock
 from app.attendance import service
 from app.attendance.schemas import AttendanceIn, AttendanceOut, FeedbackIn, TeamMemberIn
 from app.attendance.views import attendance_out, attendances_out
-from app.auth.deps import CurrentUser, Principal, VolunteerUser
+from app.auth.deps import CurrentUser, VolunteerUser
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models import Attendance

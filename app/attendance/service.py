@@ -30,7 +30,7 @@ from app.attendance.errors import (
 )
 from app.attendance.schemas import AttendanceIn, FeedbackIn
 from app.attendance.state import SERVED, AttendanceEvent, move
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.models import Attendance, OrgUnit, Volunteer, Wish
 from app.models.enums import AttendanceStatus, VolunteerStatus, WishStatus
 from app.wishes.errors import WishNotFound

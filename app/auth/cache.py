@@ -32,7 +32,7 @@ from app import clock
 from app.models import AuthRevocation
 
 if TYPE_CHECKING:
-    from app.auth.deps import Principal
+    from app.auth.principal import Principal
     from app.db import Database
 
 # Feed rows older than this are deleted when new ones are written: a process that has not

@@ -85,3 +85,8 @@ class PhoneAccountNotEmpty(Conflict):
 class PhoneAlreadyBound(Conflict):
     code = "PHONE_ALREADY_BOUND"
     message = "当前账号已绑定其他手机号"
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+    message = "用户不存在"

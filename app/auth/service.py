@@ -16,7 +16,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.accounts.service import ensure_role, find_or_create_resident, set_password, user_by_phone
 from app.auth.errors import (
     AccountDisabled,
     BadCredentials,
@@ -36,6 +35,7 @@ from app.auth.sessions import (
     rotate,
 )
 from app.auth.throttle import LoginThrottle
+from app.auth.users import ensure_role, find_or_create_resident, set_password, user_by_phone
 from app.auth.views import me_out, token_out
 from app.config import Settings
 from app.db import Database

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import grants_of
 from app.auth.schemas import MeOut, RoleOut, TokenOut
 from app.auth.sessions import IssuedTokens
+from app.auth.users import grants_of
 from app.models import OrgUnit, User, Volunteer
 from app.models.enums import AccountRole, SessionKind
 

@@ -30,14 +30,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
-from app.accounts.service import (
-    create_staff_user,
-    ensure_role,
-    find_or_create_resident,
-    grant_role,
-)
+from app.accounts.service import create_staff_user, grant_role
 from app.attendance.schemas import AttendanceIn
-from app.auth.deps import Principal, load_principal
+from app.auth.principal import Principal, load_principal
+from app.auth.users import ensure_role, find_or_create_resident
 from app.catalogue.service import skills_needing_qualification
 from app.demo.stories import (
     COMMON_SKILLS,

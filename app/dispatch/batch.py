@@ -48,7 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.errors import AppError, Conflict
 from app.geo import EARTH_RADIUS_M

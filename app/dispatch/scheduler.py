@@ -29,10 +29,9 @@ from app import clock, idempotency
 from app.background import BackgroundLoop
 from app.config import Settings, get_settings
 from app.db import Database, limit_waits
-from app.dispatch import jobs, ladder
+from app.dispatch import jobs, ladder, retention
 from app.dispatch.timers import LADDER
 from app.leases import heartbeat
-from app.privacy import retention
 from app.records import messages
 
 log = structlog.get_logger()

@@ -49,9 +49,14 @@ class User(IdMixin, TimestampMixin, Base):
     # pseudonym, so that ledgers and events that name it stay whole; it never signs in again.
     deleted_at: Mapped[datetime | None]
 
+    @staticmethod
+    def phone_key(phone: str) -> str:
+        """The `phone_hash` a phone number is stored and found under."""
+        return lookup_hash(phone.strip())
+
     @validates("phone")
     def _hash_phone(self, _key: str, value: str | None) -> str | None:
-        self.phone_hash = lookup_hash(value.strip()) if value is not None else None
+        self.phone_hash = User.phone_key(value) if value is not None else None
         return value
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.geo import bounding_box, distance_m
 from app.models import OrgUnit, RoleGrant
 from app.models.enums import PARENT_LEVEL, AccountRole, OrgLevel

@@ -1,2 +1,3 @@
-"""Personal data (PIPL): sealing at rest, masking, reveals and their log, consent, deletion
-and retention."""
+"""Personal data (PIPL), the layer below the domains that hold it: sealing at rest, masking,
+consent, the access log. What acts on wishes, volunteers and accounts (reveals, deletion,
+retention) is in app/rights."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.wishes.eligibility import age_on
-
 _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-# The name a deleted account keeps: 已注销用户#K7Q2MX (app/privacy/deletion.py).
+# The name a deleted account keeps: 已注销用户#K7Q2MX (app/rights/deletion.py).
 PSEUDONYM_PREFIX = "已注销用户#"
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def is_pseudonym(name: str) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Database
 from app.models import SubscriptionQuota

@@ -8,7 +8,8 @@ from fastapi import Request
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser, Principal
+from app.auth.deps import CurrentUser
+from app.auth.principal import Principal
 from app.config import Settings
 from app.db import SessionDep
 from app.errors import AppError

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.config import get_settings
 from app.errors import BadRequest, NotFound

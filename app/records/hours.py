@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.attendance.errors import RecordNotFound
 from app.attendance.state import DECIDED, AttendanceEvent, attended_minutes, move
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
@@ -28,6 +28,7 @@ from app.records import messages, points, stars
 from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
 from app.schemas import hours_of
+from app.volunteers.service import lock_volunteer
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 
@@ -130,7 +131,7 @@ def confirm(
     if row.status != AttendanceStatus.CHECKED_OUT:
         raise NotConfirmable()
     assert row.checked_in_at is not None and row.checked_out_at is not None
-    points.lock_volunteer(session, row.volunteer_id)
+    lock_volunteer(session, row.volunteer_id)
     if not move(
         session, row, AttendanceEvent.CREDIT, confirmed_by_id=actor.user_id, confirmed_at=now
     ):
@@ -224,7 +225,7 @@ def correct(
             raise HoursOverCap(details={"cap_hours": hours_of(rules.cap_minutes)})
     elif minutes:
         raise BadRequest("表彰和评价记录没有时长", code="NO_HOURS_FOR_CATEGORY")
-    points.lock_volunteer(session, original.volunteer_id)
+    lock_volunteer(session, original.volunteer_id)
     if session.scalar(select(HoursEntry.id).where(HoursEntry.reverses_id == original.id)):
         raise AlreadyReversed()
     copied = {

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import AppError, Conflict
-from app.models import HoursEntry, PointsEntry, Volunteer
+from app.models import HoursEntry, PointsEntry
 from app.records.rules import Rules
-from app.volunteers.service import VolunteerNotFound
+from app.volunteers.service import lock_volunteer
 
 log = structlog.get_logger()
 
@@ -78,19 +78,6 @@ def entries(
 
 
 # ---------------------------------------------------------------- writing
-
-
-def lock_volunteer(session: Session, volunteer_id: int) -> None:
-    """Lock the volunteer's row until the transaction ends, so that reading the balance and
-    writing an entry that lowers it are not interleaved with another such write.
-
-    PostgreSQL: `SELECT … FOR UPDATE`. SQLite drops FOR UPDATE; there the writing transaction
-    already holds the database's write lock (`BEGIN IMMEDIATE`, see app/db.py)."""
-    found = session.scalar(
-        select(Volunteer.id).where(Volunteer.id == volunteer_id).with_for_update()
-    )
-    if found is None:
-        raise VolunteerNotFound()
 
 
 def _append(

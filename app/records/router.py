@@ -13,7 +13,8 @@ from sqlalchemy import select
 from app import clock
 from app.attendance.schemas import AttendanceOut
 from app.attendance.views import attendance_out, attendances_out
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.principal import Principal
 from app.db import SessionDep
 from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, StarLadder

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, NotFound
 from app.models import OrgUnit, StarAward, StarLadder, User, Volunteer

@@ -9,10 +9,10 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import ensure_role
 from app.auth.cache import forget_principal
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.auth.sessions import RevokeReason, end_user_sessions
+from app.auth.users import ensure_role
 from app.errors import BadRequest, Conflict, NotFound
 from app.matching.facts import local_day
 from app.models import (
@@ -235,6 +235,19 @@ def get_volunteer(*, session: Session, volunteer_id: int) -> tuple[Volunteer, Or
     if row is None:
         raise VolunteerNotFound()
     return row[0], row[1]
+
+
+def lock_volunteer(session: Session, volunteer_id: int) -> None:
+    """Lock the volunteer's row until the transaction ends. The points ledger takes it before
+    reading a balance and writing an entry that lowers it, so two such writes never interleave.
+
+    PostgreSQL: `SELECT … FOR UPDATE`. SQLite drops FOR UPDATE; there the writing transaction
+    already holds the database's write lock (`BEGIN IMMEDIATE`, see app/db.py)."""
+    found = session.scalar(
+        select(Volunteer.id).where(Volunteer.id == volunteer_id).with_for_update()
+    )
+    if found is None:
+        raise VolunteerNotFound()
 
 
 def visible_volunteer(

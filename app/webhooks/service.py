@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.config import Settings
 from app.models import OrgUnit, OutboxMessage, WebhookSubscriber
 from app.pagination import PageParams

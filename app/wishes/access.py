@@ -18,7 +18,7 @@ from functools import cache
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.auth.deps import Principal, VolunteerFacts
+from app.auth.principal import Principal, VolunteerFacts
 from app.catalogue.service import skills_needing_qualification
 from app.config import get_settings
 from app.matching.facts import local_day

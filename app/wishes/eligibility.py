@@ -17,6 +17,7 @@ from app.geo import distance_m
 from app.matching.scoring import Reason
 from app.models import OrgUnit, Wish
 from app.models.enums import VolunteerStatus
+from app.privacy.masking import age_on
 
 
 class CoarsePoint(Protocol):
@@ -68,10 +69,6 @@ def distance_seen_m(volunteer: VolunteerLike, wish: CoarsePoint) -> float:
 def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
     """How far from a wish a volunteer may be: within both their radius and the station's area."""
     return min(volunteer.service_radius_m, station.service_radius_m)
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def grab_ineligibility(

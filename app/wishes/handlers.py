@@ -18,7 +18,7 @@ from sqlalchemy import Select, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.deps import Principal, VolunteerFacts
+from app.auth.principal import Principal, VolunteerFacts
 from app.auth.separation import refuse_self
 from app.config import get_settings
 from app.matching.scoring import Reason

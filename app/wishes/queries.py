@@ -13,7 +13,7 @@ from sqlalchemy import Float, Integer, Select, and_, bindparam, false, or_, sele
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.deps import Principal, VolunteerFacts
+from app.auth.principal import Principal, VolunteerFacts
 from app.geo import EARTH_RADIUS_M, bounding_box
 from app.models import Offer, OrgUnit, VolunteerSkill, Wish, WishEventRecord, WishSkill
 from app.models.enums import TASK_STATUSES, OfferStatus, Urgency, WishStatus

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import BaseModel
 
-from app.auth.deps import CurrentUser, Principal, StaffUser, VolunteerUser
+from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
+from app.auth.principal import Principal
 from app.db import SessionDep
 from app.models.enums import Urgency, WishStatus
 from app.pagination import Page, PageDep, make_page

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from app.geo import DistanceBand, band_of
 from app.models.enums import OfferStatus, Urgency, WishStatus
+from app.privacy.schemas import ConsentVersion
 from app.schemas import (
     Code,
     Id,
@@ -27,8 +28,6 @@ from app.schemas import (
     ShortText,
 )
 from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent
-
-ConsentVersion = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z._-]+$")]
 
 
 class ProxyConsent(Schema):

@@ -21,8 +21,8 @@ from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import find_or_create_resident
-from app.auth.deps import Principal
+from app.auth.principal import Principal
+from app.auth.users import find_or_create_resident
 from app.models import (
     Category,
     Programme,

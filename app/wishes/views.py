@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from app.auth.deps import VolunteerFacts
+from app.auth.principal import VolunteerFacts
 from app.geo import distance_m
 from app.models import Offer, Wish
 from app.privacy.masking import mask_phone

@@ -17,7 +17,8 @@ import httpx2
 import pytest
 from sqlalchemy.orm import Session
 
-from app.accounts.service import create_staff_user, ensure_role
+from app.accounts.service import create_staff_user
+from app.auth.users import ensure_role
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models.enums import AccountRole

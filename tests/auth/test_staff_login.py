@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from app.accounts.service import create_staff_user, ensure_role
+from app.accounts.service import create_staff_user
 from app.auth import service as auth_service
 from app.auth.errors import LoginThrottled
 from app.auth.throttle import LoginThrottle, client_ip
+from app.auth.users import ensure_role
 from app.config import Environment, Settings
 from app.db import Database, make_engine, writer
 from app.main import create_app

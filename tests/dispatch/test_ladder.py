@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.attendance.schemas import AttendanceIn
-from app.auth.deps import load_principal
+from app.auth.principal import load_principal
 from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
 from app.models import DispatchPolicy, Job, Offer, OutboxMessage, Volunteer, Wish, WishEventRecord

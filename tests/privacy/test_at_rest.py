@@ -23,7 +23,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app import migrate
-from app.accounts.service import user_by_phone
+from app.auth.users import user_by_phone
 from app.db import Database, make_engine
 from app.demo.seed import seed_demo
 from app.demo.stories import STORIES

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import user_by_phone
+from app.auth.users import user_by_phone
 from app.config import Settings
 from app.models import (
     Attendance,

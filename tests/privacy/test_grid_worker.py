@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.service import user_by_phone
+from app.auth.users import user_by_phone
 from app.config import Settings
 from app.models import Consent, Wish, WishEventRecord
 from app.models.enums import AccountRole

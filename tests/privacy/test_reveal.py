@@ -18,7 +18,7 @@ from app.config import Settings
 from app.geo import coarse_point
 from app.models import AccessLog, OrgUnit, User
 from app.models.enums import WishStatus
-from app.privacy import retention
+from app.rights import retention
 from tests.fixtures.builders import (
     Tree,
     auth,

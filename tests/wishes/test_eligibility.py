@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.auth.deps import VolunteerFacts
+from app.auth.principal import VolunteerFacts
 from app.matching.facts import CatalogueBits, MatchingCatalogue, wish_facts_preloaded
 from app.matching.scoring import Reason, VolunteerArrays, evaluate, reasons_of
 from app.models import Category, OrgUnit, Wish

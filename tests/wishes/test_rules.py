@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.accounts.service import user_by_phone
+from app.auth.users import user_by_phone
 from app.config import Settings
 from app.models import Offer, OutboxMessage, Wish
 from app.models.enums import VolunteerStatus, WishStatus

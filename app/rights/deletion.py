@@ -31,7 +31,7 @@ from sqlalchemy import delete, select, true, update
 from sqlalchemy.orm import Session
 
 from app.accounts.service import deactivate
-from app.auth.deps import Principal
+from app.auth.principal import Principal
 from app.errors import AppError, Conflict
 from app.geo import cell_of
 from app.models import (
@@ -49,8 +49,9 @@ from app.models import (
     Wish,
 )
 from app.models.enums import TASK_STATUSES, AccountRole, OfferStatus, VolunteerStatus, WishStatus
-from app.privacy import consent, retention
+from app.privacy import consent
 from app.privacy.masking import PSEUDONYM_PREFIX
+from app.rights import retention
 from app.wishes.schemas import OptionalReasonIn
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent

@@ -1,3 +1,6 @@
+"""Candidates for a wish: dispatch asks matching to rank the volunteers for a wish the caller may
+see and coordinate."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.enums import AccountRole, WishStatus
 from app.notifications.outbox import enqueue, enqueue_many
-from app.org_units.service import station_covering
+from app.org_units.service import coordinators_for, station_covering
 from app.privacy import consent
 from app.wishes import handlers, hooks
 from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
@@ -52,6 +52,9 @@ from app.wishes.errors import (
     WishChanged,
     WishNotFound,
 )
+from app.wishes.handlers.acceptance import volunteer_may
+from app.wishes.handlers.context import Context
+from app.wishes.handlers.review import NOT_BY_ORDERER
 from app.wishes.schemas import WishCreate
 from app.wishes.state import (
     EVENT_LABELS,
@@ -100,9 +103,9 @@ def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
         role = access.acting_role(transition.roles)
         if role is None:
             continue
-        if role == ActorRole.VOLUNTEER and not handlers.volunteer_may(event, access):
+        if role == ActorRole.VOLUNTEER and not volunteer_may(event, access):
             continue
-        if event in handlers.NOT_BY_ORDERER and ActorRole.REQUESTER in access.roles:
+        if event in NOT_BY_ORDERER and ActorRole.REQUESTER in access.roles:
             continue  # their own order: another coordinator reviews and closes it
         events.append(event)
     return events
@@ -150,7 +153,7 @@ def apply_event(
         if role is None:
             raise RoleNotAllowed(details={"status": wish.status, "event": event})
         now = clock.now()
-        ctx = handlers.Context(
+        ctx = Context(
             session=session,
             loaded=loaded,
             actor=actor,
@@ -160,7 +163,7 @@ def apply_event(
             payload=payload,
             now=now,
         )
-        spec.prepare(ctx)
+        plan = spec.prepare(ctx)
         from_status = wish.status
         changes: dict[str, Any] = {
             **ctx.changes,
@@ -201,7 +204,7 @@ def apply_event(
             "created_at": now,
         },
     ).scalar_one()
-    spec.after(ctx)
+    spec.after(ctx, plan)
     _notify(session, ctx, record_id)
     hooks.run(
         hooks.Moved(
@@ -275,7 +278,7 @@ def _wish_facts(wish: Wish) -> dict[str, Any]:
     }
 
 
-def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
+def _notify(session: Session, ctx: Context, record_id: int) -> None:
     wish = ctx.loaded.wish
     enqueue_many(
         session=session,
@@ -408,7 +411,7 @@ def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish
     )
     session.add(record)
     session.flush()
-    coordinators = handlers.coordinators_for(session, station)
+    coordinators = coordinators_for(session, station)
     enqueue(
         session=session,
         topic="wish.submitted",

@@ -35,9 +35,9 @@ from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY
-from app.wishes.access import load_wish
 from app.wishes.errors import AtCapacity
 from app.wishes.handlers.dispatch import grab_candidates
+from app.wishes.loading import load_wish
 from app.wishes.schemas import WishCreate
 from app.wishes.service import apply_event, create_wish
 from app.wishes.state import WishEvent

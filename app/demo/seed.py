@@ -69,8 +69,8 @@ from app.volunteers.schemas import (
     VolunteerRegister,
 )
 from app.volunteers.service import record_insurance, record_qualification, register
-from app.wishes.access import load_wish
 from app.wishes.handlers.dispatch import LEGAL_CONSTRAINTS, grab_candidates
+from app.wishes.loading import load_wish
 from app.wishes.schemas import (
     NoteIn,
     OfferIn,

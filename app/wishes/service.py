@@ -10,7 +10,6 @@ transaction as the change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -39,7 +38,7 @@ from app.notifications.outbox import enqueue, enqueue_many
 from app.org_units.service import coordinators_for, station_covering
 from app.privacy import consent
 from app.wishes import handlers, hooks
-from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
+from app.wishes.access import Access, VisibleWish, access_after, access_to
 from app.wishes.errors import (
     InvalidTimeWindow,
     InvalidTransition,
@@ -55,6 +54,7 @@ from app.wishes.errors import (
 from app.wishes.handlers.acceptance import volunteer_may
 from app.wishes.handlers.context import Context
 from app.wishes.handlers.review import NOT_BY_ORDERER
+from app.wishes.loading import Person, load_wish
 from app.wishes.schemas import WishCreate
 from app.wishes.state import (
     EVENT_LABELS,
@@ -71,26 +71,6 @@ log = structlog.get_logger()
 MAX_CAS_ATTEMPTS = 5
 MAX_WINDOW = timedelta(days=30)
 MAX_LEAD = timedelta(days=366)
-
-
-@dataclass
-class Outcome:
-    """A wish after an event, and what the actor may now see and do with it."""
-
-    loaded: LoadedWish
-    access: Access
-
-    @property
-    def wish(self) -> Wish:
-        return self.loaded.wish
-
-
-def visible_wish(session: Session, *, wish_id: int, actor: Principal) -> Outcome:
-    loaded = load_wish(session, wish_id, volunteer_id=actor.volunteer_id)
-    access = access_to(session, actor=actor, loaded=loaded)
-    if not access.visible:
-        raise WishNotFound()
-    return Outcome(loaded, access)
 
 
 def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
@@ -130,7 +110,7 @@ def apply_event(
     event: WishEvent,
     actor: Principal | None,
     payload: BaseModel | None = None,
-) -> Outcome:
+) -> VisibleWish:
     """Apply one event to one wish as `actor` (None: the system's timers)."""
     spec = handlers.SPECS[event]
     for attempt in range(MAX_CAS_ATTEMPTS):
@@ -232,7 +212,7 @@ def apply_event(
     after = access_after(
         session, actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status
     )
-    return Outcome(loaded, after)
+    return VisibleWish(loaded, after)
 
 
 @cache

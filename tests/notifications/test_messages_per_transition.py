@@ -37,8 +37,8 @@ from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
 from app.records import hours, messages, stars
 from app.records.schemas import ConfirmIn
-from app.wishes.access import load_wish
 from app.wishes.handlers.dispatch import GRAB_NOTIFY_LIMIT, grab_candidates
+from app.wishes.loading import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate
 from app.wishes.service import apply_event, create_wish
 from app.wishes.state import TRANSITIONS, WishEvent

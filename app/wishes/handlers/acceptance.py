@@ -12,7 +12,7 @@ from app import clock
 from app.models import Offer
 from app.models.enums import OfferStatus, VolunteerStatus
 from app.org_units.service import coordinators_for
-from app.wishes.access import Access, OfferFacts, Person
+from app.wishes.access import Access
 from app.wishes.errors import (
     AtCapacity,
     NotEligible,
@@ -29,6 +29,7 @@ from app.wishes.handlers.context import (
     text_reason,
     user_of_volunteer,
 )
+from app.wishes.loading import OfferFacts, Person
 from app.wishes.schemas import OptionalReasonIn, ReasonIn
 from app.wishes.state import ActorRole, WishEvent
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from app.auth.deps import Principal, VolunteerFacts
 from app.models import Offer, OrgUnit, Volunteer, Wish
 from app.models.enums import OfferStatus
-from app.wishes.access import Access, LoadedWish, Person
+from app.wishes.access import Access
 from app.wishes.errors import NotAssignee, ReasonRequired
+from app.wishes.loading import LoadedWish, Person
 from app.wishes.state import ActorRole, WishEvent
 
 Plan = TypeVar("Plan")

@@ -15,7 +15,6 @@ from app.matching.scoring import Reason
 from app.matching.service import rank, reasons_for
 from app.models import Offer, OrgUnit, Volunteer
 from app.models.enums import OfferStatus, VolunteerStatus
-from app.wishes.access import LoadedWish
 from app.wishes.errors import (
     AlreadyOffered,
     GrabAlreadyOpen,
@@ -27,6 +26,7 @@ from app.wishes.handlers.context import (
     payload_of,
     text_reason,
 )
+from app.wishes.loading import LoadedWish
 from app.wishes.schemas import NoteIn, OfferIn
 from app.wishes.state import WishEvent
 

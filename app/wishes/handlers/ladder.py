@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from app.models import Offer, OrgUnit
 from app.models.enums import OfferStatus, WishStatus
 from app.org_units.service import coordinators_for
-from app.wishes.access import LoadedWish
 from app.wishes.handlers.context import (
     Context,
     EventSpec,
     text_reason,
     user_of_volunteer,
 )
+from app.wishes.loading import LoadedWish
 from app.wishes.schemas import NoteIn
 from app.wishes.state import STATUS_LABELS, WishEvent
 

@@ -37,9 +37,10 @@ from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY
 from app.wishes.errors import AtCapacity
 from app.wishes.handlers.dispatch import grab_candidates
+from app.wishes.intake import create_wish
 from app.wishes.loading import load_wish
 from app.wishes.schemas import WishCreate
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
 # 安吉县 (Anji county), and about one kilometre in degrees there.

@@ -70,6 +70,7 @@ from app.volunteers.schemas import (
 )
 from app.volunteers.service import record_insurance, record_qualification, register
 from app.wishes.handlers.dispatch import LEGAL_CONSTRAINTS, grab_candidates
+from app.wishes.intake import create_wish
 from app.wishes.loading import load_wish
 from app.wishes.schemas import (
     NoteIn,
@@ -81,7 +82,7 @@ from app.wishes.schemas import (
     ReasonIn,
     WishCreate,
 )
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
 DATA_DIR = Path(__file__).parent / "data" / "divisions"

@@ -38,9 +38,10 @@ from app.notifications.templates import TEMPLATES, render
 from app.records import hours, messages, stars
 from app.records.schemas import ConfirmIn
 from app.wishes.handlers.dispatch import GRAB_NOTIFY_LIMIT, grab_candidates
+from app.wishes.intake import create_wish
 from app.wishes.loading import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import TRANSITIONS, WishEvent
 from tests.fixtures.builders import (
     auth,

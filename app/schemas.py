@@ -160,6 +160,8 @@ class Located(Schema):
 
 
 class ReadSchema(BaseModel):
+    """A response body read from a row's attributes (`Model.model_validate(row)`)."""
+
     model_config = ConfigDict(from_attributes=True)
 
 

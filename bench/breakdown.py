@@ -40,8 +40,9 @@ from app.logging import configure_logging
 from app.models import OrgUnit, Wish
 from app.models.enums import SessionKind, WishStatus
 from app.wishes import queries
+from app.wishes.access import visible_wish
 from app.wishes.schemas import WishSummary
-from app.wishes.service import apply_event, visible_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 from app.wishes.views import wish_out, wish_summary
 

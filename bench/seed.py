@@ -35,11 +35,12 @@ from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
 from app.volunteers.availability import FULL_DAY
-from app.wishes import handlers
-from app.wishes.access import load_wish
 from app.wishes.errors import AtCapacity
+from app.wishes.handlers.dispatch import grab_candidates
+from app.wishes.intake import create_wish
+from app.wishes.loading import load_wish
 from app.wishes.schemas import WishCreate
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
 # 安吉县 (Anji county), and about one kilometre in degrees there.
@@ -417,7 +418,7 @@ def seed(
 
 def _accept_somebody(session: Session, wish_id: int, station: OrgUnit) -> None:
     """Have the nearest eligible volunteer grab the wish (an accepted wish for the detail mix)."""
-    for user_id in handlers.grab_candidates(session, load_wish(session, wish_id), 20):
+    for user_id in grab_candidates(session, load_wish(session, wish_id), 20):
         try:
             with session.begin_nested():
                 apply_event(

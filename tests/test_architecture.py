@@ -36,9 +36,6 @@ KNOWN_OVERSIZED: set[str] = {
     "app.dispatch.batch",
     "app.matching.facts",
     "app.records.stars",
-    "app.wishes.access",
-    "app.wishes.handlers",
-    "app.wishes.service",
 }
 
 

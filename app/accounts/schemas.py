@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from app.auth.schemas import RoleOut
 from app.models.enums import AccountRole
-from app.schemas import Id, Name, Phone, Schema
+from app.schemas import Id, Name, Phone, ReadSchema, Schema
 
 Username = Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
@@ -24,9 +24,7 @@ class GrantIn(Schema):
     org_unit_id: Id | None = None
 
 
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class UserOut(ReadSchema):
     id: int
     name: str
     phone: str | None

@@ -7,7 +7,9 @@ loop never imports attendance.
 
 from __future__ import annotations
 
-from app.attendance.checks import check_for
+from dataclasses import dataclass
+
+from app.attendance.checks import Check, check_for
 from app.attendance.errors import NotCheckedIn, NotOnTeam
 from app.attendance.schemas import AttendanceIn
 from app.attendance.service import (
@@ -16,20 +18,27 @@ from app.attendance.service import (
     write_check_in,
     write_check_out,
 )
+from app.models import Attendance
 from app.models.enums import AttendanceStatus
-from app.wishes.handlers import (
+from app.wishes.handlers import register
+from app.wishes.handlers.context import (
     Context,
     EventSpec,
     count,
     payload_of,
-    register,
     requester_side,
     require_assignee,
 )
 from app.wishes.state import ActorRole, WishEvent
 
 
-def _check(ctx: Context, *, out: bool) -> None:
+@dataclass(frozen=True)
+class CheckPlan:
+    check: Check
+    row: Attendance | None  # the lead's record, when checking out
+
+
+def _check(ctx: Context, *, out: bool) -> CheckPlan:
     """Validate the lead's check (fence, window, consent or a coordinator's reason)."""
     require_assignee(ctx)
     payload: AttendanceIn = payload_of(ctx, AttendanceIn)
@@ -52,8 +61,6 @@ def _check(ctx: Context, *, out: bool) -> None:
         out=out,
         checked_in_at=row.checked_in_at if row is not None else None,
     )
-    ctx.scratch["check"] = check
-    ctx.scratch["row"] = row
     ctx.reason = check.manual_reason or check.summary
     ctx.event_data = {
         "volunteer_id": ctx.wish.assignee_id,
@@ -61,18 +68,20 @@ def _check(ctx: Context, *, out: bool) -> None:
         "late_sync": check.late_sync,
         "at": check.at.isoformat(),
     }
+    return CheckPlan(check, row)
 
 
-def _check_in_prepare(ctx: Context) -> None:
-    _check(ctx, out=False)
+def _check_in_prepare(ctx: Context) -> CheckPlan:
+    plan = _check(ctx, out=False)
     ctx.changes["reminded_at"] = None
+    return plan
 
 
-def _check_in_after(ctx: Context) -> None:
+def _check_in_after(ctx: Context, plan: CheckPlan) -> None:
     write_check_in(
         ctx.session,
         wish=ctx.wish,
-        check=ctx.scratch["check"],
+        check=plan.check,
         is_lead=True,
         actor_id=ctx.actor.user_id if ctx.actor else None,
     )
@@ -84,13 +93,13 @@ def _check_in_after(ctx: Context) -> None:
     )
 
 
-def _check_out_prepare(ctx: Context) -> None:
-    _check(ctx, out=True)
+def _check_out_prepare(ctx: Context) -> CheckPlan:
+    return _check(ctx, out=True)
 
 
-def _check_out_after(ctx: Context) -> None:
-    check = ctx.scratch["check"]
-    row = write_check_out(ctx.session, row=ctx.scratch["row"], check=check)
+def _check_out_after(ctx: Context, plan: CheckPlan) -> None:
+    assert plan.row is not None
+    row = write_check_out(ctx.session, row=plan.row, check=plan.check)
     count(ctx, ctx.wish.assignee_id, "completed_count")
     ctx.notify("wish.completed", requester_side(ctx.wish))
     checked_out(ctx.session, row, ctx.wish, ctx.station, ctx.now)

@@ -16,10 +16,10 @@ from app.db import SessionDep
 from app.models import Attendance
 from app.routing import make_router
 from app.schemas import IdPath
+from app.wishes.access import visible_wish
 from app.wishes.errors import WishNotFound
 from app.wishes.router import WISH_ERRORS
 from app.wishes.schemas import WishOut
-from app.wishes.service import visible_wish
 from app.wishes.views import wish_out
 
 router = make_router(tags=["签到签退"])

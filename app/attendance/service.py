@@ -33,8 +33,9 @@ from app.attendance.state import SERVED, AttendanceEvent, move
 from app.auth.principal import Principal
 from app.models import Attendance, OrgUnit, Volunteer, Wish
 from app.models.enums import AttendanceStatus, VolunteerStatus, WishStatus
+from app.wishes.access import VisibleWish, visible_wish
 from app.wishes.errors import WishNotFound
-from app.wishes.service import Outcome, apply_event, visible_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
 TEAM_CHECK_IN = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})
@@ -261,7 +262,7 @@ def add_member(session: Session, *, wish: Wish, volunteer_id: int, actor_id: int
 
 def attend(
     session: Session, *, wish_id: int, actor: Principal, body: AttendanceIn, out: bool
-) -> Outcome:
+) -> VisibleWish:
     """A check-in or check-out as the endpoint receives it: the lead's moves the wish, a team
     member's is their own record; a repeated nonce is the same check again, answered like the
     first (what the wish is now)."""

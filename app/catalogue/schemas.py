@@ -3,9 +3,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from app.schemas import Code, Name, OptionalNote, Schema
+from app.schemas import Code, Name, OptionalNote, ReadSchema, Schema
 
 
 class CatalogueKind(StrEnum):
@@ -15,9 +15,7 @@ class CatalogueKind(StrEnum):
     SEASONS = "seasons"
 
 
-class EntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class EntryOut(ReadSchema):
     code: str
     name: str
     description: str | None = None

@@ -65,8 +65,9 @@ from app.volunteers.schemas import (
     VolunteerRegister,
 )
 from app.volunteers.service import record_insurance, record_qualification, register
-from app.wishes.access import load_wish
-from app.wishes.handlers import LEGAL_CONSTRAINTS, grab_candidates
+from app.wishes.handlers.dispatch import LEGAL_CONSTRAINTS, grab_candidates
+from app.wishes.intake import create_wish
+from app.wishes.loading import load_wish
 from app.wishes.schemas import (
     NoteIn,
     OfferIn,
@@ -77,7 +78,7 @@ from app.wishes.schemas import (
     ReasonIn,
     WishCreate,
 )
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
 DATA_DIR = Path(__file__).parent / "data" / "divisions"

@@ -13,8 +13,8 @@ from app.matching import service
 from app.matching.schemas import CandidateOut, FactorOut, IneligibleOut, RankingOut, ReasonOut
 from app.routing import make_router
 from app.schemas import IdPath
+from app.wishes.access import visible_wish
 from app.wishes.errors import RoleNotAllowed
-from app.wishes.service import visible_wish
 from app.wishes.state import ActorRole
 
 router = make_router(tags=["匹配与派单"])

@@ -17,8 +17,8 @@ from app.dispatch.policy import policy_for
 from app.dispatch.timers import LADDER, Action, decide, reschedule, state_of
 from app.matching.service import rank
 from app.models import Offer
-from app.wishes.access import load_wish
 from app.wishes.errors import WishNotFound
+from app.wishes.loading import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, ReasonIn
 from app.wishes.service import apply_event
 from app.wishes.state import TERMINAL_STATUSES, WishEvent

@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.models.enums import OrgLevel
-from app.schemas import Address, Id, Lat, LatOut, Lng, LngOut, Located, RadiusM, UnitName
+from app.schemas import (
+    Address,
+    Id,
+    Lat,
+    LatOut,
+    Lng,
+    LngOut,
+    Located,
+    RadiusM,
+    ReadSchema,
+    UnitName,
+)
 
 AdminCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
 
@@ -36,9 +47,7 @@ class OrgUnitUpdate(Located):
         return self
 
 
-class OrgUnitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class OrgUnitOut(ReadSchema):
     id: int
     code: str
     name: str

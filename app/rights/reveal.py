@@ -26,8 +26,7 @@ from app.models import User, Volunteer
 from app.privacy import access_log
 from app.privacy.access_log import AccessPurpose
 from app.volunteers.service import managed_volunteer
-from app.wishes.access import may_reveal
-from app.wishes.service import Outcome, visible_wish
+from app.wishes.access import VisibleWish, may_reveal, visible_wish
 from app.wishes.state import ActorRole
 
 
@@ -45,7 +44,7 @@ class Contact:
 
 @dataclass(frozen=True)
 class WishContact:
-    outcome: Outcome
+    outcome: VisibleWish
     requester: Contact | None
     full_address: str | None
     contact_phone: str | None
@@ -54,7 +53,7 @@ class WishContact:
     acting_as: str
 
 
-def _acting_as(outcome: Outcome) -> str:
+def _acting_as(outcome: VisibleWish) -> str:
     roles = outcome.access.roles
     for role in (ActorRole.REQUESTER, ActorRole.COORDINATOR, ActorRole.ADMIN):
         if role in roles:

@@ -84,8 +84,3 @@ def window_masks(start: datetime, end: datetime, timezone: str) -> tuple[list[in
             total += last_exclusive - first
         day = next_day
     return masks, total
-
-
-def covered_slots(volunteer_masks: Sequence[int], window: Sequence[int]) -> int:
-    """How many of the window's weekly half hours the volunteer is available in."""
-    return sum((v & w).bit_count() for v, w in zip(volunteer_masks, window, strict=True))

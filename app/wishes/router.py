@@ -16,7 +16,9 @@ from app.push.quota import subscribe_hint
 from app.routing import make_router
 from app.schemas import Code, Id, IdPath, Instant, RadiusM
 from app.wishes import queries
+from app.wishes.access import visible_wish
 from app.wishes.errors import RoleNotAllowed
+from app.wishes.intake import create_wish
 from app.wishes.schemas import (
     EventOut,
     NoteIn,
@@ -29,7 +31,7 @@ from app.wishes.schemas import (
     WishOut,
     WishSummary,
 )
-from app.wishes.service import apply_event, create_wish, visible_wish
+from app.wishes.service import apply_event
 from app.wishes.state import ActorRole, WishEvent
 from app.wishes.views import offer_out, wish_out, wish_summary
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from app.geo import DistanceBand, band_of
 from app.models.enums import OfferStatus, Urgency, WishStatus
@@ -21,6 +21,7 @@ from app.schemas import (
     Name,
     OptionalNote,
     Phone,
+    ReadSchema,
     Reason,
     RequiredAddress,
     Schema,
@@ -253,9 +254,7 @@ class OfferOut(BaseModel):
     wish: WishSummary | None = None
 
 
-class EventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class EventOut(ReadSchema):
     id: int
     event: str
     from_status: str | None

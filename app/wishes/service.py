@@ -1,4 +1,4 @@
-"""The wish loop: creating wishes and applying every event through one entry point.
+"""The wish loop: applying every event to a wish through one entry point (`intake.py` creates them).
 
 `apply_event` looks the transition up in the table (409 if the status does not allow the event,
 403 if the actor's role does not), lets the event's handler check its own rules, then moves the
@@ -10,8 +10,6 @@ transaction as the change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -22,40 +20,29 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.principal import Principal
-from app.auth.users import find_or_create_resident
 from app.models import (
-    Category,
-    Programme,
-    SeasonTheme,
-    Skill,
     User,
     Volunteer,
     Wish,
     WishEventRecord,
-    WishSkill,
 )
-from app.models.enums import AccountRole, WishStatus
-from app.notifications.outbox import enqueue, enqueue_many
-from app.org_units.service import station_covering
-from app.privacy import consent
+from app.models.enums import WishStatus
+from app.notifications.outbox import enqueue_many
 from app.wishes import handlers, hooks
-from app.wishes.access import Access, LoadedWish, Person, access_after, access_to, load_wish
+from app.wishes.access import Access, VisibleWish, access_after, access_to
 from app.wishes.errors import (
-    InvalidTimeWindow,
     InvalidTransition,
-    NotAResident,
-    OutOfServiceArea,
-    ProxyNotAllowed,
     RoleNotAllowed,
-    UnknownCatalogueEntry,
     WishAlreadyTaken,
     WishChanged,
     WishNotFound,
 )
-from app.wishes.schemas import WishCreate
+from app.wishes.handlers.acceptance import volunteer_may
+from app.wishes.handlers.context import Context
+from app.wishes.handlers.review import NOT_BY_ORDERER
+from app.wishes.loading import Person, load_wish
 from app.wishes.state import (
     EVENT_LABELS,
-    INITIAL_STATUS,
     STATUS_LABELS,
     STATUS_TIMESTAMP,
     ActorRole,
@@ -66,28 +53,6 @@ from app.wishes.state import (
 log = structlog.get_logger()
 
 MAX_CAS_ATTEMPTS = 5
-MAX_WINDOW = timedelta(days=30)
-MAX_LEAD = timedelta(days=366)
-
-
-@dataclass
-class Outcome:
-    """A wish after an event, and what the actor may now see and do with it."""
-
-    loaded: LoadedWish
-    access: Access
-
-    @property
-    def wish(self) -> Wish:
-        return self.loaded.wish
-
-
-def visible_wish(session: Session, *, wish_id: int, actor: Principal) -> Outcome:
-    loaded = load_wish(session, wish_id, volunteer_id=actor.volunteer_id)
-    access = access_to(session, actor=actor, loaded=loaded)
-    if not access.visible:
-        raise WishNotFound()
-    return Outcome(loaded, access)
 
 
 def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
@@ -100,9 +65,9 @@ def allowed_events(access: Access, status: WishStatus) -> list[WishEvent]:
         role = access.acting_role(transition.roles)
         if role is None:
             continue
-        if role == ActorRole.VOLUNTEER and not handlers.volunteer_may(event, access):
+        if role == ActorRole.VOLUNTEER and not volunteer_may(event, access):
             continue
-        if event in handlers.NOT_BY_ORDERER and ActorRole.REQUESTER in access.roles:
+        if event in NOT_BY_ORDERER and ActorRole.REQUESTER in access.roles:
             continue  # their own order: another coordinator reviews and closes it
         events.append(event)
     return events
@@ -127,7 +92,7 @@ def apply_event(
     event: WishEvent,
     actor: Principal | None,
     payload: BaseModel | None = None,
-) -> Outcome:
+) -> VisibleWish:
     """Apply one event to one wish as `actor` (None: the system's timers)."""
     spec = handlers.SPECS[event]
     for attempt in range(MAX_CAS_ATTEMPTS):
@@ -150,7 +115,7 @@ def apply_event(
         if role is None:
             raise RoleNotAllowed(details={"status": wish.status, "event": event})
         now = clock.now()
-        ctx = handlers.Context(
+        ctx = Context(
             session=session,
             loaded=loaded,
             actor=actor,
@@ -160,7 +125,7 @@ def apply_event(
             payload=payload,
             now=now,
         )
-        spec.prepare(ctx)
+        plan = spec.prepare(ctx)
         from_status = wish.status
         changes: dict[str, Any] = {
             **ctx.changes,
@@ -201,7 +166,7 @@ def apply_event(
             "created_at": now,
         },
     ).scalar_one()
-    spec.after(ctx)
+    spec.after(ctx, plan)
     _notify(session, ctx, record_id)
     hooks.run(
         hooks.Moved(
@@ -229,7 +194,7 @@ def apply_event(
     after = access_after(
         session, actor=actor, before=access, loaded=loaded, offer_status=ctx.offer_status
     )
-    return Outcome(loaded, after)
+    return VisibleWish(loaded, after)
 
 
 @cache
@@ -261,7 +226,7 @@ def _assignee(session: Session, volunteer_id: int) -> Person:
     return Person(volunteer_id, row.name, row.phone)
 
 
-def _wish_facts(wish: Wish) -> dict[str, Any]:
+def wish_facts(wish: Wish) -> dict[str, Any]:
     """What every message about a wish may say to anyone it goes to, volunteers who have not
     accepted included: the title, the coarse address and the wanted time. Never the full
     address, the exact point or the contact phone (the accepted volunteer opens the wish)."""
@@ -275,7 +240,7 @@ def _wish_facts(wish: Wish) -> dict[str, Any]:
     }
 
 
-def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
+def _notify(session: Session, ctx: Context, record_id: int) -> None:
     wish = ctx.loaded.wish
     enqueue_many(
         session=session,
@@ -283,149 +248,10 @@ def _notify(session: Session, ctx: handlers.Context, record_id: int) -> None:
             (
                 topic,
                 recipients,
-                {**_wish_facts(wish), "event": ctx.event, "status": wish.status, **extra},
+                {**wish_facts(wish), "event": ctx.event, "status": wish.status, **extra},
             )
             for topic, recipients, extra in ctx.notifications
         ],
         wish_id=wish.id,
         wish_event_id=record_id,
     )
-
-
-def _check_catalogue(session: Session, body: WishCreate) -> None:
-    missing: dict[str, list[str]] = {}
-
-    def check(model: Any, codes: list[str], name: str) -> None:
-        if not codes:
-            return
-        found = set(
-            session.scalars(
-                select(model.code).where(model.code.in_(codes), model.is_active.is_(True))
-            )
-        )
-        absent = [c for c in codes if c not in found]
-        if absent:
-            missing[name] = absent
-
-    check(Category, [body.category_code], "category_code")
-    check(Skill, body.skill_codes, "skill_codes")
-    check(Programme, [body.programme_code] if body.programme_code else [], "programme_code")
-    check(SeasonTheme, [body.season_code] if body.season_code else [], "season_code")
-    if missing:
-        raise UnknownCatalogueEntry(details={"unknown": missing})
-
-
-def _check_window(body: WishCreate) -> None:
-    now = clock.now()
-    start, end = body.wanted_start_at, body.wanted_end_at
-    if end <= start:
-        raise InvalidTimeWindow("结束时间必须晚于开始时间")
-    if end <= now:
-        raise InvalidTimeWindow("期望服务时间已过去")
-    if start > now + MAX_LEAD:
-        raise InvalidTimeWindow("只能预约一年以内的服务")
-    if end - start > MAX_WINDOW:
-        raise InvalidTimeWindow("期望服务时间段不能超过 30 天")
-
-
-def create_wish(*, session: Session, body: WishCreate, actor: Principal) -> Wish:
-    """点单: a resident places a wish, or a grid worker or coordinator for a resident."""
-    _check_catalogue(session, body)
-    _check_window(body)
-    station, distance = station_covering(
-        session=session, lat=body.lat, lng=body.lng, station_id=body.station_id
-    )
-    if station is None:
-        raise OutOfServiceArea(
-            details={"distance_m": round(distance)} if distance is not None else {}
-        )
-    now = clock.now()
-    proxy = body.on_behalf_of
-    if proxy is not None:
-        # Grid workers order for the residents of their station, coordinators inside their
-        # subtree, admins anywhere; each records how the resident consented.
-        staff = actor.is_admin or actor.covers(station.path)
-        if not (staff or actor.grid_worker_of(station.path)):
-            raise ProxyNotAllowed()
-        consent.check_version(
-            session, consent.ConsentPurpose.PERSONAL_INFO, proxy.consent.version, now
-        )
-        requester = find_or_create_resident(session=session, phone=proxy.phone, name=proxy.name)
-        consent.grant(
-            session,
-            user_id=requester.id,
-            purpose=consent.ConsentPurpose.PERSONAL_INFO,
-            version=proxy.consent.version,
-            method=consent.Method(proxy.consent.method),
-            recorded_by_id=actor.user_id,
-            now=now,
-        )
-        requester_id, proxy_id = requester.id, actor.user_id
-        role = ActorRole.COORDINATOR if staff else ActorRole.REQUESTER
-    else:
-        if not actor.has(AccountRole.RESIDENT):
-            raise NotAResident()
-        requester_id, proxy_id = actor.user_id, None
-        role = ActorRole.REQUESTER
-
-    wish = Wish(
-        station_id=station.id,
-        category_code=body.category_code,
-        programme_code=body.programme_code,
-        season_code=body.season_code,
-        title=body.title,
-        description=body.description,
-        coarse_address=body.coarse_address,
-        full_address=body.full_address,
-        contact_phone=body.contact_phone,
-        # Sealed; the coarse point in the clear follows (models/wishes.py).
-        lat=body.lat,
-        lng=body.lng,
-        wanted_start_at=body.wanted_start_at,
-        wanted_end_at=body.wanted_end_at,
-        urgency=body.urgency,
-        requester_id=requester_id,
-        proxy_id=proxy_id,
-        status=INITIAL_STATUS,
-        version=1,
-        submitted_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(wish)
-    session.flush()
-    for code in body.skill_codes:
-        session.add(WishSkill(wish_id=wish.id, skill_code=code))
-    record = WishEventRecord(
-        wish_id=wish.id,
-        event=WishEvent.SUBMIT,
-        from_status=None,
-        to_status=INITIAL_STATUS,
-        actor_id=actor.user_id,
-        actor_role=role,
-        data={"station_id": station.id, "proxy": proxy_id is not None},
-        created_at=now,
-    )
-    session.add(record)
-    session.flush()
-    coordinators = handlers.coordinators_for(session, station)
-    enqueue(
-        session=session,
-        topic="wish.submitted",
-        recipient_ids=coordinators,
-        payload=_wish_facts(wish),
-        wish_id=wish.id,
-        wish_event_id=record.id,
-    )
-    hooks.run(
-        hooks.Moved(
-            session=session,
-            wish=wish,
-            station=station,
-            event=WishEvent.SUBMIT,
-            now=now,
-            wish_event_id=record.id,
-        )
-    )
-    log.info("wish.submitted", wish_id=wish.id, station_id=station.id, actor_id=actor.user_id)
-    return wish

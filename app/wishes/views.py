@@ -11,7 +11,7 @@ from app.auth.principal import VolunteerFacts
 from app.geo import distance_m
 from app.models import Offer, Wish
 from app.privacy.masking import mask_phone
-from app.wishes.access import may_reveal
+from app.wishes.access import VisibleWish, may_reveal
 from app.wishes.eligibility import distance_seen_m
 from app.wishes.schemas import (
     DistanceOut,
@@ -22,10 +22,10 @@ from app.wishes.schemas import (
     WishOut,
     WishSummary,
 )
-from app.wishes.service import Outcome, allowed_events
+from app.wishes.service import allowed_events
 
 
-def wish_out(session: Session, outcome: Outcome) -> WishOut:
+def wish_out(session: Session, outcome: VisibleWish) -> WishOut:
     """Three views of one wish. Volunteers who do not hold it see the public one (no requester,
     no contact, the coarse place). Whoever else sees the wish sees names, the coarse place and
     masked phones (138****1234); the full contact is revealed through `POST /wishes/{id}/reveal`,

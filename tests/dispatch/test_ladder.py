@@ -267,8 +267,8 @@ def test_unrated_wish_closes_after_seven_days(
 def test_unreviewed_wish_escalates(session: Session, scheduler: Scheduler, frozen: Clock) -> None:
     tree = make_tree(session)
     institute = make_coordinator(session, tree.townships[0])
+    from app.wishes.intake import create_wish
     from app.wishes.schemas import WishCreate
-    from app.wishes.service import create_wish
     from tests.fixtures.builders import wish_body
 
     station = tree.stations[0]

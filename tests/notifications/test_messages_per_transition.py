@@ -37,10 +37,11 @@ from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
 from app.records import hours, messages, stars
 from app.records.schemas import ConfirmIn
-from app.wishes import handlers
-from app.wishes.access import load_wish
+from app.wishes.handlers.dispatch import GRAB_NOTIFY_LIMIT, grab_candidates
+from app.wishes.intake import create_wish
+from app.wishes.loading import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate
-from app.wishes.service import apply_event, create_wish
+from app.wishes.service import apply_event
 from app.wishes.state import TRANSITIONS, WishEvent
 from tests.fixtures.builders import (
     auth,
@@ -239,7 +240,7 @@ def test_messages_per_transition(session: Session, status: WishStatus, event: Wi
     wish = scene.wish(status, offers_expired=case.offers_expired)
     if event == E.OPEN_GRAB:
         loaded = load_wish(session, wish.id, fresh=True)
-        nearby = handlers.grab_candidates(session, loaded, handlers.GRAB_NOTIFY_LIMIT)
+        nearby = grab_candidates(session, loaded, GRAB_NOTIFY_LIMIT)
         assert nearby, "the scene's volunteers may grab the wish"
         scene.people["nearby"] = [session.get(User, uid) for uid in nearby]  # type: ignore[misc]
         for name in ("taker", "other", "spare"):  # told as "nearby", not by name

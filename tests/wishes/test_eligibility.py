@@ -4,6 +4,7 @@ distance from the wish's coarse point only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,7 +17,7 @@ from app.matching.facts import CatalogueBits, MatchingCatalogue, wish_facts_prel
 from app.matching.scoring import Reason, VolunteerArrays, evaluate, reasons_of
 from app.models import Category, OrgUnit, Wish
 from app.models.enums import VolunteerStatus
-from app.volunteers.availability import covered_slots, window_masks
+from app.volunteers.availability import window_masks
 from app.wishes.eligibility import Fit, grab_ineligibility
 
 DAY = date(2027, 3, 3)
@@ -26,6 +27,12 @@ REQUESTER = 1
 masks = st.lists(st.integers(0, (1 << 48) - 1), min_size=7, max_size=7)
 dates = st.one_of(st.none(), st.dates(date(1940, 1, 1), date(2030, 12, 31)))
 ages = st.one_of(st.none(), st.integers(0, 90))
+
+
+def covered_slots(volunteer_masks: Sequence[int], window: Sequence[int]) -> int:
+    """How many of the window's weekly half hours the volunteer is available in (the reference
+    the vectorised check in matching is held to)."""
+    return sum((v & w).bit_count() for v, w in zip(volunteer_masks, window, strict=True))
 
 
 @settings(max_examples=400, deadline=None)

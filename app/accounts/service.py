@@ -9,11 +9,11 @@ from app.accounts.errors import LastAdmin, RoleGrantNotFound, UsernameTaken, Use
 from app.auth.cache import forget_principal
 from app.auth.security import hash_password
 from app.auth.sessions import RevokeReason, end_user_sessions
+from app.crypto.sealing import lookup_hash
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
 from app.models.enums import AccountRole, OrgLevel
 from app.org_units.errors import OrgUnitNotFound
-from app.privacy.crypto import lookup_hash
 
 
 def get_user(*, session: Session, user_id: int) -> User:

@@ -30,6 +30,7 @@ import structlog
 from sqlalchemy import select
 
 from app.config import Settings, WechatTemplate
+from app.crypto.sealing import lookup_hash
 from app.delivery.channels import (
     DeliveryContext,
     Failed,
@@ -43,7 +44,6 @@ from app.delivery.channels import (
 )
 from app.models import User
 from app.notifications.templates import Rendered, render
-from app.privacy.crypto import lookup_hash
 from app.push import quota
 from app.push.preferences import Policy, policy_of, quiet_until
 from app.push.wechat_data import build_data

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from app import wiring as _wiring  # noqa: F401 - every timer handler and delivery channel
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
 from app.auth.cache import principal_cache, revocation_feed
@@ -24,15 +25,14 @@ from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
 from app.dispatch.router import router as dispatch_router
-from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
+from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
-from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
 from app.push.router import router as push_router
 from app.records.certificates_router import router as certificates_router
 from app.records.honour_router import router as honour_router

@@ -1,4 +1,4 @@
-"""One worker process: the timers (`dispatch.scheduler.Scheduler`) and the deliveries
+"""One worker process: the timers (`jobs.scheduler.Scheduler`) and the deliveries
 (`delivery.engine.Deliverer`) side by side, as `wenming worker` runs them. Any number may run at
 once, beside web servers started with SCHEDULER_ENABLED=false.
 
@@ -16,12 +16,11 @@ from typing import Any
 
 import structlog
 
+from app import wiring as _wiring  # noqa: F401 - every timer handler and delivery channel
 from app.config import Settings
 from app.db import Database
 from app.delivery.engine import Deliverer
-from app.dispatch.scheduler import Scheduler
-from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
-from app.webhooks import delivery as _webhook_delivery  # noqa: F401 - registers "webhook"
+from app.jobs.scheduler import Scheduler
 
 log = structlog.get_logger()
 

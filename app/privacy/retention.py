@@ -7,7 +7,7 @@ service record need, and says nothing of where anyone lives.
 
 One timer in the jobs table (`privacy.retention`) runs it: each run erases a batch and sets
 the next run, at once while a backlog remains, else an hour later. The scheduler creates the
-timer when it starts (`dispatch.scheduler.Scheduler.ensure_periodic`).
+timer when it starts (`jobs.scheduler.Scheduler.ensure_periodic`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.dispatch import jobs
+from app.jobs import store
+from app.jobs.registry import register
 from app.models import Attendance, Wish
 from app.wishes.state import WishStatus
 
@@ -87,5 +88,9 @@ def run(session: Session, _subject_id: int, now: datetime) -> int:
     if wish_ids:
         log.info("privacy.retention", wishes=len(wish_ids), fixes=fixes)
     next_at = now if len(wish_ids) == BATCH else now + INTERVAL
-    jobs.set_timer(session, kind=RETENTION, subject_id=SUBJECT, run_at=next_at, now=now)
+    store.set_timer(session, kind=RETENTION, subject_id=SUBJECT, run_at=next_at, now=now)
     return len(wish_ids)
+
+
+# The same table and runners serve every timer of the service; this one runs forever.
+register(RETENTION, run, periodic_subject=SUBJECT)

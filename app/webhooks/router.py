@@ -12,7 +12,6 @@ from app.models import WebhookSubscriber
 from app.pagination import Page, PageDep, make_page
 from app.routing import make_router
 from app.schemas import IdPath
-from app.webhooks import delivery as _delivery  # noqa: F401 - registers the "webhook" channel
 from app.webhooks import events, service
 from app.webhooks.schemas import (
     DeliveryOut,

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.dispatch.scheduler import Scheduler
 from app.geo import coarse
+from app.jobs.scheduler import Scheduler
 from app.models import Attendance, Job, Wish
 from app.privacy.retention import RETENTION
 from app.wishes.state import WishStatus

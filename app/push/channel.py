@@ -48,7 +48,8 @@ from app.push import quota
 from app.push.preferences import Policy, policy_of, quiet_until
 from app.push.wechat_data import build_data
 from app.sms import caps
-from app.sms.provider import SmsFailed, SmsProvider, SmsText, make_provider
+from app.sms.factory import make_provider
+from app.sms.provider import SmsFailed, SmsProvider, SmsText
 from app.wechat.client import MAINLAND_MOBILE, WechatClient
 from app.wechat.errors import SubscribeMessageFailed, WechatError
 from app.wechat.tokens import with_access_token

@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -272,10 +271,6 @@ def _finish(session: Session, rows: Sequence[object], *, wish: WishFacts) -> Vol
     return arrays
 
 
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
-
-
 # ---------------------------------------------------------------- many wishes at once
 #
 # Batch dispatch judges every approved wish of a unit against every volunteer of the unit. The
@@ -299,7 +294,7 @@ def matching_catalogue(session: Session) -> MatchingCatalogue:
     """The catalogue as matching reads it (cached per process; see CATALOGUE_SECONDS)."""
     global _catalogue_cache
     cached = _catalogue_cache
-    today = local_day(clock.now())  # the season turns at midnight
+    today = clock.local_day(clock.now())  # the season turns at midnight
     if (
         cached is not None
         and cached[1] == today
@@ -406,7 +401,7 @@ def wish_facts_preloaded(
         risky=category.risky,
         min_age=category.min_age,
         max_age=category.max_age,
-        service_day=wish.wanted_start_at.astimezone(ZoneInfo(timezone)).date(),
+        service_day=clock.local_day(wish.wanted_start_at, timezone),
         window_masks=tuple(masks),
         window_slots=slots,
         season_fit=float(season_fit),

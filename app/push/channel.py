@@ -24,11 +24,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
 
+from app import clock
 from app.config import Settings, WechatTemplate
 from app.crypto.sealing import lookup_hash
 from app.delivery.channels import (
@@ -130,7 +130,7 @@ def handle(ctx: DeliveryContext, message: Outgoing) -> Result:
     if isinstance(route, str) and not rendered.urgent:
         return Skipped(f"inbox only: {route}")  # nothing to push, now or in the morning
     if not rendered.urgent:
-        until = quiet_until(recipient.policy, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone))
+        until = quiet_until(recipient.policy, now=ctx.now, tz=clock.zone(ctx.settings.timezone))
         if until is not None:
             return Held(until=until, reason="quiet hours")
     outcome = (
@@ -174,7 +174,7 @@ def _by_wechat(
     if not quota.take(ctx.database, user_id=recipient.user_id, template_id=template.id):
         return "no subscription left"
     client, _ = clients.of(settings)
-    data = build_data(template, rendered.fields, tz=ZoneInfo(settings.timezone), now=ctx.now)
+    data = build_data(template, rendered.fields, tz=clock.zone(settings.timezone), now=ctx.now)
     openid = recipient.openid
 
     def send(token: str) -> str | None:
@@ -228,7 +228,7 @@ def _by_sms(
         return Skipped(f"inbox only: {why_not_wechat}; no mobile number")
     settings = ctx.settings
     phone_hash = lookup_hash(phone)
-    day = ctx.now.astimezone(ZoneInfo(settings.timezone)).date()
+    day = clock.local_day(ctx.now, settings.timezone)
     if not caps.take(
         ctx.database, phone_hash=phone_hash, local_date=day, cap=settings.sms_daily_cap_per_number
     ):

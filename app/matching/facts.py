@@ -10,7 +10,6 @@ rule on what comes back.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -36,6 +35,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from app import clock
+from app.cache import TTLCache
 from app.config import get_settings
 from app.geo import EARTH_RADIUS_M, cells_within
 from app.models import (
@@ -76,13 +76,12 @@ class CatalogueBits:
 
 # The catalogue changes rarely and every ranking needs it: each process keeps it for a minute
 # (and drops it at once when this process edits the catalogue).
-CATALOGUE_SECONDS = 60.0
-_catalogue_cache: tuple[float, date, MatchingCatalogue] | None = None
+# Keyed by the city's date: the season turns at midnight.
+CATALOGUE_CACHE: TTLCache[date, MatchingCatalogue] = TTLCache(60.0, max_entries=1)
 
 
 def forget_catalogue() -> None:
-    global _catalogue_cache
-    _catalogue_cache = None
+    CATALOGUE_CACHE.clear()
 
 
 def catalogue_bits(session: Session) -> CatalogueBits:
@@ -291,16 +290,11 @@ class MatchingCatalogue:
 
 
 def matching_catalogue(session: Session) -> MatchingCatalogue:
-    """The catalogue as matching reads it (cached per process; see CATALOGUE_SECONDS)."""
-    global _catalogue_cache
-    cached = _catalogue_cache
+    """The catalogue as matching reads it (cached per process; see CATALOGUE_CACHE)."""
     today = clock.local_day(clock.now())  # the season turns at midnight
-    if (
-        cached is not None
-        and cached[1] == today
-        and time.monotonic() - cached[0] < CATALOGUE_SECONDS
-    ):
-        return cached[2]
+    cached = CATALOGUE_CACHE.get(today)
+    if cached is not None:
+        return cached
     bits = _read_bits(session)
     if len(bits.skills) > 64 or len(bits.categories) > 64:
         raise MatchingLimit("matching packs skills and categories into 64-bit masks")
@@ -322,7 +316,7 @@ def matching_catalogue(session: Session) -> MatchingCatalogue:
         season_code=season.code if season is not None else None,
         affinities=affinities(session=session, season_code=season.code) if season else {},
     )
-    _catalogue_cache = (time.monotonic(), today, catalogue)
+    CATALOGUE_CACHE.put(today, catalogue)
     return catalogue
 
 

@@ -154,8 +154,8 @@ def reencrypt_cmd(
 ) -> None:
     """Seal every stored personal value with the current key (DATA_KEY_ID) and recompute the
     phone lookup hashes; safe to run again. On SQLite it then VACUUMs."""
+    from app.crypto.sealing import configure, keyring_from
     from app.db import Database, make_engine
-    from app.privacy.crypto import configure, keyring_from
     from app.privacy.reencrypt import reencrypt
 
     settings = get_settings()
@@ -175,7 +175,7 @@ def reencrypt_cmd(
 @cli.command("new-key")
 def new_key_cmd() -> None:
     """Print a fresh random key (for DATA_KEYS or LOOKUP_KEY)."""
-    from app.privacy.crypto import new_key
+    from app.crypto.sealing import new_key
 
     console.print(new_key())
 

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.privacy.crypto import KeySettingError, keyring_from
+from app.crypto.sealing import Keyring, KeySettingError, keyring_from, set_key_source
 
 PLACEHOLDER_SECRET = "change-me-development-only-secret-key"
 # A production SECRET_KEY: at least this many characters and this many bits by the estimate in
@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     idempotency_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     log_json: bool = False
 
-    # Personal data at rest (app/privacy/crypto.py): the data keys by id, as JSON
+    # Personal data at rest (app/crypto/sealing.py): the data keys by id, as JSON
     # (`{"2027a": "<base64 of 32 random bytes>"}`), the id new values are sealed with (needed
     # when there are several), and the key of the phone lookup hash. Unset: the development
     # keys, which production refuses. `wenming new-key` prints a fresh key.
@@ -352,3 +352,13 @@ def _parse_limits(text: str) -> None:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _settings_keyring() -> Keyring:
+    settings = get_settings()
+    return keyring_from(settings.data_keys, settings.data_key_id, settings.lookup_key)
+
+
+# The process's keys for sealed columns come from the settings (app/crypto imports nothing
+# above it, so the settings tell it where its keys are).
+set_key_source(_settings_keyring)

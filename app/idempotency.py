@@ -29,7 +29,7 @@ again is exactly right, and a retry after, say, a 409 sees the state as it is no
 
 The stored body can hold personal data (a wish's address and phone, a volunteer's name): it is
 written and read only through `seal` and `unseal`, which encrypt it at rest with the data key in
-force (app/privacy/crypto.py; `wenming reencrypt` moves it to a new key like every sealed value).
+force (app/crypto/sealing.py; `wenming reencrypt` moves it to a new key like every sealed value).
 """
 
 from __future__ import annotations
@@ -54,10 +54,10 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.deps import CurrentUser
 from app.config import Settings
+from app.crypto.sealing import keyring
 from app.db import SessionDep
 from app.errors import AppError, Conflict
 from app.models import IdempotencyKey
-from app.privacy.crypto import keyring
 
 log = structlog.get_logger()
 
@@ -97,7 +97,7 @@ BODY_CONTEXT = "idempotency_keys.response_body"
 
 def seal(body: bytes) -> bytes:
     """The bytes stored for a response body: sealed with the data key in force (it can hold a
-    wish's address and phone, a volunteer's name; see app/privacy/crypto.py)."""
+    wish's address and phone, a volunteer's name; see app/crypto/sealing.py)."""
     return keyring().encrypt_bytes(body, BODY_CONTEXT).encode("ascii")
 
 

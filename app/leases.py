@@ -1,4 +1,4 @@
-"""Heartbeats for the fenced leases of the workers (timers in `app.dispatch.jobs`, messages in
+"""Heartbeats for the fenced leases of the workers (timers in `app.jobs.store`, messages in
 `app.delivery.engine`): while a worker holds claims, a thread renews them every third of the
 lease, so long work never loses its claim to another worker; a worker that dies stops
 renewing, and its claims are taken over once the lease runs out."""

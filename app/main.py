@@ -27,8 +27,8 @@ from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
 from app.dispatch.router import router as dispatch_router
-from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
+from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Path
 from pydantic import (
@@ -23,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.config import get_settings
+from app import clock
 from app.geo import CoordSystem, to_gcj02
 from app.text import check_text
 
@@ -118,14 +117,13 @@ RadiusM = Annotated[int, Field(ge=100, le=200_000)]
 
 
 def _local_time(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    if isinstance(value, datetime):
+        return clock.assume_local(value)
     return value
 
 
 def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    value = clock.assume_local(value)
     if not (2000 <= value.year <= 2200):
         raise ValueError("时间超出允许范围")
     return value.astimezone(UTC)

@@ -7,8 +7,6 @@ its path at once and applies them root first, so the nearest unit's values win.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import asdict, fields, replace
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.cache import TTLCache
 from app.models import OrgUnit
 
 T = TypeVar("T")
@@ -25,28 +24,24 @@ T = TypeVar("T")
 class InheritedSettings(Generic[T]):
     """Reads (with a short per-process cache) and writes one kind of inherited settings."""
 
-    # Seconds a unit's settings are reused in this process; 0 turns the cache off.
+    # Seconds a unit's settings are reused in this process (`cache.ttl`; 0 turns it off).
     cache_seconds: float = 30.0
 
     def __init__(self, model: type[Any], defaults: T) -> None:
         self.model = model
         self.defaults = defaults
         self.names = [f.name for f in fields(defaults)]  # type: ignore[arg-type]
-        self._cache: dict[int, tuple[float, T]] = {}
-        self._lock = threading.Lock()
+        self.cache: TTLCache[int, T] = TTLCache(self.cache_seconds)
 
     def forget(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self.cache.clear()
 
     def for_unit(self, session: Session, unit: OrgUnit) -> T:
-        with self._lock:
-            hit = self._cache.get(unit.id)
-            if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
-                return hit[1]
+        hit = self.cache.get(unit.id)
+        if hit is not None:
+            return hit
         settings = self._read(session, unit)
-        with self._lock:
-            self._cache[unit.id] = (time.monotonic(), settings)
+        self.cache.put(unit.id, settings)
         return settings
 
     def _read(self, session: Session, unit: OrgUnit) -> T:

@@ -1,4 +1,4 @@
-"""One worker process: the timers (`dispatch.scheduler.Scheduler`) and the deliveries
+"""One worker process: the timers (`jobs.scheduler.Scheduler`) and the deliveries
 (`delivery.engine.Deliverer`) side by side, as `wenming worker` runs them. Any number may run at
 once, beside web servers started with SCHEDULER_ENABLED=false.
 
@@ -20,7 +20,7 @@ from app import wiring as _wiring  # noqa: F401 - every domain's handlers regist
 from app.config import Settings
 from app.db import Database
 from app.delivery.engine import Deliverer
-from app.dispatch.scheduler import Scheduler
+from app.jobs.scheduler import Scheduler
 
 log = structlog.get_logger()
 

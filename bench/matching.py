@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import load_principal
 from app.auth.users import ensure_role
 from app.config import Environment, Settings
+from app.crypto.types import SealedType
 from app.db import Database, make_engine
 from app.geo import EARTH_RADIUS_M, cell_of
 from app.logging import configure_logging
@@ -68,7 +69,6 @@ from app.matching.service import normalised_weights, rank
 from app.models import Base, Category, OrgUnit, Skill, User, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
-from app.privacy.types import SealedType
 from app.volunteers.availability import FULL_DAY, slot_mask
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")

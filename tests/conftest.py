@@ -33,13 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _no_process_caches() -> None:
     """Tests roll back and (on SQLite) reuse ids, so nothing read in one may be reused in the
     next: the per-process caches of the catalogue and of dispatch policies are off."""
-    from app.catalogue import service as catalogue_service
-    from app.matching import facts
-    from app.unit_settings import InheritedSettings
+    from app.catalogue.service import QUALIFIED_CACHE
+    from app.dispatch.policy import POLICIES
+    from app.matching.facts import CATALOGUE_CACHE
+    from app.records.rules import RULES
 
-    facts.CATALOGUE_SECONDS = 0
-    InheritedSettings.cache_seconds = 0
-    catalogue_service._QUALIFIED_TTL = 0
+    for cache in (CATALOGUE_CACHE, QUALIFIED_CACHE, POLICIES.cache, RULES.cache):
+        cache.ttl = 0
 
 
 @pytest.fixture(autouse=True)

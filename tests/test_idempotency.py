@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import clock, idempotency
 from app.config import Settings
 from app.db import WRITE_METHODS
-from app.dispatch.scheduler import Scheduler
+from app.jobs.scheduler import Scheduler
 from app.main import API_PREFIX
 from app.models import Attendance, IdempotencyKey, OrgUnit, PointsEntry, User, Volunteer, Wish
 from app.models.enums import WishStatus

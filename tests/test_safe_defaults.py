@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import PLACEHOLDER_SECRET, Environment, Settings, get_settings, secret_entropy_bits
+from app.crypto.sealing import DEVELOPMENT_DATA_KEY, new_key
 from app.db import Database, make_engine
 from app.main import create_app
-from app.privacy.crypto import DEVELOPMENT_DATA_KEY, new_key
 from tests.fixtures.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]

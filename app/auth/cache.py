@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.cache import TTLCache
 from app.models import AuthRevocation
 
 if TYPE_CHECKING:
@@ -41,60 +41,52 @@ FEED_KEEP = timedelta(hours=1)
 
 
 class PrincipalCache:
+    """Principals by session id, with an index of each user's cached sessions."""
+
     def __init__(self, ttl_seconds: float = 30.0, max_entries: int = 50_000) -> None:
-        self.ttl = ttl_seconds
-        self.max_entries = max_entries
-        self._entries: OrderedDict[int, tuple[float, Principal]] = OrderedDict()
+        self._entries: TTLCache[int, Principal] = TTLCache(
+            ttl_seconds, max_entries=max_entries, on_drop=self._unindex
+        )
         self._by_user: dict[int, set[int]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def ttl(self) -> float:
+        return self._entries.ttl
+
     def configure(self, ttl_seconds: float) -> None:
-        self.ttl = ttl_seconds
+        self._entries.ttl = ttl_seconds
         self.clear()
 
     def get(self, session_id: int) -> Principal | None:
-        if self.ttl <= 0:
-            return None
         with self._lock:
-            entry = self._entries.get(session_id)
-            if entry is None:
-                return None
-            stored_at, principal = entry
-            if time.monotonic() - stored_at > self.ttl:
-                self._drop(session_id)
-                return None
-            return principal
+            return self._entries.get(session_id)
 
     def put(self, principal: Principal) -> None:
         if self.ttl <= 0 or principal.session_id is None:
             return
         sid = principal.session_id
         with self._lock:
-            self._entries[sid] = (time.monotonic(), principal)
-            self._entries.move_to_end(sid)
+            self._entries.put(sid, principal)
             self._by_user.setdefault(principal.user_id, set()).add(sid)
-            while len(self._entries) > self.max_entries:
-                oldest = next(iter(self._entries))
-                self._drop(oldest)
 
-    def _drop(self, session_id: int) -> None:
-        entry = self._entries.pop(session_id, None)
-        if entry is not None:
-            sids = self._by_user.get(entry[1].user_id)
-            if sids is not None:
-                sids.discard(session_id)
-                if not sids:
-                    del self._by_user[entry[1].user_id]
+    def _unindex(self, session_id: int, principal: Principal) -> None:
+        """Told of every entry dropped (under our lock: every call into the entries holds it)."""
+        sids = self._by_user.get(principal.user_id)
+        if sids is not None:
+            sids.discard(session_id)
+            if not sids:
+                del self._by_user[principal.user_id]
 
     def invalidate(self, user_id: int) -> None:
         """Forget every cached session of the user."""
         with self._lock:
             for sid in list(self._by_user.get(user_id, ())):
-                self._drop(sid)
+                self._entries.invalidate(sid)
 
     def invalidate_session(self, session_id: int) -> None:
         with self._lock:
-            self._drop(session_id)
+            self._entries.invalidate(session_id)
 
     def cached_sessions(self, user_id: int) -> set[int]:
         with self._lock:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cache import TTLCache
 from app.catalogue.schemas import CatalogueKind, EntryCreate, EntryFields
 from app.errors import BadRequest, Conflict, NotFound
 from app.matching.facts import forget_catalogue
@@ -45,26 +45,25 @@ class FieldNotApplicable(BadRequest):
     message = "该目录类型没有此字段"
 
 
-_QUALIFIED_TTL = 60.0
-_qualified_cache: tuple[float, frozenset[str]] | None = None
+# Keyed by nothing but this one question (one entry).
+QUALIFIED_CACHE: TTLCache[str, frozenset[str]] = TTLCache(60.0)
+_QUALIFIED = "skills needing a qualification"
 
 
 def skills_needing_qualification(session: Session) -> frozenset[str]:
     """Codes of skills that need a qualification (read at most once a minute per process)."""
-    global _qualified_cache
-    cached = _qualified_cache
-    if cached is not None and time.monotonic() - cached[0] < _QUALIFIED_TTL:
-        return cached[1]
+    cached = QUALIFIED_CACHE.get(_QUALIFIED)
+    if cached is not None:
+        return cached
     codes = frozenset(
         session.scalars(select(Skill.code).where(Skill.needs_qualification.is_(True)))
     )
-    _qualified_cache = (time.monotonic(), codes)
+    QUALIFIED_CACHE.put(_QUALIFIED, codes)
     return codes
 
 
 def _forget_qualified() -> None:
-    global _qualified_cache
-    _qualified_cache = None
+    QUALIFIED_CACHE.clear()
     forget_catalogue()
 
 

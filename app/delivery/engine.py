@@ -44,8 +44,8 @@ from app.delivery.channels import (
     Skipped,
     handler_for,
 )
-from app.dispatch.jobs import new_token
-from app.dispatch.scheduler import worker_name
+from app.jobs.scheduler import worker_name
+from app.jobs.store import new_token
 from app.leases import heartbeat
 from app.models import OutboxMessage
 from app.models.enums import OutboxStatus

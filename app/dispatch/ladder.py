@@ -12,9 +12,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch import jobs
 from app.dispatch.policy import policy_for
 from app.dispatch.timers import LADDER, Action, decide, reschedule, state_of
+from app.jobs import store
+from app.jobs.registry import register
 from app.matching.service import rank
 from app.models import Offer
 from app.wishes.errors import WishNotFound
@@ -91,11 +92,11 @@ def run(session: Session, *, wish_id: int, now: datetime) -> list[str]:
         try:
             loaded = load_wish(session, wish_id, fresh=True)
         except WishNotFound:
-            jobs.clear_timer(session, kind=LADDER, subject_id=wish_id)
+            store.clear_timer(session, kind=LADDER, subject_id=wish_id)
             return applied
         wish, station = loaded.wish, loaded.station
         if wish.status in TERMINAL_STATUSES:
-            jobs.clear_timer(session, kind=LADDER, subject_id=wish_id)
+            store.clear_timer(session, kind=LADDER, subject_id=wish_id)
             return applied
         action, _next = decide(state_of(session, wish), policy_for(session, station), now)
         if action is None:
@@ -110,3 +111,6 @@ def run(session: Session, *, wish_id: int, now: datetime) -> list[str]:
     loaded = load_wish(session, wish_id, fresh=True)
     reschedule(session, wish=loaded.wish, station=loaded.station, now=now)
     return applied
+
+
+register(LADDER, lambda session, wish_id, now: run(session, wish_id=wish_id, now=now))

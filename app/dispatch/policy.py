@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app import clock
 from app.models import DispatchPolicy, OrgUnit
 from app.unit_settings import InheritedSettings
 
@@ -32,8 +31,7 @@ class Policy:
 
     def quiet_until(self, moment: datetime) -> datetime | None:
         """When quiet hours around `moment` end, or None outside them (city time)."""
-        zone = ZoneInfo(get_settings().timezone)
-        local = moment.astimezone(zone)
+        local = clock.to_local(moment)
         start = clock_time.fromisoformat(self.quiet_start)
         end = clock_time.fromisoformat(self.quiet_end)
         now = local.time()
@@ -43,7 +41,7 @@ class Policy:
         if not inside:
             return None
         day = local.date() if now < end else local.date() + timedelta(days=1)
-        return datetime.combine(day, end, tzinfo=zone)
+        return clock.local_at(day, end)
 
 
 DEFAULTS = Policy()

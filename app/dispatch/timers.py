@@ -25,8 +25,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch import jobs
 from app.dispatch.policy import Policy, policy_for
+from app.jobs import store
 from app.models import Offer, OrgUnit, Wish
 from app.models.enums import OfferStatus, Urgency, WishStatus
 from app.wishes.hooks import Moved, after_transition
@@ -157,11 +157,11 @@ def decide(
 def reschedule(session: Session, *, wish: Wish, station: OrgUnit, now: datetime) -> None:
     """Set the wish's timer after a change: now if a step is due, else at the next time."""
     if wish.status in TERMINAL_STATUSES:
-        jobs.clear_timer(session, kind=LADDER, subject_id=wish.id)
+        store.clear_timer(session, kind=LADDER, subject_id=wish.id)
         return
     action, next_at = decide(state_of(session, wish), policy_for(session, station), now)
     run_at = now if action is not None else (next_at or now + REPEAT_REMINDER)
-    jobs.set_timer(session, kind=LADDER, subject_id=wish.id, run_at=run_at, now=now)
+    store.set_timer(session, kind=LADDER, subject_id=wish.id, run_at=run_at, now=now)
 
 
 def _after_transition(moved: Moved) -> None:

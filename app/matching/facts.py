@@ -10,13 +10,11 @@ rule on what comes back.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +35,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from app import clock
+from app.cache import TTLCache
 from app.config import get_settings
 from app.geo import EARTH_RADIUS_M, cells_within
 from app.models import (
@@ -76,13 +75,12 @@ class CatalogueBits:
 
 # The catalogue changes rarely and every ranking needs it: each process keeps it for a minute
 # (and drops it at once when this process edits the catalogue).
-CATALOGUE_SECONDS = 60.0
-_catalogue_cache: tuple[float, date, MatchingCatalogue] | None = None
+# Keyed by the city's date: the season turns at midnight.
+CATALOGUE_CACHE: TTLCache[date, MatchingCatalogue] = TTLCache(60.0, max_entries=1)
 
 
 def forget_catalogue() -> None:
-    global _catalogue_cache
-    _catalogue_cache = None
+    CATALOGUE_CACHE.clear()
 
 
 def catalogue_bits(session: Session) -> CatalogueBits:
@@ -271,10 +269,6 @@ def _finish(session: Session, rows: Sequence[object], *, wish: WishFacts) -> Vol
     return arrays
 
 
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
-
-
 # ---------------------------------------------------------------- many wishes at once
 #
 # Batch dispatch judges every approved wish of a unit against every volunteer of the unit. The
@@ -295,16 +289,11 @@ class MatchingCatalogue:
 
 
 def matching_catalogue(session: Session) -> MatchingCatalogue:
-    """The catalogue as matching reads it (cached per process; see CATALOGUE_SECONDS)."""
-    global _catalogue_cache
-    cached = _catalogue_cache
-    today = local_day(clock.now())  # the season turns at midnight
-    if (
-        cached is not None
-        and cached[1] == today
-        and time.monotonic() - cached[0] < CATALOGUE_SECONDS
-    ):
-        return cached[2]
+    """The catalogue as matching reads it (cached per process; see CATALOGUE_CACHE)."""
+    today = clock.local_day(clock.now())  # the season turns at midnight
+    cached = CATALOGUE_CACHE.get(today)
+    if cached is not None:
+        return cached
     bits = _read_bits(session)
     if len(bits.skills) > 64 or len(bits.categories) > 64:
         raise MatchingLimit("matching packs skills and categories into 64-bit masks")
@@ -326,7 +315,7 @@ def matching_catalogue(session: Session) -> MatchingCatalogue:
         season_code=season.code if season is not None else None,
         affinities=affinities(session=session, season_code=season.code) if season else {},
     )
-    _catalogue_cache = (time.monotonic(), today, catalogue)
+    CATALOGUE_CACHE.put(today, catalogue)
     return catalogue
 
 
@@ -405,7 +394,7 @@ def wish_facts_preloaded(
         risky=category.risky,
         min_age=category.min_age,
         max_age=category.max_age,
-        service_day=wish.wanted_start_at.astimezone(ZoneInfo(timezone)).date(),
+        service_day=clock.local_day(wish.wanted_start_at, timezone),
         window_masks=tuple(masks),
         window_slots=slots,
         season_fit=float(season_fit),

@@ -15,10 +15,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app import clock
+from app.crypto.sealing import lookup_hash
+from app.crypto.types import SealedText
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.enums import SCOPED_ROLES, AccountRole, SessionKind
-from app.privacy.crypto import lookup_hash
-from app.privacy.types import SealedText
 
 _SCOPED = ", ".join(f"'{role.value}'" for role in sorted(SCOPED_ROLES))
 _ROLES = ", ".join(f"'{role.value}'" for role in AccountRole)

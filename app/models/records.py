@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto.types import Point, SealedPoint
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
-from app.privacy.types import Point, SealedPoint
 
 
 class Consent(IdMixin, Base):

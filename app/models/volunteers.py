@@ -5,9 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto.types import Point, SealedPoint, SealedText
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import VolunteerStatus
-from app.privacy.types import Point, SealedPoint, SealedText
 
 MATCH_COLUMNS = (
     "h3_cell",

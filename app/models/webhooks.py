@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto.types import SealedText
 from app.models.base import Base, IdMixin, TimestampMixin
-from app.privacy.types import SealedText
 
 
 class WebhookSubscriber(IdMixin, TimestampMixin, Base):

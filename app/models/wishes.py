@@ -17,10 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto.types import Point, SealedJSON, SealedPoint, SealedText
 from app.geo import coarse
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
 from app.models.enums import OfferStatus, OutboxStatus, Urgency, WishStatus
-from app.privacy.types import Point, SealedJSON, SealedPoint, SealedText
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in WishStatus)
 _OFFER_STATUSES = ", ".join(f"'{s.value}'" for s in OfferStatus)

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from app.config import get_settings
+from app import clock
 
 KINDS = frozenset({"offer", "wish_update", "task", "todo", "record"})
 FIELD_KEYS = frozenset({"subject", "status", "time", "place", "person", "note"})
@@ -52,7 +51,7 @@ def local_time(value: Any) -> str:
         return ""
     if moment.tzinfo is None:
         return ""
-    local = moment.astimezone(ZoneInfo(get_settings().timezone))
+    local = clock.to_local(moment)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app import clock
 from app.errors import BadRequest, Conflict, NotFound
 from app.models import Attendance, Consent, ConsentText, Volunteer
 
@@ -64,7 +63,7 @@ class EffectiveDateInPast(BadRequest):
 
 
 def today(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return clock.local_day(now)
 
 
 def current_text(session: Session, purpose: str, on: date) -> ConsentText | None:

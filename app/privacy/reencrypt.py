@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.crypto.sealing import Keyring, keyring
+from app.crypto.types import SealedType
 from app.db import Database
 from app.models import Base
-from app.privacy.crypto import Keyring, keyring
-from app.privacy.types import SealedType
 
 BATCH = 500
 

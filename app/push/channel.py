@@ -24,12 +24,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
 
+from app import clock
 from app.config import Settings, WechatTemplate
+from app.crypto.sealing import lookup_hash
 from app.delivery.channels import (
     DeliveryContext,
     Failed,
@@ -43,12 +44,12 @@ from app.delivery.channels import (
 )
 from app.models import User
 from app.notifications.templates import Rendered, render
-from app.privacy.crypto import lookup_hash
 from app.push import quota
 from app.push.preferences import Policy, policy_of, quiet_until
 from app.push.wechat_data import build_data
 from app.sms import caps
-from app.sms.provider import SmsFailed, SmsProvider, SmsText, make_provider
+from app.sms.factory import make_provider
+from app.sms.provider import SmsFailed, SmsProvider, SmsText
 from app.wechat.client import MAINLAND_MOBILE, WechatClient
 from app.wechat.errors import SubscribeMessageFailed, WechatError
 from app.wechat.tokens import with_access_token
@@ -129,7 +130,7 @@ def handle(ctx: DeliveryContext, message: Outgoing) -> Result:
     if isinstance(route, str) and not rendered.urgent:
         return Skipped(f"inbox only: {route}")  # nothing to push, now or in the morning
     if not rendered.urgent:
-        until = quiet_until(recipient.policy, now=ctx.now, tz=ZoneInfo(ctx.settings.timezone))
+        until = quiet_until(recipient.policy, now=ctx.now, tz=clock.zone(ctx.settings.timezone))
         if until is not None:
             return Held(until=until, reason="quiet hours")
     outcome = (
@@ -173,7 +174,7 @@ def _by_wechat(
     if not quota.take(ctx.database, user_id=recipient.user_id, template_id=template.id):
         return "no subscription left"
     client, _ = clients.of(settings)
-    data = build_data(template, rendered.fields, tz=ZoneInfo(settings.timezone), now=ctx.now)
+    data = build_data(template, rendered.fields, tz=clock.zone(settings.timezone), now=ctx.now)
     openid = recipient.openid
 
     def send(token: str) -> str | None:
@@ -227,7 +228,7 @@ def _by_sms(
         return Skipped(f"inbox only: {why_not_wechat}; no mobile number")
     settings = ctx.settings
     phone_hash = lookup_hash(phone)
-    day = ctx.now.astimezone(ZoneInfo(settings.timezone)).date()
+    day = clock.local_day(ctx.now, settings.timezone)
     if not caps.take(
         ctx.database, phone_hash=phone_hash, local_date=day, cap=settings.sms_daily_cap_per_number
     ):

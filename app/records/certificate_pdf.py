@@ -25,8 +25,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from app import clock
 from app.models import Certificate
-from app.records.certificates import VERIFY_PATH, hours_text, local
+from app.records.certificates import VERIFY_PATH, hours_text
 
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-subset.ttf"
 FONT = "WenQuanYiMicroHei"
@@ -57,7 +58,7 @@ def font() -> str:
 def date_text(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    day = local(moment)
+    day = clock.to_local(moment)
     return f"{day.year}年{day.month}月{day.day}日"
 
 

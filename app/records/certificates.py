@@ -18,15 +18,14 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from app import clock
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
-from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import acting_unit, get_unit, in_subtree
@@ -110,10 +109,6 @@ def hours_text(minutes: int) -> str:
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
 
 
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(get_settings().timezone))
-
-
 def mask_name(name: str) -> str:
     """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明; one character → *."""
     chars = list(name.strip())
@@ -146,7 +141,7 @@ def summarise(contents: Sequence[str], limit: int = CONTENT_MAX) -> str:
 
 def new_number(unit: OrgUnit, now: datetime) -> str:
     random_part = base64.b32encode(secrets.token_bytes(5)).decode("ascii")  # 8 characters
-    return f"{unit.code}-{local(now):%Y%m%d}-{random_part}"
+    return f"{unit.code}-{clock.to_local(now):%Y%m%d}-{random_part}"
 
 
 def normalise_number(number: str) -> str | None:
@@ -328,7 +323,7 @@ def verify(session: Session, number: str) -> CertificateVerification:
         if is_pseudonym(certificate.volunteer_name)
         else mask_name(certificate.volunteer_name),
         unit_name=unit.name,
-        issued_date=f"{local(certificate.issued_at):%Y-%m-%d}",
+        issued_date=f"{clock.to_local(certificate.issued_at):%Y-%m-%d}",
         hours=hours_of(certificate.minutes),
     )
 

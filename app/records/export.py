@@ -12,13 +12,11 @@ import io
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.config import get_settings
 from app.models import Attendance, OrgUnit, User, Volunteer, Wish
 from app.records.ledger import entries, sums
 from app.schemas import hours_of
@@ -44,7 +42,7 @@ CSV_COLUMNS = [
 def _local(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).isoformat(timespec="minutes")
+    return clock.to_local(moment).isoformat(timespec="minutes")
 
 
 def record(session: Session, volunteer: Volunteer) -> dict[str, Any]:

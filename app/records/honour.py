@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app import clock
 from app.attendance.state import SERVED
-from app.config import get_settings
 from app.errors import BadRequest, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, SeasonTheme, User, Volunteer, Wish
 from app.models.enums import VolunteerStatus
@@ -96,7 +95,7 @@ class Window:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(get_settings().timezone)).astimezone(UTC)
+    return clock.local_at(day, time(0)).astimezone(UTC)
 
 
 def window(*, session: Session, period: HonourPeriod, day: date) -> Window:
@@ -111,7 +110,7 @@ def window(*, session: Session, period: HonourPeriod, day: date) -> Window:
     if period == HonourPeriod.YEAR:
         return Window(period, date(day.year, 1, 1), date(day.year, 12, 31), None, ())
     # `current` reads the season of the city's date at a moment: noon of `day` is that date.
-    noon = datetime.combine(day, time(12), tzinfo=ZoneInfo(get_settings().timezone))
+    noon = clock.local_at(day, time(12))
     found = seasons.current(session=session, now=noon)
     if found.season is None or found.period is None:
         raise NoSeasonOnDate(details={"date": day.isoformat()})

@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.attendance.service import after_check_out
-from app.dispatch import jobs
+from app.jobs import store
+from app.jobs.registry import register
 from app.models import Attendance, OrgUnit, StarAward, User, Volunteer, Wish
 from app.models.enums import AttendanceStatus
 from app.notifications.outbox import enqueue
@@ -103,7 +104,7 @@ def awaiting_confirmation(
         wish_id=wish.id,
     )
     run_at = _pending_since(row) + timedelta(hours=rules.confirm_remind_hours)
-    jobs.set_timer(
+    store.set_timer(
         session, kind=RECORD_CONFIRM, subject_id=row.id, run_at=max(run_at, now), now=now
     )
 
@@ -139,7 +140,7 @@ def run(session: Session, record_id: int, now: datetime) -> str | None:
     then the next time, or no timer when the record is confirmed, rejected or gone."""
     found = _load(session, record_id)
     if found is None or found.row.status != PENDING:
-        jobs.clear_timer(session, kind=RECORD_CONFIRM, subject_id=record_id)
+        store.clear_timer(session, kind=RECORD_CONFIRM, subject_id=record_id)
         return None
     row = found.row
     rules = rules_for(session, found.station)
@@ -200,7 +201,7 @@ def run(session: Session, record_id: int, now: datetime) -> str | None:
     reminded = row.confirm_reminded_at is not None or done == "reminded"
     next_escalation = since + step * (escalations + 1)
     next_at = next_escalation if reminded or remind_at >= next_escalation else remind_at
-    jobs.set_timer(
+    store.set_timer(
         session, kind=RECORD_CONFIRM, subject_id=record_id, run_at=max(next_at, now), now=now
     )
     if done:
@@ -291,3 +292,6 @@ def star_resolved(session: Session, award: StarAward, *, upheld: bool, reason: s
         recipient_ids=volunteer_user(session, award.volunteer_id),
         payload={**_award_facts(award), "reason": reason},
     )
+
+
+register(RECORD_CONFIRM, run)

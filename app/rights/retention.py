@@ -5,7 +5,9 @@ exact place, and its service records lose their check-in and check-out fixes. Wh
 coarse place, the category, the times, the events, the hours) is what statistics and the
 service record need, and says nothing of where anyone lives.
 
-One timer in the jobs table (`privacy.retention`, app/dispatch/retention.py) runs it.
+One timer in the jobs table (`privacy.retention`) runs it: each run erases a batch and sets
+the next run, at once while a backlog remains, else an hour later. The scheduler creates the
+timer when it starts (`jobs.scheduler.Scheduler.ensure_periodic`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.jobs import store
+from app.jobs.registry import register
 from app.models import Attendance, Wish
 from app.models.enums import WishStatus
 
+log = structlog.get_logger()
+
+RETENTION = "privacy.retention"
+SUBJECT = 0  # one timer for the whole database
+INTERVAL = timedelta(hours=1)
+BATCH = 200
 FINISHED = (WishStatus.CLOSED, WishStatus.CANCELLED, WishStatus.REJECTED)
 
 _FINISHED_AT = case(
@@ -68,3 +79,18 @@ def erase_wishes(session: Session, wish_ids: Sequence[int], now: datetime) -> in
         )
         fixes += result.rowcount  # type: ignore[attr-defined]
     return fixes
+
+
+def run(session: Session, _subject_id: int, now: datetime) -> int:
+    """The timer's handler: one batch, then the next run. Returns how many wishes it erased."""
+    wish_ids = due(session, now=now, limit=BATCH)
+    fixes = erase_wishes(session, wish_ids, now)
+    if wish_ids:
+        log.info("privacy.retention", wishes=len(wish_ids), fixes=fixes)
+    next_at = now if len(wish_ids) == BATCH else now + INTERVAL
+    store.set_timer(session, kind=RETENTION, subject_id=SUBJECT, run_at=next_at, now=now)
+    return len(wish_ids)
+
+
+# The same table and runners serve every timer of the service; this one runs forever.
+register(RETENTION, run, periodic_subject=SUBJECT)

@@ -9,13 +9,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.config import get_settings
 from app.models import Category, SeasonAffinity, SeasonPeriod, SeasonTheme
 from app.seasons.errors import (
     AffinityWeightInvalid,
@@ -60,7 +58,7 @@ def local_date(now: datetime | None = None) -> date:
     now = now or clock.now()
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return clock.local_day(now)
 
 
 def current_season(*, session: Session, now: datetime | None = None) -> SeasonTheme | None:

@@ -1,4 +1,4 @@
-"""The SMS provider interface, the default provider (it logs) and the choice between them.
+"""The SMS provider interface and the default provider (it logs); factory.py chooses one.
 
 A provider sends one text to one mainland number and answers the provider's id for it, or
 raises `SmsFailed` saying whether trying again later may help. Numbers never reach a log line
@@ -12,7 +12,6 @@ from typing import Protocol
 
 import structlog
 
-from app.config import Settings
 from app.privacy.masking import mask_phone
 
 log = structlog.get_logger()
@@ -59,11 +58,3 @@ class LoggingSmsProvider:
 
     def close(self) -> None:
         pass
-
-
-def make_provider(settings: Settings) -> SmsProvider:
-    if settings.sms_provider == "tencent":
-        from app.sms.tencent import TencentSmsProvider
-
-        return TencentSmsProvider(settings)
-    return LoggingSmsProvider()

@@ -14,7 +14,6 @@ from app.auth.principal import Principal
 from app.auth.sessions import RevokeReason, end_user_sessions
 from app.auth.users import ensure_role
 from app.errors import BadRequest, Conflict, NotFound
-from app.matching.facts import local_day
 from app.models import (
     Category,
     OrgUnit,
@@ -377,7 +376,7 @@ def volunteer_out(
         status=volunteer.status,
         suspended_reason=volunteer.suspended_reason,
         birth_date=volunteer.birth_date if own else None,
-        age_band=age_band(volunteer.birth_date, local_day(clock.now())),
+        age_band=age_band(volunteer.birth_date, clock.local_day(clock.now())),
         id_number=volunteer.id_number if own else mask_id_number(volunteer.id_number),
         masked=not own,
         completed_count=volunteer.completed_count,

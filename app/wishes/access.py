@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.auth.principal import Principal, VolunteerFacts
 from app.catalogue.service import skills_needing_qualification
 from app.config import get_settings
-from app.matching.facts import local_day
 from app.matching.scoring import Reason
 from app.models import (
     Attendance,
@@ -123,7 +123,7 @@ def _grab_reasons(
         return None
     side = _side(loaded, volunteer)
     settings = get_settings()
-    day = local_day(loaded.wish.wanted_start_at)
+    day = clock.local_day(loaded.wish.wanted_start_at)
     window, _slots = window_masks(
         loaded.wish.wanted_start_at, loaded.wish.wanted_end_at, settings.timezone
     )

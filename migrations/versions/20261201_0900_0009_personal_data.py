@@ -21,9 +21,9 @@ import h3
 
 import app.models.base
 
-# The sealed-value format (enc1) and the keys come from app.privacy.crypto: values sealed here
+# The sealed-value format (enc1) and the keys come from app.crypto.sealing: values sealed here
 # must open in the app. A later format would be a new version beside enc1, not a change to it.
-from app.privacy.crypto import keyring
+from app.crypto.sealing import keyring
 
 revision: str = "0009"
 down_revision: str | None = "0008"

@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=200), nullable=True),
         sa.Column("disabled_at", UTC_DATETIME, nullable=True),
-        # Sealed at rest (app.privacy.types.SealedText).
+        # Sealed at rest (app.crypto.types.SealedText).
         sa.Column("secret", sa.Text(), nullable=True),
         sa.Column("previous_secret", sa.Text(), nullable=True),
         sa.Column("previous_secret_until", UTC_DATETIME, nullable=True),

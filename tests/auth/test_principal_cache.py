@@ -81,11 +81,9 @@ def test_the_feed_drops_what_another_process_changed(
     cached = principal_cache.get(sid)
     assert cached is not None
     # What another process does: its own cache is dropped, a feed row written.
-    entries = dict(principal_cache._entries)
     forget_principal(session, resident.id)
     session.flush()
-    principal_cache._entries.update(entries)
-    principal_cache._by_user[resident.id] = {sid}
+    principal_cache.put(cached)
     assert principal_cache.get(sid) is not None
     before = revocation_feed.last_id
     revocation_feed.polled_at -= 1.5  # the poll interval has passed

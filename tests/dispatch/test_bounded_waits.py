@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Environment, Settings
 from app.db import Database, make_engine, writer
-from app.dispatch.scheduler import Scheduler
+from app.jobs.scheduler import Scheduler
 from app.models import Job, Wish, WishEventRecord
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent

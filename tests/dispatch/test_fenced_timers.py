@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.dispatch import jobs
-from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
+from app.jobs import store
+from app.jobs.scheduler import Scheduler
 from app.models import Job, WishEventRecord
 from tests.conftest import BoundDatabase
 from tests.dispatch.conftest import Clock
@@ -35,9 +35,9 @@ def test_a_claim_taken_over_after_its_lease_commits_nothing(
     volunteers_around(session, tree)
     wish = approved_wish(session, tree)
     slow = Scheduler(BoundDatabase(engine, connection))
-    (stale,) = jobs.claim(session, worker="slow", now=frozen.now, limit=5, lease=slow.lease)
+    (stale,) = store.claim(session, worker="slow", now=frozen.now, limit=5, lease=slow.lease)
     frozen.advance(seconds=slow.lease.total_seconds() + 1)
-    (fresh,) = jobs.claim(session, worker="other", now=frozen.now, limit=5, lease=slow.lease)
+    (fresh,) = store.claim(session, worker="other", now=frozen.now, limit=5, lease=slow.lease)
     assert (fresh.id, fresh.subject_id) == (stale.id, wish.id) and fresh.token != stale.token
 
     # The slow worker finally gets to run its (stale) claim: nothing happens.
@@ -58,10 +58,10 @@ def test_a_timer_moved_by_a_change_is_not_run_by_an_old_claim(
     volunteers_around(session, tree)
     wish = approved_wish(session, tree)
     scheduler = Scheduler(BoundDatabase(engine, connection))
-    (claimed,) = jobs.claim(session, worker="w", now=frozen.now, limit=5, lease=scheduler.lease)
+    (claimed,) = store.claim(session, worker="w", now=frozen.now, limit=5, lease=scheduler.lease)
     # A change of the wish (e.g. a coordinator's action) sets its timer again meanwhile.
     later = frozen.now + timedelta(hours=1)
-    jobs.set_timer(session, kind=LADDER, subject_id=wish.id, run_at=later, now=frozen.now)
+    store.set_timer(session, kind=LADDER, subject_id=wish.id, run_at=later, now=frozen.now)
     assert scheduler._run_one(claimed, frozen.now) is False
     assert offers(session, wish.id) == 0
     session.expire_all()
@@ -72,7 +72,7 @@ def test_a_timer_moved_by_a_change_is_not_run_by_an_old_claim(
 def test_stop_runs_the_job_in_hand_and_gives_the_others_back(
     session: Session, engine: Engine, connection: Connection, frozen: Clock, monkeypatch: object
 ) -> None:
-    from app.dispatch import scheduler as scheduler_module
+    from app.jobs import registry
 
     tree = make_tree(session)
     wishes = [approved_wish(session, tree) for _ in range(3)]
@@ -83,7 +83,7 @@ def test_stop_runs_the_job_in_hand_and_gives_the_others_back(
         ran.append(subject_id)
         scheduler.request_stop()  # SIGTERM arrives while the first step runs
 
-    monkeypatch.setitem(scheduler_module.HANDLERS, LADDER, step)  # type: ignore[attr-defined]
+    monkeypatch.setitem(registry.HANDLERS, LADDER, step)  # type: ignore[attr-defined]
     assert scheduler.run_due() == 1
     assert ran == [wishes[0].id]
     session.expire_all()

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.attendance.schemas import AttendanceIn
 from app.auth.principal import load_principal
-from app.dispatch.scheduler import Scheduler
 from app.dispatch.timers import LADDER
+from app.jobs.scheduler import Scheduler
 from app.models import DispatchPolicy, Job, Offer, OutboxMessage, Volunteer, Wish, WishEventRecord
 from app.models.enums import OfferStatus, Urgency, WishStatus
 from app.wishes.service import apply_event
@@ -331,12 +331,12 @@ def test_failed_step_is_retried_later(
 ) -> None:
     tree = make_tree(session)
     wish = approved_wish(session, tree)
-    from app.dispatch import scheduler as scheduler_module
+    from app.jobs import registry
 
     def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(scheduler_module.HANDLERS, LADDER, broken)
+    monkeypatch.setitem(registry.HANDLERS, LADDER, broken)
     assert scheduler.run_due() == 1
     timer = timer_of(session, wish.id)
     assert timer is not None and timer.status == "pending"

@@ -40,7 +40,7 @@ T0 = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 def _worker(url: str, start: object, results: object) -> None:
     """One worker process: wait for the start, then run every due timer."""
     from app.db import Database
-    from app.dispatch.scheduler import Scheduler
+    from app.jobs.scheduler import Scheduler
 
     moment = T0 + timedelta(minutes=1)
     clock.set_clock(lambda: moment)
@@ -110,8 +110,8 @@ def test_two_workers_never_fire_a_timer_twice(engine_name: str, tmp_path: Path) 
 def test_a_lost_lease_is_claimed_again(engine_name: str, tmp_path: Path, batch: int) -> None:
     """A worker that claims a timer and dies: once its lease runs out, another worker runs it."""
     from app.db import Database
-    from app.dispatch import jobs
-    from app.dispatch.scheduler import Scheduler
+    from app.jobs import store
+    from app.jobs.scheduler import Scheduler
 
     with fresh_database(engine_name, tmp_path) as url:
         settings = Settings(env=Environment.TEST, database_url=url, secret_key=TEST_SECRET)
@@ -127,11 +127,11 @@ def test_a_lost_lease_is_claimed_again(engine_name: str, tmp_path: Path, batch: 
                 admin = principal(session, make_admin(session))
                 apply_event(session=session, wish_id=wish.id, event=WishEvent.APPROVE, actor=admin)
             with database.session(write=True) as session, session.begin():
-                dead = jobs.claim(session, worker="dead-worker", now=T0, limit=batch)
+                dead = store.claim(session, worker="dead-worker", now=T0, limit=batch)
             assert [j.subject_id for j in dead] == [wish.id]
             survivor = Scheduler(database)
             assert survivor.run_due(now=T0 + timedelta(seconds=30)) == 0  # lease still held
-            later = T0 + jobs.LEASE + timedelta(seconds=1)
+            later = T0 + store.LEASE + timedelta(seconds=1)
             clock.set_clock(lambda: later)
             assert survivor.run_due(now=later) == 1
             with database.session(write=False) as session:

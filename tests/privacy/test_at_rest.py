@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.auth.users import user_by_phone
+from app.crypto import sealing
+from app.crypto.sealing import Keyring, development_keyring
 from app.db import Database, make_engine
 from app.demo.seed import seed_demo
 from app.demo.stories import STORIES
 from app.idempotency import seal, unseal
 from app.models import Attendance, IdempotencyKey, OutboxMessage, User, Volunteer, Wish
-from app.privacy import crypto
-from app.privacy.crypto import Keyring, development_keyring
 from app.privacy.reencrypt import reencrypt, sealed_columns
 from tests.fixtures.builders import make_resident, make_tree, make_wish
 from tests.fixtures.databases import fresh_database
@@ -120,7 +120,7 @@ def test_the_demo_leaves_no_phone_or_address_readable(
 def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Database]) -> None:
     _url, db = database
     old = development_keyring()
-    with crypto.using(old), db.session(write=True) as session, session.begin():
+    with sealing.using(old), db.session(write=True) as session, session.begin():
         tree = make_tree(session)
         resident = make_resident(session, phone="13877776666")
         wish = make_wish(session, station=tree.stations[0], requester=resident)
@@ -143,7 +143,7 @@ def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Dat
     new = Keyring(
         keys={**old.keys, "k2027": os.urandom(32)}, current="k2027", lookup_key=os.urandom(32)
     )
-    with crypto.using(new):
+    with sealing.using(new):
         report = reencrypt(db, ring=new, batch=2)
         assert {k: v for k, v in report.resealed.items() if v} == {
             "users.phone": 1,
@@ -166,7 +166,7 @@ def test_reencrypt_moves_every_value_to_the_current_key(database: tuple[str, Dat
             ).scalars()
             assert all(str(v).startswith("enc1:k2027:") for v in values), column
     retired = Keyring(keys={"k2027": new.keys["k2027"]}, current="k2027", lookup_key=new.lookup_key)
-    with crypto.using(retired), db.session(write=False) as session:
+    with sealing.using(retired), db.session(write=False) as session:
         found = user_by_phone(session, "13877776666")
         assert found is not None and found.phone == "13877776666"
         assert session.get(Wish, wish.id).exact_point == (30.1234567, 119.7654321)  # type: ignore[union-attr]
@@ -342,15 +342,15 @@ def test_the_reencrypt_command_runs_on_the_configured_database(
     url, db = database
     with db.session(write=True) as session, session.begin():
         make_resident(session, phone="13855554444")
-    new_data, new_lookup = crypto.new_key(), crypto.new_key()
+    new_data, new_lookup = sealing.new_key(), sealing.new_key()
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv(
-        "DATA_KEYS", f'{{"dev": "{_b64(crypto.DEVELOPMENT_DATA_KEY)}", "k2": "{new_data}"}}'
+        "DATA_KEYS", f'{{"dev": "{_b64(sealing.DEVELOPMENT_DATA_KEY)}", "k2": "{new_data}"}}'
     )
     monkeypatch.setenv("DATA_KEY_ID", "k2")
     monkeypatch.setenv("LOOKUP_KEY", new_lookup)
     get_settings.cache_clear()
-    previous = crypto.keyring()
+    previous = sealing.keyring()
     try:
         result = CliRunner().invoke(cli, ["reencrypt", "--batch", "10"])
         assert result.exit_code == 0, result.output
@@ -360,10 +360,10 @@ def test_the_reencrypt_command_runs_on_the_configured_database(
             assert str(stored).startswith("enc1:k2:")
             assert user_by_phone(session, "13855554444") is not None  # under the new lookup key
         printed = CliRunner().invoke(cli, ["new-key"]).output.strip()
-        assert len(crypto.decode_key(printed, name="new-key")) == 32
+        assert len(sealing.decode_key(printed, name="new-key")) == 32
     finally:
         get_settings.cache_clear()
-        crypto.configure(previous)
+        sealing.configure(previous)
 
 
 def _b64(raw: bytes) -> str:

@@ -9,11 +9,11 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.dispatch.retention import RETENTION
-from app.dispatch.scheduler import Scheduler
 from app.geo import coarse
+from app.jobs.scheduler import Scheduler
 from app.models import Attendance, Job, Wish
 from app.models.enums import WishStatus
+from app.rights.retention import RETENTION
 from tests.conftest import BoundDatabase
 from tests.dispatch.conftest import Clock
 from tests.fixtures.builders import make_resident, make_tree, make_volunteer, make_wish

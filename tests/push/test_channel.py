@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.config import Settings
+from app.crypto.sealing import lookup_hash
 from app.delivery.channels import Failed, Held, Retry, Sent, Skipped, handler_for
 from app.main import API_PREFIX
 from app.models import SmsDailyCount, SubscriptionQuota
-from app.privacy.crypto import lookup_hash
 from app.push import channel
 from app.push.preferences import save
 from tests.fixtures.builders import auth

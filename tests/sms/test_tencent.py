@@ -7,7 +7,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from app.config import Settings
-from app.sms.provider import LoggingSmsProvider, SmsFailed, SmsText, make_provider
+from app.sms.factory import make_provider
+from app.sms.provider import LoggingSmsProvider, SmsFailed, SmsText
 from app.sms.tencent import TencentSmsProvider
 from tests.fixtures.fake_sms import FakeTencentSms
 from tests.sms.conftest import tencent_settings

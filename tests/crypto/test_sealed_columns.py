@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.users import user_by_phone
 from app.config import Settings
+from app.crypto.types import SealedColumnComparison
 from app.geo import coarse_point
 from app.models import Attendance, OrgUnit, OutboxMessage, User, Volunteer, Wish
-from app.privacy.types import SealedColumnComparison
 from tests.fixtures.builders import (
     PROXY_CONSENT,
     auth,

@@ -3,7 +3,7 @@
 In the embedded default it runs in a thread of the web process (started with the app); any
 number of `wenming worker` processes may run it side by side. Each job's handler, its state
 changes and the job's release commit in one transaction that first locks the job row and checks
-the claim is still this worker's (`jobs.lock_if_ours`): a worker whose lease ran out commits
+the claim is still this worker's (`store.lock_if_ours`): a worker whose lease ran out commits
 nothing, so no timer step happens twice. Every wait of that transaction is bounded (lock and
 statement timeouts on PostgreSQL, the busy timeout on SQLite), well inside the lease, and a
 heartbeat renews the leases of the claims not yet run.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -29,22 +28,11 @@ from app import clock, idempotency
 from app.background import BackgroundLoop
 from app.config import Settings, get_settings
 from app.db import Database, limit_waits
-from app.dispatch import jobs, ladder, retention
-from app.dispatch.timers import LADDER
+from app.jobs import store
+from app.jobs.registry import PERIODIC, handler_for
 from app.leases import heartbeat
-from app.records import messages
 
 log = structlog.get_logger()
-
-Handler = Callable[[Session, int, datetime], object]
-HANDLERS: dict[str, Handler] = {
-    LADDER: lambda session, wish_id, now: ladder.run(session, wish_id=wish_id, now=now),
-    # Not dispatch's own, but the same table and runners serve every timer of the service.
-    retention.RETENTION: retention.run,
-    messages.RECORD_CONFIRM: messages.run,
-}
-# Timers that reschedule themselves forever: (kind, subject). Created when a scheduler starts.
-PERIODIC = ((retention.RETENTION, retention.SUBJECT),)
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
 
@@ -93,7 +81,7 @@ class Scheduler(BackgroundLoop):
         with self._session() as session, session.begin():
             self._limit_waits(session)
             for kind, subject_id in PERIODIC:
-                jobs.ensure_timer(
+                store.ensure_timer(
                     session, kind=kind, subject_id=subject_id, run_at=moment, now=moment
                 )
 
@@ -106,7 +94,7 @@ class Scheduler(BackgroundLoop):
             moment = now or clock.now()
             with self._session() as session, session.begin():
                 self._limit_waits(session)
-                claimed = jobs.claim(
+                claimed = store.claim(
                     session, worker=self.worker, now=moment, limit=self.batch, lease=self.lease
                 )
             if not claimed:
@@ -128,18 +116,18 @@ class Scheduler(BackgroundLoop):
             if len(claimed) < self.batch or self._stop.is_set():
                 return done
 
-    def _renew(self, waiting: list[jobs.Claimed]) -> None:
+    def _renew(self, waiting: list[store.Claimed]) -> None:
         held = list(waiting)
         if not held:
             return
         with self._session() as session, session.begin():
             self._limit_waits(session)
-            jobs.renew(session, jobs=held, now=clock.now(), lease=self.lease)
+            store.renew(session, jobs=held, now=clock.now(), lease=self.lease)
 
-    def _release(self, waiting: list[jobs.Claimed]) -> None:
+    def _release(self, waiting: list[store.Claimed]) -> None:
         with self._session() as session, session.begin():
             self._limit_waits(session)
-            released = jobs.release(session, jobs=waiting, now=clock.now())
+            released = store.release(session, jobs=waiting, now=clock.now())
         log.info("job.claims_released", worker=self.worker, count=released)
 
     def housekeeping(self, now: datetime | None = None) -> int:
@@ -165,21 +153,21 @@ class Scheduler(BackgroundLoop):
         self._housekeeping_at = now + HOUSEKEEPING_INTERVAL
         self.housekeeping(now)
 
-    def _run_one(self, job: jobs.Claimed, now: datetime) -> bool:
+    def _run_one(self, job: store.Claimed, now: datetime) -> bool:
         """Run one claimed job: its handler, its state changes and its release in one
         transaction, only while the claim is ours. Returns False if the claim was lost."""
-        handler = HANDLERS.get(job.kind)
+        handler = handler_for(job.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             with self._session() as session, session.begin():
                 self._limit_waits(session)
-                if not jobs.lock_if_ours(session, job):
+                if not store.lock_if_ours(session, job):
                     raise LeaseLost()
                 # The handler reads its subject now, under the job's lock, and decides again
                 # whether its step is still due.
                 handler(session, job.subject_id, now)
-                jobs.finish(session, job=job)
+                store.finish(session, job=job)
             return True
         except LeaseLost:
             log.warning("job.lease_lost", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
@@ -195,7 +183,7 @@ class Scheduler(BackgroundLoop):
                 log.exception("job.failed", job_id=job.id, kind=job.kind, subject_id=job.subject_id)
             with self._session() as session, session.begin():
                 self._limit_waits(session)
-                jobs.retry_later(
+                store.retry_later(
                     session,
                     job=job,
                     now=now,

@@ -16,6 +16,9 @@ the phone under its own key (`LOOKUP_KEY`) sits beside it in a unique column.
 
 Development and tests use the keys below, labelled as what they are; production refuses them
 (see `app.config.Settings`).
+
+This module imports nothing else of the application: the settings register where the process's
+keys come from (`set_key_source`, at the bottom of app/config.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -187,17 +190,24 @@ def keyring_from(
 # ---------------------------------------------------------------- the process's keyring
 
 _keyring: Keyring | None = None
+_key_source: Callable[[], Keyring] | None = None
+
+
+def set_key_source(source: Callable[[], Keyring]) -> None:
+    """Where `keyring()` reads the keys from when no command configured them: the settings
+    register it (app/config.py)."""
+    global _key_source
+    _key_source = source
 
 
 def keyring() -> Keyring:
     """The keyring in force: configured by a command (`wenming reencrypt`), else read from the
-    environment's settings (`get_settings`), as the server and the CLI read them."""
+    environment's settings (the registered key source), as the server and the CLI read them."""
     global _keyring
     if _keyring is None:
-        from app.config import get_settings
-
-        settings = get_settings()
-        _keyring = keyring_from(settings.data_keys, settings.data_key_id, settings.lookup_key)
+        if _key_source is None:
+            raise RuntimeError("no key source: import app.config before sealing values")
+        _keyring = _key_source()
     return _keyring
 
 

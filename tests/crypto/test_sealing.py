@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import Environment, Settings
-from app.privacy.crypto import (
+from app.crypto.sealing import (
     DEVELOPMENT_DATA_KEY,
     Keyring,
     KeySettingError,

@@ -15,7 +15,7 @@ from sqlalchemy import Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 
-from app.privacy.crypto import keyring
+from app.crypto.sealing import keyring
 
 Point = tuple[float, float]
 

@@ -23,7 +23,6 @@ from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
 from app.dispatch.batch_router import router as batch_dispatch_router
-from app.dispatch.router import router as dispatch_router
 from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging
@@ -40,6 +39,7 @@ from app.records.points_router import router as points_router
 from app.records.router import router as records_router
 from app.records.stars_router import router as stars_router
 from app.routing import make_router
+from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
@@ -87,7 +87,7 @@ def api_router(settings: Settings) -> APIRouter:
         wishes_me_router,
         notifications_router,
         matching_router,
-        dispatch_router,
+        rules_router,
         batch_dispatch_router,
         records_router,
         stars_router,

@@ -35,7 +35,7 @@ def _no_process_caches() -> None:
     next: the per-process caches of the catalogue and of dispatch policies are off."""
     from app.catalogue import service as catalogue_service
     from app.matching import facts
-    from app.unit_settings import InheritedSettings
+    from app.rules.unit_settings import InheritedSettings
 
     facts.CATALOGUE_SECONDS = 0
     InheritedSettings.cache_seconds = 0

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.dispatch import jobs
-from app.dispatch.policy import policy_for
 from app.dispatch.timers import LADDER, Action, decide, reschedule, state_of
 from app.matching.service import rank
 from app.models import Offer
+from app.rules.dispatch import policy_for
 from app.wishes.access import load_wish
 from app.wishes.errors import WishNotFound
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, ReasonIn

@@ -26,9 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.dispatch import jobs
-from app.dispatch.policy import Policy, policy_for
 from app.models import Offer, OrgUnit, Wish
 from app.models.enums import OfferStatus, Urgency
+from app.rules.dispatch import Policy, policy_for
 from app.wishes.state import TERMINAL_STATUSES, WishStatus
 
 LADDER = "wish_ladder"

@@ -24,8 +24,8 @@ from app.geo import distance_m
 from app.models import Attendance, OrgUnit, Volunteer, Wish
 from app.models.enums import VolunteerStatus
 from app.privacy.consent import ConsentPurpose, in_force
-from app.records.rules import Rules, rules_for
 from app.records.schemas import AttendanceIn
+from app.rules.records import Rules, rules_for
 from app.wishes.errors import ReasonRequired, WishNotFound
 from app.wishes.state import WishStatus
 

@@ -24,8 +24,8 @@ from app.org_units.service import acting_unit
 from app.records import messages, points, stars
 from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
-from app.records.rules import Rules, rules_for
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.rules.records import Rules, rules_for
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 

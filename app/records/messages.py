@@ -27,7 +27,7 @@ from app.models import Attendance, OrgUnit, StarAward, User, Volunteer, Wish
 from app.notifications.outbox import enqueue
 from app.org_units.service import ancestors, coordinators_for
 from app.records.ledger import hours_of
-from app.records.rules import Rules, rules_for
+from app.rules.records import Rules, rules_for
 
 log = structlog.get_logger()
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import AppError, Conflict
 from app.models import HoursEntry, PointsEntry, Volunteer
-from app.records.rules import Rules
+from app.rules.records import Rules
 from app.volunteers.service import VolunteerNotFound
 
 log = structlog.get_logger()

@@ -33,7 +33,7 @@ from app.models.enums import OrgLevel
 from app.org_units.service import ancestors, in_subtree
 from app.records import messages
 from app.records.ledger import service_minutes
-from app.records.rules import Rules, rules_for
+from app.rules.records import Rules, rules_for
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 

@@ -280,7 +280,7 @@ def _checked_out(scene: Scene, *, confirm_by: str = "coordinator") -> tuple[Wish
     if confirm_by != "coordinator":
         session.add(RecordRules(org_unit_id=scene.station_unit.id, confirm_by=confirm_by))
         session.flush()
-        from app.records.rules import RULES
+        from app.rules.records import RULES
 
         RULES.forget()
     wish = scene.wish(S.IN_SERVICE)

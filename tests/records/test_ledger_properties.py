@@ -20,8 +20,8 @@ from app import clock
 from app.errors import AppError
 from app.models import Attendance, HoursEntry, PointsEntry
 from app.records import hours, ledger, points
-from app.records.rules import Rules
 from app.records.schemas import ConfirmIn, CorrectionIn
+from app.rules.records import Rules
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     make_coordinator,

@@ -25,7 +25,7 @@ from app.db import make_engine, writer
 from app.models import HoursEntry, OrgUnit, PointsEntry, RecordRules, User, Volunteer
 from app.records import points
 from app.records.ledger import service_minutes
-from app.records.rules import RULES, Rules, rules_for
+from app.rules.records import RULES, Rules, rules_for
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import Tree, auth, make_coordinator, make_tree, make_volunteer
 from tests.fixtures.databases import fresh_database

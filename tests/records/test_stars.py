@@ -19,8 +19,8 @@ from app.main import API_PREFIX
 from app.models import HoursEntry, OrgUnit, RecordRules, StarAward, StarLadder, User, Volunteer
 from app.models.enums import OrgLevel
 from app.records import stars
-from app.records.rules import RULES
 from app.records.stars import after_credit, certifying_unit
+from app.rules.records import RULES
 from tests.fixtures.builders import (
     Tree,
     auth,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.models import DispatchPolicy, OrgUnit
-from app.unit_settings import InheritedSettings
+from app.rules.unit_settings import InheritedSettings
 
 
 @dataclass(frozen=True)

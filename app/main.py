@@ -22,7 +22,7 @@ from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
-from app.dispatch.batch_router import router as batch_dispatch_router
+from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.scheduler import Scheduler
 from app.errors import error_body, install_error_handlers
 from app.logging import configure_logging

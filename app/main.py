@@ -33,11 +33,11 @@ from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
 from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
 from app.push.router import router as push_router
-from app.records.certificates_router import router as certificates_router
-from app.records.honour_router import router as honour_router
-from app.records.points_router import router as points_router
+from app.records.certificates.router import router as certificates_router
+from app.records.honour.router import router as honour_router
+from app.records.points.router import router as points_router
 from app.records.router import router as records_router
-from app.records.stars_router import router as stars_router
+from app.records.stars.router import router as stars_router
 from app.routing import make_router
 from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router

@@ -21,10 +21,12 @@ from app.auth.separation import refuse_self
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.org_units.service import acting_unit
-from app.records import messages, points, stars
+from app.records import messages
 from app.records.attendance import RecordNotFound
 from app.records.ledger import hours_of
+from app.records.points import service as points
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.records.stars import service as stars
 from app.rules.records import Rules, rules_for
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish

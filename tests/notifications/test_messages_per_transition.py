@@ -32,8 +32,9 @@ from app import clock
 from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
 from app.notifications.templates import TEMPLATES, render
-from app.records import attendance, hours, messages, stars
+from app.records import attendance, hours, messages
 from app.records.schemas import AttendanceIn, ConfirmIn
+from app.records.stars import service as stars
 from app.wishes import handlers
 from app.wishes.access import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, RateIn, ReasonIn, WishCreate

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import AppError
 from app.models import Attendance, HoursEntry, PointsEntry
-from app.records import hours, ledger, points
+from app.records import hours, ledger
+from app.records.points import service as points
 from app.records.schemas import ConfirmIn, CorrectionIn
 from app.rules.records import Rules
 from app.wishes.state import WishStatus

@@ -23,8 +23,8 @@ from app import clock
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models import HoursEntry, OrgUnit, PointsEntry, RecordRules, User, Volunteer
-from app.records import points
 from app.records.ledger import service_minutes
+from app.records.points import service as points
 from app.rules.records import RULES, Rules, rules_for
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import Tree, auth, make_coordinator, make_tree, make_volunteer

@@ -16,7 +16,7 @@ from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models import PointsEntry
 from app.pagination import Page, PageDep, PageParams, make_page
-from app.records import points
+from app.records.points import service as points
 from app.routing import make_router
 from app.schemas import IdPath, Schema, ShortReason, ShortText
 from app.volunteers.service import managed_volunteer, visible_volunteer

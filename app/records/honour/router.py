@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from app.auth.deps import CurrentUser
 from app.db import SessionDep
 from app.org_units.service import get_unit
-from app.records import honour
-from app.records.honour import HonourBy, HonourPeriod
+from app.records.honour import service as honour
+from app.records.honour.service import HonourBy, HonourPeriod
 from app.records.ledger import hours_of
 from app.routing import make_router
 from app.schemas import IdPath

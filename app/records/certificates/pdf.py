@@ -26,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from app.models import Certificate
-from app.records.certificates import VERIFY_PATH, hours_text, local
+from app.records.certificates.service import VERIFY_PATH, hours_text, local
 
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-subset.ttf"
 FONT = "WenQuanYiMicroHei"

@@ -13,7 +13,7 @@ from app.db import SessionDep
 from app.pagination import Page, PageDep, make_page
 from app.records.certificates import pdf as certificate_pdf
 from app.records.certificates import service
-from app.records.certificates.service import (
+from app.records.certificates.schemas import (
     CertificateIssue,
     CertificateOut,
     CertificateVerification,

@@ -27,12 +27,7 @@ from app.matching.facts import (
     wish_facts_preloaded,
     wish_skill_codes,
 )
-from app.matching.scoring import (
-    REASON_TEXT,
-    Reason,
-    evaluate,
-    reasons_of,
-)
+from app.matching.scoring import REASON_TEXT, Reason, evaluate, reasons_of
 from app.matching.service import normalised_weights
 from app.models import OrgUnit, Volunteer, Wish
 from app.org_units.errors import OrgUnitNotFound

@@ -13,14 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.deps import Principal
-from app.dispatch.batch.problem import (
-    build_problem,
-    without_volunteer,
-)
+from app.dispatch.batch.problem import build_problem, without_volunteer
 from app.dispatch.batch.solver import solve, total_score
-from app.matching.scoring import (
-    FACTORS,
-)
+from app.matching.scoring import FACTORS
 from app.matching.service import volunteer_names
 from app.models import OrgUnit, Volunteer
 from app.org_units.errors import OrgUnitNotFound

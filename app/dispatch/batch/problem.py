@@ -34,13 +34,7 @@ from app.matching.facts import (
     wish_facts_preloaded,
     wish_skill_codes,
 )
-from app.matching.scoring import (
-    FACTORS,
-    VolunteerArrays,
-    WishFacts,
-    distances,
-    evaluate,
-)
+from app.matching.scoring import FACTORS, VolunteerArrays, WishFacts, distances, evaluate
 from app.matching.service import normalised_weights
 from app.models import Offer, OrgUnit, Wish
 from app.org_units.service import in_subtree

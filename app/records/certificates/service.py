@@ -34,11 +34,7 @@ from app.records.certificates.errors import (
     IssuingUnitRequired,
     NothingToCertify,
 )
-from app.records.certificates.schemas import (
-    CertificateOut,
-    CertificateVerification,
-    UnitBrief,
-)
+from app.records.certificates.schemas import CertificateOut, CertificateVerification, UnitBrief
 from app.records.ledger import hours_of
 
 CONTENT_MAX = 1000  # Certificate.content

@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OrgUnit, StarLadder
 from app.models.enums import OrgLevel
-from app.records.stars.errors import (
-    StarLadderInvalid,
-)
+from app.records.stars.errors import StarLadderInvalid
 from app.rules.records import Rules, rules_for
 
 log = structlog.get_logger()

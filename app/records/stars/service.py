@@ -38,13 +38,7 @@ from app.records.stars.errors import (
     StarAwardRevoked,
     StarObjectionDecided,
 )
-from app.records.stars.ladders import (
-    LEVEL_RANK,
-    Ladder,
-    Step,
-    ladder_for_station,
-    load_ladder,
-)
+from app.records.stars.ladders import LEVEL_RANK, Ladder, Step, ladder_for_station, load_ladder
 from app.rules.records import rules_for
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish

@@ -24,9 +24,8 @@ from app.config import Settings, get_settings
 from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
-from app.dispatch.batch_router import router as batch_dispatch_router
+from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
-from app.dispatch.router import router as dispatch_router
 from app.errors import error_body, install_error_handlers
 from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
@@ -35,13 +34,14 @@ from app.notifications.router import router as notifications_router
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
 from app.push.router import router as push_router
-from app.records.certificates_router import router as certificates_router
-from app.records.honour_router import router as honour_router
-from app.records.points_router import router as points_router
+from app.records.certificates.router import router as certificates_router
+from app.records.honour.router import router as honour_router
+from app.records.points.router import router as points_router
 from app.records.router import router as records_router
-from app.records.stars_router import router as stars_router
+from app.records.stars.router import router as stars_router
 from app.rights.router import router as rights_router
 from app.routing import make_router
+from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
@@ -90,7 +90,7 @@ def api_router(settings: Settings) -> APIRouter:
         wishes_me_router,
         notifications_router,
         candidates_router,
-        dispatch_router,
+        rules_router,
         batch_dispatch_router,
         records_router,
         stars_router,

@@ -11,7 +11,7 @@ Three phases per engine, each on a fresh database migrated with `app.migrate.upg
    evaluation over every volunteer (`volunteers_where(true())`, `evaluate`, `top`) for a sample
    of the wishes: its p50, the speed-up, and whether both give the same top 20.
 2. city: the same ranking among 1,000,000 volunteers over 120 km x 100 km (bulk-seeded).
-3. batch: `app.dispatch.batch.plan_for_unit` for 1,000 approved wishes over 10,000 volunteers:
+3. batch: `app.dispatch.batch.plan.plan_for_unit` for 1,000 approved wishes over 10,000 volunteers:
    wall time and memory (in a child process), total score against a greedy nearest-first
    assignment, and the gap of `solve` to the exact optimum on small instances.
 
@@ -44,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -869,12 +870,22 @@ BATCH_MODULE = "app.dispatch.batch"
 
 
 def batch_module() -> Any | None:
+    """The batch dispatch functions measured here (from the package's modules), or None."""
     try:
-        return importlib.import_module(BATCH_MODULE)
+        importlib.import_module(BATCH_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name != BATCH_MODULE:
             raise
         return None
+    plan = importlib.import_module(f"{BATCH_MODULE}.plan")
+    problem = importlib.import_module(f"{BATCH_MODULE}.problem")
+    solver = importlib.import_module(f"{BATCH_MODULE}.solver")
+    return SimpleNamespace(
+        plan_for_unit=plan.plan_for_unit,
+        build_problem=problem.build_problem,
+        greedy_nearest_first=problem.greedy_nearest_first,
+        solve=solver.solve,
+    )
 
 
 @dataclass

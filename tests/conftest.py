@@ -34,9 +34,9 @@ def _no_process_caches() -> None:
     """Tests roll back and (on SQLite) reuse ids, so nothing read in one may be reused in the
     next: the per-process caches of the catalogue and of dispatch policies are off."""
     from app.catalogue.service import QUALIFIED_CACHE
-    from app.dispatch.policy import POLICIES
     from app.matching.facts import CATALOGUE_CACHE
-    from app.records.rules import RULES
+    from app.rules.dispatch import POLICIES
+    from app.rules.records import RULES
 
     for cache in (CATALOGUE_CACHE, QUALIFIED_CACHE, POLICIES.cache, RULES.cache):
         cache.ttl = 0

@@ -908,16 +908,14 @@ def test_every_route_has_a_scope_case(app: FastAPI) -> None:
 
 def _elsewhere(name: str) -> object:
     """Own tests kept with their domain's tests."""
-    from tests.dispatch import test_policy_api
-    from tests.records import (
-        test_certificates,
-        test_honour,
-        test_points,
-        test_service_records,
-        test_stars,
-    )
+    from tests.records import test_service_records
+    from tests.records.certificates import test_certificates
+    from tests.records.honour import test_honour
+    from tests.records.points import test_points
+    from tests.records.stars import test_stars
+    from tests.rules import test_dispatch_policy
 
-    modules = (test_policy_api, test_service_records, test_points, test_stars, test_honour,
+    modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
                test_certificates)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)

@@ -29,7 +29,7 @@ from app.auth.separation import refuse_self
 from app.geo import distance_m
 from app.models import OrgUnit, Wish
 from app.privacy.consent import ConsentPurpose, in_force
-from app.records.rules import Rules, rules_for
+from app.rules.records import Rules, rules_for
 from app.wishes.errors import ReasonRequired
 
 # Phones' clocks drift: a check this much older than its upload is still "live".

@@ -12,12 +12,12 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch.policy import policy_for
 from app.dispatch.timers import LADDER, Action, decide, reschedule, state_of
 from app.jobs import store
 from app.jobs.registry import register
 from app.matching.service import rank
 from app.models import Offer
+from app.rules.dispatch import policy_for
 from app.wishes.errors import WishNotFound
 from app.wishes.loading import load_wish
 from app.wishes.schemas import NoteIn, OfferIn, OptionalReasonIn, ReasonIn

@@ -25,10 +25,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch.policy import Policy, policy_for
 from app.jobs import store
 from app.models import Offer, OrgUnit, Wish
 from app.models.enums import OfferStatus, Urgency, WishStatus
+from app.rules.dispatch import Policy, policy_for
 from app.wishes.hooks import Moved, after_transition
 from app.wishes.state import TERMINAL_STATUSES
 

@@ -24,9 +24,11 @@ from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.models.enums import AttendanceStatus
 from app.org_units.service import acting_unit
-from app.records import messages, points, stars
-from app.records.rules import Rules, rules_for
+from app.records import messages
+from app.records.points import service as points
 from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
+from app.records.stars import service as stars
+from app.rules.records import Rules, rules_for
 from app.schemas import hours_of
 from app.volunteers.service import lock_volunteer
 from app.webhooks import events as webhook_events

@@ -29,7 +29,7 @@ from app.models import Attendance, OrgUnit, StarAward, User, Volunteer, Wish
 from app.models.enums import AttendanceStatus
 from app.notifications.outbox import enqueue
 from app.org_units.service import ancestors, coordinators_for
-from app.records.rules import Rules, rules_for
+from app.rules.records import Rules, rules_for
 from app.schemas import hours_of
 
 log = structlog.get_logger()

@@ -1,6 +1,6 @@
 """Endpoints of service records: team, confirmation, the hours ledger, ratings back,
-review flags, export and the units' record rules. Check-in and check-out are the wish's verbs
-(app/wishes/router.py)."""
+review flags and export (the units' record rules: app/rules/router.py). Check-in and
+check-out are the wish's verbs (app/wishes/router.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ from app.attendance.views import attendance_out, attendances_out
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.auth.principal import Principal
 from app.db import SessionDep
-from app.errors import BadRequest
-from app.models import Attendance, HoursEntry, OrgUnit, StarLadder
+from app.models import Attendance, HoursEntry, OrgUnit
 from app.models.enums import AttendanceStatus
 from app.org_units.service import in_subtree, managed_unit
 from app.pagination import Page, PageDep, make_page
 from app.privacy import access_log
 from app.records import export, hours, ledger, ratings
-from app.records.rules import RULES
 from app.records.schemas import (
     ConfirmIn,
     CorrectionIn,
@@ -33,9 +31,6 @@ from app.records.schemas import (
     HoursSummary,
     RecordEntryIn,
     RejectIn,
-    RulesFields,
-    RulesOut,
-    RulesUpdate,
 )
 from app.routing import make_router
 from app.schemas import IdPath, hours_of
@@ -264,38 +259,3 @@ def volunteer_export(
 ) -> Response:
     managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     return _export(session, volunteer_id, fmt, actor)
-
-
-# ---------------------------------------------------------------- rules
-
-
-def _rules_out(session: SessionDep, unit: OrgUnit) -> RulesOut:
-    return RulesOut(
-        org_unit_id=unit.id,
-        own=RulesFields(**RULES.own(session, unit)),
-        effective=RULES.effective(session, unit),
-    )
-
-
-@router.get(
-    "/org-units/{unit_id}/record-rules",
-    response_model=RulesOut,
-    summary="服务记录规则（签到围栏、时长计算、积分、星级；本单位及实际生效值）",
-)
-def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOut:
-    return _rules_out(session, managed_unit(session=session, actor=actor, unit_id=unit_id))
-
-
-@router.put(
-    "/org-units/{unit_id}/record-rules",
-    response_model=RulesOut,
-    summary="修改本单位的服务记录规则（下级单位未设置的项沿用本单位）",
-)
-def set_rules(
-    unit_id: IdPath, body: RulesUpdate, session: SessionDep, actor: StaffUser
-) -> RulesOut:
-    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    if body.star_ladder is not None and session.get(StarLadder, body.star_ladder) is None:
-        raise BadRequest("星级标准不存在", code="UNKNOWN_STAR_LADDER")
-    RULES.save(session, unit, body)
-    return _rules_out(session, unit)

@@ -88,48 +88,6 @@ class CorrectionOut(BaseModel):
     service_hours: float
 
 
-class RulesFields(BaseModel):
-    fence_m: Annotated[int, Field(ge=50, le=5000)] | None = Field(
-        default=None, description="签到围栏半径（米）"
-    )
-    checkin_early_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
-    checkin_late_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
-    late_sync_hours: Annotated[int, Field(ge=0, le=30 * 24)] | None = Field(
-        default=None, description="离线签到补传的最长期限（小时）"
-    )
-    confirm_by: Literal["coordinator", "requester", "either"] | None = Field(
-        default=None, description="由谁确认时长：协调员、点单人或任一方"
-    )
-    rounding_minutes: Annotated[int, Field(ge=1, le=240)] | None = Field(
-        default=None, description="时长取整单位（分钟，向下取整）"
-    )
-    cap_minutes: Annotated[int, Field(ge=30, le=24 * 60)] | None = Field(
-        default=None, description="单次活动计入时长上限（分钟）"
-    )
-    min_attendance_pct: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        default=None, description="实际服务时长不足计划时长的此比例则不计入"
-    )
-    points_per_hour: Annotated[int, Field(ge=0, le=1000)] | None = None
-    star_ladder: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    notice_days: Annotated[int, Field(ge=1, le=60)] | None = None
-    confirm_remind_hours: Annotated[int, Field(ge=1, le=30 * 24)] | None = Field(
-        default=None, description="签退后多少小时仍未确认时长，提醒确认人"
-    )
-    confirm_escalate_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = Field(
-        default=None, description="签退后多少小时仍未确认，上报上级单位（此后每隔此时长再上报一级）"
-    )
-
-
-class RulesUpdate(RulesFields, Schema):
-    """Fields to set on this unit; a null clears the unit's own value (it inherits again)."""
-
-
-class RulesOut(BaseModel):
-    org_unit_id: int
-    own: RulesFields
-    effective: dict[str, object]
-
-
 class FlagOut(BaseModel):
     kind: Literal["MANUAL", "LATE_SYNC", "QUICK_FIVE_STAR", "SAME_SECOND_CHECKINS"]
     message: str

@@ -17,7 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.dispatch import batch
+from app.dispatch.batch import apply as batch_apply
+from app.dispatch.batch.apply import apply_plan
+from app.dispatch.batch.plan import UnassignedReason, plan_for_unit
+from app.dispatch.batch.problem import MAX_WISHES, build_problem, greedy_nearest_first
+from app.dispatch.batch.solver import solve, total_score
 from app.matching.service import rank
 from app.models import Offer, OrgUnit, OutboxMessage, Volunteer, Wish, WishEventRecord, WishSkill
 from app.models.enums import OfferStatus, VolunteerStatus, WishStatus
@@ -99,10 +103,10 @@ def instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
 @given(instances())
 def test_solve_is_optimal_and_feasible(instance: tuple[np.ndarray, np.ndarray]) -> None:
     scores, capacity = instance
-    assignment = batch.solve(as_sparse(scores), capacity)
+    assignment = solve(as_sparse(scores), capacity)
     total = check_feasible(scores, capacity, assignment)
     assert total == pytest.approx(optimum(scores, capacity), abs=1e-9)
-    assert batch.total_score(as_sparse(scores), assignment) == pytest.approx(total, abs=1e-12)
+    assert total_score(as_sparse(scores), assignment) == pytest.approx(total, abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -111,36 +115,36 @@ def test_solve_matches_linear_sum_assignment_on_larger_instances(seed: int) -> N
     n, m = int(rng.integers(20, 60)), int(rng.integers(10, 40))
     scores = np.where(rng.random((n, m)) < rng.uniform(0.1, 0.5), rng.random((n, m)), np.nan)
     capacity = rng.integers(0, 4, m)
-    assignment = batch.solve(as_sparse(scores), capacity)
+    assignment = solve(as_sparse(scores), capacity)
     total = check_feasible(scores, capacity, assignment)
     assert total == pytest.approx(optimum(scores, capacity), abs=1e-9)
     # Deterministic.
-    assert np.array_equal(assignment, batch.solve(as_sparse(scores), capacity))
+    assert np.array_equal(assignment, solve(as_sparse(scores), capacity))
 
 
 def test_solve_prefers_the_global_optimum_to_the_greedy_choice() -> None:
     # Wish 0 likes volunteer 0 best, but only volunteer 0 can serve wish 1.
     scores = np.array([[0.9, 0.8], [0.7, np.nan]])
-    assignment = batch.solve(as_sparse(scores), np.array([1, 1]))
+    assignment = solve(as_sparse(scores), np.array([1, 1]))
     assert assignment.tolist() == [1, 0]
 
 
 def test_solve_respects_capacity_and_leaves_the_rest_unassigned() -> None:
     scores = np.array([[0.9], [0.8], [0.7], [0.6]])
-    assignment = batch.solve(as_sparse(scores), np.array([2]))
+    assignment = solve(as_sparse(scores), np.array([2]))
     assert assignment.tolist() == [0, 0, -1, -1]
-    assert batch.solve(as_sparse(scores), np.array([0])).tolist() == [-1] * 4
+    assert solve(as_sparse(scores), np.array([0])).tolist() == [-1] * 4
 
 
 def test_solve_edge_cases() -> None:
     empty = csr_matrix((0, 3))
-    assert batch.solve(empty, np.array([1, 1, 1])).tolist() == []
+    assert solve(empty, np.array([1, 1, 1])).tolist() == []
     no_edges = csr_matrix((3, 2))
-    assert batch.solve(no_edges, np.array([1, 1])).tolist() == [-1, -1, -1]
+    assert solve(no_edges, np.array([1, 1])).tolist() == [-1, -1, -1]
     # An explicitly stored zero is an edge (the matrix's absent entries are the ineligible).
     explicit_zero = csr_matrix((np.array([0.0]), np.array([0]), np.array([0, 1])), shape=(1, 1))
     assert explicit_zero.nnz == 1
-    assert batch.solve(explicit_zero, np.array([1])).tolist() in ([0], [-1])
+    assert solve(explicit_zero, np.array([1])).tolist() in ([0], [-1])
 
 
 @pytest.mark.parametrize(
@@ -155,7 +159,7 @@ def test_solve_edge_cases() -> None:
 )
 def test_solve_refuses_bad_input(scores: Any, capacity: np.ndarray) -> None:
     with pytest.raises(ValueError):
-        batch.solve(scores, capacity)
+        solve(scores, capacity)
 
 
 # ---------------------------------------------------------------- plans over a scene
@@ -186,16 +190,16 @@ def test_plan_is_global_not_greedy(session: Session, frozen: Clock) -> None:
     second = make_wish(session, station=station, requester=resident,
                        status=WishStatus.APPROVED, skills=("companionship",))  # fmt: skip
     coordinator = principal(session, make_coordinator(session, tree.townships[0]))
-    plan = batch.plan_for_unit(session, unit=tree.townships[0], actor=coordinator)
+    plan = plan_for_unit(session, unit=tree.townships[0], actor=coordinator)
     assert {(i.wish_id, i.volunteer_id) for i in plan.items} == {
         (first.id, b.id),
         (second.id, a.id),
     }
     assert plan.unassigned == []
-    problem = batch.build_problem(session, unit=tree.townships[0])
-    greedy = batch.greedy_nearest_first(problem)
+    problem = build_problem(session, unit=tree.townships[0])
+    greedy = greedy_nearest_first(problem)
     assert (greedy >= 0).sum() == 1  # the nearest-first baseline strands the second wish
-    assert plan.total_score > batch.total_score(problem.scores, greedy)
+    assert plan.total_score > total_score(problem.scores, greedy)
 
 
 def test_plan_respects_capacity_and_says_why(session: Session, frozen: Clock) -> None:
@@ -217,12 +221,12 @@ def test_plan_respects_capacity_and_says_why(session: Session, frozen: Clock) ->
     ]
     lonely = make_wish(session, station=station, requester=resident,
                        status=WishStatus.APPROVED, skills=("medical",))  # fmt: skip
-    plan = batch.plan_for_unit(session, unit=tree.county, actor=None)
+    plan = plan_for_unit(session, unit=tree.county, actor=None)
     assert [i.volunteer_id for i in plan.items] == [busy.id, busy.id]  # 3 − 1 task in hand
     assert {i.wish_id for i in plan.items} < {w.id for w in wishes}
     reasons = {u.wish_id: u.reason for u in plan.unassigned}
-    assert reasons[lonely.id] == batch.UnassignedReason.NO_ELIGIBLE_VOLUNTEER
-    assert list(reasons.values()).count(batch.UnassignedReason.CAPACITY_TAKEN) == 1
+    assert reasons[lonely.id] == UnassignedReason.NO_ELIGIBLE_VOLUNTEER
+    assert list(reasons.values()).count(UnassignedReason.CAPACITY_TAKEN) == 1
     assert plan.wish_count == 4 and plan.volunteer_count == 1 and plan.eligible_pairs == 3
     for item in plan.items:
         assert sum(item.factors.values()) > 0 and 0 < item.score <= 1
@@ -244,13 +248,13 @@ def test_plan_only_offers_the_units_own_active_volunteers(session: Session, froz
               created_at=frozen.now, expires_at=frozen.now + timedelta(minutes=30))
     )  # fmt: skip
     session.flush()
-    plan = batch.plan_for_unit(session, unit=tree.townships[0], actor=None)
+    plan = plan_for_unit(session, unit=tree.townships[0], actor=None)
     assert plan.items == []
     assert plan.volunteer_count == 2  # the requester and the declined; the suspended is not read
     assert plan.eligible_pairs == 0
-    assert [u.reason for u in plan.unassigned] == [batch.UnassignedReason.NO_ELIGIBLE_VOLUNTEER]
+    assert [u.reason for u in plan.unassigned] == [UnassignedReason.NO_ELIGIBLE_VOLUNTEER]
     # The county's plan may offer it to the volunteer registered in the other township.
-    county = batch.plan_for_unit(session, unit=tree.county, actor=None)
+    county = plan_for_unit(session, unit=tree.county, actor=None)
     assert [(i.wish_id, i.volunteer_id) for i in county.items] == [(wish.id, outsider.id)]
 
 
@@ -309,7 +313,7 @@ def test_plan_judges_every_pair_as_rank_does_and_is_optimal(
         wishes.append(wish)
     session.flush()
 
-    problem = batch.build_problem(session, unit=tree.county)
+    problem = build_problem(session, unit=tree.county)
     assert problem.wish_ids.tolist() == [w.id for w in wishes]
     dense = np.full(problem.scores.shape, np.nan)
     column = {int(v): j for j, v in enumerate(problem.volunteer_ids)}
@@ -326,7 +330,7 @@ def test_plan_judges_every_pair_as_rank_does_and_is_optimal(
             assert problem.scores[row, j] == pytest.approx(candidate.score, abs=1e-4)
             dense[row, j] = problem.scores[row, j]
     assert problem.scores.nnz > 0
-    plan = batch.plan_for_unit(session, unit=tree.county, actor=None)
+    plan = plan_for_unit(session, unit=tree.county, actor=None)
     assert plan.total_score == pytest.approx(optimum(dense, problem.capacity), abs=1e-3)
     # Hard constraints and capacity hold for every item.
     used: dict[int, int] = {}
@@ -336,10 +340,10 @@ def test_plan_judges_every_pair_as_rank_does_and_is_optimal(
         used[item.volunteer_id] = used.get(item.volunteer_id, 0) + 1
     for volunteer_id, count in used.items():
         assert count <= problem.capacity[column[volunteer_id]]
-    greedy = batch.greedy_nearest_first(problem)
-    assert plan.total_score >= batch.total_score(problem.scores, greedy) - 1e-3
+    greedy = greedy_nearest_first(problem)
+    assert plan.total_score >= total_score(problem.scores, greedy) - 1e-3
     # Deterministic.
-    again = batch.plan_for_unit(session, unit=tree.county, actor=None)
+    again = plan_for_unit(session, unit=tree.county, actor=None)
     assert [(i.wish_id, i.volunteer_id) for i in again.items] == [
         (i.wish_id, i.volunteer_id) for i in plan.items
     ]
@@ -354,9 +358,9 @@ def test_plan_takes_the_oldest_wishes_up_to_the_limit(session: Session, frozen: 
         for _ in range(3)
     ]  # fmt: skip
     make_wish(session, station=tree.stations[0], requester=resident)  # submitted: not yet
-    problem = batch.build_problem(session, unit=tree.county, limit=2)
+    problem = build_problem(session, unit=tree.county, limit=2)
     assert problem.wish_ids.tolist() == ids[:2] and problem.truncated
-    assert not batch.build_problem(session, unit=tree.county, limit=3).truncated
+    assert not build_problem(session, unit=tree.county, limit=3).truncated
 
 
 # ---------------------------------------------------------------- the API
@@ -530,14 +534,14 @@ def test_apply_undoes_an_offer_when_the_wish_moved_meanwhile(
                   status=WishStatus.APPROVED)
         for _ in range(2)
     )  # fmt: skip
-    check = batch._check_fit
+    check = batch_apply._check_fit
 
     def meanwhile(session: Session, **kw: Any) -> None:
         check(session, **kw)
         apply_event(session=session, wish_id=raced.id, event=WishEvent.OPEN_GRAB, actor=None)
 
-    monkeypatch.setattr(batch, "_check_fit", meanwhile)
-    results = batch.apply_plan(
+    monkeypatch.setattr(batch_apply, "_check_fit", meanwhile)
+    results = apply_plan(
         session,
         unit=tree.townships[0],
         actor=coordinator,
@@ -599,7 +603,7 @@ def test_apply_refuses_too_many_items(
 ) -> None:
     tree = make_tree(session)
     coordinator = make_coordinator(session, tree.townships[0])
-    pairs = [{"wish_id": i, "volunteer_id": 1} for i in range(1, batch.MAX_WISHES + 2)]
+    pairs = [{"wish_id": i, "volunteer_id": 1} for i in range(1, MAX_WISHES + 2)]
     r = client.post(
         f"{API}/org-units/{tree.townships[0].id}/dispatch-plan/apply",
         json={"assignments": pairs},
@@ -652,6 +656,6 @@ def test_wish_skills_do_not_leak_between_wishes(session: Session, frozen: Clock)
     fine = make_wish(session, station=tree.stations[0], requester=resident,
                      status=WishStatus.APPROVED, skills=("errands",))  # fmt: skip
     session.flush()
-    plan = batch.plan_for_unit(session, unit=tree.stations[0], actor=None)
+    plan = plan_for_unit(session, unit=tree.stations[0], actor=None)
     assert [(i.wish_id, i.volunteer_id) for i in plan.items] == [(fine.id, volunteer.id)]
     assert [u.wish_id for u in plan.unassigned] == [needs.id]

@@ -310,7 +310,7 @@ def test_wish_past_its_window_is_cancelled_and_the_requester_told(
 def test_unit_policy_overrides_defaults(
     session: Session, scheduler: Scheduler, frozen: Clock
 ) -> None:
-    from app.dispatch.policy import POLICIES
+    from app.rules.dispatch import POLICIES
 
     tree = make_tree(session)
     volunteers_around(session, tree, 6)

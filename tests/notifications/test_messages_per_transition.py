@@ -35,8 +35,9 @@ from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
 from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
-from app.records import hours, messages, stars
+from app.records import hours, messages
 from app.records.schemas import ConfirmIn
+from app.records.stars import service as stars
 from app.wishes.handlers.dispatch import GRAB_NOTIFY_LIMIT, grab_candidates
 from app.wishes.intake import create_wish
 from app.wishes.loading import load_wish
@@ -284,7 +285,7 @@ def _checked_out(scene: Scene, *, confirm_by: str = "coordinator") -> tuple[Wish
     if confirm_by != "coordinator":
         session.add(RecordRules(org_unit_id=scene.station_unit.id, confirm_by=confirm_by))
         session.flush()
-        from app.records.rules import RULES
+        from app.rules.records import RULES
 
         RULES.forget()
     wish = scene.wish(S.IN_SERVICE)

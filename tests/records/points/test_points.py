@@ -23,9 +23,10 @@ from app import clock
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models import HoursEntry, OrgUnit, PointsEntry, RecordRules, User, Volunteer
-from app.records import points
 from app.records.ledger import service_minutes
-from app.records.rules import RULES, Rules, rules_for
+from app.records.points import service as points
+from app.records.points.errors import InsufficientPoints
+from app.rules.records import RULES, Rules, rules_for
 from tests.conftest import TEST_SECRET
 from tests.fixtures.builders import Tree, auth, make_coordinator, make_tree, make_volunteer
 from tests.fixtures.databases import fresh_database
@@ -616,7 +617,7 @@ def test_balance_is_the_ledger_sum_and_never_negative(scene: Scene) -> None:
                     )
                     assert amount <= expected
                     expected -= amount
-                except points.InsufficientPoints:
+                except InsufficientPoints:
                     assert amount > expected
             elif kind == "adjust":
                 try:
@@ -630,7 +631,7 @@ def test_balance_is_the_ledger_sum_and_never_negative(scene: Scene) -> None:
                     )
                     assert expected + amount >= 0
                     expected += amount
-                except points.InsufficientPoints:
+                except InsufficientPoints:
                     assert expected + amount < 0
             balance = points.balance(session, volunteer.id)
             rows = ledger(session, volunteer.id)

@@ -19,18 +19,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from app import clock
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
-from app.errors import BadRequest, NotFound
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import acting_unit, get_unit, in_subtree
 from app.privacy.masking import is_pseudonym
-from app.schemas import Id, Schema, hours_of
+from app.records.certificates.errors import (
+    CertificateNotFound,
+    IssuingUnitRequired,
+    NothingToCertify,
+)
+from app.records.certificates.schemas import CertificateOut, CertificateVerification, UnitBrief
+from app.schemas import hours_of
 
 CONTENT_MAX = 1000  # Certificate.content
 NUMBER_PATTERN = re.compile(r"[0-9A-Za-z]{1,12}-[0-9]{8}-[A-Z2-7]{8}", re.ASCII)
@@ -38,67 +42,6 @@ NUMBER_ATTEMPTS = 5
 # The API prefix is app.main.API_PREFIX (not imported: app.main imports this module).
 PDF_PATH = "/api/v1/certificates/{number}/pdf"
 VERIFY_PATH = "/api/v1/public/certificates/{number}"
-
-
-# ---------------------------------------------------------------- errors
-
-
-class CertificateNotFound(NotFound):
-    code = "CERTIFICATE_NOT_FOUND"
-    message = "证明不存在或编号有误"
-
-
-class NothingToCertify(BadRequest):
-    code = "NOTHING_TO_CERTIFY"
-    message = "该单位没有记录该志愿者的服务时长，无法出具证明"
-
-
-class IssuingUnitRequired(BadRequest):
-    code = "ISSUING_UNIT_REQUIRED"
-    message = "请指定出具证明的单位"
-
-
-# ---------------------------------------------------------------- schemas
-
-
-class CertificateIssue(Schema):
-    unit_id: Id | None = Field(default=None, description="出具证明的单位；默认为协调员所在单位")
-
-
-class MyCertificateIssue(Schema):
-    unit_id: Id = Field(description="记录了您的志愿服务、出具证明的单位")
-
-
-class UnitBrief(BaseModel):
-    id: int
-    name: str
-
-
-class CertificateOut(BaseModel):
-    number: str
-    volunteer_id: int
-    volunteer_name: str
-    unit: UnitBrief
-    minutes: int
-    hours: float = Field(description="服务时长（小时，保留两位小数）")
-    entry_count: int = Field(description="计入的服务记录条数")
-    first_service_at: datetime | None
-    last_service_at: datetime | None
-    content: str
-    issued_at: datetime
-    pdf_path: str
-    verify_path: str
-
-
-class CertificateVerification(BaseModel):
-    """What anyone may learn from a certificate number: the minimum (PIPL)."""
-
-    valid: bool
-    number: str
-    volunteer_name: str = Field(description="志愿者姓名（已脱敏）")
-    unit_name: str
-    issued_date: str = Field(description="出具日期（本市时间，YYYY-MM-DD）")
-    hours: float
 
 
 # ---------------------------------------------------------------- helpers

@@ -1,7 +1,4 @@
-"""Star volunteers (星级志愿者): standings, the public notice (公示), objections, ladders.
-
-The schemas live here rather than in a `schemas.py` of their own: they are only these routes'.
-"""
+"""Star volunteers (星级志愿者): standings, the public notice (公示), objections, ladders."""
 
 from __future__ import annotations
 
@@ -9,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, Field
 
 from app import clock
 from app.auth.deps import AdminUser, CurrentUser, StaffUser, VolunteerUser
@@ -17,9 +13,20 @@ from app.db import SessionDep
 from app.models import OrgUnit, StarAward
 from app.org_units.service import get_unit
 from app.pagination import Page, PageDep, make_page
-from app.records import stars
+from app.records.stars import service as stars
+from app.records.stars.ladders import Ladder, list_ladders, put_ladder
+from app.records.stars.schemas import (
+    AwardOut,
+    LadderIn,
+    LadderOut,
+    ObjectionIn,
+    ResolveIn,
+    StarNoticeOut,
+    StarStandingOut,
+    UnitWithLevel,
+)
 from app.routing import make_router
-from app.schemas import IdPath, Name, Reason, Schema, hours_of
+from app.schemas import IdPath, hours_of
 from app.volunteers.service import get_volunteer, visible_volunteer
 
 router = make_router(tags=["服务记录与激励"])
@@ -29,81 +36,6 @@ LadderCodePath = Annotated[
 ]
 
 
-# ---------------------------------------------------------------- schemas
-
-
-class UnitWithLevel(BaseModel):
-    id: int
-    name: str
-    level: str
-
-
-class LadderOut(BaseModel):
-    code: str
-    name: str
-    thresholds: list[int] = Field(description="1 星起各星级所需累计服务小时数")
-    certifying_levels: list[str] = Field(description="各星级的认定单位层级")
-
-
-class LadderIn(Schema):
-    name: Name
-    # Lengths, order and levels are the service's check (STAR_LADDER_INVALID, 400); the
-    # bound here only keeps bodies small.
-    thresholds: list[int] = Field(max_length=100)
-    certifying_levels: list[Annotated[str, Field(max_length=16)]] = Field(max_length=100)
-
-
-class AwardOut(BaseModel):
-    id: int
-    star: int
-    ladder_code: str
-    hours_at_award: float
-    certifying_unit: UnitWithLevel
-    status: stars.AwardStatus = Field(
-        description="notice 公示中 | held 异议处理中 | effective 已生效 | revoked 已撤销"
-    )
-    notice_starts_at: datetime
-    notice_ends_at: datetime
-    objection: str | None
-    objection_at: datetime | None
-    resolution: str | None
-    resolved_at: datetime | None
-
-
-class StarStandingOut(BaseModel):
-    volunteer_id: int
-    name: str
-    current_star: int = Field(description="已生效的最高星级，0 为尚无")
-    total_hours: float
-    ladder: LadderOut | None
-    next_star: int | None
-    next_threshold_hours: int | None
-    hours_to_go: float | None
-    awards: list[AwardOut]
-
-
-class StarNoticeOut(BaseModel):
-    id: int
-    volunteer_id: int
-    volunteer_name: str
-    station: UnitWithLevel
-    star: int
-    hours_at_award: float
-    certifying_unit: UnitWithLevel
-    status: stars.AwardStatus
-    notice_starts_at: datetime
-    notice_ends_at: datetime
-
-
-class ObjectionIn(Schema):
-    reason: Reason
-
-
-class ResolveIn(Schema):
-    uphold: bool = Field(description="true：异议成立，撤销认定；false：异议不成立，恢复公示")
-    reason: Reason
-
-
 # ---------------------------------------------------------------- converters
 
 
@@ -111,7 +43,7 @@ def _unit(unit: OrgUnit) -> UnitWithLevel:
     return UnitWithLevel(id=unit.id, name=unit.name, level=unit.level)
 
 
-def _ladder(ladder: stars.Ladder) -> LadderOut:
+def _ladder(ladder: Ladder) -> LadderOut:
     return LadderOut(
         code=ladder.code,
         name=ladder.name,
@@ -250,14 +182,14 @@ def resolve_objection(
 
 @router.get("/star-ladders", response_model=list[LadderOut], summary="星级标准")
 def star_ladders(session: SessionDep, _actor: CurrentUser) -> list[LadderOut]:
-    return [_ladder(ladder) for ladder in stars.list_ladders(session=session)]
+    return [_ladder(ladder) for ladder in list_ladders(session=session)]
 
 
 @router.put("/star-ladders/{code}", response_model=LadderOut, summary="管理员：新增或替换星级标准")
 def put_star_ladder(
     code: LadderCodePath, body: LadderIn, session: SessionDep, _actor: AdminUser
 ) -> LadderOut:
-    ladder = stars.put_ladder(
+    ladder = put_ladder(
         session=session,
         code=code,
         name=body.name,

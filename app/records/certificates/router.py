@@ -11,9 +11,9 @@ from app import clock
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.pagination import Page, PageDep, make_page
-from app.records import certificate_pdf
-from app.records import certificates as service
-from app.records.certificates import (
+from app.records.certificates import pdf as certificate_pdf
+from app.records.certificates import service
+from app.records.certificates.schemas import (
     CertificateIssue,
     CertificateOut,
     CertificateVerification,

@@ -1,7 +1,4 @@
-"""Honour lists (好人榜 / 爱心榜): published, so any logged-in user may read any unit's list.
-
-The schemas live here rather than in a `schemas.py` of their own: they are only this route's.
-"""
+"""Honour lists (好人榜 / 爱心榜): published, so any logged-in user may read any unit's list."""
 
 from __future__ import annotations
 
@@ -9,57 +6,18 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, Field
 
 from app.auth.deps import CurrentUser
 from app.db import SessionDep
 from app.org_units.service import get_unit
-from app.records import honour
-from app.records.honour import HonourBy, HonourPeriod
+from app.records.honour import service as honour
+from app.records.honour.schemas import HonourListOut, HonourRowOut, SeasonRef, UnitRef
+from app.records.honour.service import HonourBy, HonourPeriod
 from app.routing import make_router
 from app.schemas import IdPath, hours_of
 from app.seasons.service import local_date
 
 router = make_router(tags=["服务记录与激励"])
-
-
-class UnitRef(BaseModel):
-    id: int
-    name: str
-
-
-class SeasonRef(BaseModel):
-    code: str
-    name: str
-
-
-class HonourRowOut(BaseModel):
-    rank: int = Field(description="名次；数值相同者名次相同（1、2、2、4）")
-    volunteer_id: int
-    name: str
-    station: UnitRef
-    hours: float = Field(description="期内服务时长（小时，两位小数）")
-    average_rating: float | None = Field(
-        default=None, description="按评价排行时：期内评价均分（两位小数）"
-    )
-    rating_count: int | None = Field(default=None, description="按评价排行时：期内评价次数")
-
-
-class HonourListOut(BaseModel):
-    unit: UnitRef
-    by: HonourBy
-    period: HonourPeriod
-    start_date: date
-    end_date: date
-    season: SeasonRef | None = None
-    theme_category_codes: list[str] | None = Field(
-        default=None, description="当季主题榜：计入的服务类别"
-    )
-    min_ratings: int | None = Field(default=None, description="按评价排行时：上榜所需最少评价数")
-    items: list[HonourRowOut]
-    mine: HonourRowOut | None = Field(
-        default=None, description="调用者本人（志愿者）在本榜的名次，未上榜为空"
-    )
 
 
 @router.get(

@@ -5,29 +5,35 @@ Scope: the unit must be one the caller manages (else 404 ORG_UNIT_NOT_FOUND, as 
 outside one's reach). When applying, a wish outside the unit's subtree is reported per item as
 WISH_NOT_FOUND rather than refusing the whole request: a plan is reviewed for minutes, and one
 stale or foreign line should not hold back the others.
-
-The schemas live here rather than in `dispatch/schemas.py`, which belongs to the dispatch
-policy endpoints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from app.auth.deps import StaffUser
 from app.db import SessionDep, admitted, get_database
-from app.dispatch import batch
+from app.dispatch.batch.apply import apply_plan
+from app.dispatch.batch.plan import UNASSIGNED_TEXT, plan_for_unit
+from app.dispatch.batch.schemas import (
+    AppliedOut,
+    ApplyOut,
+    ItemError,
+    PlanApply,
+    PlanCounts,
+    PlanItemOut,
+    PlanOut,
+    UnassignedOut,
+)
 from app.errors import AppError
 from app.matching.schemas import FactorOut
-from app.models.enums import WishStatus
 from app.org_units.service import managed_unit
 from app.routing import changes_nothing, make_router
-from app.schemas import Id, IdPath, Schema, ShortNote
+from app.schemas import IdPath
 
 router = make_router(tags=["匹配与派单"])
 
@@ -51,95 +57,6 @@ def _read_session(
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
 
 
-# ---------------------------------------------------------------- schemas
-
-
-class PlanItemOut(BaseModel):
-    wish_id: int
-    title: str
-    volunteer_id: int
-    name: str
-    distance_m: float
-    score: float
-    factors: dict[str, FactorOut] = Field(description="为什么是这位志愿者：各项得分")
-
-
-class UnassignedOut(BaseModel):
-    wish_id: int
-    title: str
-    reason: batch.UnassignedReason
-    message: str
-    eligible_count: int = Field(description="符合硬性条件的志愿者人数")
-
-
-class PlanCounts(BaseModel):
-    wishes: int = Field(description="参与计算的待派单心愿数")
-    assigned: int
-    unassigned: int
-    volunteers: int = Field(description="本单位（含下级）参与计算的在岗志愿者数")
-    eligible_pairs: int = Field(description="满足硬性条件的（心愿, 志愿者）组合数")
-
-
-class PlanOut(BaseModel):
-    org_unit_id: int
-    weights: dict[str, float]
-    items: list[PlanItemOut] = Field(description="建议的派单：每个心愿至多一位志愿者")
-    unassigned: list[UnassignedOut]
-    total_score: float = Field(description="方案总得分（全局最优）")
-    counts: PlanCounts
-    truncated: bool = Field(
-        description=f"待派单心愿超过 {batch.MAX_WISHES} 个，只计算了最早的 {batch.MAX_WISHES} 个"
-    )
-    elapsed_ms: float
-    timings_ms: dict[str, float]
-
-
-class AssignmentIn(Schema):
-    wish_id: Id
-    volunteer_id: Id
-
-
-class PlanApply(Schema):
-    assignments: Annotated[list[AssignmentIn], Field(min_length=1, max_length=batch.MAX_WISHES)] = (
-        Field(description="审核后的派单方案（可删改）：每个心愿至多出现一次")
-    )
-    expires_in_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] | None = Field(
-        default=None, description="邀请有效时长（分钟），默认按系统设置"
-    )
-    note: ShortNote = ""
-
-    @field_validator("assignments")
-    @classmethod
-    def _one_per_wish(cls, value: list[AssignmentIn]) -> list[AssignmentIn]:
-        seen: set[int] = set()
-        for assignment in value:
-            if assignment.wish_id in seen:
-                raise ValueError(f"心愿 {assignment.wish_id} 出现了多次，每个心愿只能派给一人")
-            seen.add(assignment.wish_id)
-        return value
-
-
-class ItemError(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class AppliedOut(BaseModel):
-    wish_id: int
-    volunteer_id: int
-    ok: bool
-    status: WishStatus | None = Field(description="派单后心愿的状态（成功时）")
-    error: ItemError | None = None
-
-
-class ApplyOut(BaseModel):
-    org_unit_id: int
-    sent: int = Field(description="已发出的派单邀请数")
-    failed: int
-    items: list[AppliedOut]
-
-
 def _error(exc: AppError | None) -> ItemError | None:
     if exc is None:
         return None
@@ -157,7 +74,7 @@ def _error(exc: AppError | None) -> ItemError | None:
 @changes_nothing
 def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) -> PlanOut:
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    plan = batch.plan_for_unit(session, unit=unit, actor=actor)
+    plan = plan_for_unit(session, unit=unit, actor=actor)
     weights = plan.weights
     return PlanOut(
         org_unit_id=plan.unit_id,
@@ -179,7 +96,7 @@ def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) ->
                 wish_id=u.wish_id,
                 title=u.title,
                 reason=u.reason,
-                message=batch.UNASSIGNED_TEXT[u.reason],
+                message=UNASSIGNED_TEXT[u.reason],
                 eligible_count=u.eligible_count,
             )
             for u in plan.unassigned
@@ -207,7 +124,7 @@ def apply_dispatch_plan(
     unit_id: IdPath, body: PlanApply, session: SessionDep, actor: StaffUser
 ) -> ApplyOut:
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    items = batch.apply_plan(
+    items = apply_plan(
         session,
         unit=unit,
         actor=actor,

@@ -1,83 +1,27 @@
-"""积分 endpoints: a volunteer's balance and entries, redemption at the 爱心超市, adjustments.
-
-The request and response schemas are used by these routes only, so they live with them.
-"""
+"""积分 endpoints: a volunteer's balance and entries, redemption at the 爱心超市, adjustments."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, StaffUser, VolunteerUser
 from app.auth.separation import refuse_self
 from app.db import SessionDep
 from app.models import PointsEntry
-from app.pagination import Page, PageDep, PageParams, make_page
-from app.records import points
+from app.pagination import PageDep, PageParams, make_page
+from app.records.points import service as points
+from app.records.points.schemas import (
+    AdjustmentIn,
+    PointsEntryOut,
+    PointsLedgerOut,
+    PointsMovementOut,
+    RedemptionIn,
+)
 from app.routing import make_router
-from app.schemas import IdPath, Schema, ShortReason, ShortText
+from app.schemas import IdPath
 from app.volunteers.service import managed_volunteer, visible_volunteer
 
 router = make_router(tags=["服务记录与激励"])
-
-
-def _not_zero(value: int) -> int:
-    if value == 0:
-        raise ValueError("调整的积分不能为 0")
-    return value
-
-
-# Strict: `true` or `"10"` are not a number of points.
-Points = Annotated[int, Field(strict=True, ge=1, le=points.MAX_POINTS)]
-SignedPoints = Annotated[
-    int,
-    Field(strict=True, ge=-points.MAX_POINTS, le=points.MAX_POINTS),
-    AfterValidator(_not_zero),
-]
-IdempotencyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
-
-class RedemptionIn(Schema):
-    points: Points
-    item: ShortText
-    idempotency_key: IdempotencyKey | None = Field(
-        default=None,
-        description=(
-            "可选。同一志愿者重复提交同一幂等键时，返回第一次兑换的记录（replayed=true），"
-            "不再扣分；同一幂等键用于不同的积分或物品时返回 422 IDEMPOTENCY_KEY_REUSED。"
-        ),
-    )
-
-
-class AdjustmentIn(Schema):
-    points: SignedPoints
-    reason: ShortReason
-
-
-class PointsEntryOut(BaseModel):
-    id: int
-    kind: str
-    points: int
-    item: str | None
-    reason: str | None
-    unit_id: int
-    hours_entry_id: int | None
-    created_by_id: int | None
-    created_at: datetime
-
-
-class PointsLedgerOut(Page[PointsEntryOut]):
-    volunteer_id: int
-    balance: int
-
-
-class PointsMovementOut(BaseModel):
-    entry: PointsEntryOut
-    balance: int
-    replayed: bool = False
 
 
 def _entry_out(entry: PointsEntry) -> PointsEntryOut:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.models import OrgUnit, RecordRules
-from app.unit_settings import InheritedSettings
+from app.rules.unit_settings import InheritedSettings
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import DispatchPolicy, OrgUnit
-from app.unit_settings import InheritedSettings
+from app.rules.unit_settings import InheritedSettings
 
 
 @dataclass(frozen=True)

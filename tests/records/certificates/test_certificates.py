@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
-from app.records import certificate_pdf
-from app.records.certificates import mask_name, summarise
+from app.records.certificates import pdf as certificate_pdf
+from app.records.certificates.service import mask_name, summarise
 from tests.fixtures.builders import (
     Tree,
     auth,

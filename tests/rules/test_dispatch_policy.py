@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.dispatch.policy import POLICIES
+from app.rules.dispatch import POLICIES
 from tests.fixtures.builders import auth, make_coordinator, make_resident, make_tree
 
 API = "/api/v1"

@@ -18,9 +18,9 @@ from app.config import Settings
 from app.main import API_PREFIX
 from app.models import HoursEntry, OrgUnit, RecordRules, StarAward, StarLadder, User, Volunteer
 from app.models.enums import OrgLevel
-from app.records import stars
-from app.records.rules import RULES
-from app.records.stars import after_credit, certifying_unit
+from app.records.stars import service as stars
+from app.records.stars.service import after_credit, certifying_unit
+from app.rules.records import RULES
 from tests.fixtures.builders import (
     Tree,
     auth,

@@ -27,7 +27,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 
 from app import clock
 from app.models import Certificate
-from app.records.certificates import VERIFY_PATH, hours_text
+from app.records.certificates.service import VERIFY_PATH, hours_text
 
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-subset.ttf"
 FONT = "WenQuanYiMicroHei"

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import AppError, Conflict
 from app.models import HoursEntry, PointsEntry
-from app.records.rules import Rules
+from app.records.points.errors import IdempotencyKeyReused, InsufficientPoints
+from app.rules.records import Rules
 from app.volunteers.service import lock_volunteer
 
 log = structlog.get_logger()
@@ -40,18 +40,6 @@ ADJUST = "adjust"
 # One redemption or adjustment moves at most this many points (at the default 10 points per
 # hour, 100 000 hours of service): larger figures are typing mistakes, refused at the edge.
 MAX_POINTS = 1_000_000
-
-
-class InsufficientPoints(Conflict):
-    code = "INSUFFICIENT_POINTS"
-    message = "积分余额不足"
-
-
-class IdempotencyKeyReused(AppError):
-    # The same code and status as a reused Idempotency-Key header (app/idempotency.py).
-    status_code = 422
-    code = "IDEMPOTENCY_KEY_REUSED"
-    message = "该幂等键已用于另一笔不同的兑换"
 
 
 # ---------------------------------------------------------------- reading

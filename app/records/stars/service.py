@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import pairwise
 
 import structlog
 from sqlalchemy import and_, or_, select, update
@@ -27,29 +26,24 @@ from sqlalchemy.orm import Session, aliased
 
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
-from app.errors import BadRequest, Conflict, NotFound
-from app.models import OrgUnit, StarAward, StarLadder, User, Volunteer
-from app.models.enums import OrgLevel
+from app.models import OrgUnit, StarAward, User, Volunteer
 from app.org_units.service import ancestors, in_subtree
 from app.records import messages
 from app.records.ledger import service_minutes
-from app.records.rules import Rules, rules_for
+from app.records.stars.errors import (
+    StarAwardAlreadyHeld,
+    StarAwardNotFound,
+    StarAwardNotHeld,
+    StarAwardNotInNotice,
+    StarAwardRevoked,
+    StarObjectionDecided,
+)
+from app.records.stars.ladders import LEVEL_RANK, Ladder, Step, ladder_for_station, load_ladder
+from app.rules.records import rules_for
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
 
 log = structlog.get_logger()
-
-DEFAULT_LADDER = Rules.star_ladder  # "default", seeded by migration 0005
-MAX_STARS = 10  # star_awards.star is CHECKed to 1..10
-MAX_THRESHOLD_HOURS = 100_000
-
-# Higher units first: a smaller rank is a more senior level.
-LEVEL_RANK: dict[str, int] = {
-    OrgLevel.CITY: 0,
-    OrgLevel.COUNTY: 1,
-    OrgLevel.TOWNSHIP: 2,
-    OrgLevel.VILLAGE: 3,
-}
 
 
 # ---------------------------------------------------------------- statuses
@@ -68,154 +62,6 @@ class AwardStatus(StrEnum):
     HELD = "held"  # 异议处理中
     EFFECTIVE = "effective"  # 已生效
     REVOKED = "revoked"  # 已撤销
-
-
-# ---------------------------------------------------------------- errors
-
-
-class StarAwardNotFound(NotFound):
-    code = "STAR_AWARD_NOT_FOUND"
-    message = "星级认定记录不存在"
-
-
-class StarAwardNotInNotice(Conflict):
-    code = "STAR_AWARD_NOT_IN_NOTICE"
-    message = "该星级认定已过公示期并生效，不能再提出异议"
-
-
-class StarAwardAlreadyHeld(Conflict):
-    code = "STAR_AWARD_ALREADY_HELD"
-    message = "该星级认定已有异议正在处理"
-
-
-class StarAwardRevoked(Conflict):
-    code = "STAR_AWARD_REVOKED"
-    message = "该星级认定已被撤销"
-
-
-class StarObjectionDecided(Conflict):
-    code = "STAR_OBJECTION_ALREADY_DECIDED"
-    message = "该星级认定的异议已有处理结论，不能再次提出"
-
-
-class StarAwardNotHeld(Conflict):
-    code = "STAR_AWARD_NOT_HELD"
-    message = "该星级认定没有待处理的异议"
-
-
-class StarLadderInvalid(BadRequest):
-    code = "STAR_LADDER_INVALID"
-    message = "星级标准不正确：应为 1–10 个严格递增的正整数小时数，每一星级对应一个认定单位层级"
-
-
-# ---------------------------------------------------------------- ladders
-
-
-@dataclass(frozen=True)
-class Step:
-    star: int
-    hours: int
-    level: str
-
-    @property
-    def minutes(self) -> int:
-        return self.hours * 60
-
-
-@dataclass(frozen=True)
-class Ladder:
-    code: str
-    name: str
-    steps: tuple[Step, ...]
-
-    @property
-    def thresholds(self) -> list[int]:
-        return [s.hours for s in self.steps]
-
-    @property
-    def levels(self) -> list[str]:
-        return [s.level for s in self.steps]
-
-    def reached(self, minutes: int) -> list[Step]:
-        return [s for s in self.steps if minutes >= s.minutes]
-
-    def next_step(self, minutes: int) -> Step | None:
-        return next((s for s in self.steps if minutes < s.minutes), None)
-
-
-def check_ladder(thresholds: Sequence[int], levels: Sequence[str]) -> None:
-    """1–10 strictly ascending positive thresholds (hours), one known org level per star."""
-    problems: list[str] = []
-    if not 1 <= len(thresholds) <= MAX_STARS:
-        problems.append("thresholds_count")
-    if any(not 0 < t <= MAX_THRESHOLD_HOURS for t in thresholds):
-        problems.append("thresholds_range")
-    if any(b <= a for a, b in pairwise(thresholds)):
-        problems.append("thresholds_not_ascending")
-    if len(levels) != len(thresholds):
-        problems.append("levels_count")
-    unknown = sorted({lv for lv in levels if lv not in LEVEL_RANK})
-    if unknown:
-        problems.append("levels_unknown")
-    if problems:
-        raise StarLadderInvalid(
-            details={"problems": problems, "unknown_levels": unknown, "max_stars": MAX_STARS}
-        )
-
-
-def parse_ladder(row: StarLadder) -> Ladder | None:
-    """The stored ladder as steps; None (and a log line) when the stored text is unusable, so a
-    bad row cannot break crediting."""
-    try:
-        thresholds = [int(t) for t in row.thresholds.split(",")]
-        levels = [lv.strip() for lv in row.certifying_levels.split(",")]
-        check_ladder(thresholds, levels)
-    except (ValueError, StarLadderInvalid):
-        log.warning("stars.ladder_unusable", ladder_code=row.code)
-        return None
-    steps = tuple(
-        Step(star=i + 1, hours=h, level=lv)
-        for i, (h, lv) in enumerate(zip(thresholds, levels, strict=True))
-    )
-    return Ladder(code=row.code, name=row.name, steps=steps)
-
-
-def load_ladder(session: Session, code: str) -> Ladder | None:
-    """The named ladder; the default ladder when a unit's rules name one that does not exist
-    (a typo in the rules must not stop stars being counted)."""
-    row = session.get(StarLadder, code)
-    if row is None and code != DEFAULT_LADDER:
-        log.warning("stars.ladder_missing", ladder_code=code)
-        row = session.get(StarLadder, DEFAULT_LADDER)
-    return parse_ladder(row) if row is not None else None
-
-
-def ladder_for_station(session: Session, station: OrgUnit) -> Ladder | None:
-    return load_ladder(session, rules_for(session, station).star_ladder)
-
-
-def list_ladders(*, session: Session) -> list[Ladder]:
-    rows = session.scalars(select(StarLadder).order_by(StarLadder.code))
-    return [ladder for ladder in (parse_ladder(r) for r in rows) if ladder is not None]
-
-
-def put_ladder(
-    *, session: Session, code: str, name: str, thresholds: Sequence[int], levels: Sequence[str]
-) -> Ladder:
-    """Create or replace a ladder. Awards already made keep their ladder code and the hours
-    they were made at; the new thresholds apply from the next credit."""
-    check_ladder(thresholds, levels)
-    row = session.get(StarLadder, code, with_for_update=True)
-    if row is None:
-        row = StarLadder(code=code)
-        session.add(row)
-    row.name = name
-    row.thresholds = ",".join(str(t) for t in thresholds)
-    row.certifying_levels = ",".join(levels)
-    session.flush()
-    ladder = parse_ladder(row)
-    assert ladder is not None  # checked above
-    return ladder
 
 
 # ---------------------------------------------------------------- awarding

@@ -1,0 +1,1 @@
+"""Star volunteers (星级志愿者): ladders, awards, public notice, objections."""

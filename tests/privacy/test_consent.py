@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, Consent
+from app.privacy.consent import today as local_today
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     auth,
@@ -86,7 +87,7 @@ def test_a_new_version_makes_the_old_one_stale(
     user = make_resident(session)
     h = auth(user, settings)
     admin = auth(make_admin(session), settings)
-    today = clock.now().date()
+    today = local_today(clock.now())  # the city's date, as the service judges effective dates
     new = {
         "purpose": "location",
         "version": "2",

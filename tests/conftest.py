@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        module = item.path.relative_to(ROOT).as_posix()
+        module = item.nodeid.split("::", 1)[0]  # relative to the root, where pyproject.toml is
         if item.get_closest_marker("server") or module in SERIAL_MODULES:
             item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.models import Attendance, Consent
-from app.privacy.consent import today as local_today
 from app.wishes.state import WishStatus
 from tests.fixtures.builders import (
     auth,
@@ -84,6 +83,8 @@ def test_a_grant_names_the_current_version(
 def test_a_new_version_makes_the_old_one_stale(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
+    from app.privacy.consent import today as local_today
+
     user = make_resident(session)
     h = auth(user, settings)
     admin = auth(make_admin(session), settings)

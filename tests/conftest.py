@@ -19,6 +19,22 @@ TEST_SECRET = "test-secret-key-with-enough-length-0123456789"
 WECHAT_APP_ID = "wx-test-app"
 WECHAT_SECRET = "test-wechat-secret"
 
+# Tests that must not run beside one another under pytest-xdist: real server processes (the
+# `server` marker), worker processes, races between threads, and waits measured against a
+# deadline. They all go to one xdist group, which `--dist loadgroup` runs on a single worker,
+# one after the other; the rest of the suite spreads over the other workers.
+SERIAL_GROUP = "serial"
+SERIAL_MODULES = frozenset(
+    {
+        "tests/auth/test_wechat_token.py",
+        "tests/delivery/test_workers_fault.py",
+        "tests/dispatch/test_bounded_waits.py",
+        "tests/dispatch/test_two_workers.py",
+        "tests/push/test_races.py",
+    }
+)
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -27,6 +43,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="database engine the suite runs against",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests that cannot run beside others into one xdist group (see SERIAL_MODULES)."""
+    missing = sorted(m for m in SERIAL_MODULES if not (ROOT / m).is_file())
+    if missing:
+        raise pytest.UsageError(f"SERIAL_MODULES names files that do not exist: {missing}")
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]  # relative to the root, where pyproject.toml is
+        if item.get_closest_marker("server") or module in SERIAL_MODULES:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -591,13 +591,12 @@ def test_unknown_route_and_method(client: TestClient, world: World, unchanged: N
     )
 
 
-# ---------------------------------------------------------------- BUG: lost length limits
+# ---------------------------------------------------------------- length limits
 #
-# Fields declared `Annotated[str, text(n)]` nest one Annotated inside another; pydantic ignores
-# the inner one, so these fields have no length limit (only the 10,000 fallback of `Schema`), no
-# control-character check and no minimum length. On PostgreSQL a NUL byte or a value longer than
-# the column is a DataError → 500. Fix: use the type itself, `description: text(2000, ...) = ""`
-# (or name it in app/schemas.py), in wishes/, catalogue/, org_units/ and auth/ schemas.
+# Every free-text field is declared with the `text(n)` type itself (or a name for it in
+# app/schemas.py), never nested inside another `Annotated` (pydantic would ignore the inner
+# one): each has its own length limit, control-character check and minimum length, so a NUL
+# byte or a value longer than its column is a 422, never a DataError (500) on PostgreSQL.
 
 
 def _free_text_limits(app: FastAPI) -> dict[str, int | None]:
@@ -637,7 +636,8 @@ def _free_text_limits(app: FastAPI) -> dict[str, int | None]:
 
 
 def test_every_request_string_has_its_own_length_limit(app: FastAPI) -> None:
-    """BUG: 13 free-text fields (11 declarations) fall back to the 10,000 limit of `Schema`."""
+    """Every free-text field of every request body has a length limit of its own, not the
+    10,000 fallback of `Schema`."""
     limits = _free_text_limits(app)
     assert limits["WishCreate.title"] == 100  # the walk reaches the request schemas
     assert limits["ReasonIn.reason"] == 500
@@ -659,7 +659,8 @@ def test_every_request_string_has_its_own_length_limit(app: FastAPI) -> None:
 def test_wish_text_limits(
     client: TestClient, world: World, session: Session, field_name: str, value: str
 ) -> None:
-    """BUG: accepted (201) on SQLite; 500 on PostgreSQL for NUL and for over 200 characters."""
+    """A wish's description and address refuse NUL, empty and over-long values (422, nothing
+    written), on both engines."""
     before = snapshot(session)
     body = world.wish_body(**{field_name: value})
     r = client.post(f"{API}/wishes", json=body, headers=world.headers["resident"])
@@ -668,7 +669,7 @@ def test_wish_text_limits(
 
 
 def test_offer_note_limit(client: TestClient, world: World, session: Session) -> None:
-    """BUG: a 201-character note passes (the column holds 200): 500 on PostgreSQL."""
+    """An offer's note is at most 200 characters, as its column: 422 beyond, nothing written."""
     before = snapshot(session)
     r = client.post(
         f"{API}/wishes/{world.ids['approved']}/offer",
@@ -680,7 +681,7 @@ def test_offer_note_limit(client: TestClient, world: World, session: Session) ->
 
 
 def test_login_username_with_nul(client: TestClient, world: World, unchanged: None) -> None:
-    """BUG: public endpoint; PostgreSQL refuses NUL in the lookup → 500 for anyone."""
+    """A NUL in the username of the public sign-in is a 422, never a 500 from the lookup."""
     r = client.post(f"{API}/auth/login", json={"username": "admin\x00", "password": "whatever"})
     assert_error(r, 422, V)
 
@@ -697,22 +698,22 @@ def test_login_username_with_nul(client: TestClient, world: World, unchanged: No
 def test_admin_text_limits(
     client: TestClient, world: World, session: Session, path: str, body: dict[str, Any]
 ) -> None:
-    """BUG: accepted on SQLite; 500 on PostgreSQL (column too short, or NUL)."""
+    """Catalogue and unit names refuse NUL and values longer than their columns (422, nothing
+    written), on both engines."""
     before = snapshot(session)
     r = client.post(f"{API}{path}", json=body, headers=world.headers["admin"])
     assert_error(r, 422, V)
     assert snapshot(session) == before
 
 
-# ---------------------------------------------------------------- BUG: suspension reason
+# ---------------------------------------------------------------- suspension reason
 
 
 def test_suspension_reason_fits_its_column(
     client: TestClient, session: Session, world: World
 ) -> None:
-    """BUG: `SuspendIn.reason` allows 500 characters, `volunteers.suspended_reason` holds 200:
-    500 on PostgreSQL. Fix: cap the field at 200 (`text(200, min_length=1, multiline=True)`),
-    or widen the column in a migration. Either way the reason is kept whole or refused."""
+    """A suspension reason longer than `volunteers.suspended_reason` holds is refused (422)
+    or kept whole, never cut short nor a 500 on PostgreSQL."""
     reason = "多次爽约" * 60  # 240 characters, within the advertised 500
     r = client.post(
         f"{API}/volunteers/{world.volunteer.id}/suspend",

@@ -1061,10 +1061,8 @@ def test_volunteer_sees_only_offered_assigned_or_grabbable(
 
 
 def test_suspended_volunteer_is_shown_no_open_wishes(client: TestClient, scene: Scene) -> None:
-    """BUG: GET /wishes/open lists grab-open wishes to a suspended volunteer, who then gets 404
-    opening them: access counts SUSPENDED as a reason not to grab, `queries.open_near` does not
-    look at the volunteer's status. Fix: `open_near` returns [] unless the volunteer is active
-    (or filters by `grab_ineligibility`)."""
+    """A suspended volunteer is shown no grab-open wish in GET /wishes/open, and opening one
+    answers 404, as for any wish they may not grab."""
     user, _ = scene.volunteer(0, status=VolunteerStatus.SUSPENDED)
     wish = scene.wish(0, WishStatus.DISPATCHING, grab_open=True)
     headers = scene.headers(user)
@@ -1074,12 +1072,8 @@ def test_suspended_volunteer_is_shown_no_open_wishes(client: TestClient, scene: 
 
 
 def test_volunteer_cannot_grab_their_own_wish(client: TestClient, scene: Scene) -> None:
-    """BUG: a resident who is also a volunteer can accept (grab) the wish they placed. Offers
-    to the requester are refused (INVALID_OFFER_TARGET is_requester) and /wishes/open hides
-    one's own wishes, but `grab_ineligibility` does not look at the requester, so accept
-    succeeds. Fix: an `Ineligible.IS_REQUESTER` reason in `grab_ineligibility` when the
-    volunteer's user is the wish's requester or proxy. They then hold no volunteer role towards
-    the wish and accept answers ROLE_NOT_ALLOWED (NOT_ELIGIBLE if the check goes in accept)."""
+    """A resident who also volunteers cannot accept (grab) a wish they placed: 403, nothing
+    changed, as offers to the requester are refused and /wishes/open hides one's own wishes."""
     user, _ = scene.volunteer(0)
     own = make_wish(
         scene.session,

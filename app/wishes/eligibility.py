@@ -1,7 +1,7 @@
 """Whether a volunteer may take a wish open for grab (抢单), without a coordinator in the loop.
 
 The same hard constraints as matching (`app.matching.scoring`), judged for one volunteer from
-facts the accept request has already read; `tests/wishes/test_eligibility.py` checks that the
+facts the accept request has already read; `tests/matching/test_eligibility.py` checks that the
 two always agree. Capacity is checked at acceptance, under a lock on the volunteer's row.
 Distance is judged from the wish's coarse point (`distance_seen_m`), as everywhere a volunteer
 who has not accepted the wish is concerned.

@@ -83,10 +83,12 @@ def test_a_grant_names_the_current_version(
 def test_a_new_version_makes_the_old_one_stale(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
+    from app.privacy.consent import today as local_today
+
     user = make_resident(session)
     h = auth(user, settings)
     admin = auth(make_admin(session), settings)
-    today = clock.now().date()
+    today = local_today(clock.now())  # the city's date, as the service judges effective dates
     new = {
         "purpose": "location",
         "version": "2",

@@ -30,6 +30,7 @@ from app.logging import configure_logging
 from app.matching.router import router as matching_router
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
+from app.openapi import install_openapi, operation_id
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
 from app.push import channel as _push_channel  # noqa: F401 - registers the "user" channel
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url="/redoc",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.database = database
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)
     app.include_router(api_router(settings))
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import create_engine
 
 from app.config import Environment, Settings
 from app.db import Database
+from app.errors import error_body
 from app.main import API_PREFIX, create_app
+from app.openapi import ErrorResponse
 from tests.conftest import TEST_SECRET
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -69,3 +72,61 @@ def test_operation_ids_name_the_domain_and_the_endpoint(document: dict[str, Any]
     assert operation(document, "/wishes", "post")["operationId"] == "wishes_create"
     assert operation(document, "/auth/login", "post")["operationId"].startswith("auth_")
     assert operation(document, "/me/wishes", "get")["operationId"] == "wishes_my_wishes"
+
+
+def codes(op: dict[str, Any], status: int) -> set[str]:
+    """The error codes an operation declares for a status (one example each)."""
+    response = op["responses"].get(str(status))
+    if response is None:
+        return set()
+    return set(response["content"]["application/json"].get("examples", {}))
+
+
+def test_every_error_response_is_our_envelope(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    for op_id, op in operations(document).items():
+        for status, response in op["responses"].items():
+            if int(status) < 400:
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (op_id, status)
+            assert re.search(r"[\u3400-\u9fff]", response["description"]), (op_id, status)
+
+
+def test_the_envelope_schema_is_what_the_handlers_send() -> None:
+    body = error_body("WISH_NOT_FOUND", "心愿不存在", {"wish_id": 3})
+    assert ErrorResponse.model_validate(body).model_dump() == body
+    with pytest.raises(ValidationError):
+        ErrorResponse.model_validate({"error": {**body["error"], "extra": 1}})
+    with pytest.raises(ValidationError):
+        ErrorResponse.model_validate({"detail": [{"loc": ["body"], "msg": "x"}]})
+
+
+def test_operations_with_parameters_answer_422_in_our_envelope(document: dict[str, Any]) -> None:
+    accept = operation(document, "/wishes/{wish_id}/accept", "post")
+    assert "VALIDATION_ERROR" in codes(accept, 422)
+    create = operation(document, "/wishes", "post")
+    assert "VALIDATION_ERROR" in codes(create, 422)
+    assert "PAYLOAD_TOO_LARGE" in codes(create, 413)
+
+
+def test_statuses_are_derived_from_the_code(document: dict[str, Any]) -> None:
+    accept = operation(document, "/wishes/{wish_id}/accept", "post")
+    assert {"WISH_ALREADY_TAKEN", "WISH_CHANGED", "INVALID_TRANSITION"} <= codes(accept, 409)
+    assert codes(accept, 404) == {"WISH_NOT_FOUND"}
+    assert {"UNAUTHORIZED", "INVALID_TOKEN"} <= codes(accept, 401)
+    assert {"NOT_OFFERED", "NOT_ELIGIBLE", "ROLE_NOT_ALLOWED"} <= codes(accept, 403)
+    assert "DATABASE_BUSY" in codes(accept, 503)
+    # Dependencies count: StaffUser refuses residents, the page cursor can be bad.
+    staff_list = operation(document, "/wishes", "get")
+    assert "STAFF_ONLY" in codes(staff_list, 403)
+    assert "INVALID_CURSOR" in codes(staff_list, 400)
+    assert "413" not in staff_list["responses"]
+    # Sign-in: no token needed, but throttled.
+    login = operation(document, "/auth/login", "post")
+    assert "LOGIN_THROTTLED" in codes(login, 429)
+    assert "401" in login["responses"] and "UNAUTHORIZED" not in codes(login, 401)
+    # A code given at the raise (`code="..."`) is the one declared.
+    decline = operation(document, "/wishes/{wish_id}/decline", "post")
+    assert "NO_PENDING_OFFER" in codes(decline, 403)

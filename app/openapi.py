@@ -74,6 +74,7 @@ def api_operations(app: FastAPI) -> Iterator[Operation]:
 VALIDATION = Raised(422, "VALIDATION_ERROR", "请求参数不符合要求")
 TOO_LARGE = Raised(413, "PAYLOAD_TOO_LARGE", "请求内容过大")
 BUSY = Raised(503, "DATABASE_BUSY", "系统繁忙，请稍后重试")
+UNREADABLE = Raised(400, "BAD_REQUEST", "请求有误")
 CONSTRAINT = Raised(409, "CONFLICT", "数据与现有记录冲突，请刷新后重试")
 
 
@@ -83,8 +84,9 @@ def declared_errors(route: Any, method: str) -> set[Raised]:
     if _takes_parameters(route.dependant):
         errors.add(VALIDATION)
     if route.body_field is not None:
-        # BodySizeLimit (app/middleware.py) and the body's own validation.
-        errors |= {VALIDATION, TOO_LARGE}
+        # BodySizeLimit (app/middleware.py), a body FastAPI cannot decode (its 400, rendered
+        # by our handler) and the body's own validation.
+        errors |= {VALIDATION, TOO_LARGE, UNREADABLE}
     if any(call is admitted for call in dependency_calls(route.dependant)):
         # The request holds a database session: a lock it cannot get answers 503, and a
         # constraint a concurrent writer got to first answers 409 (app/errors.py).

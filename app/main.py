@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
@@ -140,7 +141,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if owns_database:
             database.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package's own files: county intranets often have no internet.
+    app = FastAPIOffline(
         title="文明实践志愿服务派单 API",
         version="0.1.0",
         description=DESCRIPTION,

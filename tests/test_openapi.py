@@ -275,3 +275,23 @@ def test_every_status_real_requests_meet_is_declared(
     assert not [s for (_, s) in send.seen if s >= 500], send.seen
     assert {400, 401, 403, 404, 409, 413, 422} <= {s for (_, s) in send.seen}
     assert send.undeclared() == []
+
+
+# ---------------------------------------------------------------- docs pages without internet
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_everything_from_the_app(client: TestClient, page: str) -> None:
+    html = client.get(page)
+    assert html.status_code == 200
+    assert "text/html" in html.headers["content-type"]
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html.text)
+    assert any(url.endswith(".js") for url in assets), assets
+    for url in assets:
+        assert url.startswith("/"), f"{page} loads {url} from elsewhere"
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 0, url
+    # No address of another host anywhere in the page (scripts, styles, fonts, comments).
+    assert re.findall(r"https?://[^\s\"'<>]+", html.text) == []
+    assert "/api/v1/openapi.json" in html.text

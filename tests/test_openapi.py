@@ -295,3 +295,20 @@ def test_docs_pages_load_everything_from_the_app(client: TestClient, page: str) 
     # No address of another host anywhere in the page (scripts, styles, fonts, comments).
     assert re.findall(r"https?://[^\s\"'<>]+", html.text) == []
     assert "/api/v1/openapi.json" in html.text
+
+
+def test_one_tag_per_domain_with_a_chinese_description(document: dict[str, Any]) -> None:
+    tags = {tag["name"]: tag for tag in document["tags"]}
+    assert len(tags) == len(document["tags"])
+    for name, tag in tags.items():
+        assert re.fullmatch(r"[a-z_]+", name), name
+        assert re.search(r"[\u3400-\u9fff]", tag.get("description", "")), f"{name} undescribed"
+        assert re.search(r"[\u3400-\u9fff]", tag.get("x-displayName", "")), name
+    domains = set()
+    for op_id, op in operations(document).items():
+        assert len(op["tags"]) == 1 and op["tags"][0] in tags, (op_id, op["tags"])
+        assert op_id.startswith(op["tags"][0] + "_"), op_id
+        domains.add(op["tags"][0])
+    assert domains == set(tags)
+    assert operation(document, "/wishes/{wish_id}/accept", "post")["tags"] == ["wishes"]
+    assert operation(document, "/me/wishes", "get")["tags"] == ["wishes"]

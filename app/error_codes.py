@@ -48,11 +48,10 @@ def dependency_calls(dependant: Dependant) -> Iterator[Any]:
 
 def errors_of(endpoint: Any, dependant: Dependant) -> set[Raised]:
     """The AppErrors an endpoint and its dependencies can raise."""
-    finder = _Finder()
-    finder.visit(endpoint)
+    found = set(_reachable(endpoint))
     for call in dependency_calls(dependant):
-        finder.visit(call)
-    return finder.found
+        found |= _reachable(call)
+    return found
 
 
 def _ours(obj: Any) -> bool:
@@ -95,21 +94,12 @@ def _normalise(obj: Any) -> Any:
         return None
 
 
-class _Finder:
-    """Everything reachable from an object, found once per object: Tarjan's strongly connected
-    components over `_edges`, so that every member of a cycle shares one answer."""
-
-    def __init__(self) -> None:
-        self.found: set[Raised] = set()
-
-    def visit(self, start: Any) -> None:
-        self.found |= _reachable(start)
-
-
 _CLOSURE: dict[int, tuple[Any, frozenset[Raised]]] = {}
 
 
 def _reachable(start: Any) -> frozenset[Raised]:
+    """Everything raised by what `start` leads to, found once per object: Tarjan's strongly
+    connected components over `_edges`, so that every member of a cycle shares one answer."""
     root = _normalise(start)
     if root is None:
         return frozenset()

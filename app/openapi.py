@@ -121,6 +121,10 @@ def _error_response(status: int, errors: list[Raised], described: str | None) ->
         "description": f"{title}（错误码：{codes}）" if codes else title,
         "content": {"application/json": {"schema": {"$ref": REF + "ErrorResponse"}}},
     }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {"description": "可再次尝试前的秒数", "schema": {"type": "integer"}}
+        }
     if by_code:
         response["content"]["application/json"]["examples"] = {
             code: {

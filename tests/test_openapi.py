@@ -137,6 +137,7 @@ def test_statuses_are_derived_from_the_code(document: dict[str, Any]) -> None:
     # Sign-in: no token needed, but throttled.
     login = operation(document, "/auth/login", "post")
     assert "LOGIN_THROTTLED" in codes(login, 429)
+    assert "Retry-After" in login["responses"]["429"]["headers"]
     assert "401" in login["responses"] and "UNAUTHORIZED" not in codes(login, 401)
     # A code given at the raise (`code="..."`) is the one declared.
     decline = operation(document, "/wishes/{wish_id}/decline", "post")

@@ -196,8 +196,9 @@ def _rewrite(app: FastAPI, document: dict[str, Any]) -> None:
         for error in declared_errors(op.route, op.method):
             by_status.setdefault(error.status, []).append(error)
         for key in list(responses):
-            if key.isdigit() and int(key) >= 400:
-                by_status.setdefault(int(key), [])
+            if key.isdigit() and int(key) >= 400 and int(key) not in by_status:
+                # Declared by hand, but nothing the operation reaches sends it.
+                del responses[key]
         for status, errors in sorted(by_status.items()):
             described = responses.get(str(status), {}).get("description")
             responses[str(status)] = _error_response(status, errors, described)

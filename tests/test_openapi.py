@@ -139,6 +139,8 @@ def test_statuses_are_derived_from_the_code(document: dict[str, Any]) -> None:
     assert "LOGIN_THROTTLED" in codes(login, 429)
     assert "Retry-After" in login["responses"]["429"]["headers"]
     assert "401" in login["responses"] and "UNAUTHORIZED" not in codes(login, 401)
+    # A status declared by hand that nothing can send is dropped (reads are never a 409).
+    assert "409" not in operation(document, "/wishes/{wish_id}", "get")["responses"]
     # A code given at the raise (`code="..."`) is the one declared.
     decline = operation(document, "/wishes/{wish_id}/decline", "post")
     assert "NO_PENDING_OFFER" in codes(decline, 403)

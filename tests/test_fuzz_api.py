@@ -1,4 +1,6 @@
-"""Schemathesis fuzzes every operation of the API as an admin: no 5xx, and every 4xx is ours.
+"""Schemathesis fuzzes every operation of the API as an admin: no 5xx, every 4xx is ours, and
+every response conforms to the document clients generate code from (its status is declared, its
+content type and body are the declared ones).
 
 The schema is read from a throwaway app built at import time (the OpenAPI document does not touch
 the database); each request is sent to the test's `app`, whose database is the test's

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.router import password_router as accounts_password_router
@@ -31,6 +32,7 @@ from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext
 from app.notifications.router import router as notifications_router
+from app.openapi import install_openapi, operation_id
 from app.org_units.router import router as org_units_router
 from app.privacy.router import router as privacy_router
 from app.push.router import router as push_router
@@ -143,7 +145,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if owns_database:
             database.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package's own files: county intranets often have no internet.
+    app = FastAPIOffline(
         title="文明实践志愿服务派单 API",
         version="0.1.0",
         description=DESCRIPTION,
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url="/redoc",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.database = database
@@ -162,6 +166,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)
     app.include_router(api_router(settings))
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

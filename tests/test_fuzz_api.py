@@ -1,4 +1,6 @@
-"""Schemathesis fuzzes every operation of the API as an admin: no 5xx, and every 4xx is ours.
+"""Schemathesis fuzzes every operation of the API as an admin: no 5xx, every 4xx is ours, and
+every response conforms to the document clients generate code from (its status is declared, its
+content type and body are the declared ones).
 
 The schema is read from a throwaway app built at import time (the OpenAPI document does not touch
 the database); each request is sent to the test's `app`, whose database is the test's
@@ -23,7 +25,12 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -157,5 +164,15 @@ def test_no_server_error_and_our_error_shape(
 ) -> None:
     # `client` binds `app` to the test's rolled-back transaction; the request goes to `app`.
     case.call_and_validate(
-        app=app, headers=admin_headers, checks=[not_a_server_error, error_body_shape]
+        app=app,
+        headers=admin_headers,
+        checks=[
+            not_a_server_error,
+            error_body_shape,
+            # Against the document clients generate code from (app/openapi.py): every status
+            # is declared, every body has the declared type and fits the declared schema.
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from app.config import get_settings
+from app.config import current_settings
 
 Clock = Callable[[], datetime]
 
@@ -39,7 +39,7 @@ def set_clock(fn: Clock | None) -> None:
 
 def zone(name: str | None = None) -> ZoneInfo:
     """The city's time zone (TIMEZONE), or the zone named."""
-    return ZoneInfo(name or get_settings().timezone)
+    return ZoneInfo(name or current_settings().timezone)
 
 
 def to_local(moment: datetime, tz: str | None = None) -> datetime:

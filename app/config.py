@@ -7,11 +7,14 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import time
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -351,7 +354,52 @@ def _parse_limits(text: str) -> None:
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings the environment describes: what an app, a worker or a command is built
+    with when it is given none. Domain code reads `current_settings()` instead."""
     return Settings()
+
+
+_IN_USE: ContextVar[Settings | None] = ContextVar("settings_in_use", default=None)
+
+
+def current_settings() -> Settings:
+    """The settings of the app or worker this code runs for: those it was built with (the app's
+    middleware sets them for each request, a worker for each of its steps); outside any, the
+    environment's."""
+    in_use = _IN_USE.get()
+    return in_use if in_use is not None else get_settings()
+
+
+@contextmanager
+def settings_in_use(settings: Settings) -> Iterator[None]:
+    """Run a block with `settings` as the current settings."""
+    token = _IN_USE.set(settings)
+    try:
+        yield
+    finally:
+        _IN_USE.reset(token)
+
+
+class _HasSettings(Protocol):
+    settings: Settings
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+W = TypeVar("W", bound=_HasSettings)
+
+
+def with_own_settings(
+    method: Callable[Concatenate[W, P], R],
+) -> Callable[Concatenate[W, P], R]:
+    """A worker's method runs with the worker's own settings as the current settings."""
+
+    @wraps(method)
+    def run(self: W, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with settings_in_use(self.settings):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 def _settings_keyring() -> Keyring:

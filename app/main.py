@@ -30,7 +30,7 @@ from app.dispatch.candidates_router import router as candidates_router
 from app.errors import error_body, install_error_handlers
 from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
-from app.middleware import BodySizeLimit, RequestContext
+from app.middleware import BodySizeLimit, RequestContext, SettingsInUse
 from app.notifications.router import router as notifications_router
 from app.openapi import install_openapi, operation_id
 from app.org_units.router import router as org_units_router
@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContext)
+    app.add_middleware(SettingsInUse, settings=settings)
     return app
 
 

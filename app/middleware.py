@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids in logs, and a cap on request body size."""
+"""Pure ASGI middleware: the app's settings in force, request ids in logs, and a cap on request
+body size."""
 
 from __future__ import annotations
 
@@ -10,9 +11,23 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.config import Settings, settings_in_use
 from app.errors import error_body
 
 log = structlog.get_logger()
+
+
+class SettingsInUse:
+    """Every request runs with the settings the app was built with as the current settings
+    (`config.current_settings`), whatever the environment says: time zone, weights, timers."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with settings_in_use(self.settings):
+            await self.app(scope, receive, send)
 
 
 class RequestContext:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.background import BackgroundLoop
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, with_own_settings
 from app.db import Database, limit_waits
 from app.delivery.channels import (
     Failed,
@@ -270,6 +270,7 @@ class Deliverer(BackgroundLoop):
             durable=False,
         )
 
+    @with_own_settings
     def run_due(self, now: datetime | None = None) -> int:
         """Deliver every message due (at `now`, else the clock's time, read at each claim);
         returns how many results were recorded. Once a stop is asked for, the message in
@@ -316,6 +317,7 @@ class Deliverer(BackgroundLoop):
             if len(claims) < self.batch or self._stop.is_set():
                 return recorded
 
+    @with_own_settings
     def deliver(self, claimed: Claimed, *, now: datetime | None = None) -> bool:
         """Call the handler (no transaction open), then record its result under our lease."""
         ctx = Context(database=self.database, settings=self.settings, now=now or clock.now())

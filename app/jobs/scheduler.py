@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, idempotency
 from app.background import BackgroundLoop
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, with_own_settings
 from app.db import Database, limit_waits
 from app.jobs import store
 from app.jobs.registry import PERIODIC, handler_for
@@ -75,6 +75,7 @@ class Scheduler(BackgroundLoop):
             statement_timeout=self.settings.worker_statement_timeout_seconds,
         )
 
+    @with_own_settings
     def ensure_periodic(self, now: datetime | None = None) -> None:
         """Create the periodic timers that do not exist yet (due at once)."""
         moment = now or clock.now()
@@ -85,6 +86,7 @@ class Scheduler(BackgroundLoop):
                     session, kind=kind, subject_id=subject_id, run_at=moment, now=moment
                 )
 
+    @with_own_settings
     def run_due(self, now: datetime | None = None) -> int:
         """Claim and run every job due at `now`; returns how many ran (a failed step counts: it
         ran and will run again; a claim found lost does not). Once a stop is asked
@@ -130,6 +132,7 @@ class Scheduler(BackgroundLoop):
             released = store.release(session, jobs=waiting, now=clock.now())
         log.info("job.claims_released", worker=self.worker, count=released)
 
+    @with_own_settings
     def housekeeping(self, now: datetime | None = None) -> int:
         """Delete expired idempotency keys, a batch per transaction (a short write each, never
         one long one); returns how many went."""

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app import clock
 from app.cache import TTLCache
-from app.config import get_settings
+from app.config import current_settings
 from app.geo import EARTH_RADIUS_M, cells_within
 from app.models import (
     Category,
@@ -366,7 +366,7 @@ def wish_facts_preloaded(
     timezone: str | None = None,
 ) -> WishFacts:
     """`wish_facts` without queries: the same facts from a preloaded catalogue."""
-    timezone = timezone or get_settings().timezone
+    timezone = timezone or current_settings().timezone
     bits = catalogue.bits
     category = catalogue.categories[wish.category_code]
     related = catalogue.related.get(category.code, ())

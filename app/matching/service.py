@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.config import current_settings
 from app.models import OrgUnit, User, Volunteer, Wish
 
 from .facts import in_list, volunteers_near, volunteers_where, wish_facts
@@ -48,7 +48,7 @@ class Ranking:
 
 
 def normalised_weights() -> dict[str, float]:
-    weights = get_settings().match_weights
+    weights = current_settings().match_weights
     total = sum(weights.get(name, 0.0) for name in FACTORS) or 1.0
     return {name: weights.get(name, 0.0) / total for name in FACTORS}
 

@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
+from app.config import current_settings
 from app.jobs import store
 from app.jobs.registry import register
 from app.models import Attendance, Wish
@@ -42,7 +42,7 @@ _FINISHED_AT = case(
 
 def due(session: Session, *, now: datetime, limit: int, days: int | None = None) -> list[int]:
     """Finished wishes past retention whose personal data is still kept, oldest ids first."""
-    cutoff = now - timedelta(days=days if days is not None else get_settings().retention_days)
+    cutoff = now - timedelta(days=days if days is not None else current_settings().retention_days)
     return list(
         session.scalars(
             select(Wish.id)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.config import get_settings
+from app.config import current_settings
 from app.errors import TooManyRequests
 from app.geo import cell_of, coarse_point
 from app.models import HomeMove, Volunteer
@@ -53,7 +53,7 @@ class Allowance:
 def allowance(session: Session, volunteer_id: int, now: datetime | None = None) -> Allowance:
     """How many moves the volunteer has made in the windows, and when the next is allowed."""
     now = now or clock.now()
-    settings = get_settings()
+    settings = current_settings()
     per_day, per_month = settings.home_moves_per_day, settings.home_moves_per_30_days
     # Newest first, the last 30 days.
     times = list(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.principal import Principal, VolunteerFacts
 from app.catalogue.service import skills_needing_qualification
-from app.config import get_settings
+from app.config import current_settings
 from app.matching.scoring import Reason
 from app.models import (
     Attendance,
@@ -122,7 +122,7 @@ def _grab_reasons(
     if not loaded.wish.grab_open:
         return None
     side = _side(loaded, volunteer)
-    settings = get_settings()
+    settings = current_settings()
     day = clock.local_day(loaded.wish.wanted_start_at)
     window, _slots = window_masks(
         loaded.wish.wanted_start_at, loaded.wish.wanted_end_at, settings.timezone

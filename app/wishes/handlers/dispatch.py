@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.separation import refuse_self
-from app.config import get_settings
+from app.config import current_settings
 from app.matching.scoring import Reason
 from app.matching.service import rank, reasons_for
 from app.models import Offer, OrgUnit, Volunteer
@@ -103,7 +103,7 @@ def _offer_prepare(ctx: Context) -> OfferPlan:
     )
     if already:
         raise AlreadyOffered(details={"volunteer_ids": sorted(already)})
-    minutes = payload.expires_in_minutes or get_settings().default_offer_minutes
+    minutes = payload.expires_in_minutes or current_settings().default_offer_minutes
     expires_at = ctx.now + timedelta(minutes=minutes)
     ctx.reason = payload.note or None
     ctx.changes["dispatch_round"] = ctx.wish.dispatch_round + 1

@@ -5,7 +5,11 @@ and aliases such as `CurrentUser` or `StaffUser`), into the app functions they r
 by name through module globals and imports, transitively, once each. Every `AppError` subclass
 raised, constructed or handed on along the way counts, with the `code=`/`status_code=` given at
 the call when they are literals. Classes of the app met on the way are walked too (their methods),
-as are the functions held in module-level tables (`HANDLERS[event]`).
+as are the functions held in module-level tables.
+
+A table registered with `keyed_table` (the wish loop's event specs) is entered only by the keys
+the operation names: an endpoint that fires `WishEvent.ACCEPT` (as a call's argument or a value
+it passes on, not in a comparison) reaches the accept spec's errors, not every event's.
 
 It over-approximates (a branch that cannot run for this endpoint still counts), which is the
 safe side for a client: a declared status that never comes costs nothing, an undeclared one
@@ -46,12 +50,44 @@ def dependency_calls(dependant: Dependant) -> Iterator[Any]:
         yield from dependency_calls(dep)
 
 
+@dataclass(frozen=True)
+class _Named:
+    """A key of a keyed table, named by the code on the way (the table is entered by it)."""
+
+    key: Any
+
+
+# Tables entered by a key chosen at run time: id -> the table.
+_KEYED: dict[int, dict[Any, Any]] = {}
+
+
+def keyed_table(table: dict[Any, Any]) -> None:
+    """Enter `table` only by the keys an operation names (see the module's docstring)."""
+    _KEYED[id(table)] = table
+    _CLOSURE.clear()
+    _EDGES.clear()
+
+
 def errors_of(endpoint: Any, dependant: Dependant) -> set[Raised]:
     """The AppErrors an endpoint and its dependencies can raise."""
-    found = set(_reachable(endpoint))
+    facts = set(_reachable(endpoint))
     for call in dependency_calls(dependant):
-        found |= _reachable(call)
-    return found
+        facts |= _reachable(call)
+    entered: set[Any] = set()
+    while True:
+        keys = {fact.key for fact in facts if isinstance(fact, _Named)} - entered
+        if not keys:
+            break
+        for key in keys:
+            entered.add(key)
+            for table in _KEYED.values():
+                if key in table:
+                    facts |= _reachable(table[key])
+    return {fact for fact in facts if isinstance(fact, Raised)}
+
+
+def _keys() -> set[Any]:
+    return {key for table in _KEYED.values() for key in table}
 
 
 def _ours(obj: Any) -> bool:
@@ -94,10 +130,10 @@ def _normalise(obj: Any) -> Any:
         return None
 
 
-_CLOSURE: dict[int, tuple[Any, frozenset[Raised]]] = {}
+_CLOSURE: dict[int, tuple[Any, frozenset[Raised | _Named]]] = {}
 
 
-def _reachable(start: Any) -> frozenset[Raised]:
+def _reachable(start: Any) -> frozenset[Raised | _Named]:
     """Everything raised by what `start` leads to, found once per object: Tarjan's strongly
     connected components over `_edges`, so that every member of a cycle shares one answer."""
     root = _normalise(start)
@@ -155,7 +191,7 @@ def _reachable(start: Any) -> frozenset[Raised]:
             members.append(member)
             if member == key:
                 break
-        raised: set[Raised] = set()
+        raised: set[Raised | _Named] = set()
         for member in members:
             own, successors_of = _edges(objects[member])
             raised |= own
@@ -170,17 +206,19 @@ def _reachable(start: Any) -> frozenset[Raised]:
     return _CLOSURE[id(root)][1]
 
 
-_EDGES: dict[int, tuple[Any, frozenset[Raised], tuple[Any, ...]]] = {}
+_EDGES: dict[int, tuple[Any, frozenset[Raised | _Named], tuple[Any, ...]]] = {}
 
 
-def _edges(obj: Any) -> tuple[frozenset[Raised], tuple[Any, ...]]:
+def _edges(obj: Any) -> tuple[frozenset[Raised | _Named], tuple[Any, ...]]:
     """What one object raises itself, and the objects it leads to (computed once)."""
     known = _EDGES.get(id(obj))
     if known is not None and known[0] is obj:
         return known[1], known[2]
-    raised: set[Raised] = set()
+    raised: set[Raised | _Named] = set()
     following: list[Any] = []
-    if inspect.isclass(obj):
+    if id(obj) in _KEYED:
+        pass  # entered by the keys named (errors_of), not as a whole
+    elif inspect.isclass(obj):
         if issubclass(obj, AppError):
             raised.add(_raised(obj, None))
         elif _ours(obj):
@@ -213,7 +251,10 @@ def _edges(obj: Any) -> tuple[frozenset[Raised], tuple[Any, ...]]:
 
 
 def _walk(
-    tree: ast.AST, namespace: dict[str, Any], raised: set[Raised], following: list[Any]
+    tree: ast.AST,
+    namespace: dict[str, Any],
+    raised: set[Raised | _Named],
+    following: list[Any],
 ) -> None:
     nodes = list(ast.walk(tree))
     excepted = {
@@ -222,6 +263,13 @@ def _walk(
         if isinstance(handler, ast.ExceptHandler) and handler.type is not None
         for node in ast.walk(handler.type)
     }
+    compared = {
+        id(node)
+        for compare in nodes
+        if isinstance(compare, ast.Compare)
+        for node in ast.walk(compare)
+    }
+    keys = _keys()
     calls = {id(node.func): node for node in nodes if isinstance(node, ast.Call)}
     for node in nodes:
         if not isinstance(node, ast.Name | ast.Attribute) or id(node) in excepted:
@@ -233,8 +281,18 @@ def _walk(
             continue
         if inspect.isclass(target) and issubclass(target, AppError):
             raised.add(_raised(target, calls.get(id(node))))
+        elif isinstance(target, enum.Enum):
+            if id(node) not in compared and _is_key(target, keys):
+                raised.add(_Named(target))
         elif _leads_somewhere(target):
             following.append(target)
+
+
+def _is_key(value: enum.Enum, keys: set[Any]) -> bool:
+    try:
+        return value in keys
+    except TypeError:
+        return False
 
 
 def _leads_somewhere(obj: Any) -> bool:

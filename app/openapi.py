@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db import WRITE_METHODS, admitted
-from app.error_codes import Raised, dependency_calls, errors_of
+from app.error_codes import Raised, dependency_calls, errors_of, keyed_table
+from app.wishes.handlers import SPECS
 
 REF = "#/components/schemas/"
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -215,6 +216,8 @@ def _rewrite(app: FastAPI, document: dict[str, Any]) -> None:
 def install_openapi(app: FastAPI) -> None:
     """Called once the routers are included."""
     build = app.openapi
+    # An event's errors belong to the operations that fire that event.
+    keyed_table(SPECS)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

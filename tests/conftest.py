@@ -28,8 +28,8 @@ SERIAL_MODULES = frozenset(
     {
         "tests/auth/test_wechat_token.py",
         "tests/delivery/test_workers_fault.py",
-        "tests/dispatch/test_bounded_waits.py",
-        "tests/dispatch/test_two_workers.py",
+        "tests/jobs/test_bounded_waits.py",
+        "tests/jobs/test_two_workers.py",
         "tests/push/test_races.py",
     }
 )

@@ -202,3 +202,20 @@ def test_readme_layout_names_every_package() -> None:
     }
     assert sorted(packages - named) == []
     assert sorted(named - packages) == []
+
+
+SKIPPED_TEST_FOLDERS = {"fixtures", "__pycache__"}
+
+
+def test_tests_mirror_the_app() -> None:
+    """Every folder under tests/ (but fixtures/) names a package under app/ at the same place
+    (tests/records/stars/ for app/records/stars/): a module's tests are found by its path."""
+    tests = ROOT / "tests"
+    folders = [p.relative_to(tests) for p in tests.rglob("*") if p.is_dir()]
+    strays = sorted(
+        f.as_posix()
+        for f in folders
+        if not any(part in SKIPPED_TEST_FOLDERS or part.startswith(".") for part in f.parts)
+        and not (APP / f / "__init__.py").is_file()
+    )
+    assert strays == [], f"folders under tests/ that name no package under app/: {strays}"

@@ -1,136 +1,20 @@
-"""Check-in, check-out, confirmation and the hours ledger, through the API.
-
-The clock is frozen at a Tuesday 10:00 in the city; each wish's window starts then and lasts two
-hours; the wish's place is the station's.
-"""
+"""Confirmation and the hours ledger, through the API (check-in and check-out are in
+tests/attendance)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from app import clock
-from app.config import Settings
-from app.models import Attendance, HoursEntry, OrgUnit, RecordRules, User, Volunteer, Wish
+from app.models import Attendance, HoursEntry, RecordRules, Volunteer
 from app.models.enums import WishStatus
-from tests.dispatch.conftest import Clock
-from tests.fixtures.builders import (
-    KM_LNG,
-    Tree,
-    auth,
-    consent_to,
-    make_coordinator,
-    make_resident,
-    make_tree,
-    make_volunteer,
-    make_wish,
-)
+from tests.fixtures.builders import make_coordinator, make_resident, make_volunteer, make_wish
+from tests.fixtures.service import API, START, Scene, error
 
-API = "/api/v1"
-START = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
-
-
-@pytest.fixture
-def frozen() -> Iterator[Clock]:
-    fake = Clock(START)
-    clock.set_clock(fake)
-    try:
-        yield fake
-    finally:
-        clock.set_clock(None)
-
-
-@dataclass
-class Scene:
-    client: TestClient
-    session: Session
-    settings: Settings
-    frozen: Clock
-    tree: Tree
-    station: OrgUnit
-    coordinator: User
-    requester: User
-    user: User
-    volunteer: Volunteer
-    wish: Wish
-
-    def h(self, user: User | None = None) -> dict[str, str]:
-        return auth(user or self.user, self.settings)
-
-    @property
-    def place(self) -> dict[str, float]:
-        assert self.wish.lat is not None and self.wish.lng is not None
-        return {"lat": self.wish.lat, "lng": self.wish.lng}
-
-    def post(self, path: str, body: Any = None, user: User | None = None) -> Any:
-        return self.client.post(f"{API}{path}", json=body, headers=self.h(user))
-
-    def get(self, path: str, user: User | None = None, **params: Any) -> Any:
-        return self.client.get(f"{API}{path}", params=params, headers=self.h(user))
-
-    def records(self) -> list[dict[str, Any]]:
-        r = self.get(f"/wishes/{self.wish.id}/service-records", self.coordinator)
-        assert r.status_code == 200, r.text
-        return list(r.json())
-
-    def serve(self, minutes: int, user: User | None = None, **extra: Any) -> int:
-        """Check in now, check out `minutes` later; the record's id."""
-        r = self.post(f"/wishes/{self.wish.id}/check-in", {**self.place, **extra}, user)
-        assert r.status_code == 200, r.text
-        self.frozen.advance(minutes=minutes)
-        r = self.post(f"/wishes/{self.wish.id}/check-out", {**self.place, "summary": "陪老人买菜"},
-                      user)  # fmt: skip
-        assert r.status_code == 200, r.text
-        volunteer_id = self.volunteer.id if user is None else _volunteer_of(self.session, user)
-        [record] = [x for x in self.records() if x["volunteer_id"] == volunteer_id]
-        return int(record["id"])
-
-    def confirm(self, record_id: int, user: User | None = None) -> Any:
-        return self.post(f"/service-records/{record_id}/confirm", None, user or self.coordinator)
-
-    def counts(self) -> tuple[int, int, int]:
-        self.session.expire_all()
-        return (
-            self.session.scalar(select(func.count()).select_from(Attendance)) or 0,
-            self.session.scalar(select(func.count()).select_from(HoursEntry)) or 0,
-            self.session.scalar(select(Wish.version).where(Wish.id == self.wish.id)) or 0,
-        )
-
-
-def _volunteer_of(session: Session, user: User) -> int:
-    found = session.scalar(select(Volunteer.id).where(Volunteer.user_id == user.id))
-    assert found is not None
-    return found
-
-
-@pytest.fixture
-def scene(client: TestClient, session: Session, settings: Settings, frozen: Clock) -> Scene:
-    tree = make_tree(session)
-    station = tree.stations[0]
-    requester = make_resident(session)
-    user, volunteer = make_volunteer(session, station)
-    wish = make_wish(session, station=station, requester=requester, status=WishStatus.ACCEPTED,
-                     assignee=volunteer)  # fmt: skip
-    wish.wanted_start_at = START
-    wish.wanted_end_at = START + timedelta(hours=2)
-    session.flush()
-    consent_to(session, user.id, at=START - timedelta(days=1))
-    return Scene(client, session, settings, frozen, tree, station,
-                 make_coordinator(session, station), requester, user, volunteer, wish)  # fmt: skip
-
-
-def error(r: Any) -> str:
-    return str(r.json()["error"]["code"])
-
-
-# ---------------------------------------------------------------- check-in and check-out
+# ---------------------------------------------------------------- confirmation and crediting
 
 
 def test_served_confirmed_and_credited_by_the_rules(scene: Scene) -> None:
@@ -177,143 +61,6 @@ def test_crediting_rules_are_the_units_data(
     if credited == 0:
         [entry] = scene.get("/me/hours").json()["entries"]
         assert "60%" in entry["reason"]
-
-
-def test_outside_the_fence_or_the_window_is_refused_and_writes_nothing(scene: Scene) -> None:
-    before = scene.counts()
-    far = {"lat": scene.place["lat"], "lng": scene.place["lng"] + 0.6 * KM_LNG}
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", far)
-    assert r.status_code == 400 and error(r) == "OUTSIDE_FENCE"
-    assert r.json()["error"]["details"]["fence_m"] == 500
-    assert 580 <= r.json()["error"]["details"]["distance_m"] <= 620
-    scene.frozen.advance(hours=-2)  # two hours early
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", scene.place)
-    assert r.status_code == 400 and error(r) == "OUTSIDE_SERVICE_WINDOW"
-    for bad in ({"lat": 91, "lng": 0}, {"lat": 30.0}, {"lat": "北纬", "lng": 119}):
-        r = scene.post(f"/wishes/{scene.wish.id}/check-in", bad)
-        assert r.status_code == 422, r.text
-    assert scene.counts() == before
-    # A wider fence for the unit lets the same phone in.
-    scene.frozen.advance(hours=2)
-    r = scene.client.put(f"{API}/org-units/{scene.station.id}/record-rules",
-                         json={"fence_m": 800}, headers=scene.h(scene.coordinator))  # fmt: skip
-    assert r.status_code == 200 and r.json()["effective"]["fence_m"] == 800, r.text
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", far)
-    assert r.status_code == 200 and r.json()["status"] == "in_service", r.text
-
-
-def test_without_consent_a_coordinator_checks_in_and_the_record_is_flagged(scene: Scene) -> None:
-    r = scene.client.put(f"{API}/me/consents/location", json={"granted": False},
-                         headers=scene.h())  # fmt: skip
-    assert r.status_code == 200 and r.json()["granted"] is False
-    before = scene.counts()
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", scene.place)
-    assert r.status_code == 409 and error(r) == "LOCATION_CONSENT_REQUIRED"
-    # The coordinator must say why.
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", {}, scene.coordinator)
-    assert r.status_code == 400 and error(r) == "REASON_REQUIRED"
-    assert scene.counts() == before
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", {"reason": "志愿者未授权定位，现场核实"},
-                   scene.coordinator)  # fmt: skip
-    assert r.status_code == 200 and r.json()["status"] == "in_service", r.text
-    [record] = scene.records()
-    assert record["manual"] is True and record["check_in_method"] == "manual"
-    row = scene.session.get(Attendance, record["id"])
-    assert row is not None and row.check_in_fix is None  # no location kept
-    flags = scene.get(f"/org-units/{scene.station.id}/record-flags", scene.coordinator).json()
-    assert flags == []  # flagged once checked out, when it awaits confirmation
-    scene.frozen.advance(minutes=90)
-    r = scene.post(f"/wishes/{scene.wish.id}/check-out", {"reason": "现场核实"}, scene.coordinator)
-    assert r.status_code == 200, r.text
-    flags = scene.get(f"/org-units/{scene.station.id}/record-flags", scene.coordinator).json()
-    assert [(f["kind"], f["attendance_ids"]) for f in flags] == [("MANUAL", [record["id"]])]
-    r = scene.confirm(record["id"])
-    assert r.status_code == 200
-    [entry] = scene.get("/me/hours").json()["entries"]
-    assert entry["verification"] == "manual"
-
-
-def test_late_sync_is_accepted_in_the_window_flagged_and_idempotent(scene: Scene) -> None:
-    # Checked in offline at 10:05, uploaded at 13:00 with the phone's time and a nonce.
-    scene.frozen.advance(hours=3)
-    check = {**scene.place, "client_time": (START + timedelta(minutes=5)).isoformat(),
-             "nonce": "offline-0001"}  # fmt: skip
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", check)
-    assert r.status_code == 200 and r.json()["status"] == "in_service", r.text
-    before = scene.counts()
-    again = scene.post(f"/wishes/{scene.wish.id}/check-in", check)
-    assert again.status_code == 200 and again.json()["status"] == "in_service"
-    assert scene.counts() == before
-    [record] = scene.records()
-    assert record["late_sync"] is True
-    assert record["checked_in_at"].startswith("2027-03-02T02:05")
-    # Beyond the unit's late-sync window (72 h by default), or in the future: refused.
-    out = {**scene.place, "client_time": (START - timedelta(days=4)).isoformat()}
-    r = scene.post(f"/wishes/{scene.wish.id}/check-out", out)
-    assert r.status_code == 400 and error(r) == "LATE_SYNC_EXPIRED"
-    ahead = {**scene.place, "client_time": (scene.frozen.now + timedelta(hours=1)).isoformat()}
-    r = scene.post(f"/wishes/{scene.wish.id}/check-out", ahead)
-    assert r.status_code == 400 and error(r) == "CLIENT_TIME_IN_FUTURE"
-    earlier = {**scene.place, "client_time": START.isoformat()}
-    r = scene.post(f"/wishes/{scene.wish.id}/check-out", earlier)
-    assert r.status_code == 400 and error(r) == "CHECK_OUT_BEFORE_CHECK_IN"
-    assert scene.counts() == before
-    for bad in ({"nonce": "短"}, {"client_time": "昨天"}, {"nonce": "x" * 65}):
-        r = scene.post(f"/wishes/{scene.wish.id}/check-out", {**scene.place, **bad})
-        assert r.status_code == 422, r.text
-    assert scene.counts() == before
-
-
-def test_a_nonce_is_one_check_of_one_wish(scene: Scene) -> None:
-    """The same nonce again on the same wish is the same check (even when a coordinator sends
-    it for the lead); on another wish of the same volunteer it is refused and changes nothing."""
-    check = {**scene.place, "nonce": "offline-0002"}
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", check)
-    assert r.status_code == 200 and r.json()["status"] == "in_service", r.text
-    before = scene.counts()
-    again = scene.post(f"/wishes/{scene.wish.id}/check-in", {**check, "reason": "补传"},
-                       scene.coordinator)  # fmt: skip
-    assert again.status_code == 200 and again.json()["status"] == "in_service", again.text
-    assert scene.counts() == before
-    other = make_wish(scene.session, station=scene.station, requester=scene.requester,
-                      status=WishStatus.ACCEPTED, assignee=scene.volunteer)  # fmt: skip
-    other.wanted_start_at, other.wanted_end_at = START, START + timedelta(hours=2)
-    scene.session.flush()
-    r = scene.post(f"/wishes/{other.id}/check-in", check)
-    assert r.status_code == 409 and error(r) == "CHECK_NONCE_REUSED", r.text
-    scene.session.expire_all()
-    assert scene.session.get(Wish, other.id).status == WishStatus.ACCEPTED  # type: ignore[union-attr]
-    assert scene.counts() == before
-
-
-def test_each_team_member_gets_their_own_record(scene: Scene) -> None:
-    member_user, member = make_volunteer(scene.session, scene.station)
-    consent_to(scene.session, member_user.id, at=START)
-    outsider_user, _ = make_volunteer(scene.session, scene.station)
-    # The lead adds a team member; an outsider cannot add anyone, nor see the wish.
-    r = scene.post(f"/wishes/{scene.wish.id}/team", {"volunteer_id": member.id}, outsider_user)
-    assert r.status_code == 404, r.text
-    r = scene.post(f"/wishes/{scene.wish.id}/team", {"volunteer_id": member.id})
-    assert r.status_code == 201 and r.json()["status"] == "assigned", r.text
-    r = scene.post(f"/wishes/{scene.wish.id}/team", {"volunteer_id": member.id})
-    assert r.status_code == 409 and error(r) == "ALREADY_ON_TEAM"
-    # The member sees the wish in full and checks in before the lead: the wish waits for the lead.
-    r = scene.get(f"/wishes/{scene.wish.id}", member_user)
-    assert r.status_code == 200 and r.json()["redacted"] is False
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", scene.place, member_user)
-    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
-    lead = scene.serve(120)
-    scene.frozen.advance(minutes=-30)
-    scene.frozen.advance(minutes=30)
-    r = scene.post(f"/wishes/{scene.wish.id}/check-out", scene.place, member_user)
-    assert r.status_code == 200 and r.json()["status"] == "completed", r.text
-    records = {x["volunteer_id"]: x for x in scene.records()}
-    assert set(records) == {scene.volunteer.id, member.id}
-    assert records[member.id]["status"] == "checked_out" and records[member.id]["is_lead"] is False
-    for record_id in (lead, records[member.id]["id"]):
-        assert scene.confirm(record_id).status_code == 200
-    assert scene.get("/me/hours").json()["service_hours"] == 2.0
-    assert scene.get("/me/hours", member_user).json()["service_hours"] == 2.0
 
 
 # ---------------------------------------------------------------- who confirms
@@ -555,29 +302,3 @@ def test_record_routes_scope(scene: Scene) -> None:
     r = scene.client.put(f"{API}/org-units/{station}/record-rules", json={"fence_m": 900},
                          headers=scene.h(inside))  # fmt: skip
     assert r.status_code == 200 and r.json()["own"]["fence_m"] == 900, r.text
-
-
-def test_a_wgs84_fix_at_the_door_passes_the_fence_once_converted(scene: Scene) -> None:
-    """`wx.getLocation` gives WGS-84 by default: some 540 m from the GCJ-02 map point around
-    安吉, more than the 500 m fence. Named as WGS-84 it is converted and passes; taken for
-    GCJ-02 it would fail."""
-    import geocoordinates_ffi
-
-    from app.geo import distance_m
-
-    door = geocoordinates_ffi.gcj02_to_wgs84_refined(
-        geocoordinates_ffi.Gcj02(lat=scene.place["lat"], lon=scene.place["lng"])
-    )
-    fix = {"lat": door.lat, "lng": door.lon}
-    assert distance_m(door.lat, door.lon, scene.place["lat"], scene.place["lng"]) > 500
-    before = scene.counts()
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", fix)
-    assert r.status_code == 400 and error(r) == "OUTSIDE_FENCE", r.text
-    assert scene.counts() == before
-    r = scene.post(f"/wishes/{scene.wish.id}/check-in", {**fix, "coord_system": "wgs84"})
-    assert r.status_code == 200, r.text
-    row = scene.session.scalars(select(Attendance).where(Attendance.wish_id == scene.wish.id)).one()
-    scene.session.refresh(row)
-    # The fix is stored in GCJ-02, within a metre of the door on the map.
-    assert row.check_in_fix is not None
-    assert distance_m(*row.check_in_fix, *scene.place.values()) < 1.0

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth.users import user_by_phone
 from app.config import Settings
 from app.models import Offer, OutboxMessage, Wish
 from app.models.enums import VolunteerStatus, WishStatus
@@ -334,31 +333,6 @@ def test_needs_dispatch_filter(client: TestClient, session: Session, settings: S
     )
     assert r.status_code == 200
     assert {w["id"] for w in r.json()["items"]} == {waiting.id, stalled.id}
-
-
-def test_login(client: TestClient, session: Session) -> None:
-    from app.accounts.service import create_staff_user
-
-    create_staff_user(session=session, name="站长", username="zhanzhang", password="right-pass")
-    r = client.post(f"{API}/auth/login", json={"username": "zhanzhang", "password": "wrong-pass"})
-    assert r.status_code == 401 and error_code(r) == "BAD_CREDENTIALS"
-    r = client.post(f"{API}/auth/login", json={"username": "nobody", "password": "wrong-pass"})
-    assert r.status_code == 401 and error_code(r) == "BAD_CREDENTIALS"
-    r = client.post(f"{API}/auth/login", json={"username": "zhanzhang", "password": "right-pass"})
-    assert r.status_code == 200
-    me = client.get(f"{API}/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
-    assert me.json()["name"] == "站长"
-
-
-def test_dev_login_creates_a_resident(client: TestClient, session: Session) -> None:
-    r = client.post(f"{API}/auth/dev-login", json={"phone": "13700001111", "name": "李阿姨"})
-    assert r.status_code == 200
-    assert [g["role"] for g in r.json()["user"]["roles"]] == ["resident"]
-    user = user_by_phone(session, "13700001111")
-    assert user is not None
-    assert user.name == "李阿姨"
-    again = client.post(f"{API}/auth/dev-login", json={"phone": "13700001111"})
-    assert again.json()["user"]["id"] == user.id
 
 
 def test_wish_rows_are_untouched_by_failed_create(

@@ -1,0 +1,3 @@
+from tests.fixtures.service import frozen, scene
+
+__all__ = ["frozen", "scene"]

@@ -1,0 +1,3 @@
+from tests.dispatch.conftest import frozen
+
+__all__ = ["frozen"]

@@ -1,4 +1,9 @@
-"""Settings read from the environment (and an optional `.env` file)."""
+"""Settings read from the environment (and an optional `.env` file), and which settings are in
+force: an app or a worker runs with the ones it was built with (`current_settings`).
+
+Size: `Settings` declares every environment variable the service reads, each with its bounds
+and meaning, in one class an operator can read top to bottom; the rest of the file is small.
+"""
 
 from __future__ import annotations
 

@@ -57,11 +57,6 @@ class WeakPassword(AppError):
     message = "新密码太简单：至少 10 位，包含字母和数字，且不能与用户名或原密码相同"
 
 
-class DevLoginDisabled(NotFound):
-    code = "NOT_FOUND"
-    message = "未找到该资源"
-
-
 class StaffOnlySession(Forbidden):
     code = "STAFF_SESSION_REQUIRED"
     message = "此操作需要协调员/管理员以用户名和密码登录"
@@ -80,11 +75,6 @@ class PhoneTaken(Conflict):
 class PhoneAccountNotEmpty(Conflict):
     code = "PHONE_ACCOUNT_CONFLICT"
     message = "该手机号已属于另一个账号，而当前微信账号已有数据，无法自动合并，请联系工作人员"
-
-
-class PhoneAlreadyBound(Conflict):
-    code = "PHONE_ALREADY_BOUND"
-    message = "当前账号已绑定其他手机号"
 
 
 class UserNotFound(NotFound):

@@ -51,9 +51,3 @@ def give_back(database: Database, *, phone_hash: str, local_date: date) -> None:
             )
             .values(sent=SmsDailyCount.sent - 1)
         )
-
-
-def sent_on(database: Database, *, phone_hash: str, local_date: date) -> int:
-    with database.session(write=False) as session:
-        row = session.get(SmsDailyCount, (phone_hash, local_date))
-        return row.sent if row is not None else 0

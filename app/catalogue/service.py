@@ -40,6 +40,11 @@ class CatalogueEntryExists(Conflict):
     message = "该编码或名称已存在"
 
 
+class CatalogueFull(Conflict):
+    code = "CATALOGUE_FULL"
+    message = "类别和技能各至多 64 项，已满：请修改或停用已有条目"
+
+
 class FieldNotApplicable(BadRequest):
     code = "FIELD_NOT_APPLICABLE"
     message = "该目录类型没有此字段"
@@ -96,6 +101,19 @@ def _name_taken(session: Session, model: Any, name: str, code: str) -> bool:
     )
 
 
+# Categories and skills each own a permanent bit in the volunteers' masks (0–63): retired
+# entries keep theirs, so that no old mask ever means a new entry.
+MASK_BITS = 64
+
+
+def _free_bit(session: Session, model: Any) -> int:
+    taken = set(session.scalars(select(model.bit)))
+    free = next((bit for bit in range(MASK_BITS) if bit not in taken), None)
+    if free is None:
+        raise CatalogueFull()
+    return free
+
+
 def create_entry(*, session: Session, kind: CatalogueKind, body: EntryCreate) -> Any:
     model = MODELS[kind]
     if session.get(model, body.code) is not None or _name_taken(
@@ -103,6 +121,8 @@ def create_entry(*, session: Session, kind: CatalogueKind, body: EntryCreate) ->
     ):
         raise CatalogueEntryExists()
     entry = model(code=body.code, name=body.name)
+    if "bit" in model.__table__.c:
+        entry.bit = _free_bit(session, model)
     _apply(kind, entry, body)
     session.add(entry)
     session.flush()

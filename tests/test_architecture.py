@@ -23,7 +23,6 @@ KNOWN_CYCLES: list[list[str]] = []
 KNOWN_MUTUAL: set[str] = set()
 KNOWN_OVERSIZED: set[str] = {
     "app.demo.seed",
-    "app.matching.facts",
 }
 
 

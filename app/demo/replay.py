@@ -27,8 +27,8 @@ from app.matching.service import reasons_for
 from app.models import Attendance, OrgUnit, User, Wish
 from app.models.enums import TASK_STATUSES, WishStatus
 from app.privacy import consent
-from app.records.hours import confirm as confirm_record
-from app.records.schemas import ConfirmIn
+from app.records.hours.schemas import ConfirmIn
+from app.records.hours.service import confirm as confirm_record
 from app.wishes.handlers.dispatch import LEGAL_CONSTRAINTS, grab_candidates
 from app.wishes.intake import create_wish
 from app.wishes.loading import load_wish

@@ -38,8 +38,8 @@ from app.privacy.router import router as privacy_router
 from app.push.router import router as push_router
 from app.records.certificates.router import router as certificates_router
 from app.records.honour.router import router as honour_router
+from app.records.hours.router import router as records_router
 from app.records.points.router import router as points_router
-from app.records.router import router as records_router
 from app.records.stars.router import router as stars_router
 from app.rights.router import router as rights_router
 from app.routing import make_router

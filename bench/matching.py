@@ -64,9 +64,10 @@ from app.crypto.types import SealedType
 from app.db import Database, make_engine
 from app.geo import EARTH_RADIUS_M, cell_of
 from app.logging import configure_logging
-from app.matching.facts import volunteers_where, wish_facts
+from app.matching.catalogue import wish_facts
 from app.matching.scoring import evaluate, top
 from app.matching.service import normalised_weights, rank
+from app.matching.volunteers import volunteers_where
 from app.models import Base, Category, OrgUnit, Skill, User, Wish
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit

@@ -64,7 +64,7 @@ def _no_process_caches() -> None:
     """Tests roll back and (on SQLite) reuse ids, so nothing read in one may be reused in the
     next: the per-process caches of the catalogue and of dispatch policies are off."""
     from app.catalogue.service import QUALIFIED_CACHE
-    from app.matching.facts import CATALOGUE_CACHE
+    from app.matching.catalogue import CATALOGUE_CACHE
     from app.rules.dispatch import POLICIES
     from app.rules.records import RULES
 

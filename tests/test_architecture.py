@@ -21,10 +21,7 @@ MAX_LINES = 400
 # that is no longer a debt fails test_known_debts_are_still_debts until it is crossed out here.
 KNOWN_CYCLES: list[list[str]] = []
 KNOWN_MUTUAL: set[str] = set()
-KNOWN_OVERSIZED: set[str] = {
-    "app.demo.seed",
-    "app.matching.facts",
-}
+KNOWN_OVERSIZED: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

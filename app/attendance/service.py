@@ -5,7 +5,7 @@ The lead (the wish's assignee) moves the wish through the wish loop's events (ch
 service, check-out → completed; `app.attendance.events` holds their rules); team members each
 keep their own record beside it and the wish does not move. A check made offline carries a
 nonce: the same nonce twice is the same check, answered like the first. Records checked out wait
-for confirmation downstream (`app.records.hours`), told through `after_check_out`.
+for confirmation downstream (`app.records.hours.service`), told through `after_check_out`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 compare-and-set `UPDATE ... WHERE id AND status`, so of two writers racing on one record only
 one moves it and the other learns it lost (and raises the error that fits). Check-in and
 check-out are the volunteer's (this package); crediting and rejecting are the confirmer's
-(`records.hours`), through the same table.
+(`records.hours.service`), through the same table.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.cache import TTLCache
 from app.catalogue.schemas import CatalogueKind, EntryCreate, EntryFields
 from app.errors import BadRequest, Conflict, NotFound
-from app.matching.facts import forget_catalogue
+from app.matching.catalogue import forget_catalogue
 from app.models import Category, Programme, SeasonTheme, Skill
 
 MODELS: dict[CatalogueKind, Any] = {

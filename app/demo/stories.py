@@ -1,8 +1,8 @@
 """What the demo city holds: unit coordinates, names for people, and the wishes' stories.
 
-Data only; `app/demo/seed.py` plays it through the services. Times are (day relative to the
-seeding day, hour, minute) in the city's local time, so that the demo's history lies in the past
-and its open wishes in the future whenever it is seeded.
+Data only; `app/demo/city.py` and `app/demo/replay.py` play it through the services. Times
+are (day relative to the seeding day, hour, minute) in the city's local time, so that the demo's
+history lies in the past and its open wishes in the future whenever it is seeded.
 
 Size: the file is the demo city's data, 21 wish stories with their people and times; splitting
 it would scatter one story set across files without making any part easier to read.

@@ -1,8 +1,8 @@
 """Hard constraints and scores for many volunteers at once, on numpy arrays.
 
-Pure computation, no database: `facts.py` builds the arrays (for one wish from the volunteers
-around it, or for a whole unit for batch dispatch) and this module judges them. Every rule is
-written once, here.
+Pure computation, no database: `volunteers.py` builds the arrays for one wish from the
+volunteers around it, `unit_volunteers.py` for a whole unit for batch dispatch, and this module
+judges them. Every rule is written once, here.
 
 Hard constraints first (《志愿服务条例》 Art 15–17: suit the volunteer's skills, qualifications,
 age and health; insurance before risky work), each failure a typed reason. Then a score in

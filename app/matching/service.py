@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from app.config import current_settings
 from app.models import OrgUnit, User, Volunteer, Wish
 
-from .facts import in_list, volunteers_near, volunteers_where, wish_facts
+from .catalogue import wish_facts
 from .scoring import FACTORS, Reason, distances, evaluate, reasons_of, top
+from .volunteers import in_list, volunteers_near, volunteers_where
 
 
 @dataclass

@@ -19,7 +19,7 @@ from app.attendance.state import SERVED
 from app.models import Attendance, OrgUnit, Wish
 from app.models.volunteers import Volunteer
 from app.org_units.service import in_subtree
-from app.records.schemas import FlagOut
+from app.records.hours.schemas import FlagOut
 from app.wishes.hooks import Moved, after_transition
 from app.wishes.state import WishEvent
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.demo.seed import COUNTY_CODE, seed_demo
+from app.demo.city import COUNTY_CODE
+from app.demo.seed import seed_demo
 from app.geo import distance_m
 from app.models import (
     Attendance,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.auth.principal import VolunteerFacts
-from app.matching.facts import CatalogueBits, MatchingCatalogue, wish_facts_preloaded
+from app.matching.catalogue import CatalogueBits, MatchingCatalogue, wish_facts_preloaded
 from app.matching.scoring import Reason, VolunteerArrays, evaluate, reasons_of
 from app.models import Category, OrgUnit, Wish
 from app.models.enums import VolunteerStatus

@@ -35,8 +35,9 @@ from app.config import Settings
 from app.models import Attendance, Offer, OutboxMessage, RecordRules, StarAward, User, Wish
 from app.models.enums import WishStatus
 from app.notifications.templates import TEMPLATES, render
-from app.records import hours, messages
-from app.records.schemas import ConfirmIn
+from app.records import messages
+from app.records.hours import service as hours
+from app.records.hours.schemas import ConfirmIn
 from app.records.stars import service as stars
 from app.wishes.handlers.dispatch import GRAB_NOTIFY_LIMIT, grab_candidates
 from app.wishes.intake import create_wish

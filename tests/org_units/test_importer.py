@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.demo.seed import DATA_DIR
+from app.demo.city import DATA_DIR
 from app.errors import AppError
 from app.models import OrgUnit
 from app.models.enums import OrgLevel

@@ -20,9 +20,10 @@ from app import clock
 from app.errors import AppError
 from app.models import Attendance, HoursEntry, PointsEntry
 from app.models.enums import WishStatus
-from app.records import hours, ledger
+from app.records.hours import ledger
+from app.records.hours import service as hours
+from app.records.hours.schemas import ConfirmIn, CorrectionIn
 from app.records.points import service as points
-from app.records.schemas import ConfirmIn, CorrectionIn
 from app.rules.records import Rules
 from tests.fixtures.builders import (
     make_coordinator,

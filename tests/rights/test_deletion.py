@@ -26,7 +26,7 @@ from app.models import (
     WishEventRecord,
 )
 from app.models.enums import OfferStatus, SessionKind, VolunteerStatus, WishStatus
-from app.records import ledger
+from app.records.hours import ledger
 from tests.fixtures.builders import (
     auth,
     consent_to,

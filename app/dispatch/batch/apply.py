@@ -19,16 +19,15 @@ from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.dispatch.batch.errors import MatchingUnavailable, VolunteerNotEligible, WishNotApproved
 from app.errors import AppError, Conflict
-from app.matching.facts import (
+from app.matching.catalogue import (
     MatchingLimit,
     matching_catalogue,
-    take_volunteers,
-    unit_volunteers,
     wish_facts_preloaded,
     wish_skill_codes,
 )
 from app.matching.scoring import REASON_TEXT, Reason, evaluate, reasons_of
 from app.matching.service import normalised_weights
+from app.matching.unit_volunteers import take_volunteers, unit_volunteers
 from app.models import OrgUnit, Volunteer, Wish
 from app.models.enums import WishStatus
 from app.org_units.errors import OrgUnitNotFound

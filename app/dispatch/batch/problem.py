@@ -1,10 +1,11 @@
 """The problem of one unit: its approved wishes, the volunteers within reach of each, the
 scores of the eligible pairs and each volunteer's spare capacity.
 
-Candidate generation reads everything once (`app.matching.facts`: the catalogue, the wishes,
-their skills, the unit's volunteers with full skill and preference masks), finds the pairs
-within reach of each other for all wishes at once (`_Neighbourhoods`), and evaluates each wish
-with `evaluate` on those volunteers only.
+Candidate generation reads everything once (`app.matching.catalogue` and
+`app.matching.unit_volunteers`: the catalogue, the wishes, their skills, the unit's volunteers
+with full skill and preference masks), finds the pairs within reach of each other for all
+wishes at once (`_Neighbourhoods`), and evaluates each wish with `evaluate` on those
+volunteers only.
 """
 
 from __future__ import annotations
@@ -24,18 +25,16 @@ from sqlalchemy.orm import Session
 
 from app.dispatch.batch.errors import MatchingUnavailable
 from app.geo import EARTH_RADIUS_M
-from app.matching.facts import (
+from app.matching.catalogue import (
     MatchingCatalogue,
     MatchingLimit,
-    UnitVolunteers,
     matching_catalogue,
-    take_volunteers,
-    unit_volunteers,
     wish_facts_preloaded,
     wish_skill_codes,
 )
 from app.matching.scoring import FACTORS, VolunteerArrays, WishFacts, distances, evaluate
 from app.matching.service import normalised_weights
+from app.matching.unit_volunteers import UnitVolunteers, take_volunteers, unit_volunteers
 from app.models import Offer, OrgUnit, Wish
 from app.models.enums import WishStatus
 from app.org_units.service import in_subtree
@@ -74,7 +73,7 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class _ApprovedWish:
-    """The columns of a wish the plan reads (`facts.WishLike`), and its station's radius."""
+    """The columns of a wish the plan reads (`catalogue.WishLike`), and its station's radius."""
 
     id: int
     title: str
@@ -160,7 +159,7 @@ class _Neighbourhoods:
     Two k-d trees (SciPy's `cKDTree`, wishes and volunteers as unit vectors) give every
     (wish, volunteer) pair within the largest wish area in one call; then the cheap, plainly
     equivalent parts of the hard constraints drop the clearly unsuitable pairs, vectorised
-    over all of them — as `facts._prefilters` has the database do for one wish: beyond the
+    over all of them — as `volunteers._near_statement` has the database do for one wish: beyond the
     wish's area or the volunteer's own reach, no available hours in the window, a required
     skill missing, no free slot. The distance tests carry a margin, so they only ever keep too
     many; `evaluate` still judges every rule exactly on the pairs that are left.

@@ -29,7 +29,7 @@ from app.auth.separation import refuse_self
 from app.models import OrgUnit, StarAward, User, Volunteer
 from app.org_units.service import ancestors, in_subtree
 from app.records import messages
-from app.records.ledger import service_minutes
+from app.records.hours.ledger import service_minutes
 from app.records.stars.errors import (
     StarAwardAlreadyHeld,
     StarAwardNotFound,

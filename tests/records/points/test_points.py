@@ -23,7 +23,7 @@ from app import clock
 from app.config import Environment, Settings
 from app.db import make_engine, writer
 from app.models import HoursEntry, OrgUnit, PointsEntry, RecordRules, User, Volunteer
-from app.records.ledger import service_minutes
+from app.records.hours.ledger import service_minutes
 from app.records.points import service as points
 from app.records.points.errors import InsufficientPoints
 from app.rules.records import RULES, Rules, rules_for

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models import Attendance, OrgUnit, User, Volunteer, Wish
-from app.records.ledger import entries, sums
+from app.records.hours.ledger import entries, sums
 from app.schemas import hours_of
 
 FORMAT = "wenming-volunteer-record/1"

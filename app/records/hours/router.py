@@ -21,8 +21,9 @@ from app.models.enums import AttendanceStatus
 from app.org_units.service import in_subtree, managed_unit
 from app.pagination import Page, PageDep, make_page
 from app.privacy import access_log
-from app.records import export, hours, ledger, ratings
-from app.records.schemas import (
+from app.records import ratings
+from app.records.hours import export, ledger, service
+from app.records.hours.schemas import (
     ConfirmIn,
     CorrectionIn,
     CorrectionOut,
@@ -70,7 +71,7 @@ def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
 def confirm_record(
     record_id: IdPath, session: SessionDep, actor: CurrentUser, body: ConfirmIn | None = None
 ) -> AttendanceOut:
-    ctx, _entry = hours.confirm(
+    ctx, _entry = service.confirm(
         session, attendance_id=record_id, actor=actor, body=body or ConfirmIn(), now=clock.now()
     )
     return attendance_out(session, ctx.row)
@@ -84,7 +85,7 @@ def confirm_record(
 def reject_record(
     record_id: IdPath, body: RejectIn, session: SessionDep, actor: StaffUser
 ) -> AttendanceOut:
-    ctx = hours.reject(
+    ctx = service.reject(
         session, attendance_id=record_id, actor=actor, reason=body.reason, now=clock.now()
     )
     return attendance_out(session, ctx.row)
@@ -173,7 +174,7 @@ def add_record_entry(
     volunteer_id: IdPath, body: RecordEntryIn, session: SessionDep, actor: StaffUser
 ) -> HoursEntryOut:
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
-    entry = hours.add_entry(
+    entry = service.add_entry(
         session, volunteer=volunteer, station=station, actor=actor, body=body, now=clock.now()
     )
     unit = session.get(OrgUnit, entry.unit_id)
@@ -190,7 +191,7 @@ def add_record_entry(
 def correct_entry(
     entry_id: IdPath, body: CorrectionIn, session: SessionDep, actor: StaffUser
 ) -> CorrectionOut:
-    reversal, replacement = hours.correct(
+    reversal, replacement = service.correct(
         session, entry_id=entry_id, actor=actor, body=body, now=clock.now()
     )
     unit = session.get(OrgUnit, reversal.unit_id)

@@ -20,55 +20,28 @@ from app.attendance.errors import RecordNotFound
 from app.attendance.state import DECIDED, AttendanceEvent, attended_minutes, move
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
-from app.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.errors import BadRequest
 from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
 from app.models.enums import AttendanceStatus
 from app.org_units.service import acting_unit
 from app.records import messages
+from app.records.hours.errors import (
+    AlreadyConfirmed,
+    AlreadyReversed,
+    ConfirmerNotAllowed,
+    EntryNotFound,
+    HoursOverCap,
+    NotConfirmable,
+    ReversalNotReversible,
+)
+from app.records.hours.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
 from app.records.points import service as points
-from app.records.schemas import ConfirmIn, CorrectionIn, RecordEntryIn
 from app.records.stars import service as stars
 from app.rules.records import Rules, rules_for
 from app.schemas import hours_of
 from app.volunteers.service import lock_volunteer
 from app.webhooks import events as webhook_events
 from app.webhooks.fanout import publish
-
-
-class AlreadyConfirmed(Conflict):
-    code = "RECORD_ALREADY_CONFIRMED"
-    message = "该服务记录已确认或已驳回"
-
-
-class NotConfirmable(Conflict):
-    code = "RECORD_NOT_CHECKED_OUT"
-    message = "志愿者签退后才能确认服务时长"
-
-
-class ConfirmerNotAllowed(Forbidden):
-    code = "CONFIRMER_NOT_ALLOWED"
-    message = "按本单位规则，您不能确认此服务时长"
-
-
-class EntryNotFound(NotFound):
-    code = "HOURS_ENTRY_NOT_FOUND"
-    message = "记录不存在"
-
-
-class AlreadyReversed(Conflict):
-    code = "ENTRY_ALREADY_REVERSED"
-    message = "该记录已被冲销"
-
-
-class ReversalNotReversible(Conflict):
-    code = "REVERSAL_NOT_REVERSIBLE"
-    message = "冲销记录不能再次冲销"
-
-
-class HoursOverCap(BadRequest):
-    code = "HOURS_OVER_CAP"
-    message = "时长超过本单位单次活动的计入上限"
-
 
 # ---------------------------------------------------------------- the rule
 

@@ -62,7 +62,7 @@ from app.auth.users import ensure_role
 from app.config import Environment, Settings
 from app.crypto.types import SealedType
 from app.db import Database, make_engine
-from app.geo import EARTH_RADIUS_M, cell_of
+from app.geo import EARTH_RADIUS_M, cell_of, coarse
 from app.logging import configure_logging
 from app.matching.catalogue import wish_facts
 from app.matching.scoring import evaluate, top
@@ -446,8 +446,9 @@ def make_wishes(
                 "coarse_address": "村委会附近",
                 "full_address": f"1 组 {int(house[i])} 号",
                 "contact_phone": "13800000000",
-                "lat": float(lat[i]),
-                "lng": float(lng[i]),
+                "coarse_lat": coarse(float(lat[i])),
+                "coarse_lng": coarse(float(lng[i])),
+                "exact_point": (float(lat[i]), float(lng[i])),
                 "wanted_start_at": starts[i],
                 "wanted_end_at": ends[i],
                 "urgency": Urgency.NORMAL,
@@ -1066,7 +1067,7 @@ def sub_instances(
     `--exact-volunteers` volunteers nearest a random point (so that they compete), with their
     real spare capacity, and again with every capacity cut to 1 (scarcer)."""
     rng = np.random.default_rng(args.seed)
-    place = {r["id"]: (r["lat"], r["lng"]) for r in wishes.rows}
+    place = {r["id"]: r["exact_point"] for r in wishes.rows}
     w_lat = np.array([place[int(w)][0] for w in problem.wish_ids])
     w_lng = np.array([place[int(w)][1] for w in problem.wish_ids])
     v_lat, v_lng = people.lat[problem.volunteer_ids - 1], people.lng[problem.volunteer_ids - 1]

@@ -30,7 +30,7 @@ from app.auth.principal import Principal, load_principal
 from app.auth.users import ensure_role
 from app.config import Settings
 from app.db import Database, make_engine
-from app.geo import cell_of
+from app.geo import cell_of, coarse
 from app.models import OrgUnit, RoleGrant, User, Volunteer, VolunteerSkill, Wish, WishSkill
 from app.models.enums import AccountRole, OrgLevel, Urgency, VolunteerStatus, WishStatus
 from app.org_units.service import create_unit
@@ -359,8 +359,9 @@ def seed(
                             "coarse_address": f"{home.name}附近",
                             "full_address": f"{home.name} 1 组 {rng.randint(1, 60)} 号",
                             "contact_phone": "13800000000",
-                            "lat": lat,
-                            "lng": lng,
+                            "coarse_lat": coarse(lat),
+                            "coarse_lng": coarse(lng),
+                            "exact_point": (lat, lng),
                             "wanted_start_at": start,
                             "wanted_end_at": start + timedelta(hours=2),
                             "urgency": Urgency.NORMAL,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -315,3 +315,85 @@ def test_one_tag_per_domain_with_a_chinese_description(document: dict[str, Any])
     assert domains == set(tags)
     assert operation(document, "/wishes/{wish_id}/accept", "post")["tags"] == ["wishes"]
     assert operation(document, "/me/wishes", "get")["tags"] == ["wishes"]
+
+
+# ---------------------------------------------------------------- what a client developer reads
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+REF = "#/components/schemas/"
+
+
+def test_schema_names_are_plain(document: dict[str, Any]) -> None:
+    names = list(document["components"]["schemas"])
+    assert [name for name in names if "__" in name or not re.fullmatch(r"\w+", name)] == []
+
+
+def _app_models() -> list[type[BaseModel]]:
+    seen: list[type[BaseModel]] = []
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        model = stack.pop()
+        stack.extend(model.__subclasses__())
+        if model.__module__.startswith("app.") and model not in seen:
+            seen.append(model)
+    return seen
+
+
+def _model_examples(model: type[BaseModel]) -> list[Any]:
+    extra = model.model_config.get("json_schema_extra")
+    return list(extra.get("examples", [])) if isinstance(extra, dict) else []
+
+
+def test_examples_validate_against_their_own_models(document: dict[str, Any]) -> None:
+    checked = 0
+    for model in _app_models():
+        if model.__pydantic_generic_metadata__["parameters"]:
+            continue  # Page[T] itself
+        for example in _model_examples(model):
+            model.model_validate(example)
+            checked += 1
+        for field in model.model_fields.values():
+            if not field.examples:
+                continue
+            adapter = TypeAdapter(Annotated[field.annotation, *field.metadata, field])
+            for example in field.examples:
+                adapter.validate_python(example)
+                checked += 1
+    assert checked > 20
+
+
+EXAMPLED = [
+    ("/wishes", "post"),
+    ("/wishes/{wish_id}/approve", "post"),
+    ("/wishes/{wish_id}/reject", "post"),
+    ("/wishes/{wish_id}/offer", "post"),
+    ("/wishes/{wish_id}/check-in", "post"),
+    ("/wishes/{wish_id}/check-out", "post"),
+    ("/wishes/{wish_id}/rate", "post"),
+    ("/auth/login", "post"),
+    ("/auth/wechat/login", "post"),
+    ("/me/volunteer", "post"),
+]
+
+
+@pytest.mark.parametrize(("path", "method"), EXAMPLED)
+def test_the_wish_loop_sign_in_and_registration_carry_examples(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    op = operation(document, path, method)
+    schemas = document["components"]["schemas"]
+
+    def has_example(content: dict[str, Any]) -> bool:
+        schema = content["application/json"]["schema"]
+        if schema.get("examples"):
+            return True
+        # A model or an optional one (anyOf with null).
+        for option in [schema, *schema.get("anyOf", [])]:
+            named = schemas.get(option.get("$ref", "").removeprefix(REF), {})
+            if named.get("examples"):
+                return True
+        return False
+
+    assert has_example(op["requestBody"]["content"]), f"{method} {path}: request"
+    ok = next(status for status in op["responses"] if status.startswith("2"))
+    assert has_example(op["responses"][ok]["content"]), f"{method} {path}: response"

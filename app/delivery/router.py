@@ -10,7 +10,7 @@ from app import clock
 from app.auth.deps import AdminUser
 from app.db import SessionDep
 from app.delivery import service
-from app.delivery.schemas import DeliveryCount, DeliveryOut, DeliveryStats
+from app.delivery.schemas import DeliveryCount, DeliveryStats, OutboxMessageOut
 from app.models import OutboxMessage
 from app.pagination import Page, PageDep, make_page
 from app.routing import make_router
@@ -32,8 +32,8 @@ REDRIVE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _out(message: OutboxMessage) -> DeliveryOut:
-    return DeliveryOut(
+def _out(message: OutboxMessage) -> OutboxMessageOut:
+    return OutboxMessageOut(
         id=message.id,
         uid=message.uid,
         channel=message.channel,
@@ -54,7 +54,7 @@ def _out(message: OutboxMessage) -> DeliveryOut:
 
 @router.get(
     "/admin/deliveries/dead",
-    response_model=Page[DeliveryOut],
+    response_model=Page[OutboxMessageOut],
     summary="管理员：投递失败的消息（死信，最新在前，可按主题、渠道筛选）",
 )
 def dead_letters(
@@ -63,7 +63,7 @@ def dead_letters(
     page: PageDep,
     topic: Topic = None,
     channel: Channel = None,
-) -> Page[DeliveryOut]:
+) -> Page[OutboxMessageOut]:
     rows: list[OutboxMessage] = list(
         session.scalars(
             service.dead_letters(
@@ -76,11 +76,11 @@ def dead_letters(
 
 @router.post(
     "/admin/deliveries/{message_id}/redrive",
-    response_model=DeliveryOut,
+    response_model=OutboxMessageOut,
     responses=REDRIVE_ERRORS,
     summary="管理员：重新投递一条死信（尝试次数清零，立即投递）",
 )
-def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> DeliveryOut:
+def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> OutboxMessageOut:
     return _out(service.redrive(session=session, message_id=message_id, now=clock.now()))
 
 

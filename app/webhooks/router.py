@@ -14,11 +14,11 @@ from app.routing import make_router
 from app.schemas import IdPath
 from app.webhooks import events, service
 from app.webhooks.schemas import (
-    DeliveryOut,
     EventTypeOut,
     SecretRotated,
     WebhookCreate,
     WebhookCreated,
+    WebhookDeliveryOut,
     WebhookOut,
     WebhookUpdate,
 )
@@ -120,11 +120,11 @@ def delete_webhook(subscriber_id: IdPath, session: SessionDep, _admin: AdminUser
 
 @router.get(
     "/admin/webhooks/{subscriber_id}/deliveries",
-    response_model=Page[DeliveryOut],
+    response_model=Page[WebhookDeliveryOut],
     summary="管理员：最近的推送及其状态（新的在前）",
 )
 def list_deliveries(
     subscriber_id: IdPath, session: SessionDep, page: PageDep, _admin: AdminUser
-) -> Page[DeliveryOut]:
+) -> Page[WebhookDeliveryOut]:
     rows = service.deliveries(session=session, subscriber_id=subscriber_id, page=page)
-    return make_page(rows, page, DeliveryOut.model_validate)
+    return make_page(rows, page, WebhookDeliveryOut.model_validate)

@@ -64,6 +64,9 @@ def dead_letters(
     topic: Topic = None,
     channel: Channel = None,
 ) -> Page[OutboxMessageOut]:
+    """管理员：多次尝试仍投递失败（或永久失败）的消息，最新在前，可按主题、渠道筛选，分页返回。
+    只显示投递信息与最后的错误，不显示消息内容（可能含个人信息）。
+    """
     rows: list[OutboxMessage] = list(
         session.scalars(
             service.dead_letters(
@@ -81,6 +84,9 @@ def dead_letters(
     summary="管理员：重新投递一条死信（尝试次数清零，立即投递）",
 )
 def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> OutboxMessageOut:
+    """管理员：把一条死信重新放回投递队列，尝试次数清零、立即投递；返回该消息的投递信息。
+    消息不存在返回 404 MESSAGE_NOT_FOUND，不是死信返回 409 MESSAGE_NOT_DEAD。
+    """
     return _out(service.redrive(session=session, message_id=message_id, now=clock.now()))
 
 
@@ -90,6 +96,9 @@ def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> Outbo
     summary="管理员：各渠道各状态的消息数，以及已到期待投递的积压",
 )
 def stats(session: SessionDep, _admin: AdminUser) -> DeliveryStats:
+    """管理员：各渠道（user 发给用户、webhook 对外推送）各状态的消息数，
+    以及已到期仍待投递的条数与最早一条的时间，用于监控积压。
+    """
     rows, due, oldest = service.counts(session, clock.now())
     return DeliveryStats(
         counts=[DeliveryCount(channel=c, status=s, count=n) for c, s, n in rows],

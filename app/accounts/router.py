@@ -93,13 +93,13 @@ def get_user(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDet
 
 @router.post("/{user_id}/roles", response_model=UserDetail, summary="管理员：授予角色")
 def grant(user_id: IdPath, body: GrantIn, session: SessionDep, admin: AdminUser) -> UserDetail:
-    # Powers come from another admin, never from oneself.
     """管理员：授予账号协调员、网格员或管理员角色，
     协调员与网格员须指定所属单位（网格员须为实践站）。
     志愿者身份只能由本人注册获得（400 VOLUNTEER_BY_REGISTRATION）；
     不能给自己授权（403 SELF_APPROVAL）。
     返回更新后的账号。
     """
+    # Powers come from another admin, never from oneself.
     refuse_self(session, admin, action="grant_role", user_id=user_id)
     service.grant_role(
         session=session, user_id=user_id, role=body.role, org_unit_id=body.org_unit_id

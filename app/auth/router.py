@@ -222,9 +222,8 @@ async def dev_login(body: DevLoginIn, request: Request) -> TokenOut:
 
 @router.get("/me", response_model=MeOut, summary="当前用户及其本次登录所带的角色")
 def me(principal: CurrentUser, session: SessionDep) -> MeOut:
-    """任何已登录用户：
-    本人的账号信息（姓名、手机号、是否绑定微信、志愿者编号）以及本次登录所带的角色与所属单位
-    。
+    """任何已登录用户：本人的账号信息（姓名、手机号、是否绑定微信、志愿者编号），
+    以及本次登录所带的角色与所属单位。
     session_kind 为 consumer（微信登录）时不带协调员、管理员权限。
     """
     user = session.get(User, principal.user_id)

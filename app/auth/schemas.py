@@ -25,6 +25,10 @@ class LoginIn(Schema):
 
 
 class DevLoginIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "13857201234", "name": "李桂英"}]}
+    )
+
     phone: Phone
     name: Name | None = None
 
@@ -38,10 +42,22 @@ class WechatLoginIn(Schema):
 
 
 class WechatPhoneIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"}
+            ]
+        }
+    )
+
     code: WechatCode
 
 
 class RefreshIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_5mQ9x2LkVb7sT1nZ8wYc3aRe"}]}
+    )
+
     refresh_token: RefreshTokenText
 
 

@@ -47,8 +47,8 @@ def _settings(request: Request) -> Settings:
 def get_preferences(
     request: Request, session: SessionDep, actor: CurrentUser
 ) -> NotificationPreferencesOut:
-    """任何已登录用户：本人的通知设置：各类消息是否推送、免打扰时段
-    （未设置时用系统默认；免打扰期间不推送，站内消息照常保留）。
+    """任何已登录用户：本人的通知设置：各类消息是否推送，
+    免打扰时段（未设置时用系统默认；免打扰期间不推送，站内消息照常保留）。
     """
     return _preferences_out(session, actor.user_id, _settings(request))
 

@@ -86,6 +86,7 @@ WISH_OUT: dict[str, Any] = {
     "distance": {"band": "km_1_3", "label": "1–3 公里", "min_m": 1000, "max_m": 3000},
     "distance_m": 1840.0,
     "subscribe_hint": [],
+    "status_label": "已接单",
 }
 WISH_SUMMARY: dict[str, Any] = {
     "id": 1024,
@@ -100,4 +101,5 @@ WISH_SUMMARY: dict[str, Any] = {
     "grab_open": True,
     "created_at": "2026-12-02T02:15:00Z",
     "distance": {"band": "km_1_3", "label": "1–3 公里", "min_m": 1000, "max_m": 3000},
+    "status_label": "派单中",
 }

@@ -43,8 +43,8 @@ def _attend(
 def check_in(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
 ) -> WishOut:
-    """接单志愿者（及服务团队成员）到达后签到，心愿进入“服务中”。须带手机定位，
-    在服务地点的签到范围内、服务时间段内；离线时可稍后补传并附 client_time。
+    """接单志愿者到达后签到，心愿进入“服务中”；服务团队成员签到只记入本人的服务记录。
+    须带手机定位，在服务地点的签到范围内、服务时间段内；离线时可稍后补传并附 client_time。
     协调员代签须填 volunteer_id 与 reason（会被标记复核）。超出范围返回 400 OUTSIDE_FENCE，
     不在时间段返回 400 OUTSIDE_SERVICE_WINDOW，
     未授权位置信息返回 409 LOCATION_CONSENT_REQUIRED。
@@ -62,7 +62,8 @@ def check_in(
 def check_out(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
 ) -> WishOut:
-    """签到的志愿者服务结束后签退，可填服务内容简述；全队签退后心愿进入“待评价”。
+    """服务结束后签退，可填服务内容简述；接单志愿者签退后心愿进入“待评价”，
+    服务团队成员签退只记入本人的服务记录。
     服务时长待确认后计入（见服务记录确认）。
     未签到返回 409 NOT_CHECKED_IN；协调员可代签（volunteer_id + reason）。
     同一 nonce 不会重复记录；可带 Idempotency-Key 请求头安全重试。

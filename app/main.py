@@ -48,7 +48,7 @@ from app.seasons.router import router as seasons_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
 from app.wechat.client import WechatClient
-from app.wishes.router import me_router as wishes_me_router
+from app.wishes.me_router import router as wishes_me_router
 from app.wishes.router import router as wishes_router
 
 API_PREFIX = "/api/v1"

@@ -85,11 +85,20 @@ async def reset_password(
 
 @router.get("/{user_id}", response_model=UserDetail, summary="管理员：账号详情")
 def get_user(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDetail:
+    """管理员：账号的姓名、手机号（脱敏）、状态与全部角色授予。
+    账号不存在返回 404 USER_NOT_FOUND。
+    """
     return _detail(session, user_id)
 
 
 @router.post("/{user_id}/roles", response_model=UserDetail, summary="管理员：授予角色")
 def grant(user_id: IdPath, body: GrantIn, session: SessionDep, admin: AdminUser) -> UserDetail:
+    """管理员：授予账号协调员、网格员或管理员角色，
+    协调员与网格员须指定所属单位（网格员须为实践站）。
+    志愿者身份只能由本人注册获得（400 VOLUNTEER_BY_REGISTRATION）；
+    不能给自己授权（403 SELF_APPROVAL）。
+    返回更新后的账号。
+    """
     # Powers come from another admin, never from oneself.
     refuse_self(session, admin, action="grant_role", user_id=user_id)
     service.grant_role(
@@ -100,11 +109,17 @@ def grant(user_id: IdPath, body: GrantIn, session: SessionDep, admin: AdminUser)
 
 @router.delete("/{user_id}/roles/{grant_id}", response_model=UserDetail, summary="管理员：撤销角色")
 def revoke(user_id: IdPath, grant_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDetail:
+    """管理员：撤销账号的一项角色授予，该账号已有的登录随即失去此权限。
+    不能撤销最后一位管理员（409 LAST_ADMIN）。返回更新后的账号。
+    """
     service.revoke_role(session=session, user_id=user_id, grant_id=grant_id)
     return _detail(session, user_id)
 
 
 @router.post("/{user_id}/deactivate", response_model=UserDetail, summary="管理员：停用账号")
 def deactivate(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserDetail:
+    """管理员：停用账号，其全部登录会话立即结束，此后不能登录；服务记录保留。
+    不能停用最后一位管理员（409 LAST_ADMIN）。返回更新后的账号。
+    """
     service.deactivate(session=session, user_id=user_id)
     return _detail(session, user_id)

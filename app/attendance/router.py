@@ -43,6 +43,13 @@ def _attend(
 def check_in(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
 ) -> WishOut:
+    """接单志愿者到达后签到，心愿进入“服务中”；服务团队成员签到只记入本人的服务记录。
+    须带手机定位，在服务地点的签到范围内、服务时间段内；离线时可稍后补传并附 client_time。
+    协调员代签须填 volunteer_id 与 reason（会被标记复核）。超出范围返回 400 OUTSIDE_FENCE，
+    不在时间段返回 400 OUTSIDE_SERVICE_WINDOW，
+    未授权位置信息返回 409 LOCATION_CONSENT_REQUIRED。
+    同一 nonce 不会重复记录；可带 Idempotency-Key 请求头安全重试。
+    """
     return _attend(session, wish_id, actor, body, out=False)
 
 
@@ -55,6 +62,12 @@ def check_in(
 def check_out(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: AttendanceIn | None = None
 ) -> WishOut:
+    """服务结束后签退，可填服务内容简述；接单志愿者签退后心愿进入“待评价”，
+    服务团队成员签退只记入本人的服务记录。
+    服务时长待确认后计入（见服务记录确认）。
+    未签到返回 409 NOT_CHECKED_IN；协调员可代签（volunteer_id + reason）。
+    同一 nonce 不会重复记录；可带 Idempotency-Key 请求头安全重试。
+    """
     return _attend(session, wish_id, actor, body, out=True)
 
 
@@ -67,6 +80,10 @@ def check_out(
 def add_team_member(
     wish_id: IdPath, body: TeamMemberIn, session: SessionDep, actor: CurrentUser
 ) -> AttendanceOut:
+    """辖区协调员或接单志愿者为心愿添加服务队员，每位队员单独签到签退、单独记录时长。
+    队员已在团队中返回 409 ALREADY_ON_TEAM，服务已结束返回 409 TEAM_CLOSED，
+    队员时间或条件不符返回 400 VOLUNTEER_NOT_AVAILABLE。可带 Idempotency-Key 请求头安全重试。
+    """
     outcome = visible_wish(session, wish_id=wish_id, actor=actor)
     wish, station = outcome.loaded.wish, outcome.loaded.station
     lead = actor.volunteer_id is not None and actor.volunteer_id == wish.assignee_id
@@ -86,6 +103,9 @@ def add_team_member(
     summary="心愿的服务记录（团队每人一条）",
 )
 def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> list[AttendanceOut]:
+    """点单人、服务团队成员与辖区协调员可查看：心愿的服务记录，
+    团队每人一条（签到签退时间与方式、实际与确认的时长）。
+    """
     outcome = visible_wish(session, wish_id=wish_id, actor=actor)
     if outcome.access.redacted:
         raise WishNotFound()
@@ -103,5 +123,9 @@ def wish_records(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> li
 def volunteer_feedback(
     wish_id: IdPath, body: FeedbackIn, session: SessionDep, actor: VolunteerUser
 ) -> AttendanceOut:
+    """服务团队中的志愿者对这次服务评分（1–5 分，可留言），每人一次；用于发现异常服务。
+    没有本人的服务记录返回 404 SERVICE_RECORD_NOT_FOUND，已评价返回 409 ALREADY_RATED。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     row = service.feedback(session, wish_id=wish_id, actor=actor, body=body, now=clock.now())
     return attendance_out(session, row)

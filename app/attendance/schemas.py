@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import AttendanceStatus
 from app.schemas import Id, Instant, Lat, Lng, Located, OptionalNote, Schema, ShortReason
@@ -16,6 +16,24 @@ Nonce = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_
 class AttendanceIn(Located):
     """A check-in or check-out. Volunteers send the phone's fix; a coordinator confirming on a
     volunteer's behalf names the volunteer and gives a reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"lat": 30.5869, "lng": 119.8650, "nonce": "c1f7e2a9-4b6d-4e0a-9d1f-2b8c6a1e5f30"},
+                {
+                    "lat": 30.5868,
+                    "lng": 119.8651,
+                    "nonce": "7d2e9b14-0c3a-4f58-8e6b-91a4d2c7f0e1",
+                    "summary": "买了青菜、豆腐和鸡蛋，陪奶奶聊了一个小时，老人精神不错。",
+                },
+                {
+                    "volunteer_id": 42,
+                    "reason": "志愿者手机没电，由站点协调员现场确认代签",
+                },
+            ]
+        }
+    )
 
     lat: Lat | None = None
     lng: Lng | None = None

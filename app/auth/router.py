@@ -143,6 +143,10 @@ async def refresh(body: RefreshIn, request: Request) -> TokenOut:
     summary="退出登录（结束本会话，其 access_token 与 refresh_token 立即失效）",
 )
 async def logout(principal: CurrentUser, request: Request) -> Response:
+    """任何已登录用户：结束当前登录会话，本会话的 access_token 与 refresh_token 立即失效，
+    成功返回 204 无内容。
+    其他设备上的登录不受影响。
+    """
     if principal.session_id is None:
         raise InvalidToken()
     await run_auth(
@@ -218,6 +222,10 @@ async def dev_login(body: DevLoginIn, request: Request) -> TokenOut:
 
 @router.get("/me", response_model=MeOut, summary="当前用户及其本次登录所带的角色")
 def me(principal: CurrentUser, session: SessionDep) -> MeOut:
+    """任何已登录用户：本人的账号信息（姓名、手机号、是否绑定微信、志愿者编号），
+    以及本次登录所带的角色与所属单位。
+    session_kind 为 consumer（微信登录）时不带协调员、管理员权限。
+    """
     user = session.get(User, principal.user_id)
     assert user is not None
     return me_out(session, user, principal.kind)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import AccountRole, SessionKind
 from app.schemas import Name, Phone, Schema
@@ -16,30 +16,74 @@ PasswordText = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class LoginIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "xiantan_zhan", "password": "Xiantan2026go"}]}
+    )
+
     username: Name
     password: PasswordText
 
 
 class DevLoginIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "13857201234", "name": "李桂英"}]}
+    )
+
     phone: Phone
     name: Name | None = None
 
 
 class WechatLoginIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "0a3Bc5000LxYqT1Wk3300QkHcN0Bc50p"}]}
+    )
+
     code: WechatCode
 
 
 class WechatPhoneIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"}
+            ]
+        }
+    )
+
     code: WechatCode
 
 
 class RefreshIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_5mQ9x2LkVb7sT1nZ8wYc3aRe"}]}
+    )
+
     refresh_token: RefreshTokenText
 
 
 class PasswordChangeIn(Schema):
     current_password: PasswordText
     new_password: PasswordText
+
+
+_ME_EXAMPLE: dict[str, Any] = {
+    "id": 301,
+    "name": "王晓峰",
+    "phone": "13957205678",
+    "roles": [
+        {"id": 9, "role": "resident", "org_unit_id": None, "org_unit_name": None},
+        {
+            "id": 15,
+            "role": "volunteer",
+            "org_unit_id": 12,
+            "org_unit_name": "仙潭村新时代文明实践站",
+        },
+    ],
+    "volunteer_id": 42,
+    "session_kind": "consumer",
+    "password_change_required": False,
+    "wechat_bound": True,
+}
 
 
 class RoleOut(BaseModel):
@@ -50,6 +94,8 @@ class RoleOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ME_EXAMPLE]})
+
     id: int
     name: str
     phone: str | None
@@ -63,6 +109,24 @@ class MeOut(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzMDEifQ.c2lnbmF0dXJl",
+                    "token_type": "bearer",
+                    "expires_at": "2026-12-02T03:15:00Z",
+                    "refresh_token": "rt_5mQ9x2LkVb7sT1nZ8wYc3aRe",
+                    "refresh_expires_at": "2027-01-01T02:15:00Z",
+                    "session_kind": "consumer",
+                    "password_change_required": False,
+                    "is_new_account": False,
+                    "user": _ME_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     access_token: str
     token_type: str = "bearer"
     expires_at: datetime

@@ -14,6 +14,12 @@ router = make_router(prefix="/catalogue", tags=["服务目录"])
 def catalogue(
     session: SessionDep, _actor: CurrentUser, include_inactive: bool = False
 ) -> CatalogueOut:
+    """任何已登录用户：
+    点单与注册志愿者所用的服务类别、技能（含是否需要资质）、服务项目与四季红季节主题，
+    一次返回。
+    include_inactive=true 时同时列出已停用的条目（供管理员维护）。
+    """
+
     def kind(k: CatalogueKind) -> list[EntryOut]:
         return [
             EntryOut.model_validate(e)
@@ -32,6 +38,10 @@ def catalogue(
 def create_entry(
     kind: CatalogueKind, body: EntryCreate, session: SessionDep, _admin: AdminUser
 ) -> EntryOut:
+    """管理员：在某类目录（类别、技能、项目、季节主题）中新增条目；
+    代码已存在返回 409 CATALOGUE_ENTRY_EXISTS，
+    填了该类不适用的字段返回 400 FIELD_NOT_APPLICABLE。返回新条目。
+    """
     return EntryOut.model_validate(service.create_entry(session=session, kind=kind, body=body))
 
 
@@ -39,6 +49,10 @@ def create_entry(
 def update_entry(
     kind: CatalogueKind, code: CodePath, body: EntryUpdate, session: SessionDep, _admin: AdminUser
 ) -> EntryOut:
+    """管理员：修改目录条目的名称、排序或其他属性，或将其停用（停用后不能再选，
+    已有心愿不受影响）。
+    条目不存在返回 404 CATALOGUE_ENTRY_NOT_FOUND。返回修改后的条目。
+    """
     return EntryOut.model_validate(
         service.update_entry(session=session, kind=kind, code=code, body=body)
     )

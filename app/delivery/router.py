@@ -10,7 +10,7 @@ from app import clock
 from app.auth.deps import AdminUser
 from app.db import SessionDep
 from app.delivery import service
-from app.delivery.schemas import DeliveryCount, DeliveryOut, DeliveryStats
+from app.delivery.schemas import DeliveryCount, DeliveryStats, OutboxMessageOut
 from app.models import OutboxMessage
 from app.pagination import Page, PageDep, make_page
 from app.routing import make_router
@@ -32,8 +32,8 @@ REDRIVE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _out(message: OutboxMessage) -> DeliveryOut:
-    return DeliveryOut(
+def _out(message: OutboxMessage) -> OutboxMessageOut:
+    return OutboxMessageOut(
         id=message.id,
         uid=message.uid,
         channel=message.channel,
@@ -54,7 +54,7 @@ def _out(message: OutboxMessage) -> DeliveryOut:
 
 @router.get(
     "/admin/deliveries/dead",
-    response_model=Page[DeliveryOut],
+    response_model=Page[OutboxMessageOut],
     summary="管理员：投递失败的消息（死信，最新在前，可按主题、渠道筛选）",
 )
 def dead_letters(
@@ -63,7 +63,10 @@ def dead_letters(
     page: PageDep,
     topic: Topic = None,
     channel: Channel = None,
-) -> Page[DeliveryOut]:
+) -> Page[OutboxMessageOut]:
+    """管理员：多次尝试仍投递失败（或永久失败）的消息，最新在前，可按主题、渠道筛选，分页返回。
+    只显示投递信息与最后的错误，不显示消息内容（可能含个人信息）。
+    """
     rows: list[OutboxMessage] = list(
         session.scalars(
             service.dead_letters(
@@ -76,11 +79,14 @@ def dead_letters(
 
 @router.post(
     "/admin/deliveries/{message_id}/redrive",
-    response_model=DeliveryOut,
+    response_model=OutboxMessageOut,
     responses=REDRIVE_ERRORS,
     summary="管理员：重新投递一条死信（尝试次数清零，立即投递）",
 )
-def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> DeliveryOut:
+def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> OutboxMessageOut:
+    """管理员：把一条死信重新放回投递队列，尝试次数清零、立即投递；返回该消息的投递信息。
+    消息不存在返回 404 MESSAGE_NOT_FOUND，不是死信返回 409 MESSAGE_NOT_DEAD。
+    """
     return _out(service.redrive(session=session, message_id=message_id, now=clock.now()))
 
 
@@ -90,6 +96,9 @@ def redrive(session: SessionDep, _admin: AdminUser, message_id: IdPath) -> Deliv
     summary="管理员：各渠道各状态的消息数，以及已到期待投递的积压",
 )
 def stats(session: SessionDep, _admin: AdminUser) -> DeliveryStats:
+    """管理员：各渠道（user 发给用户、webhook 对外推送）各状态的消息数，
+    以及已到期仍待投递的条数与最早一条的时间，用于监控积压。
+    """
     rows, due, oldest = service.counts(session, clock.now())
     return DeliveryStats(
         counts=[DeliveryCount(channel=c, status=s, count=n) for c, s, n in rows],

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 
-class DeliveryOut(BaseModel):
+class OutboxMessageOut(BaseModel):
     id: int
     uid: str
     channel: str

@@ -37,6 +37,12 @@ def candidates(
         float, Query(ge=1.0, le=5.0, description="把心愿所在区域放大的倍数")
     ] = 1.0,
 ) -> RankingOut:
+    """辖区协调员、管理员：为心愿推荐志愿者，
+    先按硬性条件筛选（年龄、技能与资质、保险、时段、手头任务数、服务范围），
+    再按可解释的评分由高到低排列，每项得分与理由一并返回；
+    include_ineligible=true 时同时列出不符合条件的人及原因。
+    心愿不在辖区内返回 404 WISH_NOT_FOUND 或 403 ROLE_NOT_ALLOWED。
+    """
     outcome = visible_wish(session, wish_id=wish_id, actor=actor)
     if not outcome.access.roles & {ActorRole.COORDINATOR, ActorRole.ADMIN}:
         raise RoleNotAllowed()

@@ -58,6 +58,10 @@ def get_consent_text(
     session: SessionDep,
     version: Annotated[ConsentVersion | None, Query(description="指定版本")] = None,
 ) -> ConsentTextOut:
+    """无需登录：某事项（personal_info 个人信息、location 位置信息）的授权文本，默认现行版本，
+    可用 version 查看历史版本。
+    小程序在请求授权前展示此文本。版本不存在返回 404 CONSENT_TEXT_NOT_FOUND。
+    """
     text = (
         consent.text_version(session, purpose, version)
         if version is not None
@@ -78,6 +82,9 @@ def get_consent_text(
 def publish_consent_text(
     body: ConsentTextIn, session: SessionDep, actor: AdminUser
 ) -> ConsentTextOut:
+    """管理员：发布授权文本的新版本（可指定生效日期，不得早于今天）；已发布的版本不可修改。
+    版本号已存在返回 409 CONSENT_VERSION_EXISTS。返回新版本。
+    """
     text = consent.publish(
         session,
         purpose=body.purpose,
@@ -119,6 +126,9 @@ def _consent_out(
 
 @router.get("/me/consents", response_model=list[ConsentOut], summary="我的授权（各事项）")
 def my_consents(session: SessionDep, actor: CurrentUser) -> list[ConsentOut]:
+    """任何已登录用户：本人各事项的授权状态（是否同意、同意的文本版本与时间，
+    现行版本是否更新）。
+    """
     return [
         _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
         for purpose in consent.ConsentPurpose
@@ -129,6 +139,7 @@ def my_consents(session: SessionDep, actor: CurrentUser) -> list[ConsentOut]:
 def my_consent(
     purpose: consent.ConsentPurpose, session: SessionDep, actor: CurrentUser
 ) -> ConsentOut:
+    """任何已登录用户：本人某一事项的授权状态。"""
     return _consent_out(session, purpose, consent.latest(session, actor.user_id, purpose))
 
 
@@ -141,6 +152,10 @@ def my_consent(
 def set_consent(
     purpose: consent.ConsentPurpose, body: ConsentIn, session: SessionDep, actor: CurrentUser
 ) -> ConsentOut:
+    """任何已登录用户：同意（须注明所读文本的版本）或撤回某事项的授权。
+    版本不是现行版本返回 409 CONSENT_VERSION_STALE；撤回位置授权会删除已保存的签到签退定位。
+    返回授权状态。
+    """
     now = clock.now()
     if body.granted:
         assert body.version is not None
@@ -177,6 +192,9 @@ def admin_access_log(
     since: Annotated[Instant | None, Query()] = None,
     until: Annotated[Instant | None, Query()] = None,
 ) -> Page[AccessLogOut]:
+    """管理员：个人信息的查看记录（谁、何时、为何查看了谁的完整信息），
+    可按查看人、被查看人、心愿、志愿者、用途与时间筛选，最新在前，分页返回。
+    """
     rows = session.execute(
         access_log.query(
             actor_id=actor_id,
@@ -218,6 +236,7 @@ def admin_access_log(
     summary="谁查看过我的个人信息（最新在前）",
 )
 def my_access_log(session: SessionDep, actor: CurrentUser, page: PageDep) -> Page[MyAccessOut]:
+    """任何已登录用户：谁在何时、因何查看过本人的完整个人信息，最新在前，分页返回。"""
     rows = session.execute(
         access_log.query(subject_user_id=actor.user_id, before_id=page.after_id, limit=page.limit)
     ).all()

@@ -47,6 +47,9 @@ def _settings(request: Request) -> Settings:
 def get_preferences(
     request: Request, session: SessionDep, actor: CurrentUser
 ) -> NotificationPreferencesOut:
+    """任何已登录用户：本人的通知设置：各类消息是否推送，
+    免打扰时段（未设置时用系统默认；免打扰期间不推送，站内消息照常保留）。
+    """
     return _preferences_out(session, actor.user_id, _settings(request))
 
 
@@ -108,6 +111,9 @@ def _preferences_out(
 def get_subscriptions(
     request: Request, session: SessionDep, actor: CurrentUser
 ) -> SubscriptionsOut:
+    """任何已登录用户：本人各微信订阅消息模板的剩余可发次数，
+    以及建议此刻用 wx.requestSubscribeMessage 请求订阅的模板（至多 3 个）。
+    """
     return _subscriptions_out(session, actor, _settings(request))
 
 

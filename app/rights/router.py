@@ -37,6 +37,10 @@ router = make_router(tags=["个人信息保护"])
 def reveal_wish(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: RevealIn | None = None
 ) -> WishContactOut:
+    """接单志愿者、点单人与辖区协调员：查看心愿的完整地址与联系电话（点单人看到接单志愿者的电话）；
+    每次查看都记入查看记录，可填原因。
+    无权查看返回 403 REVEAL_NOT_ALLOWED，看不到的心愿返回 404 WISH_NOT_FOUND。
+    """
     found = reveal.reveal_wish(
         session,
         wish_id=wish_id,
@@ -72,6 +76,9 @@ def reveal_wish(
 def reveal_volunteer(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, body: RevealIn | None = None
 ) -> VolunteerContactOut:
+    """辖区协调员、管理员：查看志愿者的完整手机号、身份证号与住址；每次查看都记入查看记录，
+    可填原因。
+    """
     found = reveal.reveal_volunteer(
         session,
         volunteer_id=volunteer_id,
@@ -110,6 +117,12 @@ def reveal_volunteer(
 def delete_me(
     body: DeletionIn, request: Request, session: SessionDep, actor: CurrentUser
 ) -> DeletionOut:
+    """居民与志愿者本人：注销账号，删除姓名、手机号、住址等个人信息，服务记录以化名保留；
+    body 须为 {"confirm": "注销账号"}。
+    有进行中的心愿或任务返回 409 ACCOUNT_HAS_OPEN_WORK（details 列出），
+    协调员、管理员账号返回 409 STAFF_ACCOUNT。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     reservation = idempotency.reservation_of(request)
     done = deletion.delete_account(
         session,

@@ -47,6 +47,10 @@ def _out(session: SessionDep, unit: OrgUnit) -> PolicyOut:
     tags=DISPATCH_TAGS,
 )
 def get_policy(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> PolicyOut:
+    """本单位或上级单位的协调员、管理员：
+    本单位自己的派单阶梯设置（邀请时长、无人响应后开放抢单与上报的等待时间、免打扰时段等），
+    以及沿上级继承后实际生效的值。
+    """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     return _out(session, unit)
 
@@ -60,6 +64,11 @@ def get_policy(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> Policy
 def set_policy(
     unit_id: IdPath, body: PolicyUpdate, session: SessionDep, actor: StaffUser
 ) -> PolicyOut:
+    """本单位或上级单位的协调员、管理员：修改本单位的派单阶梯设置，只改所填的项，
+    填 null 表示沿用上级；下级未设置的项沿用本单位。
+    免打扰时段的开始与结束须同时设置（400 QUIET_HOURS_INCOMPLETE）。
+    返回本单位设置与实际生效值。
+    """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     values = body.model_dump(exclude_unset=True)
     start, end = values.get("quiet_start"), values.get("quiet_end")
@@ -87,6 +96,10 @@ def _rules_out(session: SessionDep, unit: OrgUnit) -> RulesOut:
     tags=RECORDS_TAGS,
 )
 def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOut:
+    """本单位或上级单位的协调员、管理员：
+    本单位自己的服务记录规则（签到围栏、时长计算、确认方式、积分、星级标准），
+    以及沿上级继承后实际生效的值。
+    """
     return _rules_out(session, managed_unit(session=session, actor=actor, unit_id=unit_id))
 
 
@@ -99,6 +112,10 @@ def get_rules(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RulesOu
 def set_rules(
     unit_id: IdPath, body: RulesUpdate, session: SessionDep, actor: StaffUser
 ) -> RulesOut:
+    """本单位或上级单位的协调员、管理员：修改本单位的服务记录规则，只改所填的项，
+    填 null 表示沿用上级；下级未设置的项沿用本单位。
+    星级标准不存在返回 400 UNKNOWN_STAR_LADDER。返回本单位设置与实际生效值。
+    """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     if body.star_ladder is not None and session.get(StarLadder, body.star_ladder) is None:
         raise BadRequest("星级标准不存在", code="UNKNOWN_STAR_LADDER")

@@ -48,12 +48,20 @@ def _config(config: service.SeasonConfig) -> SeasonConfigOut:
 def seasons(
     session: SessionDep, _actor: CurrentUser, include_inactive: bool = False
 ) -> list[SeasonConfigOut]:
+    """任何已登录用户：
+    四季红的四个季节（亲情季、成长季、丰收季、诚信季）及各自的时段与各服务类别的契合度。
+    include_inactive=true 时同时列出已停用的季节。
+    """
     configs = service.season_configs(session=session, include_inactive=include_inactive)
     return [_config(c) for c in configs]
 
 
 @router.get("/current", response_model=CurrentSeasonOut, summary="今天所在的季节")
 def current(session: SessionDep, _actor: CurrentUser) -> CurrentSeasonOut:
+    """任何已登录用户：今天（本市时区）所在的季节、时段、剩余天数与类别契合度；
+    不在任何季节时 season 为 null。
+    点单时可用来预填季节主题。
+    """
     found = service.current(session=session)
     return CurrentSeasonOut(
         local_date=found.local_date,
@@ -66,6 +74,10 @@ def current(session: SessionDep, _actor: CurrentUser) -> CurrentSeasonOut:
 
 @router.get("/year/{year}", response_model=YearOut, summary="某年的四季红日历与节日")
 def year_view(year: YearPath, session: SessionDep, _actor: CurrentUser) -> YearOut:
+    """任何已登录用户：某年的四季红日历，各季节的起止日期，
+    以及按农历推算的传统节日（春节、元宵、清明、端午、七夕、中秋、重阳）。
+    年份超出支持范围返回 400 YEAR_OUT_OF_RANGE。
+    """
     view = service.year_view(session=session, year=year)
     return YearOut(
         year=view.year,
@@ -106,6 +118,10 @@ def festivals(session: SessionDep, _actor: CurrentUser, year: YearQuery = None) 
 def replace_periods(
     code: CodePath, body: PeriodsIn, session: SessionDep, _admin: AdminUser
 ) -> SeasonConfigOut:
+    """管理员：整体替换某季节的时段（可跨越年末）；
+    时段与其他季节重叠返回 409 SEASON_PERIODS_OVERLAP。
+    返回修改后的季节。
+    """
     periods = [Period(p.start_md, p.end_md) for p in body.periods]
     return _config(service.replace_periods(session=session, season_code=code, periods=periods))
 
@@ -116,4 +132,8 @@ def replace_periods(
 def set_affinities(
     code: CodePath, body: AffinitiesIn, session: SessionDep, _admin: AdminUser
 ) -> SeasonConfigOut:
+    """管理员：整体替换某季节与各服务类别的契合度（匹配评分时使用）；
+    类别不存在返回 400 UNKNOWN_CATEGORY。
+    返回修改后的季节。
+    """
     return _config(service.set_affinities(session=session, season_code=code, weights=body.weights))

@@ -44,12 +44,22 @@ HOME_MOVE_LIMITED: dict[int | str, dict[str, Any]] = {
     responses=HOME_MOVE_LIMITED,
 )
 def register(body: VolunteerRegister, session: SessionDep, actor: CurrentUser) -> VolunteerOut:
+    """已登录的居民注册成为志愿者：所属实践站、常住地点、服务半径、技能、每周可服务时段等；
+    返回本人的志愿者资料（201）。
+    已是志愿者返回 409 ALREADY_VOLUNTEER，
+    技能或类别不存在返回 400 UNKNOWN_SKILL / UNKNOWN_CATEGORY，
+    站点不是实践站返回 400 INVALID_HOME_STATION。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     volunteer = service.register(session=session, actor=actor, body=body)
     return service.volunteer_out(session, volunteer, viewer_id=actor.user_id)
 
 
 @router.get("/me/volunteer", response_model=VolunteerOut, summary="我的志愿者资料")
 def my_profile(session: SessionDep, actor: VolunteerUser) -> VolunteerOut:
+    """志愿者本人：完整的志愿者资料（不脱敏），含技能资质、保险有效期、手头任务数与历史统计。
+    未注册志愿者返回 403 NOT_A_VOLUNTEER。
+    """
     assert actor.volunteer_id is not None
     volunteer, station = service.get_volunteer(session=session, volunteer_id=actor.volunteer_id)
     return service.volunteer_out(session, volunteer, station, viewer_id=actor.user_id)
@@ -80,6 +90,9 @@ def update_profile(
     summary="我的常住地点修改记录与剩余次数",
 )
 def my_home_moves(session: SessionDep, actor: VolunteerUser) -> MyHomeMoves:
+    """志愿者本人：常住地点的修改记录（只记网格，
+    不记确切位置）与剩余可修改次数、下次可修改的时间。
+    """
     assert actor.volunteer_id is not None
     limits = home.allowance(session, actor.volunteer_id)
     rows = home.moves(session, volunteer_id=actor.volunteer_id, after_id=None, limit=MAX_LIMIT)
@@ -104,6 +117,9 @@ def my_home_moves(session: SessionDep, actor: VolunteerUser) -> MyHomeMoves:
 def home_moves(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, page: PageDep
 ) -> Page[HomeMoveOut]:
+    """辖区协调员、管理员：志愿者常住地点的修改记录（只有约 1 公里网格的中心，不含确切位置），
+    新的在前，分页返回。
+    """
     volunteer, _ = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
@@ -122,6 +138,9 @@ def list_volunteers(
     skill_code: Annotated[Code | None, Query()] = None,
     status: VolunteerStatus | None = None,
 ) -> Page[VolunteerOut]:
+    """协调员、管理员：本单位及下级单位的志愿者，可按站点、技能、状态筛选，分页返回；
+    个人信息已脱敏。
+    """
     rows = service.staff_list(
         session=session,
         actor=actor,
@@ -138,6 +157,10 @@ def list_volunteers(
 
 @router.get("/volunteers/{volunteer_id}", response_model=VolunteerOut, summary="志愿者详情")
 def get_volunteer(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser) -> VolunteerOut:
+    """志愿者本人、辖区协调员与管理员可查看；
+    他人所见已脱敏（手机号、身份证号、出生日期改为年龄段、住址约 100 米）。
+    看不到的志愿者返回 404 VOLUNTEER_NOT_FOUND。
+    """
     volunteer, station = service.visible_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
@@ -152,6 +175,9 @@ def get_volunteer(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser)
 def suspend(
     volunteer_id: IdPath, body: SuspendIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
+    """辖区协调员、管理员：暂停志愿者资格（须说明理由），暂停期间不能接单、不会被推荐。
+    不能暂停本人（403 SELF_APPROVAL）。返回志愿者资料。
+    """
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
@@ -168,6 +194,9 @@ def suspend(
     summary="协调员：恢复志愿者资格",
 )
 def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> VolunteerOut:
+    """辖区协调员、管理员：恢复被暂停的志愿者资格。不能操作本人（403 SELF_APPROVAL）。
+    返回志愿者资料。
+    """
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
@@ -186,6 +215,10 @@ def reinstate(volunteer_id: IdPath, session: SessionDep, actor: StaffUser) -> Vo
 def record_qualification(
     volunteer_id: IdPath, body: QualificationIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
+    """辖区协调员、管理员：
+    登记志愿者某项需资质技能的证书或培训有效期（过期后该技能的心愿不再派给他）。
+    技能不存在返回 400 UNKNOWN_SKILL；不能为本人登记（403 SELF_APPROVAL）。返回志愿者资料。
+    """
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )
@@ -202,6 +235,9 @@ def record_qualification(
 def record_insurance(
     volunteer_id: IdPath, body: InsuranceIn, session: SessionDep, actor: StaffUser
 ) -> VolunteerOut:
+    """辖区协调员、管理员：登记志愿者意外保险的有效期（有风险的服务须在保期内）。
+    不能为本人登记（403 SELF_APPROVAL）。返回志愿者资料。
+    """
     volunteer, station = service.managed_volunteer(
         session=session, actor=actor, volunteer_id=volunteer_id
     )

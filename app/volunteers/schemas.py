@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.models.enums import VolunteerStatus
 from app.privacy.masking import valid_id_number
@@ -57,6 +57,27 @@ IdNumber = Annotated[
 
 
 class VolunteerRegister(Located):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "home_station_id": 12,
+                    "lat": 30.5912,
+                    "lng": 119.8703,
+                    "service_radius_m": 5000,
+                    "skill_codes": ["errands", "companionship", "computer"],
+                    "weekly_availability": [
+                        {"weekday": 5, "start": "08:30", "end": "11:30"},
+                        {"weekday": 6, "start": "14:00", "end": "17:00"},
+                    ],
+                    "max_concurrent_tasks": 2,
+                    "birth_date": "1992-06-18",
+                    "preferred_category_codes": ["elderly_orphan_care", "culture"],
+                }
+            ]
+        }
+    )
+
     home_station_id: Id
     lat: Lat
     lng: Lng
@@ -121,6 +142,43 @@ class StationBrief(BaseModel):
 class VolunteerOut(BaseModel):
     """A volunteer's profile. Others than the volunteer see it `masked`: phone and ID number
     masked, the age band instead of the birth date, the home to about 100 m."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "user_id": 301,
+                    "name": "王晓峰",
+                    "phone": "13957205678",
+                    "home_station": {"id": 12, "name": "仙潭村新时代文明实践站"},
+                    "lat": 30.5912,
+                    "lng": 119.8703,
+                    "service_radius_m": 5000,
+                    "skill_codes": ["errands", "companionship", "computer"],
+                    "qualifications": {},
+                    "preferred_category_codes": ["elderly_orphan_care", "culture"],
+                    "insured_until": "2027-06-30",
+                    "weekly_availability": [
+                        {"weekday": 5, "start": "08:30", "end": "11:30"},
+                        {"weekday": 6, "start": "14:00", "end": "17:00"},
+                    ],
+                    "max_concurrent_tasks": 2,
+                    "active_tasks": 0,
+                    "status": "active",
+                    "suspended_reason": None,
+                    "birth_date": "1992-06-18",
+                    "age_band": "30–39岁",
+                    "id_number": None,
+                    "masked": False,
+                    "completed_count": 0,
+                    "withdrawn_count": 0,
+                    "released_count": 0,
+                    "created_at": "2026-12-02T02:30:00Z",
+                }
+            ]
+        }
+    )
 
     id: int
     user_id: int

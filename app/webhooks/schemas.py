@@ -59,7 +59,7 @@ class SecretRotated(ReadSchema):
     )
 
 
-class DeliveryOut(ReadSchema):
+class WebhookDeliveryOut(ReadSchema):
     id: int
     uid: str | None = Field(description="消息编号，即 webhook-id，接收方据此去重")
     topic: str

@@ -68,6 +68,14 @@ def _fire(
 
 @router.post("/wishes", response_model=WishOut, status_code=201, summary="点单：提交心愿")
 def create(body: WishCreate, request: Request, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """居民点单；网格员或协调员可代居民点单（填 on_behalf_of，
+    须注明居民的授权方式与授权文本版本）。
+    心愿进入“待审核”，不填 station_id 时按地点匹配最近的实践站。
+    返回心愿详情与 subscribe_hint。
+    地点不在任何站点服务范围内返回 400 OUT_OF_SERVICE_AREA，
+    时间段不合理返回 400 INVALID_TIME_WINDOW，无权代点单返回 403 PROXY_NOT_ALLOWED。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     wish = create_wish(session=session, body=body, actor=actor)
     out = _detail(session, wish.id, actor)
     out.subscribe_hint = subscribe_hint(
@@ -80,6 +88,9 @@ def create(body: WishCreate, request: Request, session: SessionDep, actor: Curre
     "/wishes/review-queue", response_model=Page[WishSummary], summary="审单队列（最早提交的在前）"
 )
 def review_queue(session: SessionDep, actor: StaffUser, page: PageDep) -> Page[WishSummary]:
+    """协调员、管理员：本单位及下级单位中待审核的心愿，最早提交的在前，分页返回。
+    居民与志愿者调用返回 403 STAFF_ONLY。
+    """
     rows = queries.staff_wishes(
         session,
         actor=actor,
@@ -129,6 +140,10 @@ def list_wishes(
         bool, Query(description="只看待派单的：已审核未派，或派单无人响应且未开放抢单")
     ] = False,
 ) -> Page[WishSummary]:
+    """协调员、管理员：本单位及下级单位的心愿，可按状态、站点、类别、紧急程度、提交时间筛选；
+    needs_dispatch 只看待派单的。
+    分页返回心愿摘要；居民与志愿者调用返回 403 STAFF_ONLY。
+    """
     filters = queries.WishFilters(
         statuses=status,
         station_id=station_id,
@@ -144,6 +159,10 @@ def list_wishes(
 
 @router.get("/wishes/{wish_id}", response_model=WishOut, responses=WISH_ERRORS, summary="心愿详情")
 def get_wish(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """点单人、受邀或可抢单的志愿者、接单志愿者与辖区协调员可查看；
+    所见内容按身份脱敏（见 redacted、masked）。
+    allowed_events 列出当前用户此刻可执行的操作。看不到的心愿一律返回 404 WISH_NOT_FOUND。
+    """
     return _detail(session, wish_id, actor)
 
 
@@ -156,6 +175,10 @@ def get_wish(wish_id: IdPath, session: SessionDep, actor: CurrentUser) -> WishOu
 def events(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, page: PageDep
 ) -> Page[EventOut]:
+    """点单人与辖区协调员：心愿的每一次状态变化（谁、何时、从何到何、理由），
+    按时间顺序分页返回。
+    志愿者调用返回 403 ROLE_NOT_ALLOWED。
+    """
     access = visible_wish(session, wish_id=wish_id, actor=actor).access
     if not access.roles & {ActorRole.REQUESTER, ActorRole.COORDINATOR, ActorRole.ADMIN}:
         raise RoleNotAllowed("仅点单人和协调员可查看流转记录")
@@ -170,6 +193,9 @@ def events(
     summary="协调员：该心愿的派单记录",
 )
 def offers_of_wish(wish_id: IdPath, session: SessionDep, actor: StaffUser) -> list[OfferOut]:
+    """辖区协调员、管理员：
+    该心愿发出的全部定向派单邀请及志愿者的答复（接受、婉拒、超时、撤回）。
+    """
     access = visible_wish(session, wish_id=wish_id, actor=actor).access
     if not access.roles & {ActorRole.COORDINATOR, ActorRole.ADMIN}:
         raise RoleNotAllowed()
@@ -185,6 +211,10 @@ def offers_of_wish(wish_id: IdPath, session: SessionDep, actor: StaffUser) -> li
 def approve(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
 ) -> WishOut:
+    """辖区协调员审核通过待审核的心愿，心愿进入“待派单”；可附备注。
+    不能审核本人点的心愿（403 SELF_APPROVAL）；状态不对返回 409 INVALID_TRANSITION。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.APPROVE, actor, body)
 
 
@@ -195,6 +225,9 @@ def approve(
     summary="审单：不通过（理由对点单人可见）",
 )
 def reject(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """辖区协调员审核不通过待审核的心愿，须填写理由（点单人可见），心愿办结为“审核未通过”。
+    状态不对返回 409 INVALID_TRANSITION。可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.REJECT, actor, body)
 
 
@@ -205,6 +238,12 @@ def reject(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: CurrentU
     summary="派单：定向邀请志愿者（须志愿者接单才生效）",
 )
 def offer(wish_id: IdPath, body: OfferIn, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """辖区协调员向 1–20 位志愿者发出定向派单邀请，心愿进入“派单中”；
+    邀请在 expires_in_minutes 后失效。
+    邀请不是指派：志愿者接单后才成为其任务。
+    志愿者不满足硬性条件返回 400 INVALID_OFFER_TARGET 或 403 NOT_ELIGIBLE，
+    已邀请过返回 409 ALREADY_OFFERED。可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.OFFER, actor, body)
 
 
@@ -217,6 +256,9 @@ def offer(wish_id: IdPath, body: OfferIn, session: SessionDep, actor: CurrentUse
 def open_grab(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
 ) -> WishOut:
+    """辖区协调员对待派单或派单中的心愿开放抢单：站点服务范围内具备所需技能的志愿者都可接单。
+    已开放返回 409 GRAB_ALREADY_OPEN。可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.OPEN_GRAB, actor, body)
 
 
@@ -224,6 +266,13 @@ def open_grab(
     "/wishes/{wish_id}/accept", response_model=WishOut, responses=WISH_ERRORS, summary="接单"
 )
 def accept(wish_id: IdPath, request: Request, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """志愿者接受派单邀请或抢单，心愿成为其任务（“已接单”），完整联系方式随即可查看；
+    返回心愿详情与 subscribe_hint。
+    只有一人能接到：已被他人接单返回 409 WISH_ALREADY_TAKEN，
+    邀请已过期返回 409 OFFER_EXPIRED，未受邀且未开放抢单返回 403 NOT_OFFERED，
+    不满足年龄、技能、资质或保险要求返回 403 NOT_ELIGIBLE，手头任务已满返回 409 AT_CAPACITY。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     out = _fire(session, wish_id, WishEvent.ACCEPT, actor)
     out.subscribe_hint = subscribe_hint(
         session, actor=actor, settings=request.app.state.settings, moment="task_accepted"
@@ -240,6 +289,9 @@ def accept(wish_id: IdPath, request: Request, session: SessionDep, actor: Curren
 def decline(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: OptionalReasonIn | None = None
 ) -> WishOut:
+    """受邀志愿者婉拒派单邀请，可说明理由；心愿仍在派单中。
+    没有待答复的邀请返回 403 NO_PENDING_OFFER。可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.DECLINE, actor, body)
 
 
@@ -250,6 +302,10 @@ def decline(
     summary="退单（须说明理由，心愿回到待派单）",
 )
 def withdraw(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """接单志愿者退单（须说明理由），心愿回到“待派单”，点单人与协调员会收到通知。
+    非接单人返回 403 NOT_ASSIGNEE；已签到后不能退单（409 INVALID_TRANSITION）。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.WITHDRAW, actor, body)
 
 
@@ -260,6 +316,9 @@ def withdraw(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Curren
     summary="协调员收回已接单的心愿",
 )
 def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """辖区协调员收回已接单的心愿（须说明理由），心愿回到“待派单”，接单志愿者会收到通知。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.RELEASE, actor, body)
 
 
@@ -270,6 +329,10 @@ def release(wish_id: IdPath, body: ReasonIn, session: SessionDep, actor: Current
     summary="评单（仅点单人，1–5 分）",
 )
 def rate(wish_id: IdPath, body: RateIn, session: SessionDep, actor: CurrentUser) -> WishOut:
+    """点单人对已完成的服务评分（1–5 分，可留言），心愿进入“已评价”。每个心愿只能评一次。
+    非点单人返回 403 ROLE_NOT_ALLOWED，未完成或已评价返回 409 INVALID_TRANSITION。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.RATE, actor, body)
 
 
@@ -282,6 +345,11 @@ def rate(wish_id: IdPath, body: RateIn, session: SessionDep, actor: CurrentUser)
 def cancel(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: OptionalReasonIn | None = None
 ) -> WishOut:
+    """点单人在接单前可取消；辖区协调员在服务完成前可取消，须说明理由。
+    受邀与接单的志愿者会收到通知。
+    状态不允许返回 409 INVALID_TRANSITION，协调员未填理由返回 400 REASON_REQUIRED。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.CANCEL, actor, body)
 
 
@@ -291,6 +359,9 @@ def cancel(
 def close(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
 ) -> WishOut:
+    """辖区协调员办结已完成或已评价的心愿（点单人超时未评价时系统也会自动办结）。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.CLOSE, actor, body)
 
 
@@ -303,6 +374,9 @@ def close(
 def escalate(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
 ) -> WishOut:
+    """辖区协调员把本单位处理不了的心愿上报上级单位（站→所→中心→市），心愿改由上级处理，
+    状态不变。可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.ESCALATE, actor, body)
 
 
@@ -315,47 +389,10 @@ def escalate(
 def remind(
     wish_id: IdPath, session: SessionDep, actor: CurrentUser, body: NoteIn | None = None
 ) -> WishOut:
+    """辖区协调员提醒接单志愿者按时签到（服务中则提醒签退），志愿者会收到消息；心愿状态不变。
+    可带 Idempotency-Key 请求头安全重试。
+    """
     return _fire(session, wish_id, WishEvent.REMIND, actor, body)
 
 
 # The system's own event `expire` (offers that timed out) has no endpoint.
-
-
-# ---------------------------------------------------------------- my lists
-
-
-me_router = make_router(prefix="/me", tags=["我的"])
-
-
-@me_router.get("/wishes", response_model=Page[WishSummary], summary="我点的心愿（含代点）")
-def my_wishes(
-    session: SessionDep, actor: CurrentUser, page: PageDep, status: WishStatus | None = None
-) -> Page[WishSummary]:
-    rows = queries.my_wishes(session, actor=actor, status=status, page=page)
-    return make_page(rows, page, wish_summary)
-
-
-@me_router.get("/offers", response_model=Page[OfferOut], summary="志愿者：我收到的派单邀请")
-def my_offers(
-    session: SessionDep,
-    actor: VolunteerUser,
-    page: PageDep,
-    pending_only: bool = True,
-) -> Page[OfferOut]:
-    assert actor.volunteer_id is not None
-    rows = queries.my_offers(
-        session, volunteer_id=actor.volunteer_id, pending_only=pending_only, page=page
-    )
-    return make_page(rows, page, lambda row: offer_out(row.offer, row.wish, actor.volunteer))
-
-
-@me_router.get("/tasks", response_model=Page[WishSummary], summary="志愿者：我的任务")
-def my_tasks(
-    session: SessionDep,
-    actor: VolunteerUser,
-    page: PageDep,
-    status: Annotated[list[WishStatus] | None, Query(description="默认：已接单、服务中")] = None,
-) -> Page[WishSummary]:
-    assert actor.volunteer_id is not None
-    rows = queries.my_tasks(session, volunteer_id=actor.volunteer_id, statuses=status, page=page)
-    return make_page(rows, page, wish_summary)

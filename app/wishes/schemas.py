@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.geo import DistanceBand, band_of
 from app.models.enums import OfferStatus, Urgency, WishStatus
@@ -28,6 +28,7 @@ from app.schemas import (
     ShortNote,
     ShortText,
 )
+from app.wishes import examples
 from app.wishes.state import STATUS_LABELS, ActorRole, WishEvent
 
 
@@ -51,6 +52,8 @@ class OnBehalfOf(Schema):
 
 
 class WishCreate(Located):
+    model_config = ConfigDict(json_schema_extra={"examples": examples.WISH_CREATE})
+
     category_code: Code
     title: ShortText
     description: LongText = ""
@@ -77,18 +80,40 @@ class WishCreate(Located):
 
 
 class NoteIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已电话核实，情况属实"}]})
+
     note: OptionalNote = ""
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "心愿涉及代缴电费，不属于志愿服务范围，请联系村委会"}]
+        }
+    )
+
     reason: Reason
 
 
 class OptionalReasonIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "周六要加班，去不了"}]})
+
     reason: OptionalNote = ""
 
 
 class OfferIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "volunteer_ids": [42, 57],
+                    "expires_in_minutes": 120,
+                    "note": "离老人家最近的两位，谁先接单谁去",
+                }
+            ]
+        }
+    )
+
     volunteer_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
     expires_in_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] | None = None
     note: ShortNote = ""
@@ -100,6 +125,12 @@ class OfferIn(Schema):
 
 
 class RateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"score": 5, "comment": "小王很耐心，菜买得很新鲜，谢谢！"}]
+        }
+    )
+
     score: Annotated[int, Field(ge=1, le=5)]
     comment: OptionalNote = ""
 
@@ -142,6 +173,8 @@ class WishOut(BaseModel):
     computed (`redacted`). Others who may see it get names, masked phones, the coarse place and
     no full address (`masked`): `POST /wishes/{id}/reveal` gives the full contact to whoever
     needs it, and logs it. The requester sees their own wish in full."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WISH_OUT]})
 
     id: int
     title: str
@@ -216,6 +249,8 @@ class WishOut(BaseModel):
 class WishSummary(BaseModel):
     """A row in a list."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WISH_SUMMARY]})
+
     id: int
     title: str
     category_code: str
@@ -242,6 +277,25 @@ class WishSummary(BaseModel):
 
 
 class OfferOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 77,
+                    "wish_id": 1024,
+                    "volunteer_id": 42,
+                    "status": "pending",
+                    "note": "离老人家最近，麻烦跑一趟",
+                    "created_at": "2026-12-02T03:45:00Z",
+                    "expires_at": "2026-12-02T05:45:00Z",
+                    "responded_at": None,
+                    "response_reason": None,
+                    "wish": examples.WISH_SUMMARY,
+                }
+            ]
+        }
+    )
+
     id: int
     wish_id: int
     volunteer_id: int

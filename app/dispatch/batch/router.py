@@ -73,6 +73,11 @@ def _error(exc: AppError | None) -> ItemError | None:
 )
 @changes_nothing
 def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) -> PlanOut:
+    """本单位或上级单位的协调员、管理员：
+    为本单位及下级全部待派单的心愿计算整体最优的派单方案（每位志愿者不超过其可接任务数），
+    返回方案、未能安排的心愿及原因、各项评分。只计算，不发出邀请，不改变任何数据；
+    规模超限返回 409 MATCHING_LIMIT。
+    """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     plan = plan_for_unit(session, unit=unit, actor=actor)
     weights = plan.weights
@@ -123,6 +128,10 @@ def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) ->
 def apply_dispatch_plan(
     unit_id: IdPath, body: PlanApply, session: SessionDep, actor: StaffUser
 ) -> ApplyOut:
+    """本单位或上级单位的协调员、管理员：按审核（可删改）后的方案逐条发出定向派单邀请；
+    每条单独成败，已变化的心愿或不再符合条件的志愿者那一条失败并附错误码，其余照常发出。
+    返回发出数、失败数与逐条结果。可带 Idempotency-Key 请求头安全重试。
+    """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     items = apply_plan(
         session,

@@ -38,6 +38,11 @@ NumberPath = Annotated[str, Path(description="证明编号")]
 def issue(
     volunteer_id: IdPath, body: CertificateIssue, session: SessionDep, actor: StaffUser
 ) -> CertificateOut:
+    """辖区协调员：以本单位（或指定的辖区单位）名义为志愿者出具志愿服务记录证明，
+    只证明该单位记录的服务（谁记录谁证明）。
+    该单位没有可证明的记录返回 400 NOTHING_TO_CERTIFY；不能为本人出具（403 SELF_APPROVAL）。
+    返回证明（含编号，可下载 PDF）。
+    """
     volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     issued = service.issue_for_volunteer(
         session=session,
@@ -58,6 +63,7 @@ def issue(
 def list_for_volunteer(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, page: PageDep
 ) -> Page[CertificateOut]:
+    """辖区协调员：该志愿者的全部记录证明，新的在前，分页返回。"""
     volunteer, _ = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     rows = service.list_for_volunteer(
         session, volunteer_id=volunteer.id, before_id=page.after_id, limit=page.limit
@@ -74,6 +80,9 @@ def list_for_volunteer(
 def issue_mine(
     body: MyCertificateIssue, session: SessionDep, actor: VolunteerUser
 ) -> CertificateOut:
+    """志愿者本人：请记录了本人志愿服务的单位出具记录证明，立即生成。
+    该单位没有本人的服务记录返回 400 NOTHING_TO_CERTIFY。返回证明（含编号，可下载 PDF）。
+    """
     issued = service.issue_for_self(
         session=session, actor=actor, unit_id=body.unit_id, now=clock.now()
     )
@@ -84,6 +93,7 @@ def issue_mine(
     "/me/certificates", response_model=Page[CertificateOut], summary="我的记录证明（新的在前）"
 )
 def list_mine(session: SessionDep, actor: VolunteerUser, page: PageDep) -> Page[CertificateOut]:
+    """志愿者本人：本人的全部记录证明，新的在前，分页返回。"""
     assert actor.volunteer_id is not None
     rows = service.list_for_volunteer(
         session, volunteer_id=actor.volunteer_id, before_id=page.after_id, limit=page.limit
@@ -103,6 +113,9 @@ def list_mine(session: SessionDep, actor: VolunteerUser, page: PageDep) -> Page[
     summary="下载记录证明（PDF）：志愿者本人或出具单位的协调员",
 )
 def pdf(number: NumberPath, session: SessionDep, actor: CurrentUser) -> Response:
+    """志愿者本人或出具单位的协调员：下载记录证明的 PDF 文件（application/pdf）。
+    编号不存在或无权下载返回 404 CERTIFICATE_NOT_FOUND。
+    """
     found = service.readable(session, actor=actor, number=number)
     content = certificate_pdf.render(found.certificate, unit_name=found.unit.name)
     number = found.certificate.number
@@ -125,5 +138,8 @@ def pdf(number: NumberPath, session: SessionDep, actor: CurrentUser) -> Response
     summary="查验记录证明（无需登录；仅返回脱敏姓名、出具单位、日期和时长）",
 )
 def verify(number: NumberPath, session: SessionDep) -> CertificateVerification:
+    """无需登录：凭证明编号查验记录证明的真伪，只返回脱敏姓名、出具单位、出具日期与服务时长。
+    编号不存在返回 404 CERTIFICATE_NOT_FOUND。
+    """
     # No principal on purpose: whoever holds a certificate may check it.
     return service.verify(session, number)

@@ -48,6 +48,11 @@ def honour_list(
         int, Query(ge=1, le=100, description="按评价排行时，上榜所需最少评价数")
     ] = honour.DEFAULT_MIN_RATINGS,
 ) -> HonourListOut:
+    """任何已登录用户：本单位及下级单位志愿者的光荣榜，
+    按服务时长（好人榜）、群众评价（爱心榜）或当季主题服务时长排行，可选月、季、年与日期。
+    列出名次、姓名、所属站点与成绩。按当季主题排行须选季节时段（400 HONOUR_THEME_NEEDS_SEASON），
+    所选日期不在任何季节返回 404 NO_SEASON_ON_DATE。
+    """
     # Published lists: any logged-in user reads any unit's, but the unit must exist.
     unit = get_unit(session=session, unit_id=unit_id)
     resolved = honour.resolve_period(by, period)

@@ -57,6 +57,9 @@ def _movement_out(movement: points.Movement) -> PointsMovementOut:
 
 @router.get("/me/points", response_model=PointsLedgerOut, summary="我的积分：余额与明细")
 def my_points(session: SessionDep, actor: VolunteerUser, page: PageDep) -> PointsLedgerOut:
+    """志愿者本人：积分余额与明细（服务获得、兑换、手工调整），新的在前，分页返回。
+    未注册志愿者返回 403 NOT_A_VOLUNTEER。
+    """
     assert actor.volunteer_id is not None
     return _ledger(session, actor.volunteer_id, page)
 
@@ -69,6 +72,9 @@ def my_points(session: SessionDep, actor: VolunteerUser, page: PageDep) -> Point
 def volunteer_points(
     volunteer_id: IdPath, session: SessionDep, actor: CurrentUser, page: PageDep
 ) -> PointsLedgerOut:
+    """志愿者本人或辖区协调员：该志愿者的积分余额与明细，新的在前，分页返回。
+    看不到的志愿者返回 404 VOLUNTEER_NOT_FOUND。
+    """
     volunteer, _ = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     return _ledger(session, volunteer.id, page)
 
@@ -82,6 +88,12 @@ def volunteer_points(
 def redeem(
     volunteer_id: IdPath, body: RedemptionIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
+    """辖区协调员：在爱心超市为志愿者兑换物品，扣减积分（不影响服务时长）；
+    余额不足返回 409 INSUFFICIENT_POINTS。
+    不能为本人兑换（403 SELF_APPROVAL）。
+    body 中的 idempotency_key 或 Idempotency-Key 请求头可保证重试不重复扣分。
+    返回兑换记录与余额。
+    """
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     # The goods leave the 爱心超市 on the coordinator's word: not for their own points.
     refuse_self(session, actor, action="redeem_points", user_id=volunteer.user_id)
@@ -106,6 +118,11 @@ def redeem(
 def adjust(
     volunteer_id: IdPath, body: AdjustmentIn, session: SessionDep, actor: StaffUser
 ) -> PointsMovementOut:
+    """辖区协调员：手工增减志愿者的积分（须写明原因），
+    扣减不得超过余额（409 INSUFFICIENT_POINTS）。
+    不能为本人调整（403 SELF_APPROVAL）。可带 Idempotency-Key 请求头安全重试。
+    返回调整记录与余额。
+    """
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     refuse_self(session, actor, action="adjust_points", user_id=volunteer.user_id)
     movement = points.adjust(

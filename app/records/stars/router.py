@@ -95,6 +95,9 @@ def _award_for(session: SessionDep, award: StarAward) -> AwardOut:
 
 @router.get("/me/stars", response_model=StarStandingOut, summary="我的星级与累计时长")
 def my_stars(session: SessionDep, actor: VolunteerUser) -> StarStandingOut:
+    """志愿者本人：当前星级、累计服务时长、距下一星级还差的时长，以及各次星级认定及其公示状态。
+    未注册志愿者返回 403 NOT_A_VOLUNTEER。
+    """
     assert actor.volunteer_id is not None
     volunteer, station = get_volunteer(session=session, volunteer_id=actor.volunteer_id)
     found = stars.standing(session=session, volunteer=volunteer, station=station, now=clock.now())
@@ -109,6 +112,9 @@ def my_stars(session: SessionDep, actor: VolunteerUser) -> StarStandingOut:
 def volunteer_stars(
     volunteer_id: IdPath, session: SessionDep, actor: CurrentUser
 ) -> StarStandingOut:
+    """志愿者本人或其所属站点（及上级）的协调员：该志愿者的星级、累计时长与星级认定记录。
+    看不到的志愿者返回 404 VOLUNTEER_NOT_FOUND。
+    """
     volunteer, station = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     found = stars.standing(session=session, volunteer=volunteer, station=station, now=clock.now())
     return _standing(found)
@@ -122,6 +128,9 @@ def volunteer_stars(
 def star_notices(
     unit_id: IdPath, session: SessionDep, _actor: CurrentUser, page: PageDep
 ) -> Page[StarNoticeOut]:
+    """任何已登录用户：本单位及下级单位正在公示、或因异议暂缓的星级认定，分页返回；
+    公示期内可对其提出异议。
+    """
     # A public notice: any logged-in user may read it, for any unit that exists.
     unit = get_unit(session=session, unit_id=unit_id)
     now = clock.now()
@@ -155,6 +164,11 @@ def star_notices(
 def object_to_award(
     award_id: IdPath, body: ObjectionIn, session: SessionDep, actor: CurrentUser
 ) -> AwardOut:
+    """任何已登录用户：对公示中的星级认定提出异议（须说明理由），认定暂缓，待协调员处理；
+    每项认定只受理一次异议。
+    不在公示期返回 409 STAR_AWARD_NOT_IN_NOTICE，已有异议返回 409 STAR_AWARD_ALREADY_HELD。
+    返回该认定。
+    """
     award = stars.object_to(
         session=session, award_id=award_id, actor=actor, reason=body.reason, now=clock.now()
     )
@@ -169,6 +183,11 @@ def object_to_award(
 def resolve_objection(
     award_id: IdPath, body: ResolveIn, session: SessionDep, actor: StaffUser
 ) -> AwardOut:
+    """辖区协调员、管理员：处理暂缓中的星级认定异议（须说明理由）：uphold=true 异议成立，
+    撤销认定；false 恢复公示。
+    不能处理本人的认定（403 SELF_APPROVAL），认定不在暂缓中返回 409 STAR_AWARD_NOT_HELD。
+    返回该认定。
+    """
     award = stars.resolve(
         session=session,
         award_id=award_id,
@@ -182,6 +201,7 @@ def resolve_objection(
 
 @router.get("/star-ladders", response_model=list[LadderOut], summary="星级标准")
 def star_ladders(session: SessionDep, _actor: CurrentUser) -> list[LadderOut]:
+    """任何已登录用户：全部星级标准（各星级所需的累计服务时长）。"""
     return [_ladder(ladder) for ladder in list_ladders(session=session)]
 
 
@@ -189,6 +209,10 @@ def star_ladders(session: SessionDep, _actor: CurrentUser) -> list[LadderOut]:
 def put_star_ladder(
     code: LadderCodePath, body: LadderIn, session: SessionDep, _actor: AdminUser
 ) -> LadderOut:
+    """管理员：新增或整体替换一个星级标准；
+    标准不合理（如各级时长未递增）返回 400 STAR_LADDER_INVALID。
+    返回该标准。
+    """
     ladder = put_ladder(
         session=session,
         code=code,

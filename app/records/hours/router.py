@@ -71,6 +71,11 @@ def entry_out(entry: HoursEntry, unit: OrgUnit) -> HoursEntryOut:
 def confirm_record(
     record_id: IdPath, session: SessionDep, actor: CurrentUser, body: ConfirmIn | None = None
 ) -> AttendanceOut:
+    """确认一条已签退的服务记录，按本单位的记录规则计入服务时长（取整、封顶，实际时长不足计划
+    比例时不计）。由谁确认看单位规则 `confirm_by`：辖区协调员、点单人或两者皆可；不得确认本人
+    的记录（SELF_APPROVAL），不在规则许可之列返回 403 CONFIRMER_NOT_ALLOWED。每条记录只入账
+    一次：重复确认返回 409 RECORD_ALREADY_CONFIRMED，未签退的返回 409 RECORD_NOT_CHECKED_OUT；
+    看不到该记录返回 404 SERVICE_RECORD_NOT_FOUND。可带 Idempotency-Key 安全重试。"""
     ctx, _entry = service.confirm(
         session, attendance_id=record_id, actor=actor, body=body or ConfirmIn(), now=clock.now()
     )
@@ -85,6 +90,8 @@ def confirm_record(
 def reject_record(
     record_id: IdPath, body: RejectIn, session: SessionDep, actor: StaffUser
 ) -> AttendanceOut:
+    """辖区协调员驳回一条已签退的服务记录（如可疑的补传），须说明理由；该记录不计时长，
+    志愿者会收到通知。已确认或已驳回的返回 409 RECORD_ALREADY_CONFIRMED；不得驳回本人的记录。"""
     ctx = service.reject(
         session, attendance_id=record_id, actor=actor, reason=body.reason, now=clock.now()
     )
@@ -104,6 +111,8 @@ def unit_records(
     status: AttendanceStatus = AttendanceStatus.CHECKED_OUT,
     flagged: bool = False,
 ) -> Page[AttendanceOut]:
+    """辖区协调员按状态列出服务记录（默认已签退、待确认的），按编号分页；`flagged=true` 只列
+    代签或离线补传的记录，供复核。单位不在本人辖区返回 404。"""
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     query = (
         select(Attendance)
@@ -130,6 +139,8 @@ def record_flags(
     actor: StaffUser,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> list[FlagOut]:
+    """辖区协调员查看近 `days` 天需要复核的情况：代签、离线补传、签退后很快给出的满分评价、
+    同一秒内的多次签到。只是提示，不改变任何记录。"""
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     return ratings.flags(session, unit, clock.now() - timedelta(days=days))
 
@@ -150,6 +161,8 @@ def _summary(session: SessionDep, volunteer_id: int) -> HoursSummary:
 
 @router.get("/me/hours", response_model=HoursSummary, summary="我的志愿服务记录与累计时长")
 def my_hours(session: SessionDep, actor: VolunteerUser) -> HoursSummary:
+    """志愿者本人的服务记录台账与累计服务时长、培训时长（只计已确认的记录；更正以冲销和
+    新记录体现，原记录保留）。"""
     assert actor.volunteer_id is not None
     return _summary(session, actor.volunteer_id)
 
@@ -160,6 +173,8 @@ def my_hours(session: SessionDep, actor: VolunteerUser) -> HoursSummary:
     summary="志愿者的服务记录与累计时长",
 )
 def volunteer_hours(volunteer_id: IdPath, session: SessionDep, actor: CurrentUser) -> HoursSummary:
+    """某位志愿者的服务记录台账与累计时长：本人、其所属站点及上级单位的协调员、管理员可见，
+    其他人返回 404。"""
     volunteer, _ = visible_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     return _summary(session, volunteer.id)
 
@@ -173,6 +188,8 @@ def volunteer_hours(volunteer_id: IdPath, session: SessionDep, actor: CurrentUse
 def add_record_entry(
     volunteer_id: IdPath, body: RecordEntryIn, session: SessionDep, actor: StaffUser
 ) -> HoursEntryOut:
+    """辖区协调员为志愿者登记培训（可计培训时长）、表彰或评价记录；服务时长只能经签到签退
+    和确认产生。不得为本人登记。"""
     volunteer, station = managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     entry = service.add_entry(
         session, volunteer=volunteer, station=station, actor=actor, body=body, now=clock.now()
@@ -191,6 +208,10 @@ def add_record_entry(
 def correct_entry(
     entry_id: IdPath, body: CorrectionIn, session: SessionDep, actor: StaffUser
 ) -> CorrectionOut:
+    """辖区协调员更正一条台账记录：写一条冲销记录，可再登记更正后的时长；原记录不修改、
+    不删除，返回冲销、更正记录和更正后的累计服务时长。已冲销的记录不能再更正（409
+    ENTRY_ALREADY_REVERSED），冲销记录本身也不能更正（409 REVERSAL_NOT_REVERSIBLE）；
+    不得更正本人的记录。"""
     reversal, replacement = service.correct(
         session, entry_id=entry_id, actor=actor, body=body, now=clock.now()
     )
@@ -246,6 +267,7 @@ ExportFormat = Annotated[Literal["json", "csv"], Query(alias="format")]
     response_class=Response,
 )
 def my_export(session: SessionDep, actor: VolunteerUser, fmt: ExportFormat = "json") -> Response:
+    """志愿者导出本人的志愿服务记录（JSON 或 CSV 文件），内容与格式见 docs/record-export.md。"""
     assert actor.volunteer_id is not None
     return _export(session, actor.volunteer_id, fmt, actor)
 
@@ -258,5 +280,7 @@ def my_export(session: SessionDep, actor: VolunteerUser, fmt: ExportFormat = "js
 def volunteer_export(
     volunteer_id: IdPath, session: SessionDep, actor: StaffUser, fmt: ExportFormat = "json"
 ) -> Response:
+    """辖区协调员导出志愿者的志愿服务记录（JSON 或 CSV 文件），供上传全国志愿服务信息系统；
+    JSON 含完整的基本信息（电话、证件号、出生日期），每次导出都记入个人信息查看留痕。"""
     managed_volunteer(session=session, actor=actor, volunteer_id=volunteer_id)
     return _export(session, volunteer_id, fmt, actor)

@@ -19,10 +19,10 @@ TEST_SECRET = "test-secret-key-with-enough-length-0123456789"
 WECHAT_APP_ID = "wx-test-app"
 WECHAT_SECRET = "test-wechat-secret"
 
-# Tests that must not run beside one another under pytest-xdist: real server processes (the
-# `server` marker), worker processes, races between threads, and waits measured against a
-# deadline. They all go to one xdist group, which `--dist loadgroup` runs on a single worker,
-# one after the other; the rest of the suite spreads over the other workers.
+# Tests that must not run beside others: real server processes (the `server` marker), worker
+# processes, races between threads, and waits measured against a deadline. They are marked
+# `serial`: scripts/test runs them in a pass of their own after the parallel one, and within an
+# xdist run they share one group, which `--dist loadgroup` runs on a single worker.
 SERIAL_GROUP = "serial"
 SERIAL_MODULES = frozenset(
     {
@@ -47,16 +47,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the tests that cannot run beside others into one xdist group (see SERIAL_MODULES)."""
+    """Mark the tests that cannot run beside others `serial` (see SERIAL_MODULES)."""
     missing = sorted(m for m in SERIAL_MODULES if not (ROOT / m).is_file())
     if missing:
         raise pytest.UsageError(f"SERIAL_MODULES names files that do not exist: {missing}")
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
         module = item.nodeid.split("::", 1)[0]  # relative to the root, where pyproject.toml is
         if item.get_closest_marker("server") or module in SERIAL_MODULES:
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+            item.add_marker(pytest.mark.serial)
+            if xdist:
+                item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
 
 
 @pytest.fixture(scope="session", autouse=True)

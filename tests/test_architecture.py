@@ -17,12 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 MAX_LINES = 400
 
-# Debts the tree still carries. These lists only shrink: a new entry fails its test, and an entry
-# that is no longer a debt fails test_known_debts_are_still_debts until it is crossed out here.
-KNOWN_CYCLES: list[list[str]] = []
-KNOWN_MUTUAL: set[str] = set()
-KNOWN_OVERSIZED: set[str] = set()
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -124,7 +118,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_module_import_cycle() -> None:
-    assert [c for c in _cycles(GRAPH) if c not in KNOWN_CYCLES] == []
+    assert _cycles(GRAPH) == []
 
 
 def _mutual_pairs() -> dict[str, str]:
@@ -144,9 +138,7 @@ def _mutual_pairs() -> dict[str, str]:
 
 def test_no_two_domains_import_each_other() -> None:
     mutual = _mutual_pairs()
-    assert (
-        sorted(f"{pair}: {why}" for pair, why in mutual.items() if pair not in KNOWN_MUTUAL) == []
-    )
+    assert sorted(f"{pair}: {why}" for pair, why in mutual.items()) == []
 
 
 def test_the_checker_sees_a_cycle_and_a_mutual_pair() -> None:
@@ -170,14 +162,7 @@ def _oversized() -> list[str]:
 
 def test_every_file_is_small_or_says_why() -> None:
     """A file over the limit opens with a docstring with a paragraph starting "Size:"."""
-    assert [m for m in _oversized() if m not in KNOWN_OVERSIZED] == []
-
-
-def test_known_debts_are_still_debts() -> None:
-    """A debt paid is crossed out of its list, so the lists only ever shrink."""
-    assert [c for c in KNOWN_CYCLES if c not in _cycles(GRAPH)] == []
-    assert sorted(KNOWN_MUTUAL - set(_mutual_pairs())) == []
-    assert sorted(KNOWN_OVERSIZED - set(_oversized())) == []
+    assert _oversized() == []
 
 
 def test_readme_layout_names_every_package() -> None:

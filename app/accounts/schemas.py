@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.auth.schemas import RoleOut
 from app.models.enums import AccountRole
@@ -13,6 +13,19 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 
 
 class StaffCreate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "沈丽华",
+                    "username": "shen.lihua",
+                    "password": "Deqing-2026-mgs",
+                    "phone": "13957208866",
+                }
+            ]
+        }
+    )
+
     name: Name
     username: Username
     password: Password
@@ -20,6 +33,12 @@ class StaffCreate(Schema):
 
 
 class GrantIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "coordinator", "org_unit_id": 12}, {"role": "admin"}]
+        }
+    )
+
     role: AccountRole
     org_unit_id: Id | None = None
 

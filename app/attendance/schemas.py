@@ -57,15 +57,50 @@ class AttendanceIn(Located):
 
 
 class TeamMemberIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"volunteer_id": 57}]})
+
     volunteer_id: Id
 
 
 class FeedbackIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"score": 5, "comment": "奶奶很热情，下次还愿意来帮忙。"}]}
+    )
+
     score: Annotated[int, Field(ge=1, le=5)]
     comment: OptionalNote = ""
 
 
 class AttendanceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 517,
+                    "wish_id": 1024,
+                    "volunteer_id": 42,
+                    "volunteer_name": "王晓峰",
+                    "unit_id": 12,
+                    "is_lead": True,
+                    "status": "checked_out",
+                    "checked_in_at": "2026-12-05T00:58:00Z",
+                    "check_in_method": "gps",
+                    "checked_out_at": "2026-12-05T03:02:00Z",
+                    "check_out_method": "gps",
+                    "manual": False,
+                    "late_sync": False,
+                    "manual_reason": None,
+                    "summary": "买了青菜、豆腐和鸡蛋，陪奶奶聊了一个小时，老人精神不错。",
+                    "attended_hours": 2.07,
+                    "credited_hours": None,
+                    "confirmed_at": None,
+                    "reject_reason": None,
+                    "feedback_score": 5,
+                }
+            ]
+        }
+    )
+
     id: int
     wish_id: int
     volunteer_id: int

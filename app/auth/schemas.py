@@ -62,6 +62,12 @@ class RefreshIn(Schema):
 
 
 class PasswordChangeIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"current_password": "Xiantan2025", "new_password": "Moganshan-2026-qs"}]
+        }
+    )
+
     current_password: PasswordText
     new_password: PasswordText
 

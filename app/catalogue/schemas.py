@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas import Code, Name, OptionalNote, ReadSchema, Schema
 
@@ -57,9 +57,31 @@ class EntryFields(Schema):
 
 
 class EntryCreate(EntryFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "tea_picking",
+                    "name": "助农采茶",
+                    "description": "春茶季帮茶农采摘、分拣莫干黄芽",
+                    "sort_order": 110,
+                }
+            ]
+        }
+    )
+
     code: Code
     name: Name
 
 
 class EntryUpdate(EntryFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"description": "关爱空巢、独居老人和孤困儿童，含上门陪伴与代购", "sort_order": 20},
+                {"is_active": False},
+            ]
+        }
+    )
+
     pass

@@ -2,13 +2,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pagination import Page
 from app.schemas import Id, Schema
 
 
 class NotificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 8812,
+                    "uid": "wish.accepted:1024:288",
+                    "topic": "wish.accepted",
+                    "title": "志愿者已接单",
+                    "body": "王晓峰已接下您的心愿“帮独居老人买菜”，12月5日 09:00 上门。",
+                    "urgent": False,
+                    "kind": "wish_update",
+                    "page": "/pages/wish/detail?id=1024",
+                    "wish_id": 1024,
+                    "created_at": "2026-12-02T04:02:05Z",
+                    "read_at": None,
+                }
+            ]
+        }
+    )
+
     id: int
     uid: str | None = Field(default=None, description="消息的稳定标识（接收方据此去重）")
     topic: str
@@ -31,6 +51,8 @@ class UnreadCount(BaseModel):
 
 
 class ReadAllIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"up_to_id": 8812}]})
+
     up_to_id: Id | None = Field(
         default=None, description="只标记此 id 及更早的消息（客户端已显示的）"
     )

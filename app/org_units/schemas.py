@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.enums import OrgLevel
 from app.schemas import (
@@ -22,6 +22,23 @@ AdminCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位统计�
 
 
 class OrgUnitCreate(Located):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "330521103201",
+                    "name": "仙潭村新时代文明实践站",
+                    "level": "village",
+                    "parent_id": 5,
+                    "lat": 30.5867,
+                    "lng": 119.8652,
+                    "address": "浙江省湖州市德清县莫干山镇仙潭村村委会",
+                    "service_radius_m": 3000,
+                }
+            ]
+        }
+    )
+
     code: AdminCode
     name: UnitName
     level: OrgLevel
@@ -33,6 +50,15 @@ class OrgUnitCreate(Located):
 
 
 class OrgUnitUpdate(Located):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"address": "莫干山镇仙潭村文化礼堂一楼", "service_radius_m": 5000},
+                {"is_active": False},
+            ]
+        }
+    )
+
     name: UnitName | None = None
     lat: Lat | None = None
     lng: Lng | None = None

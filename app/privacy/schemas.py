@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.privacy.consent import ConsentPurpose, Method
 from app.schemas import Document, Schema, ShortText
@@ -24,6 +24,20 @@ class ConsentTextIn(Schema):
     """A new version of a consent text. Published texts never change: a new wording is a new
     version, in force from its effective date (today or later)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "purpose": "location",
+                    "version": "3",
+                    "title": "签到签退位置信息授权",
+                    "body": "为核实服务是否在服务地点进行，签到、签退时将记录您手机的精确位置……",
+                    "effective_date": "2027-01-01",
+                }
+            ]
+        }
+    )
+
     purpose: ConsentPurpose
     version: ConsentVersion
     title: ShortText
@@ -32,6 +46,10 @@ class ConsentTextIn(Schema):
 
 
 class ConsentIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"granted": True, "version": "2"}, {"granted": False}]}
+    )
+
     granted: bool = Field(description="同意（true）或撤回（false）")
     version: ConsentVersion | None = Field(
         default=None, description="同意时必填：所阅读的授权文本版本（GET /consent-texts/{purpose}）"

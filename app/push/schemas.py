@@ -36,6 +36,30 @@ class QuietHoursOut(BaseModel):
 
 
 class NotificationPreferencesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "topics": [
+                        {"topic": "wish.accepted", "label": "志愿者接单", "enabled": True},
+                        {
+                            "topic": "wish.open_for_grab",
+                            "label": "附近可抢的心愿",
+                            "enabled": False,
+                        },
+                        {"topic": "record.credited", "label": "服务时长已记入", "enabled": True},
+                    ],
+                    "quiet_hours": {
+                        "enabled": True,
+                        "start": "21:30",
+                        "end": "07:00",
+                        "custom": True,
+                    },
+                }
+            ]
+        }
+    )
+
     topics: list[TopicPreference]
     quiet_hours: QuietHoursOut
 
@@ -44,7 +68,18 @@ class NotificationPreferencesIn(BaseModel):
     """Replaces the caller's preferences: the topics to leave out of pushes (the inbox still
     lists them) and the quiet hours."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "opted_out": ["wish.open_for_grab", "offer.expired"],
+                    "quiet_hours": {"enabled": True, "start": "21:30", "end": "07:00"},
+                },
+                {"opted_out": [], "quiet_hours": {"enabled": False}},
+            ]
+        },
+    )
 
     opted_out: list[TopicName] = Field(default_factory=list, max_length=100)
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
@@ -68,6 +103,17 @@ class SubscriptionAnswers(BaseModel):
     """The result of `wx.requestSubscribeMessage` as WeChat returns it: template id →
     accept / reject / ban / filter (its `errMsg` key is ignored)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "errMsg": "requestSubscribeMessage:ok",
+                    "kGLMJ8pWb1Yx3cQz0aVn4Rt7UeHs2DfO9iLw6mPjXyA": "accept",
+                    "Tq5vN1bRz8WcE3yKs0LdHm7GfA2uJo4XpI9tYnQeBwM": "reject",
+                }
+            ]
+        },
+    )
 
     errMsg: str | None = Field(default=None, max_length=200)

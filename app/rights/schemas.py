@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import VolunteerStatus, WishStatus
 from app.schemas import Schema, ShortNote
@@ -11,6 +11,10 @@ from app.wishes.schemas import PersonRef
 
 
 class RevealIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "志愿者联系不上点单人，需电话确认上门时间"}]}
+    )
+
     reason: ShortNote = Field(default="", description="查看原因（记入查看记录）")
 
 
@@ -41,6 +45,8 @@ class VolunteerContactOut(BaseModel):
 
 
 class DeletionIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"confirm": "注销账号"}]})
+
     confirm: Literal["注销账号"] = Field(
         description="确认注销：须填写“注销账号”", json_schema_extra={"enum": ["注销账号"]}
     )

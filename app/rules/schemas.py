@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import Schema
 
@@ -42,8 +42,49 @@ class PolicyFields(BaseModel):
 class PolicyUpdate(PolicyFields, Schema):
     """Fields to set on this unit; a null clears the unit's own value (it inherits again)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "auto_dispatch": True,
+                    "offer_k": 3,
+                    "offer_minutes": 30,
+                    "quiet_start": "21:30",
+                    "quiet_end": "07:00",
+                },
+                {"offer_rounds": None},
+            ]
+        }
+    )
+
 
 class PolicyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "org_unit_id": 12,
+                    "own": {"offer_k": 5, "quiet_start": "21:30"},
+                    "effective": {
+                        "auto_dispatch": True,
+                        "offer_k": 5,
+                        "offer_minutes": 30,
+                        "offer_rounds": 2,
+                        "radius_growth": 1.5,
+                        "grab_minutes": 120,
+                        "escalation_minutes": 240,
+                        "review_minutes": 240,
+                        "checkin_grace_minutes": 30,
+                        "release_after_minutes": 30,
+                        "autoclose_days": 7,
+                        "quiet_start": "21:30",
+                        "quiet_end": "07:00",
+                    },
+                }
+            ]
+        }
+    )
+
     org_unit_id: int
     own: PolicyFields = Field(description="本单位自己的设置（未设置的沿用上级或默认值）")
     effective: dict[str, object] = Field(description="实际生效的设置")
@@ -84,8 +125,48 @@ class RulesFields(BaseModel):
 class RulesUpdate(RulesFields, Schema):
     """Fields to set on this unit; a null clears the unit's own value (it inherits again)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fence_m": 300,
+                    "confirm_by": "either",
+                    "rounding_minutes": 15,
+                    "points_per_hour": 10,
+                },
+                {"cap_minutes": None},
+            ]
+        }
+    )
+
 
 class RulesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "org_unit_id": 12,
+                    "own": {"fence_m": 300, "confirm_by": "either"},
+                    "effective": {
+                        "fence_m": 300,
+                        "checkin_early_minutes": 60,
+                        "checkin_late_minutes": 120,
+                        "late_sync_hours": 72,
+                        "confirm_by": "either",
+                        "rounding_minutes": 30,
+                        "cap_minutes": 480,
+                        "min_attendance_pct": 60,
+                        "points_per_hour": 10,
+                        "star_ladder": "default",
+                        "notice_days": 7,
+                        "confirm_remind_hours": 48,
+                        "confirm_escalate_hours": 120,
+                    },
+                }
+            ]
+        }
+    )
+
     org_unit_id: int
     own: RulesFields
     effective: dict[str, object]

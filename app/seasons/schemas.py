@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import Code, Schema
 from app.seasons.festivals import MAX_YEAR, MIN_YEAR, Festival
@@ -99,10 +99,22 @@ class PeriodsIn(Schema):
     """The season's periods, replacing the old ones; "MM-DD" to "MM-DD" inclusive, a period
     whose start is after its end wraps the year's end (12-01 to 01-31)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"periods": [{"start_md": "12-01", "end_md": "01-31"}]}]}
+    )
+
     periods: list[PeriodIO] = Field(max_length=24)
 
 
 class AffinitiesIn(Schema):
     """The season's category affinities, replacing the old ones; unlisted categories get 0."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"weights": {"elderly_orphan_care": 1.0, "neighbourly_watch": 0.8, "culture": 0.5}}
+            ]
+        }
+    )
 
     weights: dict[Code, Weight] = Field(max_length=100)

@@ -96,6 +96,19 @@ class VolunteerRegister(Located):
 
 
 class VolunteerUpdate(Located):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service_radius_m": 8000,
+                    "skill_codes": ["errands", "companionship", "driving"],
+                    "weekly_availability": [{"weekday": 6, "start": "08:30", "end": "12:00"}],
+                },
+                {"lat": 30.5903, "lng": 119.8721},
+            ]
+        }
+    )
+
     home_station_id: Id | None = None
     lat: Lat | None = None
     lng: Lng | None = None
@@ -120,6 +133,10 @@ class VolunteerUpdate(Located):
 class QualificationIn(Schema):
     """A coordinator records that a volunteer holds a qualified skill (Art 16)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"skill_code": "driving", "qualified_until": "2032-05-31"}]}
+    )
+
     skill_code: Code
     qualified_until: date = Field(description="证书或培训有效期的最后一天")
 
@@ -127,10 +144,18 @@ class QualificationIn(Schema):
 class InsuranceIn(Schema):
     """A coordinator records the volunteer's accident insurance (Art 17)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"insured_until": "2027-12-31"}]})
+
     insured_until: date = Field(description="保险有效期的最后一天")
 
 
 class SuspendIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "连续三次接单后未到场，经站点核实暂停接单一个月"}]
+        }
+    )
+
     reason: ShortReason
 
 

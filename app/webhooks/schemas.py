@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.schemas import Id, ReadSchema, Schema, ShortText, Url
 
@@ -15,6 +15,19 @@ EventPatterns = Annotated[list[EventPattern], Field(min_length=1, max_length=50)
 
 
 class WebhookCreate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "德清县融媒体中心",
+                    "url": "https://hooks.dqnews.example.cn/volunteer",
+                    "events": ["wish.completed", "star.*"],
+                    "unit_id": 3,
+                }
+            ]
+        }
+    )
+
     name: ShortText = Field(description="接收方名称，如“县融媒体中心”")
     url: Url = Field(description="接收地址；正式环境须为 https://")
     events: EventPatterns = Field(description='订阅的事件：事件类型，或 "wish.*"、"*" 等')
@@ -24,6 +37,10 @@ class WebhookCreate(Schema):
 
 
 class WebhookUpdate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"events": ["wish.*"]}, {"is_active": False}]}
+    )
+
     name: ShortText | None = None
     url: Url | None = None
     events: EventPatterns | None = None

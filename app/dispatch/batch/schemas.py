@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.dispatch.batch.plan import UnassignedReason
 from app.dispatch.batch.problem import MAX_WISHES
@@ -62,6 +62,21 @@ class AssignmentIn(Schema):
 
 
 class PlanApply(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assignments": [
+                        {"wish_id": 1024, "volunteer_id": 42},
+                        {"wish_id": 1031, "volunteer_id": 57},
+                    ],
+                    "expires_in_minutes": 60,
+                    "note": "周六上午集中派单",
+                }
+            ]
+        }
+    )
+
     assignments: Annotated[list[AssignmentIn], Field(min_length=1, max_length=MAX_WISHES)] = Field(
         description="审核后的派单方案（可删改）：每个心愿至多出现一次"
     )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import Id, Schema
 
 
 class CertificateIssue(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"unit_id": 12}, {}]})
+
     unit_id: Id | None = Field(default=None, description="出具证明的单位；默认为协调员所在单位")
 
 
 class MyCertificateIssue(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"unit_id": 12}]})
+
     unit_id: Id = Field(description="记录了您的志愿服务、出具证明的单位")
 
 

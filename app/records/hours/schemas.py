@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas import (
     Id,
@@ -21,15 +21,32 @@ Hours = Annotated[float, Field(ge=0, le=24, allow_inf_nan=False)]
 
 
 class ConfirmIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "点单人电话确认服务属实"}]})
+
     note: OptionalNote = ""
 
 
 class RejectIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "签到位置与服务地址不符，且点单人表示当天无人上门"}]
+        }
+    )
+
     reason: ShortReason
 
 
 class CorrectionIn(Schema):
     """Reverse an entry; optionally record the corrected hours in its place."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "签退时忘记操作，经点单人确认实际服务 2 小时", "hours": 2.0},
+                {"reason": "重复登记，冲销此条"},
+            ]
+        }
+    )
 
     reason: ShortReason
     hours: Hours | None = Field(default=None, description="更正后的时长（小时）；不填则仅冲销")
@@ -37,6 +54,25 @@ class CorrectionIn(Schema):
 
 class RecordEntryIn(Schema):
     """A training, award or evaluation record (service is recorded through check-in/out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "training",
+                    "content": "参加德清县新时代文明实践中心急救知识培训",
+                    "started_at": "2026-11-28T09:00:00+08:00",
+                    "ended_at": "2026-11-28T12:00:00+08:00",
+                    "hours": 3.0,
+                },
+                {
+                    "category": "award",
+                    "content": "获评莫干山镇 2026 年度优秀志愿者",
+                    "started_at": "2026-12-01T10:00:00+08:00",
+                },
+            ]
+        }
+    )
 
     category: Literal["training", "award", "evaluation"]
     content: Reason
@@ -54,7 +90,48 @@ class RecordEntryIn(Schema):
         return self
 
 
+_ENTRY_EXAMPLE: dict[str, Any] = {
+    "id": 2301,
+    "volunteer_id": 42,
+    "category": "service",
+    "unit_id": 12,
+    "unit_name": "仙潭村新时代文明实践站",
+    "wish_id": 1024,
+    "attendance_id": 517,
+    "content": "帮独居老人买菜并陪聊一小时",
+    "started_at": "2026-12-05T00:58:00Z",
+    "ended_at": "2026-12-05T03:02:00Z",
+    "hours": 2.0,
+    "verification": "gps",
+    "confirmed_by_id": 7,
+    "reverses_id": None,
+    "replaces_id": None,
+    "reason": None,
+    "approved_by_id": None,
+    "created_at": "2026-12-05T08:15:00Z",
+}
+_TRAINING_EXAMPLE: dict[str, Any] = {
+    **_ENTRY_EXAMPLE,
+    "id": 2288,
+    "category": "training",
+    "unit_id": 3,
+    "unit_name": "德清县新时代文明实践中心",
+    "wish_id": None,
+    "attendance_id": None,
+    "content": "急救知识培训",
+    "started_at": "2026-11-28T01:00:00Z",
+    "ended_at": "2026-11-28T04:00:00Z",
+    "hours": 3.0,
+    "verification": "record",
+    "confirmed_by_id": None,
+    "approved_by_id": 7,
+    "created_at": "2026-11-28T06:00:00Z",
+}
+
+
 class HoursEntryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY_EXAMPLE]})
+
     id: int
     volunteer_id: int
     category: str
@@ -76,6 +153,19 @@ class HoursEntryOut(BaseModel):
 
 
 class HoursSummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "volunteer_id": 42,
+                    "service_hours": 126.5,
+                    "training_hours": 3.0,
+                    "entries": [_ENTRY_EXAMPLE, _TRAINING_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     volunteer_id: int
     service_hours: float = Field(description="累计志愿服务时长（记录之和）")
     training_hours: float

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.pagination import Page
 from app.records.points.service import MAX_POINTS
@@ -29,6 +29,18 @@ IdempotencyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A
 
 
 class RedemptionIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "points": 30,
+                    "item": "爱心超市：食用油一桶",
+                    "idempotency_key": "redeem-42-20261202-01",
+                }
+            ]
+        }
+    )
+
     points: Points
     item: ShortText
     idempotency_key: IdempotencyKey | None = Field(
@@ -41,6 +53,15 @@ class RedemptionIn(Schema):
 
 
 class AdjustmentIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"points": 20, "reason": "协助组织重阳节敬老活动，站点奖励积分"},
+                {"points": -10, "reason": "兑换登记错误，扣回多记的积分"},
+            ]
+        }
+    )
+
     points: SignedPoints
     reason: ShortReason
 

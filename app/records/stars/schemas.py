@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.records.stars.service import AwardStatus
 from app.schemas import Name, Reason, Schema
@@ -25,6 +25,18 @@ class LadderOut(BaseModel):
 
 
 class LadderIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "德清县星级（100/300/600/1000/1500 小时）",
+                    "thresholds": [100, 300, 600, 1000, 1500],
+                    "certifying_levels": ["township", "township", "county", "county", "city"],
+                }
+            ]
+        }
+    )
+
     name: Name
     # Lengths, order and levels are the service's check (STAR_LADDER_INVALID, 400); the
     # bound here only keeps bodies small.
@@ -75,9 +87,26 @@ class StarNoticeOut(BaseModel):
 
 
 class ObjectionIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "该志愿者今年有多次服务记录为代签，时长存疑，请核实。"}]
+        }
+    )
+
     reason: Reason
 
 
 class ResolveIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uphold": False,
+                    "reason": "经站点核实，代签记录均有点单人确认，时长属实，恢复公示。",
+                }
+            ]
+        }
+    )
+
     uphold: bool = Field(description="true：异议成立，撤销认定；false：异议不成立，恢复公示")
     reason: Reason

@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.crypto.types import Point, SealedPoint
 from app.models.base import Base, CodeString, IdMixin, TimestampMixin
+from app.models.enums import AttendanceStatus
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in AttendanceStatus)
 
 
 class Consent(IdMixin, Base):
@@ -60,7 +63,7 @@ class Attendance(IdMixin, TimestampMixin, Base):
         UniqueConstraint("volunteer_id", "check_in_nonce"),
         UniqueConstraint("volunteer_id", "check_out_nonce"),
         CheckConstraint(
-            "status IN ('assigned', 'in_service', 'checked_out', 'credited', 'rejected')",
+            f"status IN ({_STATUSES})",
             name="status_known",
         ),
         CheckConstraint(
@@ -76,7 +79,7 @@ class Attendance(IdMixin, TimestampMixin, Base):
     # The unit that records (and so certifies) this service: the wish's station.
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    status: Mapped[str] = mapped_column(String(16), default=AttendanceStatus.ASSIGNED.value)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     # The two fixes (sealed at rest). Withdrawing location consent, retention and account

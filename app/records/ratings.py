@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.attendance.state import SERVED
 from app.models import Attendance, OrgUnit, Wish
+from app.models.enums import AttendanceStatus
 from app.models.volunteers import Volunteer
 from app.org_units.service import in_subtree
 from app.records.hours.schemas import FlagOut
@@ -60,7 +61,8 @@ def flags(session: Session, unit: OrgUnit, since: datetime) -> list[FlagOut]:
         select(Attendance.id, Attendance.volunteer_id, Attendance.manual, Attendance.late_sync,
                Attendance.manual_reason, Attendance.checked_in_at)
         .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-        .where(in_tree, Attendance.checked_in_at >= since, Attendance.status == "checked_out",
+        .where(in_tree, Attendance.checked_in_at >= since,
+               Attendance.status == AttendanceStatus.CHECKED_OUT,
                Attendance.manual | Attendance.late_sync)
         .order_by(Attendance.id)
     ).all()  # fmt: skip

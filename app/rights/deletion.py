@@ -48,7 +48,14 @@ from app.models import (
     Volunteer,
     Wish,
 )
-from app.models.enums import TASK_STATUSES, AccountRole, OfferStatus, VolunteerStatus, WishStatus
+from app.models.enums import (
+    TASK_STATUSES,
+    AccountRole,
+    AttendanceStatus,
+    OfferStatus,
+    VolunteerStatus,
+    WishStatus,
+)
 from app.privacy import consent
 from app.privacy.masking import PSEUDONYM_PREFIX
 from app.rights import retention
@@ -120,7 +127,7 @@ def open_work(session: Session, user_id: int, volunteer_id: int | None) -> dict[
             .where(
                 Attendance.volunteer_id == volunteer_id,
                 Attendance.is_lead.is_(False),
-                Attendance.status.in_(("assigned", "in_service")),
+                Attendance.status.in_((AttendanceStatus.ASSIGNED, AttendanceStatus.IN_SERVICE)),
             )
             .order_by(Attendance.wish_id)
         ).all()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from app.models import Attendance, HoursEntry, OrgUnit, StarAward, Wish
+from app.models.enums import WishStatus
 from app.wishes.state import WishEvent
 
 # Topic → what it means (GET /admin/webhook-events lists them).
@@ -27,6 +28,16 @@ TOPICS: dict[str, str] = {
     "record.confirmed": "服务时长确认入账",
     "star.awarded": "星级志愿者认定（进入公示）",
 }
+# Statuses a wish reaches only after someone accepted it: its public event says when.
+ACCEPTED_SINCE = frozenset(
+    {
+        WishStatus.ACCEPTED,
+        WishStatus.IN_SERVICE,
+        WishStatus.COMPLETED,
+        WishStatus.RATED,
+        WishStatus.CLOSED,
+    }
+)
 GROUPS = frozenset(topic.split(".", 1)[0] for topic in TOPICS)
 
 # The wish events that are public, by topic; the others (offers, declines, reminders,
@@ -79,7 +90,7 @@ def wish_data(wish: Wish, station: OrgUnit) -> dict[str, Any]:
         },
         "unit": unit_ref(station),
     }
-    if wish.status in ("accepted", "in_service", "completed", "rated", "closed"):
+    if wish.status in ACCEPTED_SINCE:
         data["wish"]["accepted_at"] = _iso(wish.accepted_at)
     if wish.completed_at is not None:
         data["wish"]["completed_at"] = _iso(wish.completed_at)

@@ -57,13 +57,15 @@ class _Named:
     key: Any
 
 
-# Tables entered by a key chosen at run time: id -> the table.
+# Tables entered by a key chosen at run time: id -> the table; and all their keys.
 _KEYED: dict[int, dict[Any, Any]] = {}
+_KEYS: set[Any] = set()
 
 
 def keyed_table(table: dict[Any, Any]) -> None:
     """Enter `table` only by the keys an operation names (see the module's docstring)."""
     _KEYED[id(table)] = table
+    _KEYS.update(table)
     _CLOSURE.clear()
     _EDGES.clear()
 
@@ -84,10 +86,6 @@ def errors_of(endpoint: Any, dependant: Dependant) -> set[Raised]:
                 if key in table:
                     facts |= _reachable(table[key])
     return {fact for fact in facts if isinstance(fact, Raised)}
-
-
-def _keys() -> set[Any]:
-    return {key for table in _KEYED.values() for key in table}
 
 
 def _ours(obj: Any) -> bool:
@@ -269,7 +267,6 @@ def _walk(
         if isinstance(compare, ast.Compare)
         for node in ast.walk(compare)
     }
-    keys = _keys()
     calls = {id(node.func): node for node in nodes if isinstance(node, ast.Call)}
     for node in nodes:
         if not isinstance(node, ast.Name | ast.Attribute) or id(node) in excepted:
@@ -282,7 +279,7 @@ def _walk(
         if inspect.isclass(target) and issubclass(target, AppError):
             raised.add(_raised(target, calls.get(id(node))))
         elif isinstance(target, enum.Enum):
-            if id(node) not in compared and _is_key(target, keys):
+            if id(node) not in compared and _is_key(target, _KEYS):
                 raised.add(_Named(target))
         elif _leads_somewhere(target):
             following.append(target)

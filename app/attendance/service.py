@@ -32,13 +32,14 @@ from app.attendance.schemas import AttendanceIn, FeedbackIn
 from app.attendance.state import SERVED, AttendanceEvent, move
 from app.auth.principal import Principal
 from app.models import Attendance, OrgUnit, Volunteer, Wish
-from app.models.enums import AttendanceStatus, VolunteerStatus, WishStatus
+from app.models.enums import TASK_STATUSES, AttendanceStatus, VolunteerStatus, WishStatus
 from app.wishes.access import VisibleWish, visible_wish
 from app.wishes.errors import WishNotFound
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 
-TEAM_CHECK_IN = frozenset({WishStatus.ACCEPTED, WishStatus.IN_SERVICE})
+# A team serves while the wish is someone's task; members may check out until it is closed.
+TEAM_CHECK_IN = TASK_STATUSES
 TEAM_CHECK_OUT = frozenset({WishStatus.IN_SERVICE, WishStatus.COMPLETED, WishStatus.RATED})
 
 CheckedOut = Callable[[Session, Attendance, Wish, OrgUnit, datetime], None]

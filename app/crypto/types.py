@@ -3,7 +3,7 @@
 `user.phone = "13800001234"` stores `enc1:...`; reading `user.phone` gives the number back.
 The sealing is randomised, so a sealed column cannot be compared in SQL: comparing one (other
 than with NULL) raises at once instead of silently matching nothing. Phone lookups go through
-the keyed hash (`accounts.service.user_by_phone`).
+the keyed hash (`auth.users.user_by_phone`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class SealedType(TypeDecorator[Any]):
                 return super().operate(op, *other, **kwargs)
             raise SealedColumnComparison(
                 "sealed columns cannot be compared in SQL (each sealing is different); "
-                "look phones up with accounts.service.user_by_phone"
+                "look phones up with auth.users.user_by_phone"
             )
 
         def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:

@@ -173,6 +173,7 @@ TAGS: dict[str, tuple[str, str]] = {
     "rights": ("个人信息权利", "查看完整个人信息及其留痕，注销账号"),
     "delivery": ("消息投递", "管理员：各渠道的投递统计，投递失败的消息及其重新投递"),
     "webhooks": ("对外推送（Webhook）", "订阅本系统的公开事件，按 Standard Webhooks 签名推送"),
+    "exports": ("导出与台账", "实践站活动台账的导出：Excel、CSV 与 PDF"),
 }
 
 

@@ -419,3 +419,20 @@ def test_nothing_in_the_period_gives_empty_sheets(
         **{"from": "2026-06-01", "to": "2026-06-30"},
     )
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_a_ledger_too_long_for_a_pdf_is_refused(
+    client: TestClient,
+    settings: Settings,
+    history: History,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.exports import router
+
+    monkeypatch.setattr(router, "PDF_MAX_ROWS", 3)
+    r = get(client, settings, history.coordinator, history.unit, format="pdf", **NOVEMBER)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "LEDGER_TOO_LARGE_FOR_PDF"
+    assert r.json()["error"]["details"] == {"rows": 4 + 2 + 11, "max": 3}  # every sheet's rows
+    r = get(client, settings, history.coordinator, history.unit, format="xlsx", **NOVEMBER)
+    assert r.status_code == 200

@@ -2,7 +2,7 @@
 // weeks, months, 四季红 seasons or years; the rows behind any figure (drill-down); and the
 // workbook of it all.
 
-import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState } from '../ui.js';
+import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table } from '../ui.js';
 import { unitPicker, levelName } from '../units.js';
 import { download } from '../files.js';
 
@@ -61,8 +61,10 @@ export default {
     const heading = el('p', { class: 'muted' });
     const figuresBox = el('div', { class: 'stats-sections' });
     const drillBox = el('div', { class: 'stats-drill', 'data-test': 'stats-drill', hidden: true });
+    const rankingBox = el('div', {});
     let unit = null;
     let shown = null; // {from, to} of the figures on screen
+    let loads = 0; // bumps on every load: a late answer for an earlier one is dropped
 
     const picker = await unitPicker(ctx, (chosen) => {
       unit = chosen;
@@ -167,6 +169,35 @@ export default {
         el('h2', {}, part.label), cards, groups, sectionChart(part, single.length ? single : part.figures));
     }
 
+    // ------------------------------------------------------------ the children's ranking
+
+    async function ranking(ticket) {
+      try {
+        const found = await ctx.api.get(`/org-units/${unit.id}/ranking`, { from: shown.from, to: shown.to });
+        if (ticket !== loads || !found.rows.length) return;
+        const weights = found.weights.map((w) => `${w.label} ${w.weight}`).join('，');
+        const indicators = found.rows[0].indicators.map((i) => ({ key: i.key, label: i.label }));
+        rankingBox.append(section('下级单位排名',
+          el('p', { class: 'muted' }, `权重：${weights}`),
+          table([
+            { title: '名次', cell: (r) => String(r.rank), class: 'num' },
+            { title: '单位', cell: (r) => r.unit.name },
+            { title: '得分', cell: (r) => formatValue(r.score, ''), class: 'num' },
+            ...indicators.map((ind) => ({
+              title: ind.label,
+              class: 'num',
+              cell: (r) => {
+                const found = r.indicators.find((i) => i.key === ind.key);
+                return found ? formatValue(found.value, '') : '—';
+              },
+            })),
+          ], found.rows, { rowAttrs: (r) => ({ 'data-test': 'ranking-row', 'data-unit-id': String(r.unit.id) }) })));
+      } catch (error) {
+        // A station has no children to rank; any other failure is shown in place.
+        if (ticket === loads && error.status !== 404) rankingBox.append(errorState(error, () => ranking(ticket)));
+      }
+    }
+
     // ------------------------------------------------------------ loading
 
     async function load() {
@@ -175,16 +206,21 @@ export default {
         return;
       }
       if (!valid()) return;
+      const ticket = ++loads;
       drillBox.hidden = true;
+      clear(rankingBox);
       clear(figuresBox).append(loading());
       try {
         const stats = await ctx.api.get(`/org-units/${unit.id}/stats`, { from: from.value, to: to.value });
+        if (ticket !== loads) return;
         shown = { from: stats.from, to: stats.to };
         heading.textContent = `${stats.unit.name}（${levelName(stats.unit.level)}）${stats.from} 至 ${stats.to}`;
         clear(figuresBox).append(stats.sections.length
           ? stats.sections.map(sectionPanel)
           : el('p', { class: 'empty' }, '暂无统计指标'));
+        if (stats.unit.level !== 'village') ranking(ticket);
       } catch (error) {
+        if (ticket !== loads) return;
         clear(figuresBox).append(errorState(error, load));
       }
     }
@@ -201,7 +237,7 @@ export default {
       event.preventDefault();
       load();
     } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx);
-    root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, drillBox, figuresBox);
+    root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, drillBox, figuresBox, rankingBox);
     await load();
   },
 };

@@ -178,7 +178,15 @@ export async function request(method, path, options = {}) {
       throw new ApiError(401, 'UNAUTHORIZED', '登录已过期，请重新登录', {});
     }
   }
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (error.code === 'PASSWORD_CHANGE_REQUIRED') {
+      // A reset password: the server answers nothing but /me, the password change and sign-out.
+      session.update({ password_change_required: true });
+      window.dispatchEvent(new CustomEvent('console:password-change-required'));
+    }
+    throw error;
+  }
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') || '';
   return type.includes('json') ? response.json() : response.blob();

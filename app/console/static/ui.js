@@ -276,7 +276,7 @@ export function chart(svgParent, points, { kind = 'bar', unit = '', width = 600,
   const root = svgParent instanceof SVGSVGElement ? svgParent : svg('svg', {});
   clear(root);
   root.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  root.setAttribute('class', 'chart chart-' + kind);
+  root.setAttribute('class', 'chart chart-kind-' + kind);
   root.setAttribute('role', 'img');
   root.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   if (title) root.append(svg('title', {}, title));

@@ -3,8 +3,8 @@
 // the page shows the progress and, when it fails, every row's error to mend in the file.
 
 import { el, clear, table, section, field, toast, busy, showError } from '../ui.js';
-import { unitPicker } from '../units.js';
-import { download, upload } from '../files.js';
+import { unitPicker } from '../unit-picker.js';
+import { download, upload } from '../api.js';
 
 const KINDS = [['volunteers', '志愿者'], ['staff', '工作人员']];
 const STATUS = { validating: '正在检查', applying: '正在写入', done: '已完成', failed: '未导入' };
@@ -37,7 +37,7 @@ async function render(root, ctx) {
 
   // ------------------------------------------------------------ upload
 
-  const picker = await unitPicker(ctx, () => {});
+  const picker = await unitPicker(ctx.api, () => {});
   const kind = el('select', { 'data-test': 'import-kind' }, KINDS.map(([key, label]) => el('option', { value: key }, label)));
   const file = el('input', {
     type: 'file',

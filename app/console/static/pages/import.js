@@ -51,19 +51,20 @@ async function render(root, ctx) {
   function drawJob(job) {
     const bar = el('progress', { max: String(Math.max(1, job.total || 0)), value: String(job.done || 0), 'data-test': 'import-progress' });
     const errors = job.errors || [];
+    const count = typeof job.error_count === 'number' ? job.error_count : errors.length;
+    const finished = job.status === 'done' || job.status === 'failed';
     clear(result).append(section(`导入${kindName(job.kind)}：${STATUS[job.status] || job.status}`,
       el('p', { 'data-test': 'import-status', 'data-status': job.status },
-        job.total ? `${job.done} / ${job.total} 行` : '读取文件中…'),
-      job.status === 'done' || job.status === 'failed' ? null : bar,
+        job.status === 'validating' ? `正在检查${job.total ? ` ${job.total} 行` : ''}…` : `已写入 ${job.done} / ${job.total} 行`),
+      finished ? null : bar,
       job.status === 'failed'
-        ? el('p', { class: 'field-error' }, errors.length
-          ? `有 ${errors.length} 处错误，本次没有写入任何一行；请按下表修改文件后重新上传。`
+        ? el('p', { class: 'field-error' }, count
+          ? `有 ${count} 处错误${count > errors.length ? `（下表列出前 ${errors.length} 处）` : ''}，本次没有写入任何一行；请按下表修改文件后重新上传。`
           : '导入失败，本次没有写入任何一行。')
         : null,
-      job.status === 'done' ? el('p', {}, `已导入 ${job.done} 行。`) : null,
       errors.length ? table([
-        { title: '行', cell: (e) => String(e.row) },
-        { title: '列', cell: (e) => e.column || '—' },
+        { title: '行', cell: (e) => (e.row ? String(e.row) : '整个文件') },
+        { title: '列', cell: (e) => e.column || '整行' },
         { title: '错误', cell: (e) => e.message, class: 'wrap' },
         { title: '代码', cell: (e) => e.code },
       ], errors, { rowAttrs: (e) => ({ 'data-test': 'import-error', 'data-row': String(e.row) }) }) : null));

@@ -55,7 +55,10 @@ async function render(root, ctx) {
     const finished = job.status === 'done' || job.status === 'failed';
     clear(result).append(section(`导入${kindName(job.kind)}：${STATUS[job.status] || job.status}`,
       el('p', { 'data-test': 'import-status', 'data-status': job.status },
-        job.status === 'validating' ? `正在检查${job.total ? ` ${job.total} 行` : ''}…` : `已写入 ${job.done} / ${job.total} 行`),
+        {
+          validating: `正在检查${job.total ? ` ${job.total} 行` : ''}…`,
+          failed: `共 ${job.total} 行`,
+        }[job.status] || `已写入 ${job.done} / ${job.total} 行`),
       finished ? null : bar,
       job.status === 'failed'
         ? el('p', { class: 'field-error' }, count

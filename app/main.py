@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
+from app.accounts.router import unit_router as accounts_unit_router
 from app.attendance.router import router as attendance_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
@@ -22,6 +23,7 @@ from app.auth.throttle import LoginThrottle
 from app.auth.wechat_router import router as wechat_auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
+from app.console.router import router as console_router
 from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
@@ -85,6 +87,7 @@ def api_router(settings: Settings) -> APIRouter:
         accounts_password_router,
         accounts_router,
         org_units_router,
+        accounts_unit_router,
         catalogue_router,
         seasons_router,
         volunteers_router,
@@ -168,6 +171,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)
     app.include_router(api_router(settings))
+    app.include_router(console_router)
     install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)

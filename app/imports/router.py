@@ -32,7 +32,6 @@ UPLOAD_BODY = {
         ),
         "content": {
             "multipart/form-data": {
-                "encoding": {"file": {"contentType": XLSX}},
                 "example": {"file": "(志愿者导入模板.xlsx 的二进制内容)"},
             }
         },

@@ -32,8 +32,7 @@ ROLES: dict[str, AccountRole] = {
 def phone(text: str | None) -> str | None:
     if text is None:
         return None
-    text = re.sub(r"[\s-]", "", text)
-    return text.removeprefix("+86") if text.startswith("+86") else text
+    return re.sub(r"[\s-]", "", text).removeprefix("+86")
 
 
 def skill_codes(text: str | None, known: dict[str, str]) -> list[str] | None:

@@ -176,6 +176,17 @@ class Settings(BaseSettings):
     delivery_backoff_base_seconds: float = Field(default=10.0, gt=0, le=3600)
     delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    # Bulk import (app/imports): an uploaded sheet may be larger than any other request body,
+    # up to `import_max_bytes`, with at most `import_max_rows` rows; files of more than
+    # `import_background_rows` rows are written by the background timer while the client polls.
+    # Staff sheets hash an initial password per row inside the write transaction, so they are
+    # kept to `import_staff_max_rows` and always written within the request.
+    import_max_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
+    import_max_rows: int = Field(default=5000, ge=1, le=100_000)
+    import_background_rows: int = Field(default=200, ge=1)
+    import_staff_max_rows: int = Field(default=200, ge=1, le=5000)
+    # Row errors kept on an import (the count of all of them is kept too).
+    import_max_errors: int = Field(default=500, ge=10, le=10_000)
     # Requests holding a database session at once, per process. Keep it below the thread
     # pool's size (40), so that a transaction can always get a thread to commit.
     db_sessions: int = Field(default=16, ge=1, le=32)

@@ -134,7 +134,8 @@ _VALIDATION_ZH = {
 }
 
 
-def _message_zh(err: Any) -> str:
+def validation_message(err: Any) -> str:
+    """A pydantic error in Chinese (our validators' own messages as they are)."""
     kind = err.get("type", "")
     if kind == "value_error":
         # Our own validators raise ValueError with a Chinese message.
@@ -153,7 +154,7 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
         {
             "loc": [str(p) for p in err.get("loc", ())],
             "type": err.get("type"),
-            "msg": _message_zh(err),
+            "msg": validation_message(err),
         }
         for err in errors
     ]

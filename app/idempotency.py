@@ -128,6 +128,24 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+async def body_of(request: Request) -> bytes:
+    """What a request sends, for its fingerprint: the body's bytes, or for a form (a file
+    upload) its fields and files in order, without the multipart boundary, which clients
+    choose afresh on every send (FastAPI has parsed the form already and kept it)."""
+    content_type = request.headers.get("content-type", "").lower()
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return await request.body()
+    parts: list[bytes] = [b"form"]
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            parts += [name.encode(), b"s", value.encode()]
+        else:
+            content = await value.read()
+            await value.seek(0)
+            parts += [name.encode(), b"f", (value.filename or "").encode(), content]
+    return b"".join(len(part).to_bytes(8, "big") + part for part in parts)
+
+
 # ---------------------------------------------------------------- reserving a key
 
 
@@ -321,7 +339,7 @@ async def reserve_key(
         return
     settings: Settings = request.app.state.settings
     method, path = request.method, request.url.path
-    request_hash = fingerprint(method, path, request.url.query, await request.body())
+    request_hash = fingerprint(method, path, request.url.query, await body_of(request))
     found = await run_in_threadpool(
         lambda: reserve(
             session,

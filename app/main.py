@@ -31,6 +31,8 @@ from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
 from app.errors import error_body, install_error_handlers
 from app.exports.router import router as exports_router
+from app.imports.router import UPLOAD_PATH
+from app.imports.router import router as imports_router
 from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext, SettingsInUse
@@ -55,6 +57,7 @@ from app.wishes.me_router import router as wishes_me_router
 from app.wishes.router import router as wishes_router
 
 API_PREFIX = "/api/v1"
+UPLOAD_FRAMING_BYTES = 64_000
 
 DESCRIPTION = """
 新时代文明实践志愿服务派单系统：**群众点单 → 中心派单 → 志愿者接单 → 群众评单**。
@@ -109,6 +112,7 @@ def api_router(settings: Settings) -> APIRouter:
         delivery_router,
         webhooks_router,
         exports_router,
+        imports_router,
     ):
         api.include_router(router)
     return api
@@ -190,7 +194,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             content=error_body("NOT_READY", "服务尚未就绪", report["checks"]),
         )
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # An uploaded sheet may be larger than any other body (multipart framing on top).
+    uploads = [(API_PREFIX + UPLOAD_PATH, settings.import_max_bytes + UPLOAD_FRAMING_BYTES)]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, larger=uploads)
     app.add_middleware(RequestContext)
     app.add_middleware(SettingsInUse, settings=settings)
     return app

@@ -4,8 +4,10 @@ body size."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
+from collections.abc import Sequence
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -76,17 +78,28 @@ class BodySizeLimit:
     the error shape every client of this API relies on; this keeps one shape for all errors.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[str, int]] = ()
+    ) -> None:
+        """`larger`: (path regex, cap) for the routes that take more, such as file uploads."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = [(re.compile(pattern), cap) for pattern, cap in larger]
+
+    def cap_for(self, path: str) -> int:
+        for pattern, cap in self.larger:
+            if pattern.fullmatch(path):
+                return cap
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.cap_for(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
         # (A malformed Content-Length never gets here: the HTTP server answers it with 400.)
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > cap):
             await self._refuse(send)
             return
         seen = 0
@@ -96,7 +109,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > cap:
                     # FastAPI passes HTTPExceptions raised while reading the body through to
                     # the error handlers, which render PAYLOAD_TOO_LARGE.
                     raise HTTPException(status_code=413)

@@ -174,6 +174,10 @@ TAGS: dict[str, tuple[str, str]] = {
     "delivery": ("消息投递", "管理员：各渠道的投递统计，投递失败的消息及其重新投递"),
     "webhooks": ("对外推送（Webhook）", "订阅本系统的公开事件，按 Standard Webhooks 签名推送"),
     "exports": ("导出与台账", "实践站活动台账的导出：Excel、CSV 与 PDF"),
+    "imports": (
+        "批量导入",
+        "下载 Excel 模板，批量导入志愿者与工作人员账号，查询导入进度与逐行错误",
+    ),
 }
 
 

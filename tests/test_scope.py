@@ -12,17 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Settings
+from app.imports.schemas import ImportKind
 from app.main import API_PREFIX
 from app.models import (
     Offer,
@@ -52,6 +55,7 @@ from tests.fixtures.builders import (
     make_wish,
     principal,
 )
+from tests.imports.sheets import upload, workbook
 
 API = API_PREFIX
 INSIDE = (0, 1)  # station indexes under townships[0]
@@ -781,6 +785,38 @@ def test_directory_is_readable_outside_the_subtree(
     assert (anonymous.status_code, error_code(anonymous)) == (401, "UNAUTHORIZED")
 
 
+def test_import_routes_scope(client: TestClient, scene: Scene) -> None:
+    """Bulk import: the template offers the caller's own stations only; an upload into a unit
+    outside the subtree is 404 and writes nothing; another subtree's import is 404 to read."""
+    r = client.get(f"{API}/imports/templates/volunteers", headers=scene.headers())
+    assert r.status_code == 200, r.text
+    notes = load_workbook(BytesIO(r.content))["说明"]
+    shown = {str(v) for row in notes.iter_rows(values_only=True) for v in row if v}
+    assert [scene.station(i).code in shown for i in range(4)] == [True, True, False, False]
+
+    row = {"name": "新志愿者", "phone": "13700001111", "station_code": scene.station(2).code}
+    data = workbook(ImportKind.VOLUNTEERS, [row])
+    before = state(scene.session)
+    for index in OUTSIDE:
+        path = f"{API}/org-units/{scene.station(index).id}/imports/volunteers"
+        r = client.post(path, files=upload(data), headers=scene.headers())
+        assert (r.status_code, error_code(r)) == (404, UNIT_404)
+    assert state(scene.session) == before
+
+    outsider = make_coordinator(scene.session, scene.tree.townships[1])
+    r = client.post(
+        f"{API}/org-units/{scene.station(2).id}/imports/volunteers",
+        files=upload(data),
+        headers=scene.headers(outsider),
+    )
+    assert r.json()["status"] == "done", r.text
+    theirs = r.json()["id"]
+    r = client.get(f"{API}/imports/{theirs}", headers=scene.headers())
+    assert (r.status_code, error_code(r)) == (404, "IMPORT_NOT_FOUND")
+    r = client.get(f"{API}/imports/{theirs}", headers=scene.headers(outsider))
+    assert r.status_code == 200 and r.json()["status"] == "done"
+
+
 # ---------------------------------------------------------------- every route has a case
 
 # Routes with no scope to check, and why.
@@ -869,6 +905,14 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
     ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
+    **{
+        route: "test_import_routes_scope"
+        for route in (
+            ("GET", "/imports/templates/{kind}"),
+            ("POST", "/org-units/{unit_id}/imports/{kind}"),
+            ("GET", "/imports/{import_id}"),
+        )
+    },
     **{
         route: "test_certificate_routes_scope"
         for route in (

@@ -483,6 +483,11 @@ EXEMPT: dict[tuple[str, str], str] = {
         "a volunteer asks a unit that recorded their service; the figures are the ledger's, "
         "nothing is judged"
     ),
+    ("POST", "/org-units/{unit_id}/imports/{kind}"): (
+        "every row makes a new account; a staff row naming the importer (their username or "
+        "phone) fails the whole file with the row error SELF_APPROVAL "
+        "(tests/imports/test_imports.py)"
+    ),
     ("POST", "/org-units/{unit_id}/dispatch-plan"): (
         "computes a plan and changes nothing; the plan leaves its coordinator out (tested "
         "above) and applying it is covered"

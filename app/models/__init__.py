@@ -20,6 +20,7 @@ from app.models.catalogue import (
 )
 from app.models.dispatch import DispatchPolicy, Job
 from app.models.idempotency import IdempotencyKey
+from app.models.imports import BulkImport
 from app.models.org import OrgUnit
 from app.models.privacy import AccessLog, ConsentText
 from app.models.push import NotificationPreference, SmsDailyCount, SubscriptionQuota
@@ -43,6 +44,7 @@ __all__ = [
     "AuthRevocation",
     "AuthSession",
     "Base",
+    "BulkImport",
     "Category",
     "CategorySkill",
     "Certificate",

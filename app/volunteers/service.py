@@ -155,11 +155,19 @@ def _set_availability(volunteer: Volunteer, slots: list[AvailabilitySlot]) -> No
 
 
 def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> Volunteer:
-    if session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id)) is not None:
+    return create_profile(session=session, user_id=actor.user_id, body=body, actor_id=actor.user_id)
+
+
+def create_profile(
+    *, session: Session, user_id: int, body: VolunteerRegister, actor_id: int
+) -> Volunteer:
+    """The volunteer profile of `user_id`, registered by themselves or, in a coordinator's bulk
+    import (app/imports), by `actor_id`, who is then named as the mover of the first home."""
+    if session.scalar(select(Volunteer.id).where(Volunteer.user_id == user_id)) is not None:
         raise AlreadyVolunteer()
     _check_station(session, body.home_station_id)
     volunteer = Volunteer(
-        user_id=actor.user_id,
+        user_id=user_id,
         home_station_id=body.home_station_id,
         service_radius_m=body.service_radius_m,
         max_concurrent_tasks=body.max_concurrent_tasks,
@@ -168,11 +176,11 @@ def register(*, session: Session, actor: Principal, body: VolunteerRegister) -> 
         status=VolunteerStatus.ACTIVE,
     )
     _set_availability(volunteer, body.weekly_availability)
-    home.set_home(session, volunteer=volunteer, lat=body.lat, lng=body.lng, actor_id=actor.user_id)
+    home.set_home(session, volunteer=volunteer, lat=body.lat, lng=body.lng, actor_id=actor_id)
     _set_skills(session, volunteer.id, body.skill_codes)
     _set_preferences(session, volunteer.id, body.preferred_category_codes)
-    ensure_role(session=session, user_id=actor.user_id, role=AccountRole.VOLUNTEER)
-    forget_principal(session, actor.user_id)
+    ensure_role(session=session, user_id=user_id, role=AccountRole.VOLUNTEER)
+    forget_principal(session, user_id)
     return volunteer
 
 

@@ -1,0 +1,1 @@
+"""Bulk import of volunteers and staff accounts from the coordinators' Excel sheets."""

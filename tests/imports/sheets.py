@@ -1,0 +1,35 @@
+"""Workbooks as a coordinator fills them, for the import tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook
+
+from app.imports.columns import COLUMNS, SHEET_NAMES
+from app.imports.schemas import ImportKind
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook(
+    kind: ImportKind, rows: list[dict[str, Any]], *, headers: list[str] | None = None
+) -> bytes:
+    """An xlsx with the template's headers (or `headers`) and one line per row, each a mapping
+    of column key to value."""
+    columns = COLUMNS[kind]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = SHEET_NAMES[kind]
+    sheet.append(headers or [c.header for c in columns])
+    for row in rows:
+        sheet.append([row.get(c.key) for c in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(data: bytes, name: str = "名单.xlsx") -> dict[str, Any]:
+    return {"file": (name, data, XLSX)}

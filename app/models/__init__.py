@@ -34,6 +34,7 @@ from app.models.records import (
     StarAward,
     StarLadder,
 )
+from app.models.stats import RankingWeight
 from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.webhooks import WebhookSubscriber
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
@@ -61,6 +62,7 @@ __all__ = [
     "OutboxMessage",
     "PointsEntry",
     "Programme",
+    "RankingWeight",
     "RecordRules",
     "RefreshToken",
     "RoleGrant",

@@ -1,7 +1,7 @@
 """Bulk imports of volunteers and staff: progress, row errors and the sealed validated rows
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-02 08:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -45,6 +45,7 @@ from app.rights.router import router as rights_router
 from app.routing import make_router
 from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
+from app.stats.router import router as stats_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
 from app.wechat.client import WechatClient
@@ -104,6 +105,7 @@ def api_router(settings: Settings) -> APIRouter:
         push_router,
         delivery_router,
         webhooks_router,
+        stats_router,
     ):
         api.include_router(router)
     return api

@@ -28,6 +28,7 @@ from app.delivery.router import router as delivery_router
 from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
 from app.errors import error_body, install_error_handlers
+from app.exports.router import router as exports_router
 from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext, SettingsInUse
@@ -106,6 +107,7 @@ def api_router(settings: Settings) -> APIRouter:
         delivery_router,
         webhooks_router,
         stats_router,
+        exports_router,
     ):
         api.include_router(router)
     return api

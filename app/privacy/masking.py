@@ -22,15 +22,6 @@ def is_pseudonym(name: str) -> bool:
     return name.startswith(PSEUDONYM_PREFIX)
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """13812341234 → 138****1234."""
-    if phone is None:
-        return None
-    if len(phone) < 8:
-        return "****"
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
 def mask_name(name: str) -> str:
     """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明; one character → *."""
     chars = list(name.strip())
@@ -39,6 +30,20 @@ def mask_name(name: str) -> str:
     if len(chars) == 2:
         return chars[0] + "*"
     return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+
+
+def shown_name(name: str) -> str:
+    """A person's name as lists show it: masked, and a deleted account's pseudonym as 已注销用户."""
+    return "已注销用户" if is_pseudonym(name) else mask_name(name)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """13812341234 → 138****1234."""
+    if phone is None:
+        return None
+    if len(phone) < 8:
+        return "****"
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 def mask_id_number(number: str | None) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.exports.sheets import Column, ColumnKind, Sheet
 from app.models import Category, HoursEntry, OrgUnit, User, Volunteer, Wish, WishEventRecord
-from app.privacy.masking import mask_name
+from app.privacy.masking import shown_name
 from app.schemas import hours_of
 from app.stats import all_sections as _all_sections  # noqa: F401 - every section registered
 from app.stats.errors import FigureNotFound, SectionNotFound
@@ -140,7 +140,7 @@ def drill(
 
 def items_of(session: Session, kind: DrillKind, ids: Sequence[int]) -> list[Item]:
     """The rows with these ids, each named for a coordinator to check by hand, in the order
-    given. Volunteers are shown by masked name."""
+    given. Volunteers are shown by masked name (a deleted account as 已注销用户)."""
     if not ids:
         return []
     found: dict[int, Item] = {}
@@ -172,7 +172,7 @@ def items_of(session: Session, kind: DrillKind, ids: Sequence[int]) -> list[Item
             .join(User, User.id == Volunteer.user_id)
             .where(Volunteer.id.in_(wanted))
         )
-        found = {r[0]: Item(r[0], mask_name(r[1]), r[2]) for r in people}
+        found = {r[0]: Item(r[0], shown_name(r[1]), r[2]) for r in people}
     elif kind == DrillKind.UNITS:
         units = session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(wanted)))
         found = {r[0]: Item(r[0], r[1], None) for r in units}

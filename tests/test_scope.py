@@ -923,6 +923,10 @@ OWN_TESTS: dict[tuple[str, str], str] = {
         )
     },
     **{
+        ("GET", f"/org-units/{{unit_id}}/stats{tail}"): "test_stats_routes_scope"
+        for tail in ("", "/series", "/drill", "/export")
+    },
+    **{
         route: "test_certificate_routes_scope"
         for route in (
             ("POST", "/volunteers/{volunteer_id}/certificates"),
@@ -1012,9 +1016,10 @@ def _elsewhere(name: str) -> object:
     from tests.records.points import test_points
     from tests.records.stars import test_stars
     from tests.rules import test_dispatch_policy
+    from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates)  # fmt: skip
+               test_certificates, test_stats)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:

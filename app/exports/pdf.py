@@ -128,7 +128,13 @@ def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> list[f
 
 
 def _sheet_flowables(sheet: Sheet) -> list[Flowable]:
-    heading = sheet.name if not sheet.title else f"{sheet.name}　{sheet.title}"
+    # A title that already names the sheet stands alone ("余村 服务台账 2026年11月").
+    if not sheet.title:
+        heading = sheet.name
+    elif sheet.name in sheet.title:
+        heading = sheet.title
+    else:
+        heading = f"{sheet.name}　{sheet.title}"
     out: list[Flowable] = [
         CondPageBreak(40 * mm),
         Paragraph(_markup(heading), _style(12.5, leading=18, spaceBefore=4, spaceAfter=6)),

@@ -352,3 +352,29 @@ def test_durations_and_file_names(browser: Any, site: str) -> None:
         "统计.xlsx",
         "ledger.csv",
     ]
+
+
+def test_dates_show_in_the_zone_the_server_names(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        const at = '2026-12-01T17:30:00Z';
+        const out = [];
+        out.push(ui.setZone('Asia/Shanghai'), ui.fmtTime(at), ui.localToday(new Date(at)));
+        out.push(ui.setZone('Asia/Urumqi'), ui.fmtTime(at), ui.fmtTime(at, true), ui.localToday(new Date(at)));
+        out.push(ui.setZone('Not/AZone'), ui.zone());
+        return out;
+        """,
+    )
+    assert seen == [
+        True,
+        "2026/12/02 01:30",
+        "2026-12-02",
+        True,
+        "2026/12/01 23:30",
+        "12/01 23:30",
+        "2026-12-01",
+        False,
+        "Asia/Urumqi",
+    ]

@@ -4,7 +4,7 @@
 // render may be async and may return a function, called when the page is left.
 
 import { api, ApiError, session, signIn } from './api.js';
-import { el, clear, toast, showError, loading, errorState } from './ui.js';
+import { el, clear, toast, showError, loading, errorState, setZone } from './ui.js';
 import pages from './pages/index.js';
 
 const app = document.getElementById('app');
@@ -163,4 +163,19 @@ window.addEventListener('unhandledrejection', (event) => {
   }
 });
 
-route();
+// The city's time zone comes from the server (TIMEZONE) before the first page is drawn; if it
+// cannot be read the browser's own zone is used.
+async function start() {
+  try {
+    const response = await fetch('/console/settings.json', { credentials: 'omit', headers: { Accept: 'application/json' } });
+    if (response.ok) {
+      const settings = await response.json();
+      if (settings && typeof settings.timezone === 'string') setZone(settings.timezone);
+    }
+  } catch {
+    // offline or refused: dates in the browser's zone
+  }
+  route();
+}
+
+start();

@@ -110,19 +110,52 @@ export function statusBadge(status, label) {
 
 // ---------------------------------------------------------------- times and figures
 
-const ZONE = 'Asia/Shanghai';
-const dateTime = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-});
-const shortTime = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: ZONE, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-});
+// The city's time zone: the server's TIMEZONE, read from /console/settings.json by app.js
+// before the first page is drawn (setZone); until then, and if that fails, the browser's own.
+let ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+let dateTime = null;
+let shortTime = null;
+
+function formatters() {
+  if (!dateTime) {
+    dateTime = new Intl.DateTimeFormat('zh-CN', {
+      timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+    });
+    shortTime = new Intl.DateTimeFormat('zh-CN', {
+      timeZone: ZONE, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+    });
+  }
+  return { dateTime, shortTime };
+}
+
+// Sets the zone dates are shown in; a name the browser does not know is ignored (false).
+export function setZone(name) {
+  try {
+    new Intl.DateTimeFormat('zh-CN', { timeZone: name }).format(new Date());
+  } catch {
+    return false;
+  }
+  ZONE = name;
+  dateTime = null;
+  shortTime = null;
+  return true;
+}
+
+export function zone() {
+  return ZONE;
+}
+
+// Today in the city's zone, as YYYY-MM-DD.
+export function localToday(now = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
 
 export function fmtTime(iso, short = false) {
   if (!iso) return '—';
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return '—';
-  return (short ? shortTime : dateTime).format(when);
+  const f = formatters();
+  return (short ? f.shortTime : f.dateTime).format(when);
 }
 
 export function fmtWindow(start, end) {

@@ -2,7 +2,7 @@
 // weeks, months, 四季红 seasons or years; the rows behind any figure (drill-down); and the
 // workbook of it all.
 
-import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table } from '../ui.js';
+import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday } from '../ui.js';
 import { unitPicker, levelName } from '../unit-picker.js';
 import { download } from '../api.js';
 
@@ -10,11 +10,7 @@ const BUCKETS = [['day', '按日'], ['week', '按周'], ['month', '按月'], ['s
 const DRILL_NAMES = { wishes: '心愿', events: '心愿事件', hours: '时长记录', volunteers: '志愿者', units: '单位' };
 const DRILL_PAGE = 50;
 
-// Today and the first of this month, as the city's local dates (YYYY-MM-DD).
-function localToday() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-}
-
+// The first of this month to today, as the city's local dates (YYYY-MM-DD).
 export function defaultPeriod() {
   const today = localToday();
   return { from: today.slice(0, 8) + '01', to: today };

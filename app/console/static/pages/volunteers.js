@@ -2,14 +2,10 @@
 // skill and status; one volunteer's qualifications, insurance, suspension and reinstatement;
 // and 人员, the coordinators and grid workers of the unit and its units.
 
-import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES } from '../ui.js';
+import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES, localToday as today } from '../ui.js';
 import { unitPicker, stationsUnder, levelName } from '../unit-picker.js';
 
 const STATUS = { active: '正常', suspended: '已暂停' };
-
-function today() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-}
 
 function badge(text, kind) {
   return el('span', { class: ['badge', kind ? 'badge-' + kind : null] }, text);

@@ -362,7 +362,8 @@ def test_dates_show_in_the_zone_the_server_names(browser: Any, site: str) -> Non
         const at = '2026-12-01T17:30:00Z';
         const out = [];
         out.push(ui.setZone('Asia/Shanghai'), ui.fmtTime(at), ui.localToday(new Date(at)));
-        out.push(ui.setZone('Asia/Urumqi'), ui.fmtTime(at), ui.fmtTime(at, true), ui.localToday(new Date(at)));
+        out.push(ui.setZone('Asia/Urumqi'), ui.fmtTime(at), ui.fmtTime(at, true));
+        out.push(ui.localToday(new Date(at)));
         out.push(ui.setZone('Not/AZone'), ui.zone());
         return out;
         """,

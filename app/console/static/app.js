@@ -10,6 +10,8 @@ import pages from './pages/index.js';
 const app = document.getElementById('app');
 let leave = null; // the current page's clean-up
 let rendering = 0; // bumps on every navigation; a slow render for an old hash is dropped
+let shownHash = null; // the hash of the page on screen, and of the one before it
+let previousHash = null;
 
 function parseHash() {
   const raw = location.hash || '#/';
@@ -107,6 +109,10 @@ async function route() {
     signInView();
     return;
   }
+  if (location.hash !== shownHash) {
+    previousHash = shownHash;
+    shownHash = location.hash;
+  }
   const { name, params, query } = parseHash();
   const page = pageFor(name);
   if (!page) {
@@ -129,6 +135,8 @@ async function route() {
     user: session.user(),
     session,
     reload: () => route(),
+    // The hash of the page shown before this one (a “back” link returns to the list as it was).
+    previous: previousHash,
     // True while this render is still the page on screen (async work checks before drawing).
     current: () => ticket === rendering,
   };
@@ -143,8 +151,9 @@ async function route() {
     leave = typeof cleanup === 'function' ? cleanup : null;
   } catch (error) {
     if (ticket !== rendering) return;
-    clear(root).append(errorState(error, () => route()));
-    if (error && error.status !== 401) showError(error);
+    const back = params.length ? { href: page.route, label: `返回${page.title}` } : null;
+    clear(root).append(errorState(error, () => route(), back));
+    if (error && error.status !== 401 && error.status !== 404) showError(error);
   }
 }
 

@@ -100,6 +100,11 @@ export const ROLE_NAMES = {
   assignee: '接单志愿者',
 };
 
+// “抢单中” only while the wish still waits for a volunteer (the flag stays set afterwards).
+export function grabTag(wish, text = '抢单中') {
+  return wish.grab_open && ['approved', 'dispatching'].includes(wish.status) ? el('span', { class: 'tag' }, text) : null;
+}
+
 export function statusBadge(status, label) {
   return el('span', {
     class: ['badge', 'status-' + status],
@@ -265,9 +270,15 @@ export async function busy(button, action) {
 
 // ---------------------------------------------------------------- tables and states
 
-// columns: [{title, cell: row => text|Node, class}]; rowAttrs: row => attributes of the <tr>.
-export function table(columns, rows, { rowAttrs, empty = '暂无数据', caption } = {}) {
-  if (!rows.length) return el('p', { class: 'empty' }, empty);
+// An empty list's words and, below them, what to do about it.
+export function emptyState(text, hint) {
+  return el('p', { class: 'empty', 'data-test': 'empty' }, text, hint ? el('span', { class: 'hint' }, hint) : null);
+}
+
+// columns: [{title, cell: row => text|Node, class}]; rowAttrs: row => attributes of the <tr>;
+// empty (and hint): what an empty table says instead.
+export function table(columns, rows, { rowAttrs, empty = '暂无数据', hint, caption } = {}) {
+  if (!rows.length) return emptyState(empty, hint);
   return el('div', { class: 'table-wrap' },
     el('table', { class: 'data' },
       caption ? el('caption', {}, caption) : null,
@@ -280,10 +291,16 @@ export function loading(text = '加载中…') {
   return el('p', { class: 'loading', role: 'status' }, text);
 }
 
-export function errorState(error, retry) {
-  return el('div', { class: 'error-state', role: 'alert' },
+// What failed, with 重试 (retry) and, given {href, label}, a way out (a missing or out-of-reach
+// record is not retried: only the way back is offered).
+export function errorState(error, retry, back) {
+  const gone = error && error.status === 404;
+  return el('div', { class: 'error-state', role: 'alert', 'data-test': 'error-state' },
     el('p', {}, error && error.message ? error.message : '加载失败'),
-    retry ? el('button', { type: 'button', onClick: retry }, '重试') : null);
+    gone ? el('p', { class: 'muted' }, '可能已被删除，或不在您管理的单位范围内。') : null,
+    el('div', { class: 'actions center' },
+      retry && !gone ? el('button', { type: 'button', onClick: retry }, '重试') : null,
+      back ? el('a', { class: 'button', href: back.href }, back.label) : null));
 }
 
 export function field(label, control, hint) {

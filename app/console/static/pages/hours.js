@@ -119,6 +119,7 @@ function recordsTab(ctx, unit, box) {
     ], rows, {
       rowAttrs: (r) => ({ 'data-test': 'hours-row', 'data-record-id': String(r.id) }),
       empty: status.value === 'checked_out' ? '没有待确认的服务记录' : '没有记录',
+      hint: status.value === 'checked_out' ? '志愿者签退后，服务记录会出现在这里等待确认时长。' : '可换一个状态查看。',
     }));
   }
 

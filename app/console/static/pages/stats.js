@@ -301,6 +301,10 @@ async function render(root, ctx) {
     }
     if (!valid()) return;
     const ticket = ++loads;
+    // The period goes in the address, so the back button (from a drill-down's wish) returns to it.
+    if (ctx.current() && location.hash.startsWith('#/stats')) {
+      history.replaceState(null, '', `#/stats?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`);
+    }
     drillBox.hidden = true;
     clear(rankingBox);
     clear(weightsBox);

@@ -58,7 +58,7 @@ async function volunteerList(ctx, unit, box) {
       { title: '保险至', cell: (v) => el('span', { class: expired(v.insured_until) ? 'text-warn' : null }, dateText(v.insured_until)) },
       { title: '手头任务', cell: (v) => `${v.active_tasks}/${v.max_concurrent_tasks}` },
       { title: '状态', cell: (v) => statusBadge(v.status) },
-    ], rows, { rowAttrs: (v) => ({ 'data-test': 'volunteer-row', 'data-volunteer-id': String(v.id) }), empty: '没有符合条件的志愿者' }));
+    ], rows, { rowAttrs: (v) => ({ 'data-test': 'volunteer-row', 'data-volunteer-id': String(v.id) }), empty: '没有符合条件的志愿者', hint: '可清空姓名，或改选站点、技能、状态后再查询。' }));
   }
 
   async function load(reset) {

@@ -130,3 +130,36 @@ def test_batch_offers_go_only_after_confirmation(browser: Any, site: str) -> Non
     assert seen["before"] == 0
     assert "向 2 位志愿者各发出一条派单邀请" in seen["question"]
     assert "平均匹配度65%" in seen["plan"] and "57%" in seen["plan"] and "0.57" not in seen["plan"]
+
+
+def test_me_shows_no_stray_words_and_asks_before_signing_out(browser: Any, site: str) -> None:
+    role = {"role": "coordinator", "org_unit_id": 3, "org_unit_name": "测试镇"}
+    me = {
+        "id": 7,
+        "name": "许强",
+        "phone": None,
+        "password_change_required": False,
+        "roles": [role],
+    }
+    routes = (
+        f"""(call, url) => url.pathname === '/api/v1/me' ? [200, {json.dumps(me)}] : [204, null]"""
+    )
+    seen = render(
+        browser,
+        site,
+        "me",
+        routes,
+        """
+        const text = root.textContent;
+        root.querySelector('[data-test=sign-out]').click();
+        (await until(() => document.querySelector('[data-test=dialog-cancel]'), 'the question')).click();
+        await new Promise((r) => setTimeout(r, 50));
+        const stayed = api.session.signedIn();
+        root.querySelector('[data-test=sign-out]').click();
+        (await until(() => document.querySelector('[data-test=dialog-ok]'), 'the question')).click();
+        await until(() => !api.session.signedIn(), 'signed out');
+        return { text, stayed, logout: calls.filter((c) => c.url.endsWith('/auth/logout')).length };
+        """,  # noqa: E501
+    )
+    assert "null" not in seen["text"] and "协调员" in seen["text"] and "测试镇" in seen["text"]
+    assert seen["stayed"] is True and seen["logout"] == 1

@@ -163,7 +163,7 @@ async function render(root, ctx) {
           key: figure.key, group: figure.group || undefined, from: shown.from, to: shown.to, bucket: bucket.value,
         });
         chart(picture, series.points, { kind: series.unit === '%' ? 'line' : 'bar', unit: series.unit, title: series.label });
-        note.textContent = `${series.label}（${series.unit}）`;
+        note.textContent = series.unit ? `${series.label}（单位：${series.unit}）` : series.label;
       } catch (error) {
         note.textContent = error.message;
       }

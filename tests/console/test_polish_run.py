@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.console.test_record_pages_run import render
+from tests.console.test_record_pages_run import STATS, render
 from tests.console.test_scripts import browser, pytestmark, run, site
 
 __all__ = ["browser", "pytestmark", "site"]
@@ -163,3 +163,31 @@ def test_me_shows_no_stray_words_and_asks_before_signing_out(browser: Any, site:
     )
     assert "null" not in seen["text"] and "协调员" in seen["text"] and "测试镇" in seen["text"]
     assert seen["stayed"] is True and seen["logout"] == 1
+
+
+def test_the_stats_period_goes_in_the_address_for_the_back_button(browser: Any, site: str) -> None:
+    routes = f"""(call, url) => {{
+      const p = url.pathname;
+      if (p.endsWith('/stats')) return [200, {{ ...{json.dumps(STATS)}, from: url.searchParams.get('from'), to: url.searchParams.get('to') }}];
+      if (p.endsWith('/stats/series')) return [200, {{ key: 'intake.wishes', group: null, label: '点单数', unit: '', bucket: 'week', points: [] }}];
+      return [200, {{ weights: [], rows: [] }}];
+    }}"""  # noqa: E501
+    seen = render(
+        browser,
+        site,
+        "stats",
+        routes,
+        """
+        await until(() => root.querySelector('[data-test=stats-figure]'), 'the figures');
+        history.replaceState(null, '', '#/stats');
+        root.querySelector('[data-test=stats-from]').value = '2026-10-01';
+        root.querySelector('[data-test=stats-to]').value = '2026-10-31';
+        root.querySelector('[data-test=stats-apply]').click();
+        await until(() => location.hash.includes('from='), 'the address');
+        const notes = () => Array.from(root.querySelectorAll(".chart-note"), (n) => n.textContent);
+        const note = (await until(() => notes().find(Boolean), 'the chart note'));
+        return { hash: location.hash, note };
+        """,
+    )
+    assert seen["hash"] == "#/stats?from=2026-10-01&to=2026-10-31"
+    assert seen["note"] == "点单数"

@@ -191,3 +191,27 @@ def test_the_stats_period_goes_in_the_address_for_the_back_button(browser: Any, 
     )
     assert seen["hash"] == "#/stats?from=2026-10-01&to=2026-10-31"
     assert seen["note"] == "点单数"
+
+
+def test_the_shell_reads_the_zone_before_drawing(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        answer = (call) => call.url === '/console/settings.json'
+          ? [200, { timezone: 'Asia/Urumqi' }] : [404, null];
+        document.body.append(Object.assign(document.createElement('div'), { id: 'app' }));
+        await import('./static/app.js');
+        for (let i = 0; i < 250 && !document.querySelector('[data-test=signin-username]'); i += 1) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return { zone: ui.zone(), signin: Boolean(document.querySelector('[data-test=signin-submit]')),
+                 first: calls[0].url, shown: ui.fmtTime('2026-12-01T17:30:00Z') };
+        """,  # noqa: E501
+    )
+    assert seen == {
+        "zone": "Asia/Urumqi",
+        "signin": True,
+        "first": "/console/settings.json",
+        "shown": "2026/12/01 23:30",
+    }

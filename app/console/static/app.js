@@ -175,14 +175,18 @@ window.addEventListener('unhandledrejection', (event) => {
 // The city's time zone comes from the server (TIMEZONE) before the first page is drawn; if it
 // cannot be read the browser's own zone is used.
 async function start() {
+  const stop = new AbortController();
+  const late = setTimeout(() => stop.abort(), 5000); // a slow answer does not hold the page
   try {
-    const response = await fetch('/console/settings.json', { credentials: 'omit', headers: { Accept: 'application/json' } });
+    const response = await fetch('/console/settings.json', { credentials: 'omit', headers: { Accept: 'application/json' }, signal: stop.signal });
     if (response.ok) {
       const settings = await response.json();
       if (settings && typeof settings.timezone === 'string') setZone(settings.timezone);
     }
   } catch {
-    // offline or refused: dates in the browser's zone
+    // offline, refused or too slow: dates in the browser's zone
+  } finally {
+    clearTimeout(late);
   }
   route();
 }

@@ -25,7 +25,9 @@ def wish(id: int, status: str, grab_open: bool) -> dict[str, Any]:
 
 def test_the_grab_tag_shows_only_while_a_wish_waits(browser: Any, site: str) -> None:
     rows = [wish(1, "dispatching", True), wish(2, "accepted", True), wish(3, "rated", True)]
-    routes = f"""(call, url) => [200, {{ items: {json.dumps(rows)}, next_cursor: null }}]"""
+    routes = f"""(call, url) => url.pathname === '/api/v1/catalogue'
+      ? [200, {{ categories: [{{ code: 'care', name: '关爱帮扶' }}], skills: [] }}]
+      : [200, {{ items: {json.dumps(rows)}, next_cursor: null }}]"""
     seen = render(
         browser,
         site,
@@ -34,10 +36,10 @@ def test_the_grab_tag_shows_only_while_a_wish_waits(browser: Any, site: str) -> 
         """
         await until(() => root.querySelector('[data-test=wish-row]'), 'the rows');
         return Array.from(root.querySelectorAll('[data-test=wish-row]')).map((r) =>
-          [r.dataset.wishId, r.textContent.includes('抢单中')]);
+          [r.dataset.wishId, r.textContent.includes('抢单中'), r.textContent.includes('关爱帮扶')]);
         """,
     )
-    assert seen == [["1", True], ["2", False], ["3", False]]
+    assert seen == [["1", True, True], ["2", False, True], ["3", False, True]]
 
 
 def test_an_empty_filtered_list_says_how_to_widen_it(browser: Any, site: str) -> None:

@@ -24,11 +24,13 @@ async function list(root, ctx) {
 
   const body = el('div', {});
   const more = el('button', { type: 'button', hidden: true }, '加载更多');
+  const names = await catalogue(ctx.api).catch(() => plainNames);
   const rows = [];
   let cursor = null;
   const draw = () => clear(body).append(table([
     { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
     { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w)] },
+    { title: '类别', cell: (w) => names.category(w.category_code) },
     { title: '地点', cell: (w) => w.coarse_address },
     { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
     { title: '紧急', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },

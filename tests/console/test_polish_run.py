@@ -217,3 +217,35 @@ def test_the_shell_reads_the_zone_before_drawing(browser: Any, site: str) -> Non
         "first": "/console/settings.json",
         "shown": "2026/12/01 23:30",
     }
+
+
+def test_a_reminder_is_sent_only_after_confirmation(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session', JSON.stringify({ access_token: 'a', refresh_token: 'r', user: {} }));
+        answer = () => [200, { id: 1, status: 'accepted', status_label: '已接单' }];
+        const { actionButtons } = await import('./static/wish.js');
+        const changed = [];
+        const [button] = actionButtons({ id: 1, title: '修屋顶', allowed_events: ['remind'] },
+          { api: api.api }, (after) => changed.push(after.status));
+        document.body.append(button);
+        const wait = async (check) => {
+          for (let i = 0; i < 250 && !check(); i += 1) await new Promise((r) => setTimeout(r, 20));
+          return check();
+        };
+        button.click();
+        (await wait(() => document.querySelector('[data-test=dialog-cancel]'))).click();
+        await new Promise((r) => setTimeout(r, 50));
+        const before = calls.length;
+        button.click();
+        (await wait(() => document.querySelector('[data-test=dialog-ok]'))).click();
+        await wait(() => changed.length);
+        return { before, paths: calls.map((c) => c.method + ' ' + c.url), changed,
+                 toast: document.querySelector('[data-test=toast]').textContent };
+        """,  # noqa: E501
+    )
+    assert seen["before"] == 0
+    assert seen["paths"] == ["POST /api/v1/wishes/1/remind"]
+    assert seen["changed"] == ["accepted"] and seen["toast"] == "已提醒志愿者：修屋顶（现为已接单）"

@@ -8,14 +8,14 @@ import {
 
 // The verbs a coordinator fires from the console (the offer has its own form on 派单).
 const ACTIONS = {
-  approve: { label: '通过', test: 'approve', path: 'approve', primary: true, body: () => ({ note: '' }) },
-  reject: { label: '不通过', test: 'reject', path: 'reject', danger: true, reason: { title: '审核不通过', message: '理由会告知点单人。', placeholder: '例如：不属于志愿服务范围，请联系村委会', ok: '不通过' } },
-  open_grab: { label: '开放抢单', test: 'open-grab', path: 'open-grab', confirm: { title: '开放抢单', message: '站点服务范围内具备所需技能的志愿者都可以接单。' }, body: () => ({ note: '' }) },
-  release: { label: '收回', test: 'release', path: 'release', danger: true, reason: { title: '收回心愿', message: '心愿回到待派单，接单志愿者会收到通知。', placeholder: '例如：志愿者临时有事，改派他人', ok: '收回' } },
-  remind: { label: '提醒志愿者', test: 'remind', path: 'remind', confirm: { title: '提醒志愿者', message: '接单志愿者会收到一条提醒（按时签到或签退）。' }, body: () => ({ note: '' }) },
-  escalate: { label: '上报上级', test: 'escalate', path: 'escalate', confirm: { title: '上报上级单位', message: '交上级单位（所、中心、市）处理。' }, body: () => ({ note: '' }) },
-  close: { label: '办结', test: 'close', path: 'close', confirm: { title: '办结心愿', message: '办结后心愿不再变化。' }, body: () => ({ note: '' }) },
-  cancel: { label: '取消心愿', test: 'cancel', path: 'cancel', danger: true, reason: { title: '取消心愿', message: '理由会告知点单人。', ok: '取消心愿' } },
+  approve: { done: '已通过', label: '通过', test: 'approve', path: 'approve', primary: true, body: () => ({ note: '' }) },
+  reject: { done: '已退回', label: '不通过', test: 'reject', path: 'reject', danger: true, reason: { title: '审核不通过', message: '理由会告知点单人。', placeholder: '例如：不属于志愿服务范围，请联系村委会', ok: '不通过' } },
+  open_grab: { done: '已开放抢单', label: '开放抢单', test: 'open-grab', path: 'open-grab', confirm: { title: '开放抢单', message: '站点服务范围内具备所需技能的志愿者都可以接单。' }, body: () => ({ note: '' }) },
+  release: { done: '已收回', label: '收回', test: 'release', path: 'release', danger: true, reason: { title: '收回心愿', message: '心愿回到待派单，接单志愿者会收到通知。', placeholder: '例如：志愿者临时有事，改派他人', ok: '收回' } },
+  remind: { done: '已提醒志愿者', label: '提醒志愿者', test: 'remind', path: 'remind', confirm: { title: '提醒志愿者', message: '接单志愿者会收到一条提醒（按时签到或签退）。' }, body: () => ({ note: '' }) },
+  escalate: { done: '已上报上级', label: '上报上级', test: 'escalate', path: 'escalate', confirm: { title: '上报上级单位', message: '交上级单位（所、中心、市）处理。' }, body: () => ({ note: '' }) },
+  close: { done: '已办结', label: '办结', test: 'close', path: 'close', confirm: { title: '办结心愿', message: '办结后心愿不再变化。' }, body: () => ({ note: '' }) },
+  cancel: { done: '已取消', label: '取消心愿', test: 'cancel', path: 'cancel', danger: true, reason: { title: '取消心愿', message: '理由会告知点单人。', ok: '取消心愿' } },
 };
 
 // Buttons for what the caller may do to the wish now; onChanged(wish) gets the API's answer.
@@ -38,7 +38,7 @@ export function actionButtons(wish, ctx, onChanged, { only } = {}) {
       }
       await busy(button, async () => {
         const after = await ctx.api.post(`/wishes/${wish.id}/${action.path}`, body);
-        toast(`${action.label}：${wish.title}（${after.status_label || STATUS_NAMES[after.status]}）`, 'success');
+        toast(`${action.done}：${wish.title}（现为${after.status_label || STATUS_NAMES[after.status]}）`, 'success');
         onChanged(after);
       });
     });

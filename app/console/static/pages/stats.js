@@ -282,10 +282,8 @@ async function render(root, ctx) {
       });
     } },
     el('p', { class: 'muted', 'data-test': 'weights-source', 'data-inherited': current.inherited ? 'true' : 'false' }, source),
-    table([
-      { title: '考核指标', cell: (w) => w.label },
-      { title: '权重（0–100）', cell: (w) => inputs[current.weights.indexOf(w)] },
-    ], current.weights),
+    el('p', { class: 'muted' }, '每项填 0 到 100 的整数，填 0 即不计入。'),
+    el('div', { class: 'weights-grid' }, current.weights.map((w, i) => field(w.label, inputs[i]))),
     total, problem,
     el('div', { class: 'actions start' }, save));
     weightsBox.append(section(null, el('details', { 'data-test': 'weights-panel' },

@@ -29,12 +29,13 @@ async function list(root, ctx) {
   let cursor = null;
   const draw = () => clear(body).append(table([
     { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
-    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w)] },
+    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w),
+      w.urgency !== 'normal' ? el('span', { class: 'tag phone-only' }, URGENCY_NAMES[w.urgency] || w.urgency) : null] },
     { title: '类别', cell: (w) => names.category(w.category_code) },
     { title: '地点', cell: (w) => w.coarse_address },
     { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
-    { title: '紧急', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
-    { title: '提交', cell: (w) => fmtTime(w.created_at, true) },
+    { title: '紧急', class: 'wide-only', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
+    { title: '提交', class: 'wide-only', cell: (w) => fmtTime(w.created_at, true) },
   ], rows, { empty: '没有符合条件的心愿', hint: status || needsDispatch ? '可改选“全部状态”，或取消勾选“只看待派单的”。' : '辖区内还没有群众提交心愿。', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
   const load = async () => {
     const page = await ctx.api.get('/wishes', {

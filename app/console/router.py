@@ -4,6 +4,8 @@
 Outside `/api/v1` and the OpenAPI document; GET only, so its routes take no Idempotency-Key.
 Every answer carries a Content-Security-Policy that allows the console's own origin only (no
 inline script or style, no other host), so data shown in the page can never run as code.
+`/console/settings.json` tells the page what it needs before it draws anything (the city's time
+zone, TIMEZONE), so dates show in the configured zone, not one written into the scripts.
 Files are served with `Cache-Control: no-cache` and an ETag: their names carry no version (no
 build step), so the browser revalidates each one and gets a 304 while it is unchanged.
 """
@@ -11,11 +13,13 @@ build step), so the browser revalidates each one and gets a 304 while it is unch
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
 from fastapi import Request, Response
 
+from app.config import current_settings
 from app.console.errors import AssetNotFound
 from app.routing import make_router
 
@@ -101,3 +105,15 @@ def index(request: Request) -> Response:
 @router.get(f"{PREFIX}/static/{{relative:path}}")
 def asset(relative: str, request: Request) -> Response:
     return _serve(_asset(relative), request)
+
+
+@router.get(f"{PREFIX}/settings.json")
+def console_settings(request: Request) -> Response:
+    """What the page reads before drawing: the city's time zone (TIMEZONE), e.g.
+    {"timezone": "Asia/Shanghai"}. No personal data; served without signing in."""
+    body = json.dumps({"timezone": current_settings().timezone}).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = _headers(etag)
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

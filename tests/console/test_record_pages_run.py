@@ -271,3 +271,88 @@ def test_volunteers_list_and_staff(browser: Any, site: str) -> None:
     assert "GET /api/v1/org-units/3/staff?limit=50" in paths
     assert "139****5678" in seen["row"] and "代购代办" in seen["row"] and "1/2" in seen["row"]
     assert "沈丽华" in seen["staff"] and "网格员" in seen["staff"] and "村（社区）" in seen["staff"]
+
+
+RANKING = {
+    "weights": [
+        {"indicator": "active", "label": "活跃志愿者", "weight": 50},
+        {"indicator": "coverage", "label": "实践站覆盖率", "weight": 50},
+    ],
+    "rows": [
+        {"rank": 1, "unit": {"id": 12, "name": "仙潭村", "level": "village"}, "score": 87.456,
+         "indicators": [{"key": "active", "label": "活跃志愿者", "value": 9, "score": 1.0},
+                        {"key": "coverage", "label": "实践站覆盖率", "value": 0.625,
+                         "score": 0.75}]},
+    ],
+}  # fmt: skip
+
+WEIGHTS = {
+    "unit_id": 3,
+    "inherited": True,
+    "source_unit": {"id": 2, "name": "安吉县中心", "level": "county"},
+    "weights": RANKING["weights"],
+}
+
+
+def test_stats_ranking_shows_units_and_the_weights_can_be_set(browser: Any, site: str) -> None:
+    routes = f"""(call, url) => {{
+      const p = url.pathname;
+      if (p.endsWith('/stats')) return [200, {{ ...{json.dumps(STATS)}, from: '2026-12-01', to: '2026-12-02' }}];
+      if (p.endsWith('/stats/series')) return [200, {{ key: 'intake.wishes', group: null, label: '点单数', unit: '件', bucket: 'week', points: [] }}];
+      if (p.endsWith('/ranking')) return [200, {json.dumps(RANKING)}];
+      if (p.endsWith('/ranking-weights') && call.method === 'GET') return [200, {json.dumps(WEIGHTS)}];
+      if (p.endsWith('/ranking-weights')) {{
+        const body = JSON.parse(call.body);
+        if (body.weights.some((w) => w.weight === 77)) return [400, {{ error: {{ code: 'RANKING_WEIGHT_OUT_OF_RANGE', message: '服务端：权重不对' }} }}];
+        return [200, {{ ...{json.dumps(WEIGHTS)}, inherited: false, source_unit: {{ id: 3, name: '测试镇', level: 'township' }} }}];
+      }}
+      return [404, {{ error: {{ code: 'NOT_FOUND', message: '未找到' }} }}];
+    }}"""  # noqa: E501
+    seen = render(
+        browser,
+        site,
+        "stats",
+        routes,
+        """
+        const row = await until(() => root.querySelector('[data-test=ranking-row]'), 'the ranking');
+        const form = await until(() => root.querySelector('[data-test=ranking-weights]'), 'the weights');
+        const source = form.querySelector('[data-test=weights-source]').textContent;
+        const input = (name) => form.querySelector(`[data-test=weight-input][data-indicator=${name}]`);
+        const problem = form.querySelector('[data-test=weights-problem]');
+        const save = form.querySelector('[data-test=weights-save]');
+        const problems = [];
+        input('active').value = '150'; save.click();
+        problems.push(problem.hidden ? null : problem.textContent);
+        input('active').value = '0'; input('coverage').value = '0'; save.click();
+        problems.push(problem.hidden ? null : problem.textContent);
+        input('active').value = '2.5'; save.click();
+        problems.push(problem.hidden ? null : problem.textContent);
+        const puts = () => calls.filter((c) => c.method === 'PUT');
+        input('active').value = '77'; input('coverage').value = '10'; save.click();
+        (await until(() => document.querySelector('[data-test=dialog-ok]'), 'the confirmation')).click();
+        await until(() => !problem.hidden, 'the server refusal');
+        problems.push(problem.textContent);
+        input('active').value = '70'; input('coverage').value = '30';
+        input('coverage').dispatchEvent(new Event('input'));
+        const total = form.querySelector('[data-test=weights-total]').textContent;
+        save.click();
+        (await until(() => document.querySelector('[data-test=dialog-ok]'), 'the confirmation')).click();
+        await until(() => puts().length === 2 && Array.from(document.querySelectorAll('[data-test=toast]')).some((t) => t.textContent.includes('已保存')), 'saved');
+        return { row: row.textContent, source, problems, total, sent: JSON.parse(puts()[1].body),
+                 key: puts()[1].headers['Idempotency-Key'] || null };
+        """,  # noqa: E501
+    )
+    assert "87.5 分" in seen["row"] and "9 人" in seen["row"] and "62.5%" in seen["row"]
+    assert "0.625" not in seen["row"]
+    assert seen["source"] == "本单位未设置，沿用上级单位“安吉县中心”的设置"
+    assert seen["problems"] == [
+        "“活跃志愿者”的权重应为 0 到 100 之间的整数",
+        "至少要有一项考核指标的权重大于 0",
+        "“活跃志愿者”的权重应为 0 到 100 之间的整数",
+        "服务端：权重不对",
+    ]
+    assert seen["total"].startswith("合计 100")
+    assert seen["sent"] == {
+        "weights": [{"indicator": "active", "weight": 70}, {"indicator": "coverage", "weight": 30}]
+    }
+    assert seen["key"]

@@ -230,10 +230,18 @@ def test_errors_carry_the_chinese_message_and_the_first_invalid_field(
         const missing = {
           errors: [{ loc: ['body', 'reason'], type: 'missing', msg: '缺少必填项' }],
         };
+        const coded = {
+          errors: [{ loc: ['body', 'weights', 0, 'weight'], type: 'int_parsing', msg: '应为整数' }],
+        };
+        const unnamed = {
+          errors: [{ loc: ['body', 'offer_k'], type: 'too_big', msg: '应不大于 10' }],
+        };
         const bodies = {
           '/wishes/1/approve': [403, error('SELF_APPROVAL', '不能审核本人的心愿')],
           '/wishes/1/reject': [422, error('VALIDATION_ERROR', '请求参数不符合要求', missing)],
           '/wishes/1/close': [403, error('PASSWORD_CHANGE_REQUIRED', '请先修改密码')],
+          '/x/weights': [422, error('VALIDATION_ERROR', '请求参数不符合要求', coded)],
+          '/x/policy': [422, error('VALIDATION_ERROR', '请求参数不符合要求', unnamed)],
         };
         answer = (call) => bodies[call.url.replace('/api/v1', '')];
         for (const path of Object.keys(bodies)) {
@@ -248,8 +256,10 @@ def test_errors_carry_the_chinese_message_and_the_first_invalid_field(
     )
     assert seen["outcomes"] == [
         [403, "SELF_APPROVAL", "不能审核本人的心愿", True],
-        [422, "VALIDATION_ERROR", "请求参数不符合要求（reason：缺少必填项）", True],
+        [422, "VALIDATION_ERROR", "请求参数不符合要求（理由：缺少必填项）", True],
         [403, "PASSWORD_CHANGE_REQUIRED", "请先修改密码", True],
+        [422, "VALIDATION_ERROR", "请求参数不符合要求（权重：应为整数）", True],
+        [422, "VALIDATION_ERROR", "请求参数不符合要求（应不大于 10）", True],
     ]
     assert seen["stored"]["password_change_required"] is True
 
@@ -351,4 +361,31 @@ def test_durations_and_file_names(browser: Any, site: str) -> None:
         "2.4 公里",
         "统计.xlsx",
         "ledger.csv",
+    ]
+
+
+def test_dates_show_in_the_zone_the_server_names(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        const at = '2026-12-01T17:30:00Z';
+        const out = [];
+        out.push(ui.setZone('Asia/Shanghai'), ui.fmtTime(at), ui.localToday(new Date(at)));
+        out.push(ui.setZone('Asia/Urumqi'), ui.fmtTime(at), ui.fmtTime(at, true));
+        out.push(ui.localToday(new Date(at)));
+        out.push(ui.setZone('Not/AZone'), ui.zone());
+        return out;
+        """,
+    )
+    assert seen == [
+        True,
+        "2026/12/02 01:30",
+        "2026-12-02",
+        True,
+        "2026/12/01 23:30",
+        "12/01 23:30",
+        "2026-12-01",
+        False,
+        "Asia/Urumqi",
     ]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from app.config import Settings
 from app.console.errors import AssetNotFound
 from app.console.router import CSP, STATIC, _asset
+from app.db import Database
+from app.main import create_app
 
 ASSETS = ["app.js", "api.js", "ui.js", "style.css", "pages/index.js", "pages/review.js"]
 
@@ -112,3 +116,21 @@ def test_a_name_with_a_dot_segment_or_oddity_is_refused_as_it_arrives(relative: 
 def test_the_console_is_not_in_the_api_document(app: FastAPI) -> None:
     paths = app.openapi()["paths"]
     assert not [p for p in paths if "console" in p]
+
+
+def test_settings_name_the_configured_time_zone(client: TestClient, settings: Settings) -> None:
+    r = client.get("/console/settings.json")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-security-policy"] == CSP
+    assert r.json() == {"timezone": settings.timezone}
+    again = client.get("/console/settings.json", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_settings_follow_the_app_s_own_zone(settings: Settings, engine: Engine) -> None:
+    other = create_app(
+        settings.model_copy(update={"timezone": "Asia/Urumqi"}), database=Database(engine)
+    )
+    r = TestClient(other).get("/console/settings.json")
+    assert r.json() == {"timezone": "Asia/Urumqi"}

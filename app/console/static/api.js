@@ -85,6 +85,27 @@ function url(path, query) {
   return BASE + path + (text ? '?' + text : '');
 }
 
+// The fields the console sends, in the coordinator's words (a validation error names the first
+// wrong one; a field not listed here is left unnamed rather than shown as code).
+export const FIELD_NAMES = {
+  reason: '理由', note: '留言', expires_in_minutes: '邀请有效时长', volunteer_ids: '志愿者',
+  assignments: '派单方案', wish_id: '心愿', volunteer_id: '志愿者', unit_id: '单位',
+  indicator: '考核指标', weight: '权重', weights: '权重', insured_until: '保险有效期',
+  qualified_until: '资质有效期', skill_code: '技能', uphold: '处理结果', file: '文件',
+  username: '用户名', password: '密码', current_password: '当前密码', new_password: '新密码',
+  name: '姓名', phone: '手机号', from: '开始日期', to: '结束日期', hours: '时长', title: '标题',
+  description: '说明', comment: '说明', station_id: '站点', role: '角色', status: '状态',
+};
+
+export function fieldName(loc) {
+  if (!Array.isArray(loc)) return '';
+  const named = loc.filter((part) => typeof part === 'string' && !['body', 'query', 'path'].includes(part));
+  for (let i = named.length - 1; i >= 0; i -= 1) {
+    if (FIELD_NAMES[named[i]]) return FIELD_NAMES[named[i]];
+  }
+  return '';
+}
+
 async function errorOf(response) {
   let body = null;
   try {
@@ -97,7 +118,7 @@ async function errorOf(response) {
     let message = error.message;
     const first = error.details && Array.isArray(error.details.errors) && error.details.errors[0];
     if (first && first.msg) {
-      const field = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body').join('.') : '';
+      const field = fieldName(first.loc);
       message += field ? `（${field}：${first.msg}）` : `（${first.msg}）`;
     }
     return new ApiError(response.status, error.code, message, error.details);

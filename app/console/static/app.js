@@ -4,12 +4,14 @@
 // render may be async and may return a function, called when the page is left.
 
 import { api, ApiError, session, signIn } from './api.js';
-import { el, clear, toast, showError, loading, errorState } from './ui.js';
+import { el, clear, toast, showError, loading, errorState, setZone } from './ui.js';
 import pages from './pages/index.js';
 
 const app = document.getElementById('app');
 let leave = null; // the current page's clean-up
 let rendering = 0; // bumps on every navigation; a slow render for an old hash is dropped
+let shownHash = null; // the hash of the page on screen, and of the one before it
+let previousHash = null;
 
 function parseHash() {
   const raw = location.hash || '#/';
@@ -107,6 +109,10 @@ async function route() {
     signInView();
     return;
   }
+  if (location.hash !== shownHash) {
+    previousHash = shownHash;
+    shownHash = location.hash;
+  }
   const { name, params, query } = parseHash();
   const page = pageFor(name);
   if (!page) {
@@ -129,6 +135,8 @@ async function route() {
     user: session.user(),
     session,
     reload: () => route(),
+    // The hash of the page shown before this one (a “back” link returns to the list as it was).
+    previous: previousHash,
     // True while this render is still the page on screen (async work checks before drawing).
     current: () => ticket === rendering,
   };
@@ -143,8 +151,9 @@ async function route() {
     leave = typeof cleanup === 'function' ? cleanup : null;
   } catch (error) {
     if (ticket !== rendering) return;
-    clear(root).append(errorState(error, () => route()));
-    if (error && error.status !== 401) showError(error);
+    const back = params.length ? { href: page.route, label: `返回${page.title}` } : null;
+    clear(root).append(errorState(error, () => route(), back));
+    if (error && error.status !== 401 && error.status !== 404) showError(error);
   }
 }
 
@@ -163,4 +172,23 @@ window.addEventListener('unhandledrejection', (event) => {
   }
 });
 
-route();
+// The city's time zone comes from the server (TIMEZONE) before the first page is drawn; if it
+// cannot be read the browser's own zone is used.
+async function start() {
+  const stop = new AbortController();
+  const late = setTimeout(() => stop.abort(), 5000); // a slow answer does not hold the page
+  try {
+    const response = await fetch('/console/settings.json', { credentials: 'omit', headers: { Accept: 'application/json' }, signal: stop.signal });
+    if (response.ok) {
+      const settings = await response.json();
+      if (settings && typeof settings.timezone === 'string') setZone(settings.timezone);
+    }
+  } catch {
+    // offline, refused or too slow: dates in the browser's zone
+  } finally {
+    clearTimeout(late);
+  }
+  route();
+}
+
+start();

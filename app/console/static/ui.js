@@ -100,6 +100,11 @@ export const ROLE_NAMES = {
   assignee: '接单志愿者',
 };
 
+// “抢单中” only while the wish still waits for a volunteer (the flag stays set afterwards).
+export function grabTag(wish, text = '抢单中') {
+  return wish.grab_open && ['approved', 'dispatching'].includes(wish.status) ? el('span', { class: 'tag' }, text) : null;
+}
+
 export function statusBadge(status, label) {
   return el('span', {
     class: ['badge', 'status-' + status],
@@ -110,19 +115,52 @@ export function statusBadge(status, label) {
 
 // ---------------------------------------------------------------- times and figures
 
-const ZONE = 'Asia/Shanghai';
-const dateTime = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-});
-const shortTime = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: ZONE, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-});
+// The city's time zone: the server's TIMEZONE, read from /console/settings.json by app.js
+// before the first page is drawn (setZone); until then, and if that fails, the browser's own.
+let ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+let dateTime = null;
+let shortTime = null;
+
+function formatters() {
+  if (!dateTime) {
+    dateTime = new Intl.DateTimeFormat('zh-CN', {
+      timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+    });
+    shortTime = new Intl.DateTimeFormat('zh-CN', {
+      timeZone: ZONE, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+    });
+  }
+  return { dateTime, shortTime };
+}
+
+// Sets the zone dates are shown in; a name the browser does not know is ignored (false).
+export function setZone(name) {
+  try {
+    new Intl.DateTimeFormat('zh-CN', { timeZone: name }).format(new Date());
+  } catch {
+    return false;
+  }
+  ZONE = name;
+  dateTime = null;
+  shortTime = null;
+  return true;
+}
+
+export function zone() {
+  return ZONE;
+}
+
+// Today in the city's zone, as YYYY-MM-DD.
+export function localToday(now = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
 
 export function fmtTime(iso, short = false) {
   if (!iso) return '—';
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return '—';
-  return (short ? shortTime : dateTime).format(when);
+  const f = formatters();
+  return (short ? f.shortTime : f.dateTime).format(when);
 }
 
 export function fmtWindow(start, end) {
@@ -232,9 +270,15 @@ export async function busy(button, action) {
 
 // ---------------------------------------------------------------- tables and states
 
-// columns: [{title, cell: row => text|Node, class}]; rowAttrs: row => attributes of the <tr>.
-export function table(columns, rows, { rowAttrs, empty = '暂无数据', caption } = {}) {
-  if (!rows.length) return el('p', { class: 'empty' }, empty);
+// An empty list's words and, below them, what to do about it.
+export function emptyState(text, hint) {
+  return el('p', { class: 'empty', 'data-test': 'empty' }, text, hint ? el('span', { class: 'hint' }, hint) : null);
+}
+
+// columns: [{title, cell: row => text|Node, class}]; rowAttrs: row => attributes of the <tr>;
+// empty (and hint): what an empty table says instead.
+export function table(columns, rows, { rowAttrs, empty = '暂无数据', hint, caption } = {}) {
+  if (!rows.length) return emptyState(empty, hint);
   return el('div', { class: 'table-wrap' },
     el('table', { class: 'data' },
       caption ? el('caption', {}, caption) : null,
@@ -247,10 +291,16 @@ export function loading(text = '加载中…') {
   return el('p', { class: 'loading', role: 'status' }, text);
 }
 
-export function errorState(error, retry) {
-  return el('div', { class: 'error-state', role: 'alert' },
+// What failed, with 重试 (retry) and, given {href, label}, a way out (a missing or out-of-reach
+// record is not retried: only the way back is offered).
+export function errorState(error, retry, back) {
+  const gone = error && error.status === 404;
+  return el('div', { class: 'error-state', role: 'alert', 'data-test': 'error-state' },
     el('p', {}, error && error.message ? error.message : '加载失败'),
-    retry ? el('button', { type: 'button', onClick: retry }, '重试') : null);
+    gone ? el('p', { class: 'muted' }, '可能已被删除，或不在您管理的单位范围内。') : null,
+    el('div', { class: 'actions center' },
+      retry && !gone ? el('button', { type: 'button', onClick: retry }, '重试') : null,
+      back ? el('a', { class: 'button', href: back.href }, back.label) : null));
 }
 
 export function field(label, control, hint) {

@@ -2,20 +2,20 @@
 // (from the API's allowed_events), the ladder's countdown and the timeline.
 
 import {
-  el, statusBadge, fmtTime, fmtWindow, fmtDuration, askReason, confirmDialog, busy, toast,
+  el, statusBadge, grabTag, fmtTime, fmtWindow, fmtDuration, askReason, confirmDialog, busy, toast,
   EVENT_NAMES, ROLE_NAMES, STATUS_NAMES, URGENCY_NAMES,
 } from './ui.js';
 
 // The verbs a coordinator fires from the console (the offer has its own form on 派单).
 const ACTIONS = {
-  approve: { label: '通过', test: 'approve', path: 'approve', primary: true, body: () => ({ note: '' }) },
-  reject: { label: '不通过', test: 'reject', path: 'reject', danger: true, reason: { title: '审核不通过', message: '理由会告知点单人。', placeholder: '例如：不属于志愿服务范围，请联系村委会', ok: '不通过' } },
-  open_grab: { label: '开放抢单', test: 'open-grab', path: 'open-grab', confirm: { title: '开放抢单', message: '站点服务范围内具备所需技能的志愿者都可以接单。' }, body: () => ({ note: '' }) },
-  release: { label: '收回', test: 'release', path: 'release', danger: true, reason: { title: '收回心愿', message: '心愿回到待派单，接单志愿者会收到通知。', placeholder: '例如：志愿者临时有事，改派他人', ok: '收回' } },
-  remind: { label: '提醒志愿者', test: 'remind', path: 'remind', body: () => ({ note: '' }) },
-  escalate: { label: '上报上级', test: 'escalate', path: 'escalate', confirm: { title: '上报上级单位', message: '交上级单位（所、中心、市）处理。' }, body: () => ({ note: '' }) },
-  close: { label: '办结', test: 'close', path: 'close', confirm: { title: '办结心愿', message: '办结后心愿不再变化。' }, body: () => ({ note: '' }) },
-  cancel: { label: '取消心愿', test: 'cancel', path: 'cancel', danger: true, reason: { title: '取消心愿', message: '理由会告知点单人。', ok: '取消心愿' } },
+  approve: { done: '已通过', label: '通过', test: 'approve', path: 'approve', primary: true, body: () => ({ note: '' }) },
+  reject: { done: '已退回', label: '不通过', test: 'reject', path: 'reject', danger: true, reason: { title: '审核不通过', message: '理由会告知点单人。', placeholder: '例如：不属于志愿服务范围，请联系村委会', ok: '不通过' } },
+  open_grab: { done: '已开放抢单', label: '开放抢单', test: 'open-grab', path: 'open-grab', confirm: { title: '开放抢单', message: '站点服务范围内具备所需技能的志愿者都可以接单。' }, body: () => ({ note: '' }) },
+  release: { done: '已收回', label: '收回', test: 'release', path: 'release', danger: true, reason: { title: '收回心愿', message: '心愿回到待派单，接单志愿者会收到通知。', placeholder: '例如：志愿者临时有事，改派他人', ok: '收回' } },
+  remind: { done: '已提醒志愿者', label: '提醒志愿者', test: 'remind', path: 'remind', confirm: { title: '提醒志愿者', message: '接单志愿者会收到一条提醒（按时签到或签退）。' }, body: () => ({ note: '' }) },
+  escalate: { done: '已上报上级', label: '上报上级', test: 'escalate', path: 'escalate', confirm: { title: '上报上级单位', message: '交上级单位（所、中心、市）处理。' }, body: () => ({ note: '' }) },
+  close: { done: '已办结', label: '办结', test: 'close', path: 'close', confirm: { title: '办结心愿', message: '办结后心愿不再变化。' }, body: () => ({ note: '' }) },
+  cancel: { done: '已取消', label: '取消心愿', test: 'cancel', path: 'cancel', danger: true, reason: { title: '取消心愿', message: '理由会告知点单人。', ok: '取消心愿' } },
 };
 
 // Buttons for what the caller may do to the wish now; onChanged(wish) gets the API's answer.
@@ -38,7 +38,7 @@ export function actionButtons(wish, ctx, onChanged, { only } = {}) {
       }
       await busy(button, async () => {
         const after = await ctx.api.post(`/wishes/${wish.id}/${action.path}`, body);
-        toast(`${action.label}：${wish.title}（${after.status_label || STATUS_NAMES[after.status]}）`, 'success');
+        toast(`${action.done}：${wish.title}（现为${after.status_label || STATUS_NAMES[after.status]}）`, 'success');
         onChanged(after);
       });
     });
@@ -85,7 +85,7 @@ export function countdown(step, { onDue } = {}) {
 export function wishFacts(wish, names = { category: (c) => c, skill: (c) => c }) {
   const who = (person) => (person ? `${person.name}${person.phone ? `（${person.phone}）` : ''}` : '—');
   return el('dl', { class: 'facts' },
-    el('dt', {}, '状态'), el('dd', {}, statusBadge(wish.status, wish.status_label), wish.grab_open ? el('span', { class: 'tag' }, '已开放抢单') : null),
+    el('dt', {}, '状态'), el('dd', {}, statusBadge(wish.status, wish.status_label), grabTag(wish, '已开放抢单')),
     el('dt', {}, '站点'), el('dd', {}, wish.station ? wish.station.name : '—'),
     el('dt', {}, '类别'), el('dd', {}, names.category(wish.category_code), ' ', (wish.skill_codes || []).map((s) => el('span', { class: 'tag' }, names.skill(s)))),
     el('dt', {}, '地点'), el('dd', {}, wish.coarse_address),

@@ -2,7 +2,7 @@
 // review it (untick a line to leave that wish out), then send the offers. Each line succeeds or
 // fails on its own; offers are invitations, only the volunteers' accepts make tasks.
 
-import { el, clear, field, section, table, fmtDistance, busy, toast, statusBadge } from '../ui.js';
+import { el, clear, field, section, table, fmtDistance, fmtPercent, busy, toast, statusBadge, confirmDialog } from '../ui.js';
 import { unitOptions, unitSelect } from '../units.js';
 import { factorGrid } from './dispatch.js';
 
@@ -13,7 +13,7 @@ function counts(plan) {
     el('dt', {}, '已安排'), el('dd', {}, String(c.assigned)),
     el('dt', {}, '未能安排'), el('dd', {}, String(c.unassigned)),
     el('dt', {}, '参与志愿者'), el('dd', {}, String(c.volunteers)),
-    el('dt', {}, '方案总分'), el('dd', {}, plan.total_score.toFixed(2)));
+    el('dt', {}, '平均匹配度'), el('dd', {}, c.assigned ? fmtPercent(plan.total_score / c.assigned) : '—'));
 }
 
 function results(outcome, titles) {
@@ -36,7 +36,9 @@ function review(plan, unitId, ctx, out) {
     apply.textContent = `发出 ${keep.size} 条派单邀请`;
     apply.disabled = keep.size === 0;
   };
-  apply.addEventListener('click', () => busy(apply, async () => {
+  apply.addEventListener('click', async () => {
+    if (!(await confirmDialog('发出派单邀请', `向 ${keep.size} 位志愿者各发出一条派单邀请；邀请须志愿者接单才生效。`, { ok: '发出' }))) return;
+    await busy(apply, async () => {
     const body = {
       assignments: plan.items.filter((i) => keep.has(i.wish_id)).map((i) => ({ wish_id: i.wish_id, volunteer_id: i.volunteer_id })),
       note: note.value.trim(),
@@ -45,7 +47,8 @@ function review(plan, unitId, ctx, out) {
     const outcome = await ctx.api.post(`/org-units/${unitId}/dispatch-plan/apply`, body);
     toast(`已发出 ${outcome.sent} 条派单邀请${outcome.failed ? `，${outcome.failed} 条失败` : ''}`, outcome.failed ? 'error' : 'success');
     clear(out).append(results(outcome, titles));
-  }));
+    });
+  });
   const items = table([
     { title: '发出', cell: (i) => el('input', { type: 'checkbox', checked: true, 'data-test': 'plan-keep', 'aria-label': `发出：${i.title}`, onChange: (event) => {
       if (event.currentTarget.checked) keep.add(i.wish_id);
@@ -54,7 +57,7 @@ function review(plan, unitId, ctx, out) {
     } }) },
     { title: '心愿', cell: (i) => el('a', { href: `#/dispatch/${i.wish_id}` }, i.title) },
     { title: '志愿者', cell: (i) => i.name },
-    { title: '得分', class: 'num', cell: (i) => el('span', { class: 'score' }, i.score.toFixed(2)) },
+    { title: '匹配度', class: 'num', cell: (i) => el('span', { class: 'score' }, fmtPercent(i.score)) },
     { title: '距离', class: 'num', cell: (i) => fmtDistance(i.distance_m) },
     { title: '六项评分', cell: (i) => factorGrid(i.factors) },
   ], plan.items, { empty: '没有可以安排的心愿', rowAttrs: (i) => ({ 'data-test': 'plan-row', 'data-wish-id': i.wish_id, 'data-volunteer-id': i.volunteer_id }) });

@@ -3,7 +3,7 @@
 // for grab, the ladder's countdown, and taking an accepted wish back.
 // An offer is an invitation: only the volunteer's accept makes the wish their task.
 
-import { el, clear, field, section, table, statusBadge, meter, fmtTime, fmtWindow, fmtDistance, fmtPercent, busy, toast, URGENCY_NAMES } from '../ui.js';
+import { el, clear, field, section, table, statusBadge, grabTag, meter, fmtTime, fmtWindow, fmtDistance, fmtPercent, busy, toast, URGENCY_NAMES } from '../ui.js';
 import { actionButtons, countdown } from '../wish.js';
 
 export const FACTORS = {
@@ -51,7 +51,7 @@ async function waiting(root, ctx) {
   ]);
   const columns = [
     { title: '心愿', cell: (w) => el('a', { href: `#/dispatch/${w.id}`, 'data-test': 'dispatch-wish', 'data-wish-id': w.id }, w.title) },
-    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), w.grab_open ? el('span', { class: 'tag' }, '抢单中') : null] },
+    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w)] },
     { title: '地点', cell: (w) => w.coarse_address },
     { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
     { title: '紧急', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
@@ -59,8 +59,8 @@ async function waiting(root, ctx) {
   const waitingIds = new Set(needs.items.map((w) => w.id));
   root.append(
     el('div', { class: 'page-head' }, el('h1', {}, '派单'), el('a', { href: '#/batch' }, '批量派单 →')),
-    section('待派单', table(columns, needs.items, { empty: '没有待派单的心愿' })),
-    section('派单中（等待志愿者答复或抢单）', table(columns, dispatching.items.filter((w) => !waitingIds.has(w.id)), { empty: '没有派单中的心愿' })));
+    section('待派单', table(columns, needs.items, { empty: '没有待派单的心愿', hint: '审核通过的心愿会出现在这里；新心愿先到“审核”页处理。' })),
+    section('派单中（等待志愿者答复或抢单）', table(columns, dispatching.items.filter((w) => !waitingIds.has(w.id)), { empty: '没有派单中的心愿', hint: '发出派单邀请或开放抢单后，心愿会在这里等待志愿者接单。' })));
 }
 
 function offersTable(offers, names) {
@@ -71,7 +71,7 @@ function offersTable(offers, names) {
     { title: '失效', cell: (o) => fmtTime(o.expires_at, true) },
     { title: '答复', cell: (o) => (o.responded_at ? fmtTime(o.responded_at, true) : '—') },
     { title: '理由', cell: (o) => o.response_reason || '' },
-  ], offers, { empty: '还没有发出派单邀请', rowAttrs: (o) => ({ 'data-test': 'offer-row', 'data-volunteer-id': o.volunteer_id }) });
+  ], offers, { empty: '还没有发出派单邀请', hint: '在上方勾选推荐的志愿者，再点“发出派单邀请”。', rowAttrs: (o) => ({ 'data-test': 'offer-row', 'data-volunteer-id': o.volunteer_id }) });
 }
 
 async function one(root, ctx, id) {
@@ -96,7 +96,7 @@ async function one(root, ctx, id) {
       el('h1', {}, wish.title),
       statusBadge(wish.status, wish.status_label)),
     el('p', { class: 'muted' }, `${wish.station.name} · ${wish.coarse_address} · ${fmtWindow(wish.wanted_start_at, wish.wanted_end_at)} · ${URGENCY_NAMES[wish.urgency] || wish.urgency}`,
-      wish.grab_open ? el('span', { class: 'tag' }, '已开放抢单') : null),
+      grabTag(wish, '已开放抢单')),
     wish.description ? el('p', {}, wish.description) : null,
     wish.assignee ? el('p', {}, `接单志愿者：${wish.assignee.name}`) : null,
     clock.node,
@@ -132,7 +132,7 @@ async function one(root, ctx, id) {
           update();
         } })) },
       { title: '志愿者', cell: (c) => [el('strong', {}, c.name), reasonsOf(c)] },
-      { title: '得分', class: 'num', cell: (c) => el('span', { class: 'score' }, c.score.toFixed(2)) },
+      { title: '匹配度', class: 'num', cell: (c) => el('span', { class: 'score', title: '六项评分按权重合计' }, fmtPercent(c.score)) },
       { title: '距离', class: 'num', cell: (c) => fmtDistance(c.distance_m) },
       { title: '六项评分', cell: (c) => factorGrid(c.factors) },
     ], ranking.candidates, {

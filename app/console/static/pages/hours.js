@@ -119,6 +119,7 @@ function recordsTab(ctx, unit, box) {
     ], rows, {
       rowAttrs: (r) => ({ 'data-test': 'hours-row', 'data-record-id': String(r.id) }),
       empty: status.value === 'checked_out' ? '没有待确认的服务记录' : '没有记录',
+      hint: status.value === 'checked_out' ? '志愿者签退后，服务记录会出现在这里等待确认时长。' : '可换一个状态查看。',
     }));
   }
 
@@ -169,7 +170,7 @@ function flagsTab(ctx, unit, box) {
         { title: '时间', cell: (f) => fmtTime(f.at, true) },
         { title: '记录', cell: (f) => f.attendance_ids.map((id) => `#${id}`).join('、') },
         { title: '志愿者', cell: (f) => f.volunteer_ids.map((id) => [volunteerLink(id), ' ']) },
-      ], flags, { empty: '没有需要复核的情况' }));
+      ], flags, { empty: '没有需要复核的情况', hint: '代签、补传、时长异常等需要留意的记录会列在这里；可改选更长的时间范围。' }));
     } catch (error) {
       clear(list).append(errorState(error, load));
     }

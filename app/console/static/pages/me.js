@@ -1,7 +1,7 @@
 // 我的: who is signed in, with which roles; change the password; sign out.
 
 import { signOut } from '../api.js';
-import { el, field, section, table, toast, busy, ROLE_NAMES } from '../ui.js';
+import { el, field, section, table, toast, busy, confirmDialog, ROLE_NAMES } from '../ui.js';
 
 async function render(root, ctx) {
   const me = await ctx.api.get('/me');
@@ -30,11 +30,16 @@ async function render(root, ctx) {
   field('再输一次新密码', again),
   el('div', { class: 'actions' }, save));
 
-  const out = el('button', { type: 'button', 'data-test': 'sign-out', onClick: (event) => busy(event.currentTarget, () => signOut()) }, '退出登录');
+  const out = el('button', { type: 'button', 'data-test': 'sign-out', onClick: async (event) => {
+    const button = event.currentTarget;
+    if (!(await confirmDialog('退出登录', '退出后需要重新输入用户名和密码。', { ok: '退出' }))) return;
+    busy(button, () => signOut());
+  } }, '退出登录');
 
+  // (a bare null given to append() would show as the word “null”)
   root.append(
     el('h1', {}, '我的'),
-    mustChange ? el('p', { class: 'notice warn', role: 'alert' }, '首次登录或密码已被重置：请先修改密码，再使用其他功能。') : null,
+    ...(mustChange ? [el('p', { class: 'notice warn', role: 'alert' }, '首次登录或密码已被重置：请先修改密码，再使用其他功能。')] : []),
     section('账号',
       el('dl', { class: 'facts' },
         el('dt', {}, '姓名'), el('dd', { 'data-test': 'me-name' }, me.name),

@@ -1,7 +1,7 @@
 // 审核: the review queue, oldest first. Approve, or reject with a reason the requester sees.
 
 import { catalogue, plainNames } from '../catalogue.js';
-import { el, clear, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
+import { el, clear, emptyState, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
 
 // The wish's own words and who asked, read when the coordinator opens them.
 function more(wish, ctx, names) {
@@ -72,7 +72,7 @@ async function render(root, ctx) {
   };
   const update = () => {
     count.textContent = shown ? `${shown} 条待审核` : '';
-    if (!list.children.length) clear(list).append(el('p', { class: 'empty' }, '没有待审核的心愿'));
+    if (!list.children.length) clear(list).append(emptyState('没有待审核的心愿', '群众或网格员提交的心愿会出现在这里，最早提交的排在前面。'));
   };
   const load = async () => {
     const page = await ctx.api.get('/wishes/review-queue', { limit: 20, cursor });

@@ -2,7 +2,7 @@
 // weeks, months, 四季红 seasons or years; the rows behind any figure (drill-down); and the
 // workbook of it all.
 
-import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table } from '../ui.js';
+import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday, toast, confirmDialog } from '../ui.js';
 import { unitPicker, levelName } from '../unit-picker.js';
 import { download } from '../api.js';
 
@@ -10,11 +10,7 @@ const BUCKETS = [['day', '按日'], ['week', '按周'], ['month', '按月'], ['s
 const DRILL_NAMES = { wishes: '心愿', events: '心愿事件', hours: '时长记录', volunteers: '志愿者', units: '单位' };
 const DRILL_PAGE = 50;
 
-// Today and the first of this month, as the city's local dates (YYYY-MM-DD).
-function localToday() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-}
-
+// The first of this month to today, as the city's local dates (YYYY-MM-DD).
 export function defaultPeriod() {
   const today = localToday();
   return { from: today.slice(0, 8) + '01', to: today };
@@ -25,6 +21,33 @@ export function formatValue(value, unit) {
   if (unit === '%') return `${(value * 100).toFixed(1)}%`;
   const shown = Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
   return unit ? `${shown} ${unit}` : shown;
+}
+
+// The ranking's indicators with their units (values as the API gives them: rates 0..1).
+const INDICATOR_UNITS = {
+  active: '人', new: '人', completed: '件', hours: '小时', hours_per_active: '小时', coverage: '%', balance: '',
+};
+
+export function indicatorValue(key, value) {
+  return formatValue(value, INDICATOR_UNITS[key] ?? '');
+}
+
+// A ranking score 0..100, with its unit.
+export function fmtScore(score) {
+  return score === null || score === undefined ? '—' : `${(Math.round(score * 10) / 10).toFixed(1)} 分`;
+}
+
+// Problems with typed weights, in the coordinator's words (null: fine). values: {indicator: text}.
+export function weightProblem(values, labels) {
+  let positive = false;
+  for (const [indicator, text] of Object.entries(values)) {
+    const label = labels[indicator] || indicator;
+    if (String(text).trim() === '') return `请填写“${label}”的权重（不计入可填 0）`;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0 || n > 100) return `“${label}”的权重应为 0 到 100 之间的整数`;
+    if (n > 0) positive = true;
+  }
+  return positive ? null : '至少要有一项考核指标的权重大于 0';
 }
 
 // Figures of a section: the ungrouped ones, and each grouped key with its groups in order.
@@ -58,6 +81,8 @@ async function render(root, ctx) {
   const figuresBox = el('div', { class: 'stats-sections' });
   const drillBox = el('div', { class: 'stats-drill', 'data-test': 'stats-drill', hidden: true });
   const rankingBox = el('div', {});
+  const weightsBox = el('div', {});
+  const jumps = el('nav', { class: 'jumps', 'aria-label': '统计分区' });
   let unit = null;
   let shown = null; // {from, to} of the figures on screen
   let loads = 0; // bumps on every load: a late answer for an earlier one is dropped
@@ -138,7 +163,7 @@ async function render(root, ctx) {
           key: figure.key, group: figure.group || undefined, from: shown.from, to: shown.to, bucket: bucket.value,
         });
         chart(picture, series.points, { kind: series.unit === '%' ? 'line' : 'bar', unit: series.unit, title: series.label });
-        note.textContent = `${series.label}（${series.unit}）`;
+        note.textContent = series.unit ? `${series.label}（单位：${series.unit}）` : series.label;
       } catch (error) {
         note.textContent = error.message;
       }
@@ -170,21 +195,25 @@ async function render(root, ctx) {
   async function ranking(ticket) {
     try {
       const found = await ctx.api.get(`/org-units/${unit.id}/ranking`, { from: shown.from, to: shown.to });
-      if (ticket !== loads || !found.rows.length) return;
-      const weights = found.weights.map((w) => `${w.label} ${w.weight}`).join('，');
+      if (ticket !== loads) return;
+      if (!found.rows.length) {
+        rankingBox.append(section('下级单位排名', el('p', { class: 'empty' }, '本单位没有下级单位，无需排名。')));
+        return;
+      }
+      const weights = found.weights.filter((w) => w.weight > 0).map((w) => `${w.label} ${w.weight}`).join('，');
       const indicators = found.rows[0].indicators.map((i) => ({ key: i.key, label: i.label }));
       rankingBox.append(section('下级单位排名',
-        el('p', { class: 'muted' }, `权重：${weights}`),
+        el('p', { class: 'muted' }, `按各项指标在下级单位间的相对水平加权计分，满分 100 分。权重：${weights}（可在下方“考核权重”中修改）`),
         table([
           { title: '名次', cell: (r) => String(r.rank), class: 'num' },
           { title: '单位', cell: (r) => r.unit.name },
-          { title: '得分', cell: (r) => formatValue(r.score, ''), class: 'num' },
+          { title: '得分', cell: (r) => fmtScore(r.score), class: 'num' },
           ...indicators.map((ind) => ({
             title: ind.label,
             class: 'num',
             cell: (r) => {
               const found = r.indicators.find((i) => i.key === ind.key);
-              return found ? formatValue(found.value, '') : '—';
+              return found ? indicatorValue(found.key, found.value) : '—';
             },
           })),
         ], found.rows, { rowAttrs: (r) => ({ 'data-test': 'ranking-row', 'data-unit-id': String(r.unit.id) }) })));
@@ -192,6 +221,73 @@ async function render(root, ctx) {
       // A station has no children to rank; any other failure is shown in place.
       if (ticket === loads && error.status !== 404) rankingBox.append(errorState(error, () => ranking(ticket)));
     }
+  }
+
+  // ------------------------------------------------------------ 考核权重
+
+  // The weights the ranking of the unit's children uses: where they come from (this unit, an
+  // ancestor, or the defaults) and a form to set this unit's own.
+  async function weightsEditor(ticket) {
+    let current;
+    try {
+      current = await ctx.api.get(`/org-units/${unit.id}/ranking-weights`);
+    } catch (error) {
+      if (ticket === loads && error.status !== 404) weightsBox.append(errorState(error, () => weightsEditor(ticket)));
+      return;
+    }
+    if (ticket !== loads) return;
+    const labels = Object.fromEntries(current.weights.map((w) => [w.indicator, w.label]));
+    const source = !current.inherited
+      ? `本单位（${unit.name}）已自行设置`
+      : current.source_unit
+        ? `本单位未设置，沿用上级单位“${current.source_unit.name}”的设置`
+        : '本单位及上级单位均未设置，使用系统默认权重';
+    const inputs = current.weights.map((w) => el('input', {
+      type: 'number', min: 0, max: 100, step: 1, inputmode: 'numeric', value: String(w.weight),
+      'data-test': 'weight-input', 'data-indicator': w.indicator, 'aria-label': `${w.label}权重`,
+    }));
+    const total = el('span', { class: 'muted', 'data-test': 'weights-total' });
+    const problem = el('p', { class: 'field-error', role: 'alert', 'data-test': 'weights-problem', hidden: true });
+    const save = el('button', { type: 'submit', class: 'primary', 'data-test': 'weights-save' }, '保存权重');
+    const values = () => Object.fromEntries(inputs.map((i) => [i.dataset.indicator, i.value]));
+    const update = () => {
+      const sum = inputs.reduce((acc, i) => acc + (Number(i.value) || 0), 0);
+      total.textContent = `合计 ${sum}（各项按占合计的比例计分，合计不必等于 100）`;
+    };
+    inputs.forEach((i) => i.addEventListener('input', update));
+    update();
+    const form = el('form', { class: 'weights', 'data-test': 'ranking-weights', novalidate: true, onSubmit: async (event) => {
+      event.preventDefault();
+      problem.hidden = true;
+      const wrong = weightProblem(values(), labels);
+      if (wrong) {
+        problem.textContent = wrong;
+        problem.hidden = false;
+        return;
+      }
+      const ok = await confirmDialog('保存考核权重', `保存后，“${unit.name}”下级单位的排名按新权重计算；未自行设置权重的下级单位也沿用这组权重。`, { ok: '保存' });
+      if (!ok) return;
+      await busy(save, async () => {
+        try {
+          await ctx.api.put(`/org-units/${unit.id}/ranking-weights`, {
+            weights: inputs.map((i) => ({ indicator: i.dataset.indicator, weight: Number(i.value) })),
+          });
+        } catch (error) {
+          problem.textContent = error.message;
+          problem.hidden = false;
+          throw error;
+        }
+        toast('考核权重已保存，排名已按新权重重新计算', 'success');
+        load();
+      });
+    } },
+    el('p', { class: 'muted', 'data-test': 'weights-source', 'data-inherited': current.inherited ? 'true' : 'false' }, source),
+    el('p', { class: 'muted' }, '每项填 0 到 100 的整数，填 0 即不计入。'),
+    el('div', { class: 'weights-grid' }, current.weights.map((w, i) => field(w.label, inputs[i]))),
+    total, problem,
+    el('div', { class: 'actions start' }, save));
+    weightsBox.append(section(null, el('details', { 'data-test': 'weights-panel' },
+      el('summary', {}, '考核权重（下级单位排名所用）'), form)));
   }
 
   // ------------------------------------------------------------ loading
@@ -203,18 +299,33 @@ async function render(root, ctx) {
     }
     if (!valid()) return;
     const ticket = ++loads;
+    // The period goes in the address, so the back button (from a drill-down's wish) returns to it.
+    if (ctx.current() && location.hash.startsWith('#/stats')) {
+      history.replaceState(null, '', `#/stats?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`);
+    }
     drillBox.hidden = true;
     clear(rankingBox);
+    clear(weightsBox);
     clear(figuresBox).append(loading());
     try {
       const stats = await ctx.api.get(`/org-units/${unit.id}/stats`, { from: from.value, to: to.value });
       if (ticket !== loads) return;
       shown = { from: stats.from, to: stats.to };
       heading.textContent = `${stats.unit.name} · ${levelName(stats.unit.level)} · ${stats.from} 至 ${stats.to}`;
-      clear(figuresBox).append(...(stats.sections.length
-        ? stats.sections.map(sectionPanel)
-        : [el('p', { class: 'empty' }, '暂无统计指标')]));
-      if (stats.unit.level !== 'village') ranking(ticket);
+      const panels = stats.sections.map(sectionPanel);
+      const jump = (target) => () => target.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      clear(jumps).append(...(panels.length > 1 || stats.unit.level !== 'village'
+        ? [el('span', { class: 'muted' }, '跳到：'),
+          ...stats.sections.map((part, i) => el('button', { type: 'button', class: 'link', 'data-test': 'stats-jump', onClick: jump(panels[i]) }, part.label)),
+          stats.unit.level !== 'village' ? el('button', { type: 'button', class: 'link', 'data-test': 'stats-jump', onClick: jump(rankingBox) }, '下级单位排名') : null]
+        : []));
+      clear(figuresBox).append(...(panels.length
+        ? panels
+        : [el('p', { class: 'empty' }, '这段时间暂无统计指标，可换一个起止日期再查询。')]));
+      if (stats.unit.level !== 'village') {
+        ranking(ticket);
+        weightsEditor(ticket);
+      }
     } catch (error) {
       if (ticket !== loads) return;
       clear(figuresBox).append(errorState(error, load));
@@ -233,7 +344,7 @@ async function render(root, ctx) {
     event.preventDefault();
     load();
   } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx);
-  root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, drillBox, figuresBox, rankingBox);
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, jumps, drillBox, figuresBox, rankingBox, weightsBox);
   await load();
 }
 

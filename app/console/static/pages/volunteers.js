@@ -2,14 +2,10 @@
 // skill and status; one volunteer's qualifications, insurance, suspension and reinstatement;
 // and 人员, the coordinators and grid workers of the unit and its units.
 
-import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES } from '../ui.js';
+import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES, localToday as today } from '../ui.js';
 import { unitPicker, stationsUnder, levelName } from '../unit-picker.js';
 
 const STATUS = { active: '正常', suspended: '已暂停' };
-
-function today() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-}
 
 function badge(text, kind) {
   return el('span', { class: ['badge', kind ? 'badge-' + kind : null] }, text);
@@ -62,7 +58,7 @@ async function volunteerList(ctx, unit, box) {
       { title: '保险至', cell: (v) => el('span', { class: expired(v.insured_until) ? 'text-warn' : null }, dateText(v.insured_until)) },
       { title: '手头任务', cell: (v) => `${v.active_tasks}/${v.max_concurrent_tasks}` },
       { title: '状态', cell: (v) => statusBadge(v.status) },
-    ], rows, { rowAttrs: (v) => ({ 'data-test': 'volunteer-row', 'data-volunteer-id': String(v.id) }), empty: '没有符合条件的志愿者' }));
+    ], rows, { rowAttrs: (v) => ({ 'data-test': 'volunteer-row', 'data-volunteer-id': String(v.id) }), empty: '没有符合条件的志愿者', hint: '可清空姓名，或改选站点、技能、状态后再查询。' }));
   }
 
   async function load(reset) {

@@ -1,7 +1,7 @@
 // 心愿: the wishes of the coordinator's units, filtered by status; '#/wishes/12' is one wish
 // with its facts, its next automatic step, what may be done now and its timeline.
 
-import { el, clear, field, section, table, statusBadge, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
+import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
 import { actionButtons, allEvents, countdown, timeline, wishFacts } from '../wish.js';
 import { catalogue, plainNames } from '../catalogue.js';
 
@@ -24,16 +24,19 @@ async function list(root, ctx) {
 
   const body = el('div', {});
   const more = el('button', { type: 'button', hidden: true }, '加载更多');
+  const names = await catalogue(ctx.api).catch(() => plainNames);
   const rows = [];
   let cursor = null;
   const draw = () => clear(body).append(table([
     { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
-    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), w.grab_open ? el('span', { class: 'tag' }, '抢单中') : null] },
+    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w),
+      w.urgency !== 'normal' ? el('span', { class: 'tag phone-only' }, URGENCY_NAMES[w.urgency] || w.urgency) : null] },
+    { title: '类别', cell: (w) => names.category(w.category_code) },
     { title: '地点', cell: (w) => w.coarse_address },
     { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
-    { title: '紧急', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
-    { title: '提交', cell: (w) => fmtTime(w.created_at, true) },
-  ], rows, { empty: '没有符合条件的心愿', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
+    { title: '紧急', class: 'wide-only', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
+    { title: '提交', class: 'wide-only', cell: (w) => fmtTime(w.created_at, true) },
+  ], rows, { empty: '没有符合条件的心愿', hint: status || needsDispatch ? '可改选“全部状态”，或取消勾选“只看待派单的”。' : '辖区内还没有群众提交心愿。', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
   const load = async () => {
     const page = await ctx.api.get('/wishes', {
       status: status || undefined, needs_dispatch: needsDispatch ? 'true' : undefined, limit: 50, cursor,
@@ -53,6 +56,12 @@ async function list(root, ctx) {
     body, more);
 }
 
+// The list the coordinator came from, with its filters; the whole list otherwise.
+export function backTo(ctx) {
+  const previous = ctx.previous || '';
+  return /^#\/wishes(\?.*)?$/.test(previous) ? previous : '#/wishes';
+}
+
 async function detail(root, ctx, id) {
   const [wish, events, names] = await Promise.all([
     ctx.api.get(`/wishes/${id}`), allEvents(ctx.api, id), catalogue(ctx.api).catch(() => plainNames),
@@ -63,7 +72,13 @@ async function detail(root, ctx, id) {
   root.append(
     el('div', { class: 'page-head' },
       el('h1', {}, wish.title),
-      el('a', { href: '#/wishes' }, '← 返回心愿列表')),
+      el('a', { href: backTo(ctx), 'data-test': 'back-to-list', onClick: (event) => {
+        // Came from the list: go back to it (its filters and the browser's history as they were).
+        if (backTo(ctx) === ctx.previous) {
+          event.preventDefault();
+          history.back();
+        }
+      } }, '← 返回心愿列表')),
     el('div', { class: 'grid-2 wide-left' },
       el('div', {},
         section('心愿', clock.node, wishFacts(wish, names),

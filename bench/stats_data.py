@@ -214,6 +214,12 @@ def lines(rows: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]) -> str:
     return out.getvalue()
 
 
+def scalar(conn: psycopg.Connection[Any], sql: str) -> int:
+    row = conn.execute(sql.encode()).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
@@ -413,7 +419,7 @@ def load_city(url: str, params: Params) -> City:
         units = conn.execute(
             "SELECT id, level, parent_id, lat, lng FROM org_units ORDER BY id"
         ).fetchall()
-        coordinator_of = dict(
+        coordinator_of: dict[int, int] = dict(
             conn.execute(
                 "SELECT org_unit_id, min(user_id) FROM role_grants JOIN users u ON u.id = user_id"
                 " WHERE role = 'coordinator' AND u.password_hash IS NULL GROUP BY org_unit_id"
@@ -423,7 +429,7 @@ def load_city(url: str, params: Params) -> City:
             "SELECT id, user_id, home_station_id, extract(epoch FROM created_at)"
             " FROM volunteers ORDER BY created_at, id"
         ).fetchall()
-        first_resident = conn.execute("SELECT max(user_id) + 1 FROM volunteers").fetchone()[0]  # type: ignore[index]
+        first_resident = scalar(conn, "SELECT max(user_id) + 1 FROM volunteers")
     parent = {u[0]: u[2] for u in units}
     city_id = next(u[0] for u in units if u[1] == OrgLevel.CITY)
     villages = [u for u in units if u[1] == OrgLevel.VILLAGE]
@@ -949,10 +955,10 @@ def dispatch_round_trip(
                 for v in lapsed:
                     outcome[v] = ("expired", life.now, None)
         for v in offered:
-            status, at, reason = outcome.get(v, ("pending", None, None))
+            status, answered, reason = outcome.get(v, ("pending", None, None))
             if status == "pending" and winner is not None:
                 status, reason = "withdrawn", "已被其他志愿者接单"
-                at = outcome[winner][1]
+                answered = outcome[winner][1]
             out.offers.append(
                 (
                     offer_ids[v],
@@ -963,7 +969,7 @@ def dispatch_round_trip(
                     None,
                     iso(t),
                     iso(expires),
-                    iso(at) if at else None,
+                    iso(answered) if answered else None,
                     reason,
                 )
             )
@@ -1131,7 +1137,7 @@ def record(
             reject_reason,
             0,
             feedback,
-            iso(checked_out + 7200) if feedback else None,
+            iso(checked_out + 7200) if feedback and checked_out else None,
             iso(checked_in),
             iso(confirmed_at or checked_out or checked_in),
         )
@@ -1350,7 +1356,7 @@ def write_chunk(conn: psycopg.Connection[Any], chunk: Chunk, ids: Ids, counter: 
             ("points_entries", POINTS_COLUMNS, chunk.points, len(chunk.points)),
         ):
             t0 = time.perf_counter()
-            copy_text(cur, table, columns, lines(rows))  # type: ignore[arg-type]
+            copy_text(cur, table, columns, lines(rows))
             counter.add(table, n, time.perf_counter() - t0)
 
 
@@ -1363,7 +1369,7 @@ def next_ids(conn: psycopg.Connection[Any]) -> Ids:
         "hours_entries",
         "points_entries",
     ):
-        start[table] = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]  # type: ignore[index]
+        start[table] = scalar(conn, f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
     return Ids(start)
 
 
@@ -1465,7 +1471,7 @@ def verify(url: str) -> list[str]:
     problems = []
     with psycopg.connect(_dsn(url)) as conn:
         for label, sql in checks.items():
-            n = conn.execute(sql).fetchone()[0]  # type: ignore[arg-type,index]
+            n = scalar(conn, sql)
             if n:
                 problems.append(f"{n} {label}")
     return problems
@@ -1477,7 +1483,7 @@ def derive(url: str, counter: Counter) -> None:
         for name, sql in DERIVED:
             t0 = time.perf_counter()
             statement = sql.replace("{ladder}", ladder).replace(":notice", str(NOTICE_DAYS))
-            rows = conn.execute(statement).rowcount  # type: ignore[arg-type]
+            rows = conn.execute(statement).rowcount
             counter.add(name, rows, time.perf_counter() - t0)
         t0 = time.perf_counter()
         for table in (
@@ -1494,7 +1500,7 @@ def derive(url: str, counter: Counter) -> None:
             "star_awards",
         ):
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # type: ignore[arg-type]
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT coalesce(max(id), 1) FROM {table}))"
             )
         conn.commit()
@@ -1567,7 +1573,7 @@ def ensure(args: argparse.Namespace) -> tuple[str, Params, bool]:
         setup(url, params, counter)
         state = {"params": wanted, "setup": True, "chunks": 0}
         with psycopg.connect(_dsn(admin_url), autocommit=True) as conn:
-            conn.execute(state_sql(name, state))  # type: ignore[arg-type]
+            conn.execute(state_sql(name, state))
         log(f"{name}: tree, staff and {params.volunteers} volunteers ready")
     else:
         log(f"{name}: resuming after chunk {state.get('chunks', 0)}")
@@ -1584,7 +1590,7 @@ def ensure(args: argparse.Namespace) -> tuple[str, Params, bool]:
             counter.add("(generate in Python)", 0, generated)
             write_chunk(conn, chunk, ids, counter)
             state = {"params": wanted, "setup": True, "chunks": k + 1}
-            conn.execute(state_sql(name, state))  # type: ignore[arg-type]
+            conn.execute(state_sql(name, state))
             conn.commit()
         log(
             f"chunk {k + 1}/{chunks}: {len(chunk.wishes)} wishes, {len(chunk.events)} events,"
@@ -1604,7 +1610,7 @@ def ensure(args: argparse.Namespace) -> tuple[str, Params, bool]:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with psycopg.connect(_dsn(admin_url), autocommit=True) as conn:
-        conn.execute(state_sql(name, state))  # type: ignore[arg-type]
+        conn.execute(state_sql(name, state))
     print_counter(name, params, counter, time.perf_counter() - wall)
     return url, params, True
 

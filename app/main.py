@@ -22,6 +22,7 @@ from app.auth.throttle import LoginThrottle
 from app.auth.wechat_router import router as wechat_auth_router
 from app.catalogue.router import router as catalogue_router
 from app.config import Settings, get_settings
+from app.console.router import router as console_router
 from app.db import Admission, Database, make_engine
 from app.delivery.engine import Deliverer
 from app.delivery.router import router as delivery_router
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     revocation_feed.configure(settings.revocation_poll_seconds)
     install_error_handlers(app)
     app.include_router(api_router(settings))
+    app.include_router(console_router)
     install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)

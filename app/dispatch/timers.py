@@ -31,6 +31,7 @@ from app.models.enums import OfferStatus, Urgency, WishStatus
 from app.rules.dispatch import Policy, policy_for
 from app.wishes.hooks import Moved, after_transition
 from app.wishes.state import TERMINAL_STATUSES
+from app.wishes.upcoming import NextStep, reads_next_step
 
 LADDER = "wish_ladder"
 CHECKOUT_REMINDER_AFTER = timedelta(hours=2)
@@ -152,6 +153,48 @@ def decide(
     assert state.completed_at is not None
     due = state.completed_at + timedelta(days=policy.autoclose_days)
     return (Action.CLOSE, None) if now >= due else (None, due)
+
+
+STEP_LABELS: dict[tuple[Action, WishStatus | None], str] = {
+    (Action.ESCALATE, WishStatus.SUBMITTED): "超时未审核，上报上级单位",
+    (Action.ESCALATE, WishStatus.APPROVED): "超时未派单，上报上级单位",
+    (Action.ESCALATE, None): "开放抢单后无人接单，上报上级单位",
+    (Action.DISPATCH, None): "自动派出下一轮邀请（邀请用完则开放抢单）",
+    (Action.EXPIRE, None): "派单邀请到期",
+    (Action.CANCEL, None): "超过期望服务时段，自动取消",
+    (Action.REMIND, WishStatus.ACCEPTED): "提醒志愿者按时签到",
+    (Action.REMIND, WishStatus.IN_SERVICE): "提醒志愿者签退",
+    (Action.REMIND, None): "提醒志愿者",
+    (Action.RELEASE, None): "志愿者未签到，收回心愿并重新派单",
+    (Action.CLOSE, None): "评价期满，自动办结",
+}
+
+
+def upcoming(state: LadderState, policy: Policy, now: datetime) -> tuple[Action, datetime] | None:
+    """The ladder's next step and when it is due: `now` if one is due already, else what
+    `decide` finds due at the next time it would look (the state stays as it is until then:
+    any change reschedules). None when nothing is ahead."""
+    action, next_at = decide(state, policy, now)
+    if action is not None:
+        return action, now
+    if next_at is None:
+        return None
+    then, _ = decide(state, policy, next_at)
+    return (then, next_at) if then is not None else None
+
+
+def _next_step(session: Session, wish: Wish, station: OrgUnit, now: datetime) -> NextStep | None:
+    if wish.status in TERMINAL_STATUSES:
+        return None
+    found = upcoming(state_of(session, wish), policy_for(session, station), now)
+    if found is None:
+        return None
+    action, at = found
+    label = STEP_LABELS.get((action, wish.status)) or STEP_LABELS[(action, None)]
+    return NextStep(action=action.value, label=label, at=at)
+
+
+reads_next_step(_next_step)
 
 
 def reschedule(session: Session, *, wish: Wish, station: OrgUnit, now: datetime) -> None:

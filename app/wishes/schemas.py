@@ -166,6 +166,20 @@ class DistanceOut(BaseModel):
         return cls(band=band, label=label, min_m=low, max_m=high)
 
 
+class NextStepOut(BaseModel):
+    """What the dispatch ladder will do to the wish by itself, and when."""
+
+    action: str = Field(
+        description=(
+            "escalate 上报上级单位 · dispatch 自动派出下一轮邀请或开放抢单 · expire 邀请到期 · "
+            "cancel 超过期望时段自动取消 · remind 提醒志愿者签到或签退 · "
+            "release 未签到收回并重新派单 · close 自动办结"
+        )
+    )
+    label: str = Field(description="中文说明，如“超时未审核，上报上级单位”")
+    at: datetime = Field(description="到期时间；已到期时为当前时间（定时任务随即执行）")
+
+
 class WishOut(BaseModel):
     """A wish as the caller may see it. Volunteers who have not accepted it see no requester,
     no contact and only its coarse place: the centre of the 0.01° cell that holds it (about
@@ -230,6 +244,13 @@ class WishOut(BaseModel):
     distance_m: float | None = Field(
         default=None,
         description="志愿者本人住址到心愿确切位置的距离（米），仅接单（及同组服务）的志愿者可见",
+    )
+    next_step: NextStepOut | None = Field(
+        default=None,
+        description=(
+            "仅辖区协调员与管理员可见：派单流程下一步将自动执行的操作及其时间"
+            "（每次状态变化后重新计算）；已结束的心愿为 null"
+        ),
     )
     subscribe_hint: list[str] = Field(
         default_factory=list,

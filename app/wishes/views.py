@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.auth.principal import VolunteerFacts
 from app.geo import distance_m
 from app.models import Offer, Wish
@@ -16,6 +17,7 @@ from app.wishes.eligibility import distance_seen_m
 from app.wishes.schemas import (
     DistanceOut,
     MyOfferOut,
+    NextStepOut,
     OfferOut,
     PersonRef,
     StationRef,
@@ -23,6 +25,8 @@ from app.wishes.schemas import (
     WishSummary,
 )
 from app.wishes.service import allowed_events
+from app.wishes.state import ActorRole
+from app.wishes.upcoming import next_step
 
 
 def wish_out(session: Session, outcome: VisibleWish) -> WishOut:
@@ -66,6 +70,11 @@ def wish_out(session: Session, outcome: VisibleWish) -> WishOut:
     # Until they hold the wish, volunteers see its coarse point only; whoever else sees it, the
     # coarse point too unless it is their own (the exact place is revealed, and logged).
     lat, lng = (wish.lat, wish.lng) if full else (wish.coarse_lat, wish.coarse_lng)
+    upcoming = None
+    if access.roles & {ActorRole.COORDINATOR, ActorRole.ADMIN}:
+        step = next_step(session, wish, station, clock.now())
+        if step is not None:
+            upcoming = NextStepOut(action=step.action, label=step.label, at=step.at)
     return WishOut(
         id=wish.id,
         title=wish.title,
@@ -112,6 +121,7 @@ def wish_out(session: Session, outcome: VisibleWish) -> WishOut:
         my_offer=my_offer,
         distance=band,
         distance_m=exact,
+        next_step=upcoming,
     )
 
 

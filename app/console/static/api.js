@@ -1,0 +1,229 @@
+// Calls to /api/v1 for the console.
+//
+// - Staff sign in with POST /auth/login; the tokens live in sessionStorage (one tab's session,
+//   gone when the tab closes).
+// - A 401 is answered once by POST /auth/refresh (a refresh token is good for one use; parallel
+//   401s share one refresh) and the request is sent again with the new access token.
+// - Every state-changing request carries an Idempotency-Key; a request sent again after a
+//   refresh or a dropped connection keeps its key, so the server runs it at most once.
+// - Errors arrive as {"error": {code, message, details}}; ApiError carries the Chinese message.
+
+export const BASE = '/api/v1';
+const STORE = 'console.session';
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+// ---------------------------------------------------------------- the session
+
+const listeners = new Set();
+
+export const session = {
+  get() {
+    try {
+      return JSON.parse(sessionStorage.getItem(STORE) || 'null');
+    } catch {
+      return null;
+    }
+  },
+  set(tokens) {
+    sessionStorage.setItem(STORE, JSON.stringify({
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      expires_at: tokens.expires_at,
+      password_change_required: Boolean(tokens.password_change_required),
+      user: tokens.user,
+    }));
+  },
+  update(fields) {
+    const current = this.get();
+    if (current) sessionStorage.setItem(STORE, JSON.stringify({ ...current, ...fields }));
+  },
+  clear(reason) {
+    const had = this.get() !== null;
+    sessionStorage.removeItem(STORE);
+    if (had) listeners.forEach((fn) => fn(reason));
+  },
+  user() {
+    const current = this.get();
+    return current ? current.user : null;
+  },
+  signedIn() {
+    return this.get() !== null;
+  },
+  // fn(reason) runs when the session ends (sign-out, or a refresh the server refused).
+  onEnd(fn) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  },
+};
+
+// A key that is unique enough and needs no secure context (crypto.randomUUID does: county
+// intranets often serve over plain http).
+export function newKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return 'console-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ---------------------------------------------------------------- requests
+
+function url(path, query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value === undefined || value === null || value === '') continue;
+    for (const one of Array.isArray(value) ? value : [value]) params.append(name, String(one));
+  }
+  const text = params.toString();
+  return BASE + path + (text ? '?' + text : '');
+}
+
+async function errorOf(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = body && body.error;
+  if (error && typeof error.message === 'string') {
+    let message = error.message;
+    const first = error.details && Array.isArray(error.details.errors) && error.details.errors[0];
+    if (first && first.msg) {
+      const field = Array.isArray(first.loc) ? first.loc.filter((p) => p !== 'body').join('.') : '';
+      message += field ? `（${field}：${first.msg}）` : `（${first.msg}）`;
+    }
+    return new ApiError(response.status, error.code, message, error.details);
+  }
+  return new ApiError(response.status, 'HTTP_' + response.status,
+    `服务器暂时无法处理请求（${response.status}），请稍后再试`, {});
+}
+
+let refreshing = null;
+
+// Exchanges the refresh token once, however many requests met a 401 at the same time.
+function refreshTokens() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const current = session.get();
+      if (!current || !current.refresh_token) return false;
+      let response;
+      try {
+        response = await fetch(url('/auth/refresh'), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ refresh_token: current.refresh_token }),
+          credentials: 'omit',
+        });
+      } catch {
+        return false;
+      }
+      if (!response.ok) {
+        const error = await errorOf(response);
+        session.clear(error.message);
+        return false;
+      }
+      session.set(await response.json());
+      return true;
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+async function send(method, path, { body, query, key, auth = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (key) headers['Idempotency-Key'] = key;
+  const current = session.get();
+  if (auth && current) headers.Authorization = 'Bearer ' + current.access_token;
+  return fetch(url(path, query), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+}
+
+// One API call; resolves to the parsed JSON (null for 204), rejects with ApiError.
+export async function request(method, path, options = {}) {
+  const write = WRITES.has(method) && !path.startsWith('/auth/');
+  const key = write ? options.key || newKey() : undefined;
+  const opts = { ...options, key };
+  let response;
+  try {
+    response = await send(method, path, opts);
+  } catch {
+    if (!write) throw new ApiError(0, 'NETWORK', '网络连接失败，请检查网络后重试', {});
+    // The answer was lost, not necessarily the request: send it again with the same key.
+    try {
+      response = await send(method, path, opts);
+    } catch {
+      throw new ApiError(0, 'NETWORK', '网络连接失败，请检查网络后重试', {});
+    }
+  }
+  if (response.status === 401 && options.auth !== false && session.signedIn()) {
+    if (await refreshTokens()) response = await send(method, path, opts);
+    else {
+      session.clear('登录已过期，请重新登录');
+      throw new ApiError(401, 'UNAUTHORIZED', '登录已过期，请重新登录', {});
+    }
+  }
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') || '';
+  return type.includes('json') ? response.json() : response.blob();
+}
+
+export const api = {
+  get: (path, query) => request('GET', path, { query }),
+  post: (path, body, options = {}) => request('POST', path, { ...options, body }),
+  put: (path, body, options = {}) => request('PUT', path, { ...options, body }),
+  delete: (path, options = {}) => request('DELETE', path, options),
+};
+
+// ---------------------------------------------------------------- signing in and out
+
+export async function signIn(username, password) {
+  const tokens = await request('POST', '/auth/login', {
+    body: { username, password },
+    auth: false,
+  });
+  const staff = (tokens.user.roles || []).some((r) => r.role === 'coordinator' || r.role === 'admin');
+  if (!staff) {
+    throw new ApiError(403, 'STAFF_ONLY', '控制台仅供协调员和管理员使用', {});
+  }
+  session.set(tokens);
+  return tokens;
+}
+
+export async function signOut() {
+  try {
+    if (session.signedIn()) await request('POST', '/auth/logout');
+  } catch {
+    // The session ends here whatever the server said.
+  } finally {
+    session.clear('已退出登录');
+  }
+}
+
+// The coordinator's units, from the sign-in's roles: [{id, name}] (admins: none listed).
+export function myUnits() {
+  const user = session.user();
+  const seen = new Map();
+  for (const role of (user && user.roles) || []) {
+    if (role.role === 'coordinator' && role.org_unit_id && !seen.has(role.org_unit_id)) {
+      seen.set(role.org_unit_id, { id: role.org_unit_id, name: role.org_unit_name || `单位 ${role.org_unit_id}` });
+    }
+  }
+  return Array.from(seen.values());
+}

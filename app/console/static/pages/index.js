@@ -1,0 +1,11 @@
+// The console's pages, in the navigation's order. Each module exports
+//   default { route: '#/name', title: '中文', nav: 'nav-name' (or null: no link), render(root, ctx) }
+// Add a page by adding its module here.
+
+import review from './review.js';
+import wishes from './wishes.js';
+import dispatch from './dispatch.js';
+import batch from './batch.js';
+import me from './me.js';
+
+export default [review, wishes, dispatch, batch, me];

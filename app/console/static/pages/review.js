@@ -1,0 +1,62 @@
+// 审核: the review queue, oldest first. Approve, or reject with a reason the requester sees.
+
+import { el, clear, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
+
+function card(wish, ctx, onDone) {
+  const approve = el('button', { type: 'button', class: 'primary', 'data-test': 'approve', onClick: () => busy(approve, async () => {
+    await ctx.api.post(`/wishes/${wish.id}/approve`, { note: '' });
+    toast(`已通过：${wish.title}`, 'success');
+    onDone(node);
+  }) }, '通过');
+  const reject = el('button', { type: 'button', class: 'danger', 'data-test': 'reject', onClick: async () => {
+    const reason = await askReason('审核不通过', { message: `“${wish.title}”：理由会告知点单人。`, placeholder: '例如：不属于志愿服务范围，请联系村委会', ok: '不通过', danger: true });
+    if (reason === null) return;
+    await busy(reject, async () => {
+      await ctx.api.post(`/wishes/${wish.id}/reject`, { reason });
+      toast(`已退回：${wish.title}`, 'success');
+      onDone(node);
+    });
+  } }, '不通过');
+  const node = el('article', { class: ['card', wish.urgency === 'urgent' ? 'urgent' : null], 'data-test': 'review-item', 'data-wish-id': wish.id },
+    el('div', { class: 'card-head' },
+      el('a', { href: `#/wishes/${wish.id}`, class: 'card-title' }, wish.title),
+      statusBadge(wish.status)),
+    el('dl', { class: 'facts compact' },
+      el('dt', {}, '地点'), el('dd', {}, wish.coarse_address),
+      el('dt', {}, '时间'), el('dd', {}, fmtWindow(wish.wanted_start_at, wish.wanted_end_at)),
+      el('dt', {}, '紧急'), el('dd', {}, URGENCY_NAMES[wish.urgency] || wish.urgency),
+      el('dt', {}, '提交'), el('dd', {}, fmtTime(wish.created_at))),
+    el('div', { class: 'actions' }, reject, approve));
+  return node;
+}
+
+async function render(root, ctx) {
+  const list = el('div', { class: 'cards', 'data-test': 'review-list' });
+  const more = el('button', { type: 'button', hidden: true }, '加载更多');
+  const count = el('span', { class: 'muted' });
+  let cursor = null;
+  let shown = 0;
+  const done = (node) => {
+    node.remove();
+    shown -= 1;
+    update();
+  };
+  const update = () => {
+    count.textContent = shown ? `${shown} 条待审核` : '';
+    if (!list.children.length) clear(list).append(el('p', { class: 'empty' }, '没有待审核的心愿'));
+  };
+  const load = async () => {
+    const page = await ctx.api.get('/wishes/review-queue', { limit: 20, cursor });
+    if (!cursor) clear(list);
+    for (const wish of page.items) list.append(card(wish, ctx, done));
+    shown += page.items.length;
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    update();
+  };
+  more.addEventListener('click', () => busy(more, load));
+  await load();
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, '审核'), count), list, more);
+}
+
+export default { route: '#/review', title: '审核', nav: 'nav-review', render };

@@ -1,0 +1,326 @@
+// Building blocks of the console's pages. Text always goes in as text nodes (el() and
+// textContent); markup is never built from strings, so data can never become code.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const PROPERTIES = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'open']);
+
+function build(node, attrs, children) {
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') {
+      node.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === 'class') {
+      node.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
+    } else if (PROPERTIES.has(name) && !(node instanceof SVGElement)) {
+      node[name] = value;
+    } else if (name === 'style') {
+      throw new Error('style attributes are refused by the CSP: use a class');
+    } else {
+      node.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+// el('button', {class: 'primary', 'data-test': 'approve', onClick: fn}, '通过')
+export function el(tag, attrs, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+export function svg(tag, attrs, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+export function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+// ---------------------------------------------------------------- words
+
+export const STATUS_NAMES = {
+  submitted: '待审核',
+  approved: '待派单',
+  rejected: '审核未通过',
+  dispatching: '派单中',
+  accepted: '已接单',
+  in_service: '服务中',
+  completed: '待评价',
+  rated: '已评价',
+  closed: '已办结',
+  cancelled: '已取消',
+  // offers
+  pending: '待答复',
+  declined: '已婉拒',
+  expired: '已过期',
+  withdrawn: '已撤回',
+};
+
+export const URGENCY_NAMES = { normal: '一般', high: '较急', urgent: '紧急' };
+
+export const EVENT_NAMES = {
+  submit: '提交',
+  approve: '审核通过',
+  reject: '审核不通过',
+  offer: '派单邀请',
+  open_grab: '开放抢单',
+  accept: '接单',
+  decline: '婉拒',
+  withdraw: '退单',
+  release: '收回',
+  expire: '邀请过期',
+  check_in: '签到',
+  check_out: '签退',
+  rate: '评价',
+  cancel: '取消',
+  close: '办结',
+  escalate: '上报',
+  remind: '提醒',
+};
+
+export const ROLE_NAMES = {
+  resident: '群众',
+  volunteer: '志愿者',
+  coordinator: '协调员',
+  admin: '管理员',
+  grid_worker: '网格员',
+  system: '系统',
+  requester: '点单人',
+  assignee: '接单志愿者',
+};
+
+export function statusBadge(status, label) {
+  return el('span', {
+    class: ['badge', 'status-' + status],
+    'data-test': 'status-badge',
+    'data-status': status,
+  }, label || STATUS_NAMES[status] || status);
+}
+
+// ---------------------------------------------------------------- times and figures
+
+const ZONE = 'Asia/Shanghai';
+const dateTime = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+});
+const shortTime = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: ZONE, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+});
+
+export function fmtTime(iso, short = false) {
+  if (!iso) return '—';
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return '—';
+  return (short ? shortTime : dateTime).format(when);
+}
+
+export function fmtWindow(start, end) {
+  return `${fmtTime(start, true)} – ${fmtTime(end, true)}`;
+}
+
+// 3 天 2 小时 · 2 小时 5 分 · 4 分 30 秒
+export function fmtDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (days) return `${days} 天 ${hours} 小时`;
+  if (hours) return `${hours} 小时 ${minutes} 分`;
+  return `${minutes} 分 ${String(seconds).padStart(2, '0')} 秒`;
+}
+
+export function fmtDistance(m) {
+  if (m === null || m === undefined) return '—';
+  return m < 1000 ? `${Math.round(m)} 米` : `${(m / 1000).toFixed(1)} 公里`;
+}
+
+export function fmtPercent(fraction) {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+// ---------------------------------------------------------------- feedback
+
+export function toast(message, kind = 'info') {
+  const box = document.getElementById('toasts') || document.body;
+  const node = el('div', { class: ['toast', 'toast-' + kind], 'data-test': 'toast', role: kind === 'error' ? 'alert' : 'status' }, message);
+  box.append(node);
+  setTimeout(() => node.classList.add('leaving'), kind === 'error' ? 6000 : 3500);
+  setTimeout(() => node.remove(), kind === 'error' ? 6500 : 4000);
+  return node;
+}
+
+// Shows an error from the API (ApiError) or anything else as a toast.
+export function showError(error) {
+  const message = error && error.message ? error.message : '操作失败，请稍后再试';
+  return toast(message, 'error');
+}
+
+// A modal dialog: resolves to the reason typed (reason: true) or true, or null if cancelled.
+export function dialog({ title, message, reason = false, label = '理由', placeholder = '', ok = '确定', danger = false, maxLength = 500 }) {
+  return new Promise((resolve) => {
+    const input = reason
+      ? el('textarea', { id: 'dialog-reason', 'data-test': 'dialog-reason', rows: 3, maxlength: maxLength, placeholder, required: true })
+      : null;
+    const hint = el('p', { class: 'field-error', hidden: true }, '请填写理由');
+    const okButton = el('button', { type: 'submit', class: danger ? 'danger' : 'primary', 'data-test': 'dialog-ok' }, ok);
+    const cancel = el('button', { type: 'button', 'data-test': 'dialog-cancel' }, '取消');
+    const form = el('form', { method: 'dialog', class: 'dialog-body' },
+      el('h2', {}, title),
+      message ? el('p', {}, message) : null,
+      input ? el('label', { for: 'dialog-reason' }, label) : null,
+      input, hint,
+      el('div', { class: 'actions' }, cancel, okButton));
+    const box = el('dialog', { class: 'dialog', 'aria-label': title }, form);
+    let answered = false;
+    const finish = (value) => {
+      if (answered) return;
+      answered = true;
+      box.close();
+      box.remove();
+      resolve(value);
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (input) {
+        const text = input.value.trim();
+        if (!text) {
+          hint.hidden = false;
+          input.focus();
+          return;
+        }
+        finish(text);
+      } else finish(true);
+    });
+    cancel.addEventListener('click', () => finish(null));
+    box.addEventListener('cancel', (event) => {
+      event.preventDefault();
+      finish(null);
+    });
+    document.body.append(box);
+    box.showModal();
+    (input || okButton).focus();
+  });
+}
+
+export const askReason = (title, options = {}) => dialog({ title, reason: true, ...options });
+export const confirmDialog = (title, message, options = {}) => dialog({ title, message, ...options });
+
+// Runs an action with its button disabled; shows the API's message if it fails.
+export async function busy(button, action) {
+  if (button) button.disabled = true;
+  try {
+    return await action();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- tables and states
+
+// columns: [{title, cell: row => text|Node, class}]; rowAttrs: row => attributes of the <tr>.
+export function table(columns, rows, { rowAttrs, empty = '暂无数据', caption } = {}) {
+  if (!rows.length) return el('p', { class: 'empty' }, empty);
+  return el('div', { class: 'table-wrap' },
+    el('table', { class: 'data' },
+      caption ? el('caption', {}, caption) : null,
+      el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.class }, c.title)))),
+      el('tbody', {}, rows.map((row) => el('tr', rowAttrs ? rowAttrs(row) : {},
+        columns.map((c) => el('td', { class: c.class, 'data-label': c.title }, c.cell(row))))))));
+}
+
+export function loading(text = '加载中…') {
+  return el('p', { class: 'loading', role: 'status' }, text);
+}
+
+export function errorState(error, retry) {
+  return el('div', { class: 'error-state', role: 'alert' },
+    el('p', {}, error && error.message ? error.message : '加载失败'),
+    retry ? el('button', { type: 'button', onClick: retry }, '重试') : null);
+}
+
+export function field(label, control, hint) {
+  return el('label', { class: 'field' }, el('span', { class: 'field-label' }, label), control,
+    hint ? el('span', { class: 'field-hint' }, hint) : null);
+}
+
+export function section(title, ...children) {
+  return el('section', { class: 'panel' }, title ? el('h2', {}, title) : null, ...children);
+}
+
+// A horizontal bar 0..1 (a factor's value), with its label and figure.
+export function meter(value, label) {
+  const bar = el('span', { class: 'meter-fill' });
+  bar.style.width = `${Math.round(Math.max(0, Math.min(1, value)) * 100)}%`;
+  return el('span', { class: 'meter', title: label ? `${label} ${fmtPercent(value)}` : fmtPercent(value) },
+    el('span', { class: 'meter-track' }, bar));
+}
+
+// ---------------------------------------------------------------- chart
+
+// A small inline-SVG chart of points [{label, value}] drawn into svgParent (an <svg>, or an
+// element that receives one). kind: 'bar' (default) or 'line'. Returns the <svg>.
+export function chart(svgParent, points, { kind = 'bar', unit = '', width = 600, height = 220, title } = {}) {
+  const root = svgParent instanceof SVGSVGElement ? svgParent : svg('svg', {});
+  clear(root);
+  root.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  root.setAttribute('class', 'chart chart-' + kind);
+  root.setAttribute('role', 'img');
+  root.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  if (title) root.append(svg('title', {}, title));
+  if (!(svgParent instanceof SVGSVGElement)) svgParent.append(root);
+  const pad = { top: 16, right: 12, bottom: 34, left: 44 };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const values = points.map((p) => Number(p.value) || 0);
+  if (!points.length) {
+    root.append(svg('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'chart-empty' }, '暂无数据'));
+    return root;
+  }
+  const max = Math.max(...values, 0) || 1;
+  const y = (v) => pad.top + plotH - (v / max) * plotH;
+  const step = plotW / points.length;
+  const x = (i) => pad.left + step * i + step / 2;
+  // axis and three grid lines with their figures
+  for (const fraction of [0, 0.5, 1]) {
+    const value = max * fraction;
+    root.append(
+      svg('line', { x1: pad.left, x2: width - pad.right, y1: y(value), y2: y(value), class: 'chart-grid' }),
+      svg('text', { x: pad.left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'chart-axis' }, fmtAxis(value, unit)));
+  }
+  const every = Math.max(1, Math.ceil(points.length / 12));
+  points.forEach((point, i) => {
+    const label = `${point.label}：${fmtAxis(values[i], unit)}`;
+    if (kind === 'bar') {
+      const w = Math.max(2, step * 0.7);
+      root.append(svg('rect', { x: x(i) - w / 2, y: y(values[i]), width: w, height: Math.max(0, pad.top + plotH - y(values[i])), class: 'chart-bar' },
+        svg('title', {}, label)));
+    }
+    if (i % every === 0) {
+      root.append(svg('text', { x: x(i), y: height - pad.bottom + 16, 'text-anchor': 'middle', class: 'chart-axis' }, String(point.label)));
+    }
+  });
+  if (kind === 'line') {
+    root.append(svg('polyline', { points: points.map((_, i) => `${x(i)},${y(values[i])}`).join(' '), class: 'chart-line', fill: 'none' }));
+    points.forEach((point, i) => root.append(svg('circle', { cx: x(i), cy: y(values[i]), r: 3, class: 'chart-dot' },
+      svg('title', {}, `${point.label}：${fmtAxis(values[i], unit)}`))));
+  }
+  return root;
+}
+
+function fmtAxis(value, unit) {
+  if (unit === '%') return `${Math.round(value * 100)}%`;
+  return String(Math.abs(value) >= 10 ? Math.round(value) : Math.round(value * 10) / 10);
+}

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
+from app.accounts.router import unit_router as accounts_unit_router
 from app.attendance.router import router as attendance_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
@@ -85,6 +86,7 @@ def api_router(settings: Settings) -> APIRouter:
         accounts_password_router,
         accounts_router,
         org_units_router,
+        accounts_unit_router,
         catalogue_router,
         seasons_router,
         volunteers_router,

@@ -213,6 +213,12 @@ def _dispatch_plan(verb: str) -> Setup:
     return setup
 
 
+def _unit_staff(scene: Scene, index: int) -> Call:
+    """A coordinator of the station; the station's staff."""
+    make_coordinator(scene.session, scene.station(index))
+    return Call(f"/org-units/{scene.station(index).id}/staff")
+
+
 def on_wish(
     method: str, verb: str, status: WishStatus, inside: int, then: str, **kw: Any
 ) -> ResourceCase:
@@ -302,6 +308,7 @@ RESOURCE_CASES: list[ResourceCase] = [
     ),
     # Builders place volunteers without the API, so the log is empty.
     on_volunteer("home-moves", "0 items", method="GET"),
+    ResourceCase("GET", "/org-units/{unit_id}/staff", _unit_staff, 200, "1 items", UNIT_404),
 ]
 
 
@@ -568,6 +575,8 @@ LIST_CASES: list[ListCase] = [
     ListCase(
         V, "status and skill", "volunteers", params={"status": "active", "skill_code": "errands"}
     ),
+    ListCase(V, "name", "volunteers", params={"name": "用户"}),  # the builders' names
+    ListCase(V, "name, outside station", "volunteers", NOTHING, "station3", {"name": "用户"}),
 ]
 
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import Request
 
 from app.accounts import service
-from app.accounts.schemas import GrantIn, StaffCreate, UserDetail, UserOut
+from app.accounts.schemas import (
+    GrantIn,
+    StaffCreate,
+    StaffMemberOut,
+    StaffUnit,
+    UserDetail,
+    UserOut,
+)
 from app.auth import users
-from app.auth.deps import AdminUser
+from app.auth.deps import AdminUser, StaffUser
 from app.auth.router import run_auth
 from app.auth.schemas import TemporaryPasswordOut
 from app.auth.security import hash_password
@@ -13,6 +22,9 @@ from app.auth.separation import refuse_self
 from app.auth.service import temporary_password
 from app.auth.views import me_out
 from app.db import SessionDep
+from app.models.enums import AccountRole
+from app.org_units.service import managed_unit
+from app.pagination import Page, PageDep, make_page
 from app.privacy.masking import mask_phone
 from app.routing import make_router
 from app.schemas import IdPath
@@ -22,6 +34,8 @@ router = make_router(prefix="/admin/users", tags=["账号管理"])
 # password before any transaction begins (a key would open one first), and a retry is refused
 # USERNAME_TAKEN anyway; a reset answers a temporary password, which must never be stored.
 password_router = make_router(idempotency_keys=False, prefix="/admin/users", tags=["账号管理"])
+# What coordinators may read of the accounts: the staff of the units they manage.
+unit_router = make_router(prefix="/org-units", tags=["账号管理"])
 
 
 def _detail(session: SessionDep, user_id: int) -> UserDetail:
@@ -123,3 +137,42 @@ def deactivate(user_id: IdPath, session: SessionDep, _admin: AdminUser) -> UserD
     """
     service.deactivate(session=session, user_id=user_id)
     return _detail(session, user_id)
+
+
+@unit_router.get(
+    "/{unit_id}/staff",
+    response_model=Page[StaffMemberOut],
+    summary="协调员：本单位及下级单位的工作人员（协调员、网格员）",
+)
+def unit_staff(
+    unit_id: IdPath,
+    session: SessionDep,
+    actor: StaffUser,
+    page: PageDep,
+    role: Literal["coordinator", "grid_worker"] | None = None,
+) -> Page[StaffMemberOut]:
+    """辖区协调员、管理员：本单位及全部下级单位的协调员与网格员（每项角色授予一行，
+    可按角色筛选），按授予编号分页；手机号已脱敏。单位不在本人辖区返回 404 ORG_UNIT_NOT_FOUND。
+    """
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
+    rows = service.unit_staff(
+        session=session,
+        unit=unit,
+        role=AccountRole(role) if role is not None else None,
+        after_id=page.after_id,
+        limit=page.limit,
+    )
+    members = [
+        StaffMemberOut(
+            id=grant.id,
+            user_id=user.id,
+            name=user.name,
+            phone=mask_phone(user.phone),
+            username=user.username,
+            is_active=user.is_active,
+            role=grant.role,
+            unit=StaffUnit(id=at.id, name=at.name, level=at.level),
+        )
+        for grant, user, at in rows
+    ]
+    return make_page(members, page, lambda member: member)

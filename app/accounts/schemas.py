@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.schemas import RoleOut
 from app.models.enums import AccountRole
@@ -53,3 +53,39 @@ class UserOut(ReadSchema):
 
 class UserDetail(UserOut):
     roles: list[RoleOut]
+
+
+class StaffUnit(BaseModel):
+    id: int
+    name: str
+    level: str
+
+
+class StaffMemberOut(BaseModel):
+    """One role a staff member holds for a unit (a person with two grants is listed twice)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 88,
+                    "user_id": 7,
+                    "name": "沈丽华",
+                    "phone": "139****8866",
+                    "username": "shen.lihua",
+                    "is_active": True,
+                    "role": "coordinator",
+                    "unit": {"id": 12, "name": "仙潭村新时代文明实践站", "level": "village"},
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="角色授予编号")
+    user_id: int
+    name: str
+    phone: str | None = Field(description="手机号（已脱敏）")
+    username: str | None
+    is_active: bool
+    role: AccountRole
+    unit: StaffUnit

@@ -3,7 +3,9 @@ lookups and grants sign-in needs too are in app.auth.users."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.errors import LastAdmin, RoleGrantNotFound, UsernameTaken
@@ -12,8 +14,9 @@ from app.auth.sessions import RevokeReason, end_user_sessions
 from app.auth.users import ensure_role, get_user, user_by_phone
 from app.errors import BadRequest
 from app.models import OrgUnit, RoleGrant, User
-from app.models.enums import AccountRole, OrgLevel
+from app.models.enums import SCOPED_ROLES, AccountRole, OrgLevel
 from app.org_units.errors import OrgUnitNotFound
+from app.org_units.service import in_subtree
 
 
 def create_staff_user(
@@ -111,3 +114,25 @@ def _keep_an_admin(
     )
     if not active:
         raise LastAdmin()
+
+
+def unit_staff(
+    *,
+    session: Session,
+    unit: OrgUnit,
+    role: AccountRole | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Row[RoleGrant, User, OrgUnit]]:
+    """The coordinator and grid-worker grants of the unit and every unit under it, with their
+    holders and units, in grant order (`limit + 1` rows, for the page's cursor)."""
+    roles = [role] if role is not None else sorted(SCOPED_ROLES)
+    query = (
+        select(RoleGrant, User, OrgUnit)
+        .join(User, User.id == RoleGrant.user_id)
+        .join(OrgUnit, OrgUnit.id == RoleGrant.org_unit_id)
+        .where(in_subtree(OrgUnit.path, unit.path), RoleGrant.role.in_(roles))
+    )
+    if after_id is not None:
+        query = query.where(RoleGrant.id > after_id)
+    return session.execute(query.order_by(RoleGrant.id).limit(limit + 1)).all()

@@ -10,7 +10,7 @@ from app.db import SessionDep
 from app.models.enums import VolunteerStatus
 from app.pagination import MAX_LIMIT, Page, PageDep, make_page
 from app.routing import make_router
-from app.schemas import Code, Id, IdPath
+from app.schemas import Code, Id, IdPath, Name
 from app.volunteers import home, service
 from app.volunteers.schemas import (
     HomeMoveAllowance,
@@ -137,8 +137,9 @@ def list_volunteers(
     station_id: Annotated[Id | None, Query()] = None,
     skill_code: Annotated[Code | None, Query()] = None,
     status: VolunteerStatus | None = None,
+    name: Annotated[Name | None, Query(description="按姓名查找（包含所填文字）")] = None,
 ) -> Page[VolunteerOut]:
-    """协调员、管理员：本单位及下级单位的志愿者，可按站点、技能、状态筛选，分页返回；
+    """协调员、管理员：本单位及下级单位的志愿者，可按站点、技能、状态、姓名筛选，分页返回；
     个人信息已脱敏。
     """
     rows = service.staff_list(
@@ -147,6 +148,7 @@ def list_volunteers(
         station_id=station_id,
         skill_code=skill_code,
         status=status,
+        name=name,
         after_id=page.after_id,
         limit=page.limit,
     )

@@ -293,6 +293,7 @@ def staff_list(
     status: VolunteerStatus | None,
     after_id: int | None,
     limit: int,
+    name: str | None = None,
 ) -> Sequence[Volunteer]:
     query = select(Volunteer).join(OrgUnit, OrgUnit.id == Volunteer.home_station_id)
     if not actor.is_admin:
@@ -315,6 +316,14 @@ def staff_list(
         )
     if status is not None:
         query = query.where(Volunteer.status == status)
+    if name is not None:
+        # Names are kept in the clear (phones and ID numbers are sealed); `%` and `_` typed
+        # into the search match themselves.
+        query = query.where(
+            Volunteer.user_id.in_(
+                select(User.id).where(User.name.contains(name.strip(), autoescape=True))
+            )
+        )
     if after_id is not None:
         query = query.where(Volunteer.id > after_id)
     return session.scalars(query.order_by(Volunteer.id).limit(limit + 1)).all()

@@ -30,6 +30,7 @@ from app.delivery.router import router as delivery_router
 from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
 from app.errors import error_body, install_error_handlers
+from app.exports.router import router as exports_router
 from app.jobs.scheduler import Scheduler
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestContext, SettingsInUse
@@ -47,6 +48,7 @@ from app.rights.router import router as rights_router
 from app.routing import make_router
 from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
+from app.stats.router import router as stats_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
 from app.wechat.client import WechatClient
@@ -107,6 +109,8 @@ def api_router(settings: Settings) -> APIRouter:
         push_router,
         delivery_router,
         webhooks_router,
+        stats_router,
+        exports_router,
     ):
         api.include_router(router)
     return api

@@ -868,6 +868,11 @@ OWN_TESTS: dict[tuple[str, str], str] = {
         )
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
+    ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
+    **{
+        ("GET", f"/org-units/{{unit_id}}/stats{tail}"): "test_stats_routes_scope"
+        for tail in ("", "/series", "/drill", "/export")
+    },
     **{
         route: "test_certificate_routes_scope"
         for route in (
@@ -923,9 +928,10 @@ def _elsewhere(name: str) -> object:
     from tests.records.points import test_points
     from tests.records.stars import test_stars
     from tests.rules import test_dispatch_policy
+    from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates)  # fmt: skip
+               test_certificates, test_stats)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:
@@ -1095,4 +1101,31 @@ def test_volunteer_cannot_grab_their_own_wish(client: TestClient, scene: Scene) 
     r = client.post(f"{API}/wishes/{own.id}/accept", headers=scene.headers(user))
     assert r.status_code == 403, r.text
     assert error_code(r) in {"ROLE_NOT_ALLOWED", "NOT_ELIGIBLE"}
+    assert state(scene.session) == before
+
+
+def test_ledger_scope(client: TestClient, scene: Scene) -> None:
+    """The station's ledger: the coordinator's own units and those below are exported, a unit
+    outside the subtree (a sibling township's station, the county above) is 404, a resident is
+    refused, an admin exports any unit; nothing changes."""
+    _, volunteer = scene.volunteer(2)
+    scene.wish(2, WishStatus.COMPLETED, assignee=volunteer)
+    admin = scene.headers(make_admin(scene.session))
+    resident = scene.headers(scene.resident)
+    before = state(scene.session)
+    for name in ("township0", "station0", "station1"):
+        for fmt in ("xlsx", "csv", "pdf"):
+            r = client.get(
+                f"{API}/org-units/{scene.unit(name).id}/ledger",
+                params={"format": fmt},
+                headers=scene.headers(),
+            )
+            assert r.status_code == 200, (name, fmt, r.text)
+    for name in ("station2", "township1", "county", "city"):
+        r = client.get(f"{API}/org-units/{scene.unit(name).id}/ledger", headers=scene.headers())
+        assert (r.status_code, error_code(r)) == (404, UNIT_404), name
+    r = client.get(f"{API}/org-units/{scene.station(0).id}/ledger", headers=resident)
+    assert (r.status_code, error_code(r)) == (403, "STAFF_ONLY")
+    r = client.get(f"{API}/org-units/{scene.tree.city.id}/ledger", headers=admin)
+    assert r.status_code == 200, r.text
     assert state(scene.session) == before

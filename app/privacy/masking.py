@@ -22,6 +22,21 @@ def is_pseudonym(name: str) -> bool:
     return name.startswith(PSEUDONYM_PREFIX)
 
 
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明; one character → *."""
+    chars = list(name.strip())
+    if len(chars) <= 1:
+        return "*"
+    if len(chars) == 2:
+        return chars[0] + "*"
+    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+
+
+def shown_name(name: str) -> str:
+    """A person's name as lists show it: masked, and a deleted account's pseudonym as 已注销用户."""
+    return "已注销用户" if is_pseudonym(name) else mask_name(name)
+
+
 def mask_phone(phone: str | None) -> str | None:
     """13812341234 → 138****1234."""
     if phone is None:

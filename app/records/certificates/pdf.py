@@ -44,8 +44,9 @@ TEXT_W = PAGE_W - 2 * MARGIN
 LABEL_W = 30 * mm
 
 # The registered font object (and reportlab's per-document state kept on it) is shared by every
-# thread; a page takes about 20 ms, so renders simply take turns.
-_render_lock = threading.Lock()
+# thread; a page takes about 20 ms, so renders simply take turns. Every document set in this font
+# (the exported ledger's PDF too) renders under this lock.
+RENDER_LOCK = threading.Lock()
 
 
 @cache
@@ -140,7 +141,7 @@ def _fitting_size(text: str, size: float, width: float = TEXT_W) -> float:
 
 def render(certificate: Certificate, *, unit_name: str) -> bytes:
     """The certificate as a one-page PDF."""
-    with _render_lock:
+    with RENDER_LOCK:
         return _render(certificate, unit_name)
 
 

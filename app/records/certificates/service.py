@@ -27,7 +27,7 @@ from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.models import Certificate, HoursEntry, OrgUnit, User, Volunteer
 from app.org_units.service import acting_unit, get_unit, in_subtree
-from app.privacy.masking import is_pseudonym
+from app.privacy.masking import is_pseudonym, mask_name
 from app.records.certificates.errors import (
     CertificateNotFound,
     IssuingUnitRequired,
@@ -50,16 +50,6 @@ VERIFY_PATH = "/api/v1/public/certificates/{number}"
 def hours_text(minutes: int) -> str:
     """Hours with up to two decimals and no trailing zeros: 90 → "1.5", 120 → "2"."""
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明; one character → *."""
-    chars = list(name.strip())
-    if len(chars) <= 1:
-        return "*"
-    if len(chars) == 2:
-        return chars[0] + "*"
-    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
 
 
 def summarise(contents: Sequence[str], limit: int = CONTENT_MAX) -> str:

@@ -1,0 +1,20 @@
+"""The errors of the exports (the station's ledger), with their stable codes."""
+
+from __future__ import annotations
+
+from app.errors import BadRequest
+
+
+class LedgerPeriodInverted(BadRequest):
+    code = "LEDGER_PERIOD_INVERTED"
+    message = "开始日期不能晚于结束日期"
+
+
+class LedgerPeriodTooLong(BadRequest):
+    code = "LEDGER_PERIOD_TOO_LONG"
+    message = "台账时段最长 1 年，请分段导出"
+
+
+class LedgerDateOutOfRange(BadRequest):
+    code = "LEDGER_DATE_OUT_OF_RANGE"
+    message = "台账日期应在 2000 年 1 月 1 日至 2099 年 12 月 31 日之间"

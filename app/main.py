@@ -48,6 +48,7 @@ from app.rights.router import router as rights_router
 from app.routing import make_router
 from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
+from app.stats.ranking_router import router as ranking_router
 from app.stats.router import router as stats_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
@@ -111,6 +112,7 @@ def api_router(settings: Settings) -> APIRouter:
         webhooks_router,
         stats_router,
         exports_router,
+        ranking_router,
     ):
         api.include_router(router)
     return api

@@ -28,6 +28,7 @@ from app.models import (
     Offer,
     OrgUnit,
     OutboxMessage,
+    RankingWeight,
     RoleGrant,
     User,
     Volunteer,
@@ -829,6 +830,14 @@ OWN_TESTS: dict[tuple[str, str], str] = {
             ("POST", "/me/notifications/read-all"),
         )
     },
+    **{
+        route: "test_ranking_routes_scope"
+        for route in (
+            ("GET", "/org-units/{unit_id}/ranking"),
+            ("GET", "/org-units/{unit_id}/ranking-weights"),
+            ("PUT", "/org-units/{unit_id}/ranking-weights"),
+        )
+    },
     ("GET", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
     ("PUT", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
     **{
@@ -900,6 +909,41 @@ def _covered() -> dict[tuple[str, str], list[str]]:
         if where not in covered.get(key, []):
             covered.setdefault(key, []).append(where)
     return covered
+
+
+def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
+    """The ranking and its weights of a unit in the subtree; a unit outside it (a sibling, or
+    the unit above the coordinator's) is not found and its weights do not change."""
+    weights = {"weights": [{"indicator": "hours", "weight": 10}]}
+    inside = scene.unit("township0")
+    r = client.get(f"{API}/org-units/{inside.id}/ranking", headers=scene.headers())
+    assert r.status_code == 200, r.text
+    assert [row["unit"]["id"] for row in r.json()["rows"]] == [
+        scene.station(0).id,
+        scene.station(1).id,
+    ]
+    r = client.put(
+        f"{API}/org-units/{inside.id}/ranking-weights", json=weights, headers=scene.headers()
+    )
+    assert r.status_code == 200, r.text
+    r = client.get(f"{API}/org-units/{inside.id}/ranking-weights", headers=scene.headers())
+    assert r.status_code == 200, r.text
+    assert r.json()["inherited"] is False
+    for name in ("township1", "county", "station2"):
+        unit = scene.unit(name)
+        before = scene.session.scalar(select(func.count()).select_from(RankingWeight))
+        for method, tail, body in (
+            ("GET", "ranking", None),
+            ("GET", "ranking-weights", None),
+            ("PUT", "ranking-weights", weights),
+        ):
+            r = client.request(
+                method, f"{API}/org-units/{unit.id}/{tail}", json=body, headers=scene.headers()
+            )
+            assert r.status_code == 404, r.text
+            assert error_code(r) == UNIT_404
+        after = scene.session.scalar(select(func.count()).select_from(RankingWeight))
+        assert after == before
 
 
 def test_every_route_has_a_scope_case(app: FastAPI) -> None:

@@ -419,6 +419,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/org-units"): "units are not people",
     ("PATCH", "/org-units/{unit_id}"): "units are not people",
     ("POST", "/catalogue/{kind}"): "catalogue data, about nobody",
+    ("PUT", "/org-units/{unit_id}/ranking-weights"): (
+        "weights rank units, not people; setting them approves nobody"
+    ),
     **{
         route: "webhook subscribers are receiving systems, not people; nothing is approved"
         for route in (

@@ -33,6 +33,7 @@ from app.models.records import (
     StarAward,
     StarLadder,
 )
+from app.models.stats import RankingWeight
 from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.webhooks import WebhookSubscriber
 from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
@@ -59,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "PointsEntry",
     "Programme",
+    "RankingWeight",
     "RecordRules",
     "RefreshToken",
     "RoleGrant",

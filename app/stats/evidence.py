@@ -1,0 +1,155 @@
+"""The SQL the statistics sections share: what counts as a completed wish, a credited hour, a
+registered volunteer or a station of a scope, each as a query whose rows are the evidence.
+
+Every function takes the `Scope` and an optional extra condition (`when`), so a section can
+narrow a figure to a season, a festival campaign or a programme without writing the base rules
+again. Counts and sums are taken over the same queries the drill-downs list.
+
+- A wish is *completed* in the window when its event log has a `completed` event (`wish_events`,
+  to_status = completed) at an instant in the window, and its station is in the subtree. A wish
+  counts once however many such events it has.
+- *Credited hours* are the `service` entries of the hours ledger recorded by a unit of the
+  subtree whose service started in the window (`started_at`). A correction copies the start of
+  the entry it reverses or replaces, so a reversal lands in the same window as what it reverses
+  and the sum is the net credited time, as `app.records.hours.ledger` sums it.
+- An *active* volunteer has a positive net of credited minutes in the window.
+- A *registered* volunteer has their home station in the subtree and registered before the
+  window's end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from app.models import HoursEntry, OrgUnit, Volunteer, Wish, WishEventRecord
+from app.models.enums import OrgLevel, WishStatus
+from app.org_units.service import in_subtree
+from app.stats.figures import Scope
+
+Interval = tuple[datetime, datetime]  # half-open [start, end)
+
+SERVICE = "service"
+Credited = Select[int, int, int]  # (entry id, volunteer id, minutes)
+
+
+def units_of(scope: Scope) -> Select[int]:
+    """The ids of the units in the scope's subtree (the root included)."""
+    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+
+
+def clip(scope: Scope, intervals: Sequence[Interval]) -> list[Interval]:
+    """The parts of `intervals` inside the scope's window, empty ones dropped."""
+    out = []
+    for start, end in intervals:
+        start, end = max(start, scope.starts_at), min(end, scope.ends_at)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def during(column: Any, intervals: Sequence[Interval]) -> ColumnElement[bool]:
+    """`column` falls in one of the half-open intervals (false for none)."""
+    if not intervals:
+        return false()
+    return or_(*(and_(column >= start, column < end) for start, end in intervals))
+
+
+def in_window(column: Any, scope: Scope) -> ColumnElement[bool]:
+    return and_(column >= scope.starts_at, column < scope.ends_at)
+
+
+# ---------------------------------------------------------------- completed wishes
+
+
+def completed(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[int]:
+    """Distinct ids of wishes of the subtree completed in the window (and `when`, which may
+    read `WishEventRecord.created_at` and `Wish` columns)."""
+    return (
+        select(Wish.id)
+        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
+        .where(
+            Wish.station_id.in_(units_of(scope)),
+            WishEventRecord.to_status == WishStatus.COMPLETED.value,
+            in_window(WishEventRecord.created_at, scope),
+            when if when is not None else true(),
+        )
+        .distinct()
+    )
+
+
+# ---------------------------------------------------------------- the hours ledger
+
+
+def credited(scope: Scope, when: ColumnElement[bool] | None = None) -> Credited:
+    """The service entries (id, volunteer, minutes) credited to the subtree in the window (and
+    `when`, which may read `HoursEntry` columns and the entry's wish, `Wish`, outer-joined)."""
+    return (
+        select(HoursEntry.id, HoursEntry.volunteer_id, HoursEntry.minutes)
+        .outerjoin(Wish, Wish.id == HoursEntry.wish_id)
+        .where(
+            HoursEntry.category == SERVICE,
+            HoursEntry.unit_id.in_(units_of(scope)),
+            in_window(HoursEntry.started_at, scope),
+            when if when is not None else true(),
+        )
+    )
+
+
+def minutes(session: Session, entries: Credited) -> int:
+    """The net minutes of the entries."""
+    rows = entries.subquery()
+    return int(session.scalar(select(func.coalesce(func.sum(rows.c.minutes), 0))) or 0)
+
+
+def hours(session: Session, entries: Credited) -> float:
+    return round(minutes(session, entries) / 60, 2)
+
+
+def active(entries: Credited) -> Select[int]:
+    """The volunteers whose net minutes over the entries are positive."""
+    rows = entries.subquery()
+    return (
+        select(rows.c.volunteer_id)
+        .group_by(rows.c.volunteer_id)
+        .having(func.sum(rows.c.minutes) > 0)
+    )
+
+
+# ---------------------------------------------------------------- volunteers and stations
+
+
+def registered(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[int]:
+    """Volunteers whose home station is in the subtree, registered before the window ends."""
+    return select(Volunteer.id).where(
+        Volunteer.home_station_id.in_(units_of(scope)),
+        Volunteer.created_at < scope.ends_at,
+        when if when is not None else true(),
+    )
+
+
+def stations(scope: Scope) -> Select[int]:
+    """The active village-level units (stations) of the subtree."""
+    return select(OrgUnit.id).where(
+        in_subtree(OrgUnit.path, scope.unit.path),
+        OrgUnit.level == OrgLevel.VILLAGE.value,
+        OrgUnit.is_active.is_(True),
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def count(session: Session, query: Select[int] | Credited) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def ids(session: Session, query: Select[int] | Credited) -> list[int]:
+    """The first column of the query's rows, distinct and ascending."""
+    rows = query.subquery()
+    first = rows.c[0]
+    return [int(i) for i in session.scalars(select(first).distinct().order_by(first))]

@@ -141,14 +141,15 @@ function refreshTokens() {
 
 async function send(method, path, { body, query, key, auth = true } = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const form = body instanceof FormData; // a file upload: the browser sets its multipart type
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;
   const current = session.get();
   if (auth && current) headers.Authorization = 'Bearer ' + current.access_token;
   return fetch(url(path, query), {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || form ? body : JSON.stringify(body),
     credentials: 'omit',
     cache: 'no-store',
   });
@@ -178,7 +179,16 @@ export async function request(method, path, options = {}) {
       throw new ApiError(401, 'UNAUTHORIZED', '登录已过期，请重新登录', {});
     }
   }
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) {
+    const error = await errorOf(response);
+    if (error.code === 'PASSWORD_CHANGE_REQUIRED') {
+      // A reset password: the server answers nothing but /me, the password change and sign-out.
+      session.update({ password_change_required: true });
+      window.dispatchEvent(new CustomEvent('console:password-change-required'));
+    }
+    throw error;
+  }
+  if (options.raw) return response;
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') || '';
   return type.includes('json') ? response.json() : response.blob();
@@ -190,6 +200,43 @@ export const api = {
   put: (path, body, options = {}) => request('PUT', path, { ...options, body }),
   delete: (path, options = {}) => request('DELETE', path, options),
 };
+
+// Uploads a file as multipart `file` (with any other fields), e.g. a bulk import.
+export function upload(path, file, fields = {}) {
+  const form = new FormData();
+  form.append('file', file);
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return request('POST', path, { body: form });
+}
+
+// The file name a Content-Disposition header gives (filename* first: it carries Chinese).
+export function nameIn(disposition) {
+  if (!disposition) return null;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(disposition);
+  return plain ? plain[1].trim() : null;
+}
+
+// Downloads a file the API answers (an Excel or CSV export) under the signed-in session and
+// hands it to the browser to save; `filename` is used when the answer names none.
+export async function download(path, query, filename) {
+  const response = await request('GET', path, { query, raw: true });
+  const blob = await response.blob();
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = nameIn(response.headers.get('content-disposition')) || filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+}
 
 // ---------------------------------------------------------------- signing in and out
 

@@ -113,6 +113,10 @@ async function route() {
     location.replace(defaultRoute());
     return;
   }
+  if (session.get().password_change_required && page.route !== '#/me') {
+    location.replace('#/me');
+    return;
+  }
   document.title = `${page.title} · 协调员控制台`;
   const root = frame(page);
   root.append(loading());
@@ -150,6 +154,7 @@ session.onEnd((reason) => {
 });
 
 window.addEventListener('hashchange', route);
+window.addEventListener('console:password-change-required', () => navigate('#/me'));
 // An API error a page did not catch still reaches the coordinator, in its Chinese words.
 window.addEventListener('unhandledrejection', (event) => {
   if (event.reason instanceof ApiError) {

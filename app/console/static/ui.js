@@ -169,7 +169,7 @@ export function showError(error) {
 export function dialog({ title, message, reason = false, label = '理由', placeholder = '', ok = '确定', danger = false, maxLength = 500 }) {
   return new Promise((resolve) => {
     const input = reason
-      ? el('textarea', { id: 'dialog-reason', 'data-test': 'dialog-reason', rows: 3, maxlength: maxLength, placeholder, required: true })
+      ? el('textarea', { id: 'dialog-reason', 'data-test': 'dialog-reason', rows: 3, maxlength: maxLength, placeholder, 'aria-required': 'true' })
       : null;
     const hint = el('p', { class: 'field-error', hidden: true }, '请填写理由');
     const okButton = el('button', { type: 'submit', class: danger ? 'danger' : 'primary', 'data-test': 'dialog-ok' }, ok);
@@ -238,7 +238,7 @@ export function table(columns, rows, { rowAttrs, empty = '暂无数据', caption
       caption ? el('caption', {}, caption) : null,
       el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.class }, c.title)))),
       el('tbody', {}, rows.map((row) => el('tr', rowAttrs ? rowAttrs(row) : {},
-        columns.map((c) => el('td', { class: c.class, 'data-label': c.title }, c.cell(row))))))));
+        columns.map((c) => el('td', { class: c.class, 'data-label': c.title }, el('div', { class: 'cell' }, c.cell(row)))))))));
 }
 
 export function loading(text = '加载中…') {
@@ -276,7 +276,7 @@ export function chart(svgParent, points, { kind = 'bar', unit = '', width = 600,
   const root = svgParent instanceof SVGSVGElement ? svgParent : svg('svg', {});
   clear(root);
   root.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  root.setAttribute('class', 'chart chart-' + kind);
+  root.setAttribute('class', 'chart chart-kind-' + kind);
   root.setAttribute('role', 'img');
   root.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   if (title) root.append(svg('title', {}, title));

@@ -1,8 +1,9 @@
 // 审核: the review queue, oldest first. Approve, or reject with a reason the requester sees.
 
+import { catalogue, plainNames } from '../catalogue.js';
 import { el, clear, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
 
-function card(wish, ctx, onDone) {
+function card(wish, ctx, onDone, names) {
   const approve = el('button', { type: 'button', class: 'primary', 'data-test': 'approve', onClick: () => busy(approve, async () => {
     await ctx.api.post(`/wishes/${wish.id}/approve`, { note: '' });
     toast(`已通过：${wish.title}`, 'success');
@@ -22,6 +23,7 @@ function card(wish, ctx, onDone) {
       el('a', { href: `#/wishes/${wish.id}`, class: 'card-title' }, wish.title),
       statusBadge(wish.status)),
     el('dl', { class: 'facts compact' },
+      el('dt', {}, '类别'), el('dd', {}, names.category(wish.category_code)),
       el('dt', {}, '地点'), el('dd', {}, wish.coarse_address),
       el('dt', {}, '时间'), el('dd', {}, fmtWindow(wish.wanted_start_at, wish.wanted_end_at)),
       el('dt', {}, '紧急'), el('dd', {}, URGENCY_NAMES[wish.urgency] || wish.urgency),
@@ -34,6 +36,7 @@ async function render(root, ctx) {
   const list = el('div', { class: 'cards', 'data-test': 'review-list' });
   const more = el('button', { type: 'button', hidden: true }, '加载更多');
   const count = el('span', { class: 'muted' });
+  const names = await catalogue(ctx.api).catch(() => plainNames);
   let cursor = null;
   let shown = 0;
   const done = (node) => {
@@ -48,7 +51,7 @@ async function render(root, ctx) {
   const load = async () => {
     const page = await ctx.api.get('/wishes/review-queue', { limit: 20, cursor });
     if (!cursor) clear(list);
-    for (const wish of page.items) list.append(card(wish, ctx, done));
+    for (const wish of page.items) list.append(card(wish, ctx, done, names));
     shown += page.items.length;
     cursor = page.next_cursor;
     more.hidden = !cursor;

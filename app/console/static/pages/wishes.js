@@ -1,7 +1,83 @@
-import { el } from '../ui.js';
+// 心愿: the wishes of the coordinator's units, filtered by status; '#/wishes/12' is one wish
+// with its facts, its next automatic step, what may be done now and its timeline.
 
-async function render(root) {
-  root.append(el('h1', {}, '心愿'), el('p', { class: 'empty' }, '此页面正在建设中'));
+import { el, clear, field, section, table, statusBadge, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
+import { actionButtons, allEvents, countdown, timeline, wishFacts } from '../wish.js';
+import { catalogue, plainNames } from '../catalogue.js';
+
+const STATUSES = ['submitted', 'approved', 'dispatching', 'accepted', 'in_service', 'completed', 'rated', 'closed', 'rejected', 'cancelled'];
+
+async function list(root, ctx) {
+  const status = ctx.query.get('status') || '';
+  const needsDispatch = ctx.query.get('needs_dispatch') === '1';
+  const select = el('select', { 'data-test': 'wishes-filter-status', onChange: () => go() },
+    el('option', { value: '' }, '全部状态'),
+    STATUSES.map((s) => el('option', { value: s, selected: s === status }, STATUS_NAMES[s])));
+  const needs = el('input', { type: 'checkbox', 'data-test': 'wishes-filter-needs-dispatch', checked: needsDispatch, onChange: () => go() });
+  const go = () => {
+    const q = new URLSearchParams();
+    if (select.value) q.set('status', select.value);
+    if (needs.checked) q.set('needs_dispatch', '1');
+    const text = q.toString();
+    ctx.navigate('#/wishes' + (text ? '?' + text : ''));
+  };
+
+  const body = el('div', {});
+  const more = el('button', { type: 'button', hidden: true }, '加载更多');
+  const rows = [];
+  let cursor = null;
+  const draw = () => clear(body).append(table([
+    { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
+    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), w.grab_open ? el('span', { class: 'tag' }, '抢单中') : null] },
+    { title: '地点', cell: (w) => w.coarse_address },
+    { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
+    { title: '紧急', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
+    { title: '提交', cell: (w) => fmtTime(w.created_at, true) },
+  ], rows, { empty: '没有符合条件的心愿', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
+  const load = async () => {
+    const page = await ctx.api.get('/wishes', {
+      status: status || undefined, needs_dispatch: needsDispatch ? 'true' : undefined, limit: 50, cursor,
+    });
+    rows.push(...page.items);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    draw();
+  };
+  more.addEventListener('click', () => busy(more, load));
+  await load();
+  root.append(
+    el('h1', {}, '心愿'),
+    el('div', { class: 'filters' },
+      field('状态', select),
+      el('label', { class: 'field inline' }, needs, ' 只看待派单的')),
+    body, more);
+}
+
+async function detail(root, ctx, id) {
+  const [wish, events, names] = await Promise.all([
+    ctx.api.get(`/wishes/${id}`), allEvents(ctx.api, id), catalogue(ctx.api).catch(() => plainNames),
+  ]);
+  const clock = countdown(wish.next_step, { onDue: () => setTimeout(() => ctx.current() && ctx.reload(), 15000) });
+  const changed = () => ctx.reload();
+  const dispatchable = ['approved', 'dispatching'].includes(wish.status);
+  root.append(
+    el('div', { class: 'page-head' },
+      el('h1', {}, wish.title),
+      el('a', { href: '#/wishes' }, '← 返回心愿列表')),
+    el('div', { class: 'grid-2 wide-left' },
+      el('div', {},
+        section('心愿', clock.node, wishFacts(wish, names),
+          el('div', { class: 'actions start' },
+            dispatchable ? el('a', { class: 'button primary', href: `#/dispatch/${wish.id}`, 'data-test': 'go-dispatch' }, '派单') : null,
+            actionButtons(wish, ctx, changed)))),
+      section('流转记录', timeline(events))));
+  return clock.stop;
+}
+
+async function render(root, ctx) {
+  const id = ctx.params[0];
+  if (id && /^\d+$/.test(id)) return detail(root, ctx, id);
+  return list(root, ctx);
 }
 
 export default { route: '#/wishes', title: '心愿', nav: 'nav-wishes', render };

@@ -63,11 +63,14 @@ function recordsTab(ctx, unit, box) {
     ];
   }
 
-  function actions(row) {
-    if (row.status !== 'checked_out') {
-      if (row.status === 'credited') return `计入 ${hours(row.credited_hours)}`;
-      return row.reject_reason ? `驳回：${row.reject_reason}` : RECORD_STATUS[row.status] || row.status;
-    }
+  // A record's last cell: its buttons while it waits, then what became of it. The row itself
+  // stays in place when the record changes (only this cell is filled again).
+  const holders = new Map();
+
+  function outcome(row) {
+    if (row.status === 'credited') return [`计入 ${hours(row.credited_hours)}`];
+    if (row.status === 'rejected') return [row.reject_reason ? `驳回：${row.reject_reason}` : RECORD_STATUS.rejected];
+    if (row.status !== 'checked_out') return [RECORD_STATUS[row.status] || row.status];
     const confirm = el('button', { type: 'button', class: 'primary', 'data-test': 'confirm-hours' }, '确认时长');
     const reject = el('button', { type: 'button', class: 'danger', 'data-test': 'reject-hours' }, '驳回');
     confirm.addEventListener('click', () => busy(confirm, async () => {
@@ -84,15 +87,25 @@ function recordsTab(ctx, unit, box) {
         replace(done);
       });
     });
-    return el('div', { class: 'actions' }, confirm, reject);
+    return [confirm, reject];
+  }
+
+  function actions(row) {
+    const holder = el('div', { class: 'actions', 'data-test': 'hours-outcome', 'data-status': row.status }, outcome(row));
+    holders.set(row.id, holder);
+    return holder;
   }
 
   function replace(done) {
     rows = rows.map((row) => (row.id === done.id ? done : row));
-    draw();
+    const holder = holders.get(done.id);
+    if (!holder) return draw();
+    holder.setAttribute('data-status', done.status);
+    return clear(holder).append(...outcome(done));
   }
 
   function draw() {
+    holders.clear();
     clear(list).append(table([
       { title: '记录', cell: (r) => `#${r.id}` },
       { title: '志愿者', cell: (r) => volunteerLink(r.volunteer_id, r.volunteer_name) },
@@ -330,36 +343,33 @@ function certificatesTab(ctx, unit, box) {
 
 const RENDER = { records: recordsTab, flags: flagsTab, stars: starsTab, certificates: certificatesTab };
 
-export default {
-  route: '#/hours',
-  title: '时长',
-  nav: 'nav-hours',
-  async render(root, ctx) {
-    const body = el('div', {});
-    let tab = RENDER[ctx.query.get('tab')] ? ctx.query.get('tab') : 'records';
-    const picker = await unitPicker(ctx, () => open(tab));
-    const tabs = el('div', { class: 'tabs', role: 'tablist' });
+async function render(root, ctx) {
+  const body = el('div', {});
+  let tab = RENDER[ctx.query.get('tab')] ? ctx.query.get('tab') : 'records';
+  const picker = await unitPicker(ctx, () => open(tab));
+  const tabs = el('div', { class: 'tabs', role: 'tablist' });
 
-    function open(name) {
-      tab = name;
-      clear(tabs).append(TABS.map(([key, label]) => el('button', {
-        type: 'button',
-        role: 'tab',
-        'aria-selected': key === tab ? 'true' : 'false',
-        class: key === tab ? 'active' : null,
-        'data-test': 'hours-tab-' + key,
-        onClick: () => open(key),
-      }, label)));
-      clear(body);
-      const unit = picker.unit();
-      if (!unit) {
-        body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
-        return undefined;
-      }
-      return RENDER[name](ctx, unit, body);
+  function open(name) {
+    tab = name;
+    clear(tabs).append(...TABS.map(([key, label]) => el('button', {
+      type: 'button',
+      role: 'tab',
+      'aria-selected': key === tab ? 'true' : 'false',
+      class: key === tab ? 'active' : null,
+      'data-test': 'hours-tab-' + key,
+      onClick: () => open(key),
+    }, label)));
+    clear(body);
+    const unit = picker.unit();
+    if (!unit) {
+      body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
+      return undefined;
     }
+    return RENDER[name](ctx, unit, body);
+  }
 
-    root.append(el('div', { class: 'page-head' }, el('h1', {}, '服务时长与记录'), picker.node), tabs, body);
-    await open(tab);
-  },
-};
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, '服务时长与记录'), picker.node), tabs, body);
+  await open(tab);
+}
+
+export default { route: '#/hours', title: '时长', nav: 'nav-hours', render };

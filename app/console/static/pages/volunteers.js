@@ -123,7 +123,7 @@ async function staffList(ctx, unit, box) {
       clear(list).append(table([
         { title: '姓名', cell: (m) => m.name },
         { title: '角色', cell: (m) => ROLE_NAMES[m.role] || m.role },
-        { title: '单位', cell: (m) => `${m.unit.name}（${levelName(m.unit.level)}）` },
+        { title: '单位', cell: (m) => `${m.unit.name} · ${levelName(m.unit.level)}` },
         { title: '用户名', cell: (m) => m.username || '—' },
         { title: '手机', cell: (m) => m.phone || '—' },
         { title: '账号', cell: (m) => (m.is_active ? badge('正常', 'ok') : badge('已停用', 'warn')) },
@@ -220,35 +220,32 @@ async function volunteerDetail(ctx, id, box) {
 
 // ---------------------------------------------------------------- the page
 
-export default {
-  route: '#/volunteers',
-  title: '志愿者',
-  nav: 'nav-volunteers',
-  async render(root, ctx) {
-    const id = Number(ctx.params[0]);
-    if (id > 0) {
-      await volunteerDetail(ctx, id, root);
-      return;
+async function render(root, ctx) {
+  const id = Number(ctx.params[0]);
+  if (id > 0) {
+    await volunteerDetail(ctx, id, root);
+    return;
+  }
+  const body = el('div', {});
+  let view = ctx.query.get('view') === 'staff' ? 'staff' : 'volunteers';
+  const tabs = el('div', { class: 'tabs', role: 'tablist' });
+  const picker = await unitPicker(ctx, () => open(view));
+  function open(name) {
+    view = name;
+    clear(tabs).append(...[['volunteers', '志愿者'], ['staff', '人员']].map(([key, label]) => el('button', {
+      type: 'button', role: 'tab', class: key === view ? 'active' : null, 'aria-selected': key === view ? 'true' : 'false',
+      'data-test': 'volunteers-tab-' + key, onClick: () => open(key),
+    }, label)));
+    clear(body);
+    const unit = picker.unit();
+    if (!unit) {
+      body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
+      return undefined;
     }
-    const body = el('div', {});
-    let view = ctx.query.get('view') === 'staff' ? 'staff' : 'volunteers';
-    const tabs = el('div', { class: 'tabs', role: 'tablist' });
-    const picker = await unitPicker(ctx, () => open(view));
-    function open(name) {
-      view = name;
-      clear(tabs).append([['volunteers', '志愿者'], ['staff', '人员']].map(([key, label]) => el('button', {
-        type: 'button', role: 'tab', class: key === view ? 'active' : null, 'aria-selected': key === view ? 'true' : 'false',
-        'data-test': 'volunteers-tab-' + key, onClick: () => open(key),
-      }, label)));
-      clear(body);
-      const unit = picker.unit();
-      if (!unit) {
-        body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
-        return undefined;
-      }
-      return (view === 'staff' ? staffList : volunteerList)(ctx, unit, body).catch((error) => clear(body).append(errorState(error, () => open(view))));
-    }
-    root.append(el('div', { class: 'page-head' }, el('h1', {}, '志愿者与人员'), picker.node), tabs, body);
-    await open(view);
-  },
-};
+    return (view === 'staff' ? staffList : volunteerList)(ctx, unit, body).catch((error) => clear(body).append(errorState(error, () => open(view))));
+  }
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, '志愿者与人员'), picker.node), tabs, body);
+  await open(view);
+}
+
+export default { route: '#/volunteers', title: '志愿者', nav: 'nav-volunteers', render };

@@ -1,0 +1,184 @@
+"""The console's hours, volunteers, statistics and import pages: listed in pages/index.js, and
+every API call they make names a route the app serves (statistics and imports: a route of the
+agreed list in docs, until their packages are merged), with the data-test names the browser
+test reads and no markup built from strings."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from app.main import API_PREFIX
+
+STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
+PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js")
+MODULES = (*(f"pages/{name}" for name in PAGES), "units.js", "files.js")
+
+# The statistics, ranking and import routes agreed for the console (API-I11), served once the
+# statistics API, the ranking and the bulk import are merged; `{}` stands for any path parameter.
+AGREED = {
+    ("GET", "/org-units/{}/stats"),
+    ("GET", "/org-units/{}/stats/series"),
+    ("GET", "/org-units/{}/stats/drill"),
+    ("GET", "/org-units/{}/stats/export"),
+    ("GET", "/org-units/{}/ranking"),
+    ("GET", "/imports/templates/{}"),
+    ("POST", "/org-units/{}/imports/{}"),
+    ("GET", "/imports/{}"),
+}
+
+# A path literal: '/x', `/x/${id}/y` (a query string never goes into the literal).
+LITERAL = re.compile(r"[`'\"](/[A-Za-z][^`'\"\s]*)[`'\"]")
+# A call: api.get('/x'), api.post(`/x/${id}`), download('/x', ...), upload(`/x`, ...).
+CALL = re.compile(
+    r"(?:\bapi\.(?P<verb>get|post|put|delete)|\b(?P<down>download)|\b(?P<up>upload))"
+    r"\(\s*[`'\"](?P<path>/[^`'\"]*)[`'\"]"
+)
+PARAM = re.compile(r"\$\{[^}]*\}|\{[a-z_]+\}")
+
+
+def source(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def shape(path: str) -> str:
+    return PARAM.sub("{}", path)
+
+
+def calls(text: str) -> set[tuple[str, str]]:
+    found = set()
+    for match in CALL.finditer(text):
+        verb = match["verb"] or ("get" if match["down"] else "post")
+        found.add((verb.upper(), shape(match["path"])))
+    return found
+
+
+def served(app: FastAPI) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), shape(path.removeprefix(API_PREFIX)))
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+
+
+def test_the_pages_are_listed_in_the_index() -> None:
+    index = source("pages/index.js")
+    imported = dict(re.findall(r"import\s+(\w+)\s+from\s+'\./([\w-]+\.js)';", index))
+    listed = re.search(r"export default \[([^\]]*)\]", index)
+    assert listed is not None, index
+    names = {name.strip() for name in listed.group(1).split(",")}
+    for page in PAGES:
+        binding = next((b for b, file in imported.items() if file == page), None)
+        assert binding is not None, f"pages/index.js does not import {page}"
+        assert binding in names, f"pages/index.js imports {page} but does not list it"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_declares_its_route_and_navigation(page: str) -> None:
+    text = source(f"pages/{page}")
+    stem = page.removesuffix(".js")
+    assert f"route: '#/{stem}'" in text
+    assert f"nav: 'nav-{stem}'" in text
+    assert re.search(r"title: '[\u4e00-\u9fff]+'", text)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_api_call_names_a_served_or_agreed_route(app: FastAPI, module: str) -> None:
+    text = source(module)
+    made = calls(text)
+    # Every path literal in the module is the path of a call: none is used some other way
+    # (a hand-built URL would bypass the token, the refresh and the Idempotency-Key).
+    assert {shape(p) for p in LITERAL.findall(text)} == {path for _, path in made}
+    unknown = sorted(made - served(app) - AGREED)
+    assert unknown == [], f"{module} calls routes the app does not serve: {unknown}"
+
+
+def test_the_calls_the_pages_rely_on() -> None:
+    """What each page is for, as calls: a change that drops one fails here."""
+    expected = {
+        "hours.js": {
+            ("GET", "/org-units/{}/service-records"),
+            ("POST", "/service-records/{}/confirm"),
+            ("POST", "/service-records/{}/reject"),
+            ("GET", "/org-units/{}/record-flags"),
+            ("GET", "/org-units/{}/star-notices"),
+            ("POST", "/star-awards/{}/objection"),
+            ("POST", "/star-awards/{}/resolve"),
+            ("POST", "/volunteers/{}/certificates"),
+            ("GET", "/certificates/{}/pdf"),
+        },
+        "volunteers.js": {
+            ("GET", "/volunteers"),
+            ("GET", "/volunteers/{}"),
+            ("POST", "/volunteers/{}/suspend"),
+            ("POST", "/volunteers/{}/reinstate"),
+            ("PUT", "/volunteers/{}/qualification"),
+            ("PUT", "/volunteers/{}/insurance"),
+            ("GET", "/org-units/{}/staff"),
+        },
+        "stats.js": {
+            ("GET", "/org-units/{}/stats"),
+            ("GET", "/org-units/{}/stats/series"),
+            ("GET", "/org-units/{}/stats/drill"),
+            ("GET", "/org-units/{}/stats/export"),
+            ("GET", "/org-units/{}/ranking"),
+        },
+        "import.js": {
+            ("GET", "/imports/templates/{}"),
+            ("POST", "/org-units/{}/imports/{}"),
+            ("GET", "/imports/{}"),
+        },
+    }
+    for page, wanted in expected.items():
+        assert wanted <= calls(source(f"pages/{page}")), page
+
+
+@pytest.mark.parametrize(
+    ("page", "names"),
+    [
+        ("hours.js", ("hours-row", "data-record-id", "confirm-hours")),
+        (
+            "stats.js",
+            (
+                "stats-from",
+                "stats-to",
+                "stats-apply",
+                "stats-figure",
+                "data-key",
+                "data-group",
+                "stats-download-xlsx",
+            ),
+        ),
+    ],
+)
+def test_agreed_data_test_names(page: str, names: tuple[str, ...]) -> None:
+    text = source(f"pages/{page}")
+    for name in names:
+        assert f"'{name}'" in text, f"{page} lacks {name}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_markup_from_strings(module: str) -> None:
+    text = source(module)
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in text, f"{module} uses {sink}"
+    assert "style=" not in text  # the CSP refuses style attributes
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to parse the modules")
+@pytest.mark.parametrize("module", MODULES)
+def test_modules_parse(module: str) -> None:
+    done = subprocess.run(
+        ["node", "--input-type=module", "--check"],
+        input=source(module),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

@@ -22,6 +22,8 @@ from app.stats.periods import BucketKind, buckets, scope_of
 from app.wishes.state import EVENT_LABELS, WishEvent
 
 PERCENT = "%"
+# The order sections are shown in; a section not named here follows, in registration order.
+ORDER = ("intake", "speed", "outcomes", "people", "coverage", "seasons")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class Drilled:
     figure: Figure
     total: int
     items: list[Item]
+
+
+def ordered() -> list[Section]:
+    """The registered sections in the order they are shown (ORDER)."""
+    found = list(sections())
+    rank = {key: place for place, key in enumerate(ORDER)}
+    return sorted(found, key=lambda s: (rank.get(s.key, len(ORDER)), found.index(s)))
 
 
 def find_section(key: str) -> Section:
@@ -87,7 +96,7 @@ def overview(
 ) -> list[Computed]:
     """Every section's figures (or the one section named) over the period."""
     scope = scope_of(unit, first, last)
-    chosen = [find_section(section)] if section is not None else list(sections())
+    chosen = [find_section(section)] if section is not None else ordered()
     return [Computed(s, s.compute(session, scope)) for s in chosen]
 
 

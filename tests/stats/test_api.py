@@ -443,3 +443,49 @@ def test_stats_routes_scope(client: TestClient, scene: Scene) -> None:
         scene.url(unit=scene.tree.stations[1]), params=NOV, headers=scene.headers()
     ).json()
     assert figures_of(station)[("probe.wishes", None)] == 1
+
+
+# ---------------------------------------------------------------- the registered sections
+
+
+def test_every_registered_count_drills_to_its_rows(client: TestClient, scene: Scene) -> None:
+    """Over every section registered in the app (not only the probe): each count (件, 人, 个)
+    drills to exactly as many rows as it says."""
+    completed = WishEventRecord(
+        wish_id=scene.wishes["closed"].id,
+        event="check_out",
+        from_status="in_service",
+        to_status="completed",
+        actor_role="volunteer",
+        data={},
+        created_at=local(date(2026, 11, 4), 16),
+    )
+    scene.session.add(completed)
+    scene.session.flush()
+    body = client.get(scene.url(), params=NOV, headers=scene.headers()).json()
+    checked = []
+    for section in body["sections"]:
+        for figure in section["figures"]:
+            if figure["unit"] not in ("件", "人", "个") or not isinstance(figure["value"], int):
+                continue
+            params = {**NOV, "key": figure["key"], "limit": 1}
+            if figure["group"] is not None:
+                params["group"] = figure["group"]
+            drilled = client.get(scene.url("/drill"), params=params, headers=scene.headers())
+            assert drilled.status_code == 200, drilled.text
+            assert drilled.json()["total"] == figure["value"], figure
+            checked.append((figure["key"], figure["value"]))
+    assert len({key for key, _ in checked}) > 5
+    assert any(value > 0 for key, value in checked if not key.startswith(probe.KEY))
+
+
+def test_credited_hours_by_week_add_up(client: TestClient, scene: Scene) -> None:
+    figures = client.get(scene.url(), params=NOV, headers=scene.headers()).json()
+    [people] = [s for s in figures["sections"] if s["key"] == "people"]
+    hours = next(f["value"] for f in people["figures"] if f["key"] == "people.hours")
+    assert hours == 2.0
+    params = {**NOV, "key": "people.hours", "bucket": "week"}
+    body = client.get(scene.url("/series"), params=params, headers=scene.headers()).json()
+    assert body["value"] == hours
+    assert sum(p["value"] for p in body["points"]) == pytest.approx(hours)
+    assert [p["value"] for p in body["points"] if p["value"]] == [1.5, 0.5]

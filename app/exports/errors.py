@@ -18,3 +18,8 @@ class LedgerPeriodTooLong(BadRequest):
 class LedgerDateOutOfRange(BadRequest):
     code = "LEDGER_DATE_OUT_OF_RANGE"
     message = "台账日期应在 2000 年 1 月 1 日至 2099 年 12 月 31 日之间"
+
+
+class LedgerTooLargeForPdf(BadRequest):
+    code = "LEDGER_TOO_LARGE_FOR_PDF"
+    message = "台账行数过多，无法生成 PDF，请缩短时段、选择下级单位或导出 Excel"

@@ -178,7 +178,8 @@ def service_sheet(session: Session, unit: OrgUnit, when: Period) -> tuple[Sheet,
     rows = []
     for service in ordered:
         title, category, station, rating = details[service.wish_id]
-        names = list(dict.fromkeys(shown_name(name) for _, name in service.volunteers))
+        # One service record per volunteer and wish: two 张* are two people.
+        names = [shown_name(name) for _, name in service.volunteers]
         rows.append(
             (
                 clock.local_day(service.first_in),
@@ -187,7 +188,7 @@ def service_sheet(session: Session, unit: OrgUnit, when: Period) -> tuple[Sheet,
                 title,
                 category,
                 "、".join(names),
-                len({v for v, _ in service.volunteers}),
+                len(service.volunteers),
                 hours_of(minutes[service.wish_id]),
                 service.waiting,
                 rating,

@@ -19,6 +19,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -44,6 +45,9 @@ HEAD = colors.HexColor("#dde8f4")
 STRIPE = colors.HexColor("#f7f7f7")
 NUMERIC = frozenset({ColumnKind.INTEGER, ColumnKind.NUMBER, ColumnKind.PERCENT})
 CREATOR = "文明实践志愿服务派单系统"
+CELL_SIZE = 9
+CELL_LEADING = 11.5
+PADDING = 4
 
 
 def document(sheets: Sequence[Sheet], title: str, author: str) -> bytes:
@@ -85,8 +89,12 @@ def _style(size: float, *, leading: float | None = None, **kw: Any) -> Paragraph
 
 def _markup(text: str) -> str:
     """Text made safe for reportlab's paragraph markup: escaped, control characters dropped."""
-    clean = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
-    return escape(clean).replace("\n", "<br/>")
+    return escape(_plain(text)).replace("\n", "<br/>")
+
+
+def _plain(text: str) -> str:
+    """Text for a plain table cell: control characters but line breaks dropped."""
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
 
 
 def cell_text(value: Cell, kind: ColumnKind) -> str:
@@ -128,28 +136,40 @@ def _sheet_flowables(sheet: Sheet) -> list[Flowable]:
     columns = list(sheet.columns)
     if columns:
         head_style = _style(9.5, leading=12)
-        text_style = _style(9, leading=11.5)
-        number_style = _style(9, leading=11.5, alignment=2)
+        text_style = _style(CELL_SIZE, leading=CELL_LEADING)
+        number_style = _style(CELL_SIZE, leading=CELL_LEADING, alignment=2)
         header = [Paragraph(_markup(c.header), head_style) for c in columns]
+        widths = _widths(columns, sheet.rows)
+        room = [w - 2 * PADDING for w in widths]
+        styles = [number_style if c.kind in NUMERIC else text_style for c in columns]
+
+        def cell(value: Cell, i: int) -> str | Paragraph:
+            # A Paragraph only where the text must wrap: plain strings lay out far faster.
+            text = _plain(cell_text(value, columns[i].kind))
+            if "\n" not in text and stringWidth(text, font(), CELL_SIZE) <= room[i]:
+                return text
+            return Paragraph(_markup(text), styles[i])
+
         body = [
-            [
-                Paragraph(
-                    _markup(cell_text(row[i] if i < len(row) else None, c.kind)),
-                    number_style if c.kind in NUMERIC else text_style,
-                )
-                for i, c in enumerate(columns)
-            ]
+            [cell(row[i] if i < len(row) else None, i) for i in range(len(columns))]
             for row in sheet.rows
         ]
-        table = LongTable([header, *body], colWidths=_widths(columns, sheet.rows), repeatRows=1)
+        table = LongTable([header, *body], colWidths=widths, repeatRows=1)
         commands: list[tuple[Any, ...]] = [
             ("GRID", (0, 0), (-1, -1), 0.4, RULE),
             ("BACKGROUND", (0, 0), (-1, 0), HEAD),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("FONT", (0, 1), (-1, -1), font(), CELL_SIZE, CELL_LEADING),
+            ("TEXTCOLOR", (0, 1), (-1, -1), INK),
             ("TOPPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+            *(
+                ("ALIGN", (i, 1), (i, -1), "RIGHT")
+                for i, c in enumerate(columns)
+                if c.kind in NUMERIC
+            ),
         ]
         if len(body) > 1:
             commands.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]))

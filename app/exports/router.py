@@ -14,6 +14,7 @@ from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.exports import ledger
 from app.exports.csv import csv_bytes
+from app.exports.errors import LedgerTooLargeForPdf
 from app.exports.pdf import document
 from app.exports.xlsx import workbook
 from app.org_units.service import managed_unit
@@ -35,6 +36,9 @@ MEDIA_TYPES = {
     LedgerFormat.PDF: "application/pdf",
 }
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+# A PDF is laid out line by line (about 2.5 ms a row here) under the certificate font's lock:
+# a ledger longer than this goes out as Excel or CSV, or in shorter periods.
+PDF_MAX_ROWS = 2000
 
 
 def attachment(stem: str, shown: str) -> str:
@@ -77,7 +81,8 @@ def ledger_file(
     计入时长、群众评价）、志愿者时长（按服务记录汇总的每位志愿者服务与培训时长）和汇总；
     CSV 只含服务台账（UTF-8 带 BOM，WPS 与 Excel 可直接打开）；PDF 为 A4 横向打印版。
     时段最长 1 年（LEDGER_PERIOD_TOO_LONG），开始晚于结束（LEDGER_PERIOD_INVERTED）或日期超出
-    2000–2099 年（LEDGER_DATE_OUT_OF_RANGE）返回 400；单位不在本人辖区返回 404。
+    2000–2099 年（LEDGER_DATE_OUT_OF_RANGE）返回 400；PDF 合计最多 2000 行，超过返回 400
+    LEDGER_TOO_LARGE_FOR_PDF（请缩短时段、选择下级单位或导出 Excel）；单位不在本人辖区返回 404。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     when = ledger.period(first, last)
@@ -87,6 +92,9 @@ def ledger_file(
     elif fmt == LedgerFormat.CSV:
         content = csv_bytes(tables[0])
     else:
+        rows = sum(len(table.rows) for table in tables)
+        if rows > PDF_MAX_ROWS:
+            raise LedgerTooLargeForPdf(details={"rows": rows, "max": PDF_MAX_ROWS})
         content = document(tables, title=f"{unit.name}活动台账（{when.label}）", author=unit.name)
     span = f"{when.first.isoformat()}-{when.last.isoformat()}"
     return Response(

@@ -1,0 +1,151 @@
+"""点单: the wishes placed in the scope (their `submit` event in the window, their station in the
+subtree), counted and broken down. Every figure's drill lists the placed wishes it counts.
+
+- `intake.wishes`: wishes placed.
+- `intake.by_category`: per service category (`wishes.category_code`); every active category
+  and any other that has wishes, in catalogue order.
+- `intake.by_programme`: per brand programme (`wishes.programme_code`, e.g. 认领微心愿,
+  我们的节日), likewise; group `none` for wishes of no programme.
+- `intake.by_season`: per 四季红 season theme the wish was tagged with (`wishes.season_code`),
+  likewise; group `none` for untagged wishes.
+- `intake.by_channel`: how the wish came in: `self` (the resident in the mini-program, no
+  proxy), `grid_worker` (a grid worker ordered on the resident's behalf: a proxy, submitted in
+  the requester's role), `staff` (a coordinator or administrator ordered on the resident's
+  behalf: a proxy, submitted in the coordinator's role).
+- `intake.proxy_share`: wishes ordered by proxy (grid worker or staff) / wishes placed; None when
+  nothing was placed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Category, Programme, SeasonTheme, Wish
+from app.stats.figures import DrillKind, Figure, Scope, Section, register
+from app.stats.queries import ids, placed, rate
+from app.wishes.state import ActorRole
+
+NONE = "none"
+CHANNELS = {
+    "self": "群众自主点单（小程序）",
+    "grid_worker": "网格员代点单",
+    "staff": "工作人员代点单",
+}
+CATALOGUES: dict[str, tuple[Any, str, str]] = {
+    # figure name: (catalogue model, wish column, label of wishes outside any entry)
+    "by_category": (Category, "category_code", ""),
+    "by_programme": (Programme, "programme_code", "未归属品牌项目"),
+    "by_season": (SeasonTheme, "season_code", "未标注季节主题"),
+}
+LABELS = {
+    "by_category": "按服务类别",
+    "by_programme": "按品牌项目",
+    "by_season": "按四季红主题",
+    "by_channel": "按点单渠道",
+}
+
+
+def _channel(actor_role: Any) -> ColumnElement[str]:
+    return case(
+        (Wish.proxy_id.is_(None), "self"),
+        (actor_role.in_([ActorRole.COORDINATOR, ActorRole.ADMIN]), "staff"),
+        else_="grid_worker",
+    )
+
+
+def _placed_wishes(scope: Scope) -> Any:
+    """(wish_id, category_code, programme_code, season_code, channel) of the placed wishes."""
+    submit = placed(scope)
+    return (
+        select(
+            Wish.id.label("wish_id"),
+            Wish.category_code.label("category_code"),
+            func.coalesce(Wish.programme_code, NONE).label("programme_code"),
+            func.coalesce(Wish.season_code, NONE).label("season_code"),
+            _channel(submit.c.actor_role).label("channel"),
+        )
+        .join(submit, submit.c.wish_id == Wish.id)
+        .subquery("placed_wishes")
+    )
+
+
+def _counts(session: Session, rows: Any, column: str) -> dict[str, int]:
+    grouped: Select[Any] = select(rows.c[column], func.count()).group_by(rows.c[column])
+    return {str(group): int(n) for group, n in session.execute(grouped)}
+
+
+def _catalogue_groups(
+    session: Session, model: Any, counts: dict[str, int], none_label: str
+) -> list[tuple[str, str]]:
+    """(code, name) of every active entry and every counted one, in catalogue order; the
+    wishes of no entry last."""
+    entries = session.execute(
+        select(model.code, model.name)
+        .where(or_(model.is_active.is_(True), model.code.in_(list(counts))))
+        .order_by(model.sort_order, model.code)
+    ).all()
+    groups = [(str(code), str(name)) for code, name in entries]
+    if none_label:
+        groups.append((NONE, none_label))
+    return groups
+
+
+def compute(session: Session, scope: Scope) -> list[Figure]:
+    rows = _placed_wishes(scope)
+    channels = _counts(session, rows, "channel")
+    total = sum(channels.values())
+    proxied = total - channels.get("self", 0)
+    figures = [Figure("intake.wishes", "点单数", total, "件", DrillKind.WISHES)]
+    for name, (model, column, none_label) in CATALOGUES.items():
+        counts = _counts(session, rows, column)
+        figures += [
+            Figure(
+                f"intake.{name}",
+                LABELS[name],
+                counts.get(code, 0),
+                "件",
+                DrillKind.WISHES,
+                group=code,
+                group_label=label,
+            )
+            for code, label in _catalogue_groups(session, model, counts, none_label)
+        ]
+    figures += [
+        Figure(
+            "intake.by_channel",
+            LABELS["by_channel"],
+            channels.get(code, 0),
+            "件",
+            DrillKind.WISHES,
+            group=code,
+            group_label=label,
+        )
+        for code, label in CHANNELS.items()
+    ]
+    figures.append(
+        Figure("intake.proxy_share", "代点单占比", rate(proxied, total), "%", DrillKind.WISHES)
+    )
+    return figures
+
+
+def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[int]:
+    rows = _placed_wishes(scope)
+    name = key.removeprefix("intake.")
+    query = select(rows.c.wish_id)
+    if name == "wishes" and group is None:
+        pass
+    elif name == "proxy_share" and group is None:
+        query = query.where(rows.c.channel != "self")
+    elif name == "by_channel" and group is not None:
+        query = query.where(rows.c.channel == group)
+    elif name in CATALOGUES and group is not None:
+        query = query.where(rows.c[CATALOGUES[name][1]] == group)
+    else:
+        raise KeyError(f"no figure {key!r} with group {group!r}")
+    return ids(session.scalars(query))
+
+
+SECTION = register(Section(key="intake", label="点单", compute=compute, drill=drill))

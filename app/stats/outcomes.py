@@ -1,0 +1,164 @@
+"""What became of the wishes: rates over the wishes placed in the scope, and the requesters'
+ratings.
+
+The cohort is the wishes placed in the scope (their `submit` event in the window, their station
+in the subtree). An outcome counts when its event happened before the window's end, so the
+figures of a past window never change afterwards (a wish placed late in the window may have no
+outcome yet). Counts, each drilling to its wishes:
+
+- `outcomes.placed`: the cohort;
+- `outcomes.dispatched`: cohort wishes offered or opened for grab (`offer` / `open_grab`);
+- `outcomes.accepted`: cohort wishes a volunteer accepted (`accept`), at least once;
+- `outcomes.completed`: cohort wishes whose service was completed (`check_out`);
+- `outcomes.cancelled`: cohort wishes cancelled (`cancel`, by anyone);
+- `outcomes.escalated`: cohort wishes escalated up the chain at least once (`escalate`, by a
+  timer or by hand).
+
+Rates (fractions 0..1, None over zero; each drills to its numerator's wishes):
+
+- `outcomes.acceptance_rate` = accepted / dispatched;
+- `outcomes.completion_rate` = completed / accepted;
+- `outcomes.cancellation_rate` = cancelled / placed;
+- `outcomes.escalation_rate` = escalated / placed.
+
+Satisfaction (评单), over the wishes of the subtree rated in the window (their `rate` event in the
+window, wherever their placing fell), by the score on the wish (`wishes.rating`, 1..5 stars, set
+once by the `rate` event):
+
+- `outcomes.ratings`: how many were rated;
+- `outcomes.satisfaction_mean`: the mean score (None when none);
+- `outcomes.satisfaction`: how many got each score, groups `1`..`5`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Wish
+from app.stats.figures import DrillKind, Figure, Scope, Section, register
+from app.stats.queries import E, events_in, had_event_before, ids, placed, rate
+from app.wishes.state import WishEvent
+
+W = WishEvent
+
+# count name: (label, events that make it)
+OUTCOMES: dict[str, tuple[str, tuple[WishEvent, ...]]] = {
+    "dispatched": ("已派单", (W.OFFER, W.OPEN_GRAB)),
+    "accepted": ("已接单", (W.ACCEPT,)),
+    "completed": ("已完成服务", (W.CHECK_OUT,)),
+    "cancelled": ("已取消", (W.CANCEL,)),
+    "escalated": ("曾上报", (W.ESCALATE,)),
+}
+# rate name: (label, numerator, denominator)
+RATES: dict[str, tuple[str, str, str]] = {
+    "acceptance_rate": ("接单率", "accepted", "dispatched"),
+    "completion_rate": ("完成率", "completed", "accepted"),
+    "cancellation_rate": ("取消率", "cancelled", "placed"),
+    "escalation_rate": ("上报率", "escalated", "placed"),
+}
+STARS = range(1, 6)
+
+
+def _cohort(scope: Scope) -> Any:
+    """(wish_id, dispatched, accepted, ...) of the placed wishes, one flag per outcome."""
+    submit = placed(scope)
+    return select(
+        submit.c.wish_id.label("wish_id"),
+        *(
+            case((had_event_before(submit.c.wish_id, events, scope), 1), else_=0).label(name)
+            for name, (_label, events) in OUTCOMES.items()
+        ),
+    ).subquery("cohort")
+
+
+def _rated(scope: Scope) -> Any:
+    """(wish_id, rating) of the wishes rated in the window."""
+    rated = events_in(scope, E.event == W.RATE).subquery("rated")
+    return (
+        select(Wish.id.label("wish_id"), Wish.rating.label("rating"))
+        .join(rated, rated.c.wish_id == Wish.id)
+        .where(Wish.rating.is_not(None))
+        .subquery("ratings")
+    )
+
+
+def compute(session: Session, scope: Scope) -> list[Figure]:
+    cohort = _cohort(scope)
+    row = session.execute(
+        select(
+            func.count().label("placed"),
+            *(func.coalesce(func.sum(cohort.c[name]), 0).label(name) for name in OUTCOMES),
+        ).select_from(cohort)
+    ).one()
+    counts = {"placed": int(row.placed), **{name: int(row._mapping[name]) for name in OUTCOMES}}
+    figures = [Figure("outcomes.placed", "点单数", counts["placed"], "件", DrillKind.WISHES)]
+    figures += [
+        Figure(f"outcomes.{name}", label, counts[name], "件", DrillKind.WISHES)
+        for name, (label, _events) in OUTCOMES.items()
+    ]
+    figures += [
+        Figure(
+            f"outcomes.{name}",
+            label,
+            rate(counts[numerator], counts[denominator]),
+            "%",
+            DrillKind.WISHES,
+        )
+        for name, (label, numerator, denominator) in RATES.items()
+    ]
+    ratings = _rated(scope)
+    per_star = {
+        int(star): int(n)
+        for star, n in session.execute(
+            select(ratings.c.rating, func.count()).group_by(ratings.c.rating)
+        )
+    }
+    n = sum(per_star.values())
+    total = sum(star * count for star, count in per_star.items())
+    figures += [
+        Figure("outcomes.ratings", "评价数", n, "件", DrillKind.WISHES),
+        Figure(
+            "outcomes.satisfaction_mean",
+            "满意度（平均星级）",
+            total / n if n else None,
+            "分",
+            DrillKind.WISHES,
+        ),
+    ]
+    figures += [
+        Figure(
+            "outcomes.satisfaction",
+            "满意度分布",
+            per_star.get(star, 0),
+            "件",
+            DrillKind.WISHES,
+            group=str(star),
+            group_label=f"{star} 星",
+        )
+        for star in STARS
+    ]
+    return figures
+
+
+def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[int]:
+    name = key.removeprefix("outcomes.")
+    if name in RATES:
+        name = RATES[name][1]
+    if group is None and (name == "placed" or name in OUTCOMES):
+        cohort = _cohort(scope)
+        query = select(cohort.c.wish_id)
+        if name != "placed":
+            query = query.where(cohort.c[name] == 1)
+        return ids(session.scalars(query))
+    ratings = _rated(scope)
+    if group is None and name in ("ratings", "satisfaction_mean"):
+        return ids(session.scalars(select(ratings.c.wish_id)))
+    if name == "satisfaction" and group in {str(star) for star in STARS}:
+        return ids(session.scalars(select(ratings.c.wish_id).where(ratings.c.rating == int(group))))
+    raise KeyError(f"no figure {key!r} with group {group!r}")
+
+
+SECTION = register(Section(key="outcomes", label="办理成效", compute=compute, drill=drill))

@@ -1,0 +1,184 @@
+"""SQL pieces the wish sections (intake, speed, outcomes) share, and the rules they follow.
+
+- **Subtree.** A wish belongs to the subtree of the unit its own station sits under
+  (`wishes.station_id`, the unit's `path` by `org_units.service.in_subtree`). Escalation hands a
+  wish to a higher unit to handle but does not move it: it still counts at its station and at
+  every unit above.
+- **Window.** An event is in the window when `starts_at <= created_at < ends_at` (half-open), so
+  adjacent windows never count an event twice.
+- **Placing.** A wish is placed by its `submit` event (the first row of its event log); a wish
+  without one (a row written by hand) is never counted.
+- **Minutes between two instants**: both instants are cut to the whole second, the difference is
+  taken in whole seconds in SQL (SQLite: `strftime('%s')` of the stored text without its
+  fraction, since SQLite's own parsing rounds to the millisecond; PostgreSQL: the epoch of
+  `date_trunc('second', ...)`), exact integers on both engines; a figure in minutes is that
+  number of seconds divided by 60.
+- **Percentiles** are nearest-rank and computed in SQL: over n values in ascending order, the
+  p-th percentile is the value at rank ceil(p·n/100), 1-based (the median is p = 50, the lower
+  middle value when n is even); `ROW_NUMBER()` over the values and `COUNT(*) OVER ()`, with the
+  rank in integer arithmetic. None over no values.
+- **Rates** are two SQL counts divided in Python (`rate`): a fraction 0..1, None over zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.models import OrgUnit, Wish, WishEventRecord
+from app.org_units.service import in_subtree
+from app.stats.figures import Scope
+from app.wishes.state import WishEvent
+
+E = WishEventRecord
+
+
+def station_ids(scope: Scope) -> Select[int]:
+    """The ids of the units in the scope's subtree (the unit itself included)."""
+    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+
+
+def wish_in_subtree(scope: Scope) -> ColumnElement[bool]:
+    """`Wish` rows whose station is in the scope's subtree."""
+    return Wish.station_id.in_(station_ids(scope))
+
+
+def within(column: Any, scope: Scope) -> ColumnElement[bool]:
+    """An instant in the scope's half-open window."""
+    return and_(column >= scope.starts_at, column < scope.ends_at)
+
+
+def first_event(events: Iterable[WishEvent], scope: Scope, name: str) -> Subquery:
+    """(wish_id, at): when each wish of the subtree first had one of `events`, at any time."""
+    return (
+        select(E.wish_id.label("wish_id"), func.min(E.created_at).label("at"))
+        .join(Wish, Wish.id == E.wish_id)
+        .where(E.event.in_([str(e) for e in events]), wish_in_subtree(scope))
+        .group_by(E.wish_id)
+        .subquery(name)
+    )
+
+
+def placed(scope: Scope, name: str = "placed") -> Subquery:
+    """(wish_id, at, actor_role): the submit events in the window of wishes in the subtree."""
+    return (
+        select(
+            E.wish_id.label("wish_id"),
+            E.created_at.label("at"),
+            E.actor_role.label("actor_role"),
+        )
+        .join(Wish, Wish.id == E.wish_id)
+        .where(E.event == WishEvent.SUBMIT, within(E.created_at, scope), wish_in_subtree(scope))
+        .subquery(name)
+    )
+
+
+def had_event_before(
+    wish_id: Any, events: Iterable[WishEvent], scope: Scope
+) -> ColumnElement[bool]:
+    """The wish had one of `events` before the window's end."""
+    return exists(
+        select(E.id).where(
+            E.wish_id == wish_id,
+            E.event.in_([str(e) for e in events]),
+            E.created_at < scope.ends_at,
+        )
+    )
+
+
+def events_in(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int]:
+    """(event id, wish id) of the events in the window of wishes in the subtree."""
+    return (
+        select(E.id, E.wish_id)
+        .join(Wish, Wish.id == E.wish_id)
+        .where(within(E.created_at, scope), wish_in_subtree(scope), *conditions)
+    )
+
+
+# ---------------------------------------------------------------- seconds between two instants
+
+
+class seconds_between(FunctionElement[int]):
+    """Whole seconds from `start` to `end`, both cut to the second (see the module docstring)."""
+
+    type = BigInteger()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+def _operands(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+    start, end = list(element.clauses)
+    return compiler.process(start, **kw), compiler.process(end, **kw)
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = _operands(element, compiler, **kw)
+    return (
+        f"(CAST(strftime('%s', substr({end}, 1, 19)) AS INTEGER)"
+        f" - CAST(strftime('%s', substr({start}, 1, 19)) AS INTEGER))"
+    )
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = _operands(element, compiler, **kw)
+    return (
+        f"(CAST(EXTRACT(EPOCH FROM date_trunc('second', {end})) AS BIGINT)"
+        f" - CAST(EXTRACT(EPOCH FROM date_trunc('second', {start})) AS BIGINT))"
+    )
+
+
+def minutes(seconds: int | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+# ---------------------------------------------------------------- percentiles and rates
+
+
+def nearest_rank(
+    values: Subquery, column: str, tie: str, percents: Iterable[int]
+) -> Select[*tuple[Any, ...]]:
+    """One row: the count of `values` and, for each percent p, the nearest-rank p-th percentile
+    of `values.c[column]` (None when there are none). `tie` orders equal values (any column of
+    `values`; the value at a rank does not depend on it)."""
+    value = values.c[column]
+    ranked = select(
+        value.label("value"),
+        func.row_number().over(order_by=(value, values.c[tie])).label("rn"),
+        func.count().over().label("n"),
+    ).subquery("ranked")
+    # ceil(p·n/100) in integers: (p·n + 99) // 100.
+    rank_of = {p: (ranked.c.n * p + 99) // 100 for p in percents}
+    return select(
+        func.count().label("n"),
+        *(
+            func.max(case((ranked.c.rn == rank, ranked.c.value))).label(f"p{p}")
+            for p, rank in rank_of.items()
+        ),
+    ).select_from(ranked)
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A fraction 0..1; None when nothing was there to count."""
+    return None if denominator == 0 else numerator / denominator
+
+
+def ids(rows: Iterable[Any]) -> list[int]:
+    """Distinct ids in ascending order."""
+    return sorted({int(row) for row in rows})

@@ -6,8 +6,11 @@ Nothing else belongs here."""
 # ruff: noqa: I001 - the imports are in the order of the sections, not the alphabet's
 from __future__ import annotations
 
+from app.stats import intake
+from app.stats import speed
+from app.stats import outcomes
 from app.stats import people
 from app.stats import coverage
 from app.stats import seasons
 
-__all__ = ["coverage", "people", "seasons"]
+__all__ = ["coverage", "intake", "outcomes", "people", "seasons", "speed"]

@@ -195,7 +195,14 @@ def world(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     downloads = tmp / "downloads"
     downloads.mkdir()
     with served(engine_name, tmp) as live:
-        yield build(live, shots, downloads)
+        built = build(live, shots, downloads)
+        try:
+            yield built
+        finally:
+            # Which steps passed, and how, next to the screenshots.
+            lines = [f"{'pass' if s in built.passed else 'not passed'}: {s}" for s in STEPS]
+            lines += [f"note ({key}): {note}" for key, note in sorted(built.notes.items())]
+            (shots / "steps.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- the browser
@@ -355,6 +362,16 @@ def console(world: World) -> Iterator[Console]:
         driver.quit()
 
 
+STEPS = (
+    "sign_in",
+    "approve_in_review_queue",
+    "dispatch_offer",
+    "acceptance_appears",
+    "confirm_hours",
+    "change_statistics_period",
+    "download_excel",
+    "screenshot_each_page",
+)
 # The steps each step builds on: it is skipped unless they passed.
 NEEDS = {
     "approve_in_review_queue": ("sign_in",),

@@ -218,43 +218,42 @@ def brute_force(database: Database, case: Case) -> tuple[float, dict[str, float 
     a, b = case.starts_at, case.ends_at
     by_wish: dict[int, list[Any]] = defaultdict(list)
     for row in events:
-        by_wish[row.wish_id].append(row)
-    submitted = review = dispatch = completed = offered = accepted_offers = 0
+        if row.created_at < b:
+            by_wish[row.wish_id].append(row)
+    placed = dispatched = accepted = completed = 0
     review_minutes: list[float] = []
-    dispatch_minutes: list[float] = []
+    accept_minutes: list[float] = []
     scores: list[int] = []
     served_stations: set[int] = set()
     for rows in by_wish.values():
         first: dict[str, datetime] = {}
         for row in rows:
             first.setdefault(row.event, row.created_at)
-            inside = a <= row.created_at < b
-            if not inside:
-                continue
-            if row.event == "submit":
-                submitted += 1
-            elif row.event in ("approve", "reject") and "submit" in first:
-                review += 1
-                review_minutes.append((row.created_at - first["submit"]).total_seconds() / 60)
-            elif row.event == "accept" and "approve" in first:
-                dispatch += 1
-                dispatch_minutes.append((row.created_at - first["approve"]).total_seconds() / 60)
-                if (row.data or {}).get("via") == "offer":
-                    accepted_offers += 1
-            elif row.event == "offer":
-                offered += len((row.data or {}).get("volunteer_ids", []))
-            elif row.event == "check_out":
-                completed += 1
-                served_stations.add(row.station_id)
-            elif row.event == "rate":
+            if row.event == "rate" and a <= row.created_at:
                 scores.append(int((row.data or {}).get("score", 0)))
+            if row.event == "check_out" and a <= row.created_at:
+                served_stations.add(row.station_id)
+        submitted = first.get("submit")
+        if submitted is None:
+            continue
+        reviewed = min((first[e] for e in ("approve", "reject") if e in first), default=None)
+        if reviewed is not None and a <= reviewed:
+            review_minutes.append((reviewed - submitted).total_seconds() / 60)
+        if "accept" in first and a <= first["accept"]:
+            accept_minutes.append((first["accept"] - submitted).total_seconds() / 60)
+        if a <= submitted:  # the cohort: placed in the window, outcomes before its end
+            placed += 1
+            dispatched += "offer" in first or "open_grab" in first
+            accepted += "accept" in first
+            completed += "check_out" in first
     figures: dict[str, float | int | None] = {
-        "intake.wishes": submitted,
-        "speed.review.p50_minutes": _median(review_minutes),
-        "speed.dispatch.p50_minutes": _median(dispatch_minutes),
+        "intake.wishes": placed,
+        "speed.review.p50_minutes": _nearest_rank(review_minutes),
+        "speed.accept.p50_minutes": _nearest_rank(accept_minutes),
+        "outcomes.placed": placed,
         "outcomes.completed": completed,
-        "outcomes.acceptance_rate": accepted_offers / offered if offered else None,
-        "outcomes.rating_average": sum(scores) / len(scores) if scores else None,
+        "outcomes.acceptance_rate": round(accepted / dispatched, 4) if dispatched else None,
+        "outcomes.satisfaction_mean": round(sum(scores) / len(scores), 3) if scores else None,
         "people.active": len({h.volunteer_id for h in hours}),
         "people.hours": round(sum(h.minutes for h in hours) / 60, 1),
         "coverage.villages_served": len(served_stations),
@@ -262,8 +261,8 @@ def brute_force(database: Database, case: Case) -> tuple[float, dict[str, float 
     return (time.perf_counter() - t0) * 1000, figures
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+def _nearest_rank(values: list[float]) -> float | None:
+    return round(percentile(sorted(values), 0.5), 1) if values else None
 
 
 # ---------------------------------------------------------------- through the server
@@ -392,8 +391,12 @@ def report_case(
     )
     shown = {f.key: f.value for f in timing.figures if f.group is None}
     print("figure                          sections        brute force")
+    agree = {}
     for key, value in brute.items():
-        print(f"{key:<31} {_fmt(shown.get(key, '-')):>12} {_fmt(value):>16}")
+        if key in shown:
+            agree[key] = _fmt(shown[key]) == _fmt(value)
+        verdict_text = "" if key not in shown else "  same" if agree[key] else "  DIFFERS"
+        print(f"{key:<31} {_fmt(shown.get(key, '-')):>12} {_fmt(value):>16}{verdict_text}")
     return {
         "unit": {"id": case.unit_id, "name": case.unit_name},
         "from": case.first.isoformat(),
@@ -413,6 +416,7 @@ def report_case(
         "brute_force_p50_ms": round(brute_p50, 1),
         "ratio": round(ratio, 2) if not math.isnan(ratio) else None,
         "figures": len(timing.figures),
+        "brute_force_agrees": agree,
     }
 
 

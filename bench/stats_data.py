@@ -1559,6 +1559,7 @@ def ensure(args: argparse.Namespace) -> tuple[str, Params, bool]:
     state = read_state(admin_url, name)
     wanted = asdict(params)
     if state is not None and state.get("params") == wanted and state.get("finished"):
+        migrate.upgrade(url)  # the schema follows later migrations; the data stays
         log(f"{name}: already generated with these parameters ({state['finished']}); nothing to do")
         return url, params, False
     if state is None or state.get("params") != wanted or not state.get("setup"):
@@ -1576,6 +1577,7 @@ def ensure(args: argparse.Namespace) -> tuple[str, Params, bool]:
             conn.execute(state_sql(name, state))
         log(f"{name}: tree, staff and {params.volunteers} volunteers ready")
     else:
+        migrate.upgrade(url)
         log(f"{name}: resuming after chunk {state.get('chunks', 0)}")
     city = load_city(url, params)
     times = submission_times(params)

@@ -306,7 +306,9 @@ def time_requests(
     }
 
 
-def http_phase(url: str, found_cases: list[Case], runs: int, warmup: int) -> dict[str, Any]:
+def http_phase(
+    url: str, found_cases: list[Case], runs: int, api_runs: int, warmup: int
+) -> dict[str, Any]:
     """GET /console (the page) and the statistics API of each case, one request at a time."""
     out: dict[str, Any] = {}
     server_args = argparse.Namespace(sql_stats=False, workers=1, access_log=False)
@@ -345,9 +347,7 @@ def http_phase(url: str, found_cases: list[Case], runs: int, warmup: int) -> dic
                 }
                 continue
             out[case.label] = time_requests(
-                partial(_request, port, "GET", path, token),
-                max(5, runs // 5),
-                warmup,
+                partial(_request, port, "GET", path, token), api_runs, min(warmup, 1)
             )
     return out
 
@@ -438,6 +438,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--brute-runs", type=int, default=3)
     p.add_argument("--http-runs", type=int, default=100, help="GET /console requests")
+    p.add_argument("--api-runs", type=int, default=5, help="statistics API requests per case")
     p.add_argument("--skip-http", action="store_true")
     p.add_argument("--postgres-url", default=None)
     # The generator's own options, to find its database by the same parameters.
@@ -489,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             out["cases"][case.label] = report_case(case, timing, brute_ms, brute)
     if not args.skip_http:
         log("starting the server")
-        web = http_phase(url, found_cases, args.http_runs, args.warmup)
+        web = http_phase(url, found_cases, args.http_runs, args.api_runs, args.warmup)
         out["http"] = web
         print("\n== through the server (one request at a time)")
         if "error" in web:

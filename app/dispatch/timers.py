@@ -186,7 +186,10 @@ def upcoming(state: LadderState, policy: Policy, now: datetime) -> tuple[Action,
 def _next_step(session: Session, wish: Wish, station: OrgUnit, now: datetime) -> NextStep | None:
     if wish.status in TERMINAL_STATUSES:
         return None
-    found = upcoming(state_of(session, wish), policy_for(session, station), now)
+    state = state_of(session, wish)
+    if state.status in (WishStatus.COMPLETED, WishStatus.RATED) and state.completed_at is None:
+        return None  # no completion time to count from (rows put straight into the status)
+    found = upcoming(state, policy_for(session, station), now)
     if found is None:
         return None
     action, at = found

@@ -87,16 +87,30 @@ def test_every_listed_page_exists_and_is_in_the_list() -> None:
 
 @pytest.mark.parametrize("name", _listed_pages())
 def test_a_page_module_names_its_route_title_and_render(name: str) -> None:
+    """`export default { route: '#/<file name>', title: '中文', nav: 'nav-…' or null, render }`
+    (in any order and layout)."""
     code = _code(PAGES / name)
-    match = re.search(
-        r"export default \{ route: '#/([a-z-]+)', title: '([^']+)', nav: (?:'(nav-[a-z-]+)'|null), "
-        r"render \};?\s*$",
-        code,
-    )
-    assert match is not None, name
-    assert match.group(1) == name.removesuffix(".js")
-    assert re.search(r"[\u4e00-\u9fff]", match.group(2))
-    assert re.search(r"^(async )?function render\(", code, flags=re.M)
+    exported = re.search(r"export default \{(.*?)\};?\s*$", code, flags=re.S)
+    assert exported is not None, name
+    fields = exported.group(1)
+    route = re.search(r"\broute:\s*'#/([a-z-]+)'", fields)
+    title = re.search(r"\btitle:\s*'([^']+)'", fields)
+    nav = re.search(r"\bnav:\s*(?:'(nav-[a-z-]+)'|null)", fields)
+    assert route is not None and route.group(1) == name.removesuffix(".js"), name
+    assert title is not None and re.search(r"[\u4e00-\u9fff]", title.group(1)), name
+    assert nav is not None, name
+    assert re.search(r"\brender\b", fields), name
+    defines = r"^(export )?(async )?function render\(|\brender\(root, ctx\)"
+    assert re.search(defines, code, flags=re.M), name
+
+
+def test_nav_names_are_unique() -> None:
+    navs = [
+        m.group(1)
+        for name in _listed_pages()
+        if (m := re.search(r"\bnav:\s*'(nav-[a-z-]+)'", _code(PAGES / name)))
+    ]
+    assert len(navs) == len(set(navs)) and {"nav-review", "nav-me"} <= set(navs)
 
 
 @pytest.mark.parametrize(

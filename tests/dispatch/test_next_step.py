@@ -145,3 +145,30 @@ def test_an_offered_wish_counts_down_to_the_offers_expiry(
     ]
     assert step["action"] == "expire"
     assert datetime.fromisoformat(step["at"]) == frozen.now
+
+
+def test_a_rated_wish_without_a_completion_time_shows_no_step(
+    client: TestClient, session: Session, settings: Settings, frozen: Clock
+) -> None:
+    tree = make_tree(session)
+    station = tree.stations[0]
+    coordinator = make_coordinator(session, station)
+    _, volunteer = make_volunteer(session, station)
+    wish = make_wish(
+        session,
+        station=station,
+        requester=make_resident(session),
+        status=WishStatus.RATED,
+        assignee=volunteer,
+    )
+    assert wish.completed_at is None
+    seen = client.get(f"{API}/wishes/{wish.id}", headers=auth(coordinator, settings))
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["next_step"] is None
+    wish.completed_at = frozen.now - timedelta(days=1)
+    session.flush()
+    step = client.get(f"{API}/wishes/{wish.id}", headers=auth(coordinator, settings)).json()[
+        "next_step"
+    ]
+    assert (step["action"], step["label"]) == ("close", "评价期满，自动办结")
+    assert datetime.fromisoformat(step["at"]) == frozen.now + timedelta(days=6)

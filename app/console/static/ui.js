@@ -7,7 +7,9 @@ const PROPERTIES = new Set(['value', 'checked', 'disabled', 'selected', 'hidden'
 function build(node, attrs, children) {
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function') {
+    if (name.startsWith('on')) {
+      // Handlers are functions only: a string would be an inline script (refused by the CSP).
+      if (typeof value !== 'function') throw new Error(`${name} must be a function`);
       node.addEventListener(name.slice(2).toLowerCase(), value);
     } else if (name === 'class') {
       node.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);

@@ -46,7 +46,8 @@ export function actionButtons(wish, ctx, onChanged, { only } = {}) {
   });
 }
 
-// The ladder's next step counting down; stop() when the page is left.
+// The ladder's next step counting down; stop() when the page is left. onDue() runs once, when
+// the step comes due while the page is shown (the page reloads a little later to show it done).
 export function countdown(step, { onDue } = {}) {
   const remaining = el('span', { class: 'remaining' });
   const node = el('div', { class: 'countdown', 'data-test': 'countdown', role: 'timer', 'aria-live': 'off' });
@@ -60,7 +61,9 @@ export function countdown(step, { onDue } = {}) {
   node.setAttribute('data-at', step.at);
   node.append(el('span', {}, '下一步：'), el('strong', {}, step.label), remaining,
     el('span', { class: 'muted' }, `（${fmtTime(step.at)}）`));
-  let fired = false;
+  // onDue runs when a step comes due while the page is open; one due already has run or is
+  // about to, and reloading for it again and again would only poll.
+  let fired = due <= Date.now();
   const tick = () => {
     const left = due - Date.now();
     if (left <= 0) {

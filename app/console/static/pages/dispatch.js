@@ -97,6 +97,7 @@ async function one(root, ctx, id) {
       statusBadge(wish.status, wish.status_label)),
     el('p', { class: 'muted' }, `${wish.station.name} · ${wish.coarse_address} · ${fmtWindow(wish.wanted_start_at, wish.wanted_end_at)} · ${URGENCY_NAMES[wish.urgency] || wish.urgency}`,
       wish.grab_open ? el('span', { class: 'tag' }, '已开放抢单') : null),
+    wish.description ? el('p', {}, wish.description) : null,
     wish.assignee ? el('p', {}, `接单志愿者：${wish.assignee.name}`) : null,
     clock.node,
     el('div', { class: 'actions start' },

@@ -3,6 +3,31 @@
 import { catalogue, plainNames } from '../catalogue.js';
 import { el, clear, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
 
+// The wish's own words and who asked, read when the coordinator opens them.
+function more(wish, ctx, names) {
+  const body = el('div', { class: 'more' }, el('p', { class: 'loading' }, '加载中…'));
+  let loaded = false;
+  const box = el('details', { 'data-test': 'review-more' }, el('summary', {}, '说明与点单人'), body);
+  box.addEventListener('toggle', async () => {
+    if (!box.open || loaded) return;
+    loaded = true;
+    try {
+      const full = await ctx.api.get(`/wishes/${wish.id}`);
+      clear(body).append(
+        full.description ? el('p', {}, full.description) : el('p', { class: 'muted' }, '（没有说明）'),
+        el('dl', { class: 'facts compact' },
+          el('dt', {}, '点单人'), el('dd', {}, full.requester ? `${full.requester.name}${full.requester.phone ? `（${full.requester.phone}）` : ''}` : '—'),
+          full.proxy_id ? [el('dt', {}, '代点单'), el('dd', {}, '是')] : null,
+          el('dt', {}, '技能'), el('dd', {}, (full.skill_codes || []).map((c) => names.skill(c)).join('、') || '—'),
+          el('dt', {}, '站点'), el('dd', {}, full.station.name)));
+    } catch (error) {
+      loaded = false;
+      clear(body).append(el('p', { class: 'field-error' }, error.message));
+    }
+  });
+  return box;
+}
+
 function card(wish, ctx, onDone, names) {
   const approve = el('button', { type: 'button', class: 'primary', 'data-test': 'approve', onClick: () => busy(approve, async () => {
     await ctx.api.post(`/wishes/${wish.id}/approve`, { note: '' });
@@ -28,6 +53,7 @@ function card(wish, ctx, onDone, names) {
       el('dt', {}, '时间'), el('dd', {}, fmtWindow(wish.wanted_start_at, wish.wanted_end_at)),
       el('dt', {}, '紧急'), el('dd', {}, URGENCY_NAMES[wish.urgency] || wish.urgency),
       el('dt', {}, '提交'), el('dd', {}, fmtTime(wish.created_at))),
+    more(wish, ctx, names),
     el('div', { class: 'actions' }, reject, approve));
   return node;
 }

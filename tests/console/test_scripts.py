@@ -1,0 +1,354 @@
+"""The console's modules run in headless Chromium with the network stubbed: api.js (keys on
+writes, one refresh shared by parallel 401s and the retry keeping its key, a refused refresh
+ending the session, errors in their Chinese words) and ui.js (text stays text, handlers are
+functions, the chart). Page flows against the real app are the browser test's.
+
+The static files and a harness page are served by a plain HTTP server on a free port; the
+harness's checks run with `execute_async_script` and return what they saw.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from app.console.router import STATIC
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+HARNESS = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<script type="module">
+import * as api from './static/api.js';
+import * as ui from './static/ui.js';
+window.consoleModules = { api, ui };
+</script></head><body><div id="toasts"></div></body></html>
+"""
+
+# A fetch that answers from a table of handlers and records every call.
+STUB = """
+window.calls = [];
+window.answer = null;
+window.fetch = async (url, init) => {
+  const headers = Object.fromEntries(Object.entries(init.headers || {}));
+  const call = { url: String(url), method: init.method, headers, body: init.body };
+  window.calls.push(call);
+  await new Promise((r) => setTimeout(r, 5));
+  const [status, body] = window.answer(call);
+  return new Response(body === null ? null : JSON.stringify(body), {
+    status, headers: { 'content-type': 'application/json' },
+  });
+};
+sessionStorage.clear();
+"""
+
+TOKENS = {
+    "access_token": "a1",
+    "refresh_token": "r1",
+    "expires_at": "2026-12-02T10:00:00Z",
+    "password_change_required": False,
+    "user": {"id": 7, "name": "许强", "roles": [{"role": "coordinator", "org_unit_id": 3}]},
+}
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER) and os.environ.get("CI") != "true",
+    reason="needs chromium and chromedriver (CI installs both)",
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("console-site")
+    shutil.copytree(STATIC, root / "static")
+    (root / "harness.html").write_text(HARNESS, encoding="utf-8")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/harness.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(site: str) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    driver.set_script_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def run(browser: Any, site: str, script: str) -> Any:
+    """Loads a fresh harness and runs `script` (an async function body using `api`, `ui`,
+    `calls`, and setting `answer`); returns what it returns."""
+    browser.get(site)
+    browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        const wait = () => (window.consoleModules ? done(true) : setTimeout(wait, 20));
+        wait();"""
+    )
+    return browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        + STUB
+        + "const { api, ui } = window.consoleModules;"
+        + "(async () => {"
+        + script
+        + "})().then(done, (e) => done({ thrown: String(e && e.stack || e) }));"
+    )
+
+
+def test_writes_carry_a_key_and_reads_and_sign_in_do_not(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        f"""
+        const tokens = {json.dumps(TOKENS)};
+        answer = (call) => (call.url.endsWith('/auth/login') ? [200, tokens] : [200, {{ id: 1 }}]);
+        await api.signIn('coord', 'secret12345');
+        await api.api.get('/wishes', {{ status: ['approved', 'dispatching'], limit: 20 }});
+        await api.api.post('/wishes/1/approve', {{ note: '' }});
+        await api.api.post('/wishes/2/approve', {{ note: '' }});
+        return {{ calls, stored: JSON.parse(sessionStorage.getItem('console.session')) }};
+        """,
+    )
+    login, listing, first, second = seen["calls"]
+    assert "Idempotency-Key" not in login["headers"] and "Authorization" not in login["headers"]
+    assert listing["url"] == "/api/v1/wishes?status=approved&status=dispatching&limit=20"
+    assert "Idempotency-Key" not in listing["headers"]
+    assert listing["headers"]["Authorization"] == "Bearer a1"
+    keys = [first["headers"]["Idempotency-Key"], second["headers"]["Idempotency-Key"]]
+    assert all(k.startswith("console-") and len(k) == 40 for k in keys) and keys[0] != keys[1]
+    assert first["body"] == '{"note":""}'
+    assert seen["stored"]["access_token"] == "a1" and seen["stored"]["refresh_token"] == "r1"
+
+
+def test_parallel_401s_share_one_refresh_and_the_retry_keeps_its_key(
+    browser: Any, site: str
+) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'old', refresh_token: 'r1', user: {} }));
+        const expired = { error: { code: 'TOKEN_EXPIRED', message: '登录已过期', details: {} } };
+        answer = (call) => {
+          if (call.url.endsWith('/auth/refresh')) {
+            return [200, { access_token: 'new', refresh_token: 'r2', user: {} }];
+          }
+          const fresh = call.headers.Authorization === 'Bearer new';
+          return fresh ? [200, { ok: call.url }] : [401, expired];
+        };
+        const answers = await Promise.all([
+          api.api.post('/wishes/1/release', { reason: '志愿者临时有事' }),
+          api.api.get('/wishes/1'),
+          api.api.get('/me'),
+        ]);
+        return { answers, calls, stored: JSON.parse(sessionStorage.getItem('console.session')) };
+        """,
+    )
+    calls = seen["calls"]
+    refreshes = [c for c in calls if c["url"].endswith("/auth/refresh")]
+    assert len(refreshes) == 1 and refreshes[0]["body"] == '{"refresh_token":"r1"}'
+    releases = [c for c in calls if c["url"].endswith("/release")]
+    assert [c["headers"]["Authorization"] for c in releases] == ["Bearer old", "Bearer new"]
+    assert releases[0]["headers"]["Idempotency-Key"] == releases[1]["headers"]["Idempotency-Key"]
+    assert [a["ok"] for a in seen["answers"]] == [
+        "/api/v1/wishes/1/release",
+        "/api/v1/wishes/1",
+        "/api/v1/me",
+    ]
+    assert seen["stored"]["refresh_token"] == "r2"
+
+
+def test_a_refused_refresh_ends_the_session_with_the_servers_words(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'old', refresh_token: 'used', user: {} }));
+        const ended = [];
+        api.session.onEnd((reason) => ended.push(reason));
+        answer = (call) => call.url.endsWith('/auth/refresh')
+          ? [401, { error: {
+            code: 'REFRESH_TOKEN_REUSED',
+            message: '登录凭证已被使用过，请重新登录',
+            details: {},
+          } }]
+          : [401, { error: { code: 'TOKEN_EXPIRED', message: '登录已过期', details: {} } }];
+        let error = null;
+        try {
+          await api.api.get('/wishes');
+        } catch (e) {
+          error = { status: e.status, code: e.code, message: e.message };
+        }
+        return { error, ended, stored: sessionStorage.getItem('console.session') };
+        """,
+    )
+    assert seen["stored"] is None
+    assert seen["ended"] == ["登录凭证已被使用过，请重新登录"]
+    assert seen["error"]["status"] == 401
+
+
+def test_errors_carry_the_chinese_message_and_the_first_invalid_field(
+    browser: Any, site: str
+) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'a', refresh_token: 'r', user: {} }));
+        const outcomes = [];
+        const error = (code, message, details = {}) => ({ error: { code, message, details } });
+        const missing = {
+          errors: [{ loc: ['body', 'reason'], type: 'missing', msg: '缺少必填项' }],
+        };
+        const bodies = {
+          '/wishes/1/approve': [403, error('SELF_APPROVAL', '不能审核本人的心愿')],
+          '/wishes/1/reject': [422, error('VALIDATION_ERROR', '请求参数不符合要求', missing)],
+          '/wishes/1/close': [403, error('PASSWORD_CHANGE_REQUIRED', '请先修改密码')],
+        };
+        answer = (call) => bodies[call.url.replace('/api/v1', '')];
+        for (const path of Object.keys(bodies)) {
+          try {
+            await api.api.post(path, {});
+          } catch (e) {
+            outcomes.push([e.status, e.code, e.message, e instanceof api.ApiError]);
+          }
+        }
+        return { outcomes, stored: JSON.parse(sessionStorage.getItem('console.session')) };
+        """,
+    )
+    assert seen["outcomes"] == [
+        [403, "SELF_APPROVAL", "不能审核本人的心愿", True],
+        [422, "VALIDATION_ERROR", "请求参数不符合要求（reason：缺少必填项）", True],
+        [403, "PASSWORD_CHANGE_REQUIRED", "请先修改密码", True],
+    ]
+    assert seen["stored"]["password_change_required"] is True
+
+
+def test_only_staff_may_sign_in(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        const volunteer = { roles: [{ role: 'volunteer' }] };
+        answer = () => [200, { access_token: 'a', refresh_token: 'r', user: volunteer }];
+        try { await api.signIn('someone', 'secret12345'); return 'signed in'; }
+        catch (e) { return [e.code, e.message, sessionStorage.getItem('console.session')]; }
+        """,
+    )
+    assert seen == ["STAFF_ONLY", "控制台仅供协调员和管理员使用", None]
+
+
+def test_el_keeps_text_as_text_and_refuses_inline_handlers(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        const node = ui.el('div', { class: ['a', null, 'b'], 'data-test': 'x', title: '<i>t</i>' },
+          '<img src=x onerror=alert(1)>', null, false, ['一', ui.el('b', {}, '二')], 3);
+        let refused = null;
+        try { ui.el('a', { onclick: 'alert(1)' }); } catch (e) { refused = e.message; }
+        let styled = null;
+        try { ui.el('a', { style: 'color: red' }); } catch (e) { styled = e.message; }
+        let clicked = 0;
+        const button = ui.el('button', { onClick: () => { clicked += 1; } }, '按');
+        button.click();
+        const badge = ui.statusBadge('dispatching');
+        return {
+          text: node.textContent, elements: node.querySelectorAll('*').length, cls: node.className,
+          title: node.getAttribute('title'), refused, styled, clicked,
+          badge: [badge.textContent, badge.dataset.status, badge.dataset.test],
+        };
+        """,
+    )
+    assert seen["text"] == "<img src=x onerror=alert(1)>一二3"
+    assert seen["elements"] == 1  # the <b> only: the markup stayed text
+    assert seen["cls"] == "a b" and seen["title"] == "<i>t</i>"
+    assert seen["refused"] == "onclick must be a function"
+    assert seen["styled"] is not None and seen["clicked"] == 1
+    assert seen["badge"] == ["派单中", "dispatching", "status-badge"]
+
+
+def test_the_chart_draws_a_bar_or_a_point_per_value(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        const points = [
+          { label: '1月', value: 3 }, { label: '2月', value: 0 }, { label: '<b>3月</b>', value: 6 },
+        ];
+        const bars = ui.chart(document.body, points, { title: '心愿数' });
+        const line = ui.chart(document.body, points, { kind: 'line' });
+        const empty = ui.chart(document.body, []);
+        const heights = [...bars.querySelectorAll('rect.chart-bar')]
+          .map((r) => Number(r.getAttribute('height')));
+        return {
+          heights,
+          dots: line.querySelectorAll('circle').length,
+          polyline: line.querySelectorAll('polyline').length,
+          empty: empty.textContent,
+          labels: [...bars.querySelectorAll('text')].map((t) => t.textContent),
+          markup: bars.querySelectorAll('b').length,
+        };
+        """,
+    )
+    assert len(seen["heights"]) == 3
+    assert seen["heights"][1] == 0 and seen["heights"][2] == pytest.approx(2 * seen["heights"][0])
+    assert seen["dots"] == 3 and seen["polyline"] == 1
+    assert seen["empty"] == "暂无数据"
+    assert "<b>3月</b>" in seen["labels"] and seen["markup"] == 0
+
+
+def test_durations_and_file_names(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        return [
+          ui.fmtDuration(90 * 1000), ui.fmtDuration((2 * 3600 + 5 * 60) * 1000),
+          ui.fmtDuration((3 * 86400 + 2 * 3600) * 1000), ui.fmtDuration(-5),
+          ui.fmtDistance(551.4), ui.fmtDistance(2430),
+          api.nameIn("attachment; filename=\\"a.xlsx\\"; filename*=UTF-8''%E7%BB%9F%E8%AE%A1.xlsx"),
+          api.nameIn('attachment; filename="ledger.csv"'),
+        ];
+        """,
+    )
+    assert seen == [
+        "1 分 30 秒",
+        "2 小时 5 分",
+        "3 天 2 小时",
+        "0 分 00 秒",
+        "551 米",
+        "2.4 公里",
+        "统计.xlsx",
+        "ledger.csv",
+    ]

@@ -17,7 +17,7 @@ from app.main import API_PREFIX
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
 PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js")
-MODULES = (*(f"pages/{name}" for name in PAGES), "units.js", "files.js")
+MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js")
 
 # The statistics, ranking and import routes agreed for the console (API-I11), served once the
 # statistics API, the ranking and the bulk import are merged; `{}` stands for any path parameter.

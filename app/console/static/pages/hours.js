@@ -3,8 +3,8 @@
 // the record certificates (谁记录谁证明).
 
 import { el, clear, table, section, field, fmtTime, toast, showError, busy, askReason, confirmDialog, loading, errorState } from '../ui.js';
-import { unitPicker } from '../units.js';
-import { download } from '../files.js';
+import { unitPicker } from '../unit-picker.js';
+import { download } from '../api.js';
 
 const RECORD_STATUS = {
   assigned: '未签到',
@@ -346,7 +346,7 @@ const RENDER = { records: recordsTab, flags: flagsTab, stars: starsTab, certific
 async function render(root, ctx) {
   const body = el('div', {});
   let tab = RENDER[ctx.query.get('tab')] ? ctx.query.get('tab') : 'records';
-  const picker = await unitPicker(ctx, () => open(tab));
+  const picker = await unitPicker(ctx.api, () => open(tab));
   const tabs = el('div', { class: 'tabs', role: 'tablist' });
 
   function open(name) {

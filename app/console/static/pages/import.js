@@ -3,8 +3,8 @@
 // the page shows the progress and, when it fails, every row's error to mend in the file.
 
 import { el, clear, table, section, field, toast, busy, showError } from '../ui.js';
-import { unitPicker } from '../units.js';
-import { download, upload } from '../files.js';
+import { unitPicker } from '../unit-picker.js';
+import { download, upload } from '../api.js';
 
 const KINDS = [['volunteers', '志愿者'], ['staff', '工作人员']];
 const STATUS = { validating: '正在检查', applying: '正在写入', done: '已完成', failed: '未导入' };
@@ -37,7 +37,7 @@ async function render(root, ctx) {
 
   // ------------------------------------------------------------ upload
 
-  const picker = await unitPicker(ctx, () => {});
+  const picker = await unitPicker(ctx.api, () => {});
   const kind = el('select', { 'data-test': 'import-kind' }, KINDS.map(([key, label]) => el('option', { value: key }, label)));
   const file = el('input', {
     type: 'file',
@@ -51,19 +51,23 @@ async function render(root, ctx) {
   function drawJob(job) {
     const bar = el('progress', { max: String(Math.max(1, job.total || 0)), value: String(job.done || 0), 'data-test': 'import-progress' });
     const errors = job.errors || [];
+    const count = typeof job.error_count === 'number' ? job.error_count : errors.length;
+    const finished = job.status === 'done' || job.status === 'failed';
     clear(result).append(section(`导入${kindName(job.kind)}：${STATUS[job.status] || job.status}`,
       el('p', { 'data-test': 'import-status', 'data-status': job.status },
-        job.total ? `${job.done} / ${job.total} 行` : '读取文件中…'),
-      job.status === 'done' || job.status === 'failed' ? null : bar,
+        {
+          validating: `正在检查${job.total ? ` ${job.total} 行` : ''}…`,
+          failed: `共 ${job.total} 行`,
+        }[job.status] || `已写入 ${job.done} / ${job.total} 行`),
+      finished ? null : bar,
       job.status === 'failed'
-        ? el('p', { class: 'field-error' }, errors.length
-          ? `有 ${errors.length} 处错误，本次没有写入任何一行；请按下表修改文件后重新上传。`
+        ? el('p', { class: 'field-error' }, count
+          ? `有 ${count} 处错误${count > errors.length ? `（下表列出前 ${errors.length} 处）` : ''}，本次没有写入任何一行；请按下表修改文件后重新上传。`
           : '导入失败，本次没有写入任何一行。')
         : null,
-      job.status === 'done' ? el('p', {}, `已导入 ${job.done} 行。`) : null,
       errors.length ? table([
-        { title: '行', cell: (e) => String(e.row) },
-        { title: '列', cell: (e) => e.column || '—' },
+        { title: '行', cell: (e) => (e.row ? String(e.row) : '整个文件') },
+        { title: '列', cell: (e) => e.column || '整行' },
         { title: '错误', cell: (e) => e.message, class: 'wrap' },
         { title: '代码', cell: (e) => e.code },
       ], errors, { rowAttrs: (e) => ({ 'data-test': 'import-error', 'data-row': String(e.row) }) }) : null));

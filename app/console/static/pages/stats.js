@@ -3,8 +3,8 @@
 // workbook of it all.
 
 import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table } from '../ui.js';
-import { unitPicker, levelName } from '../units.js';
-import { download } from '../files.js';
+import { unitPicker, levelName } from '../unit-picker.js';
+import { download } from '../api.js';
 
 const BUCKETS = [['day', '按日'], ['week', '按周'], ['month', '按月'], ['season', '按四季红季节'], ['year', '按年']];
 const DRILL_NAMES = { wishes: '心愿', events: '心愿事件', hours: '时长记录', volunteers: '志愿者', units: '单位' };
@@ -62,7 +62,7 @@ async function render(root, ctx) {
   let shown = null; // {from, to} of the figures on screen
   let loads = 0; // bumps on every load: a late answer for an earlier one is dropped
 
-  const picker = await unitPicker(ctx, (chosen) => {
+  const picker = await unitPicker(ctx.api, (chosen) => {
     unit = chosen;
     load();
   });

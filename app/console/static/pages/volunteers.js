@@ -3,7 +3,7 @@
 // and 人员, the coordinators and grid workers of the unit and its units.
 
 import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES } from '../ui.js';
-import { unitPicker, stationsUnder, levelName } from '../units.js';
+import { unitPicker, stationsUnder, levelName } from '../unit-picker.js';
 
 const STATUS = { active: '正常', suspended: '已暂停' };
 
@@ -42,7 +42,7 @@ function skillName(all, code) {
 // ---------------------------------------------------------------- the list
 
 async function volunteerList(ctx, unit, box) {
-  const [allSkills, stations] = await Promise.all([skills(ctx), stationsUnder(ctx, unit)]);
+  const [allSkills, stations] = await Promise.all([skills(ctx), stationsUnder(ctx.api, unit)]);
   const name = el('input', { type: 'search', maxlength: 50, placeholder: '姓名', 'data-test': 'volunteer-search' });
   const station = el('select', {}, el('option', { value: '' }, '全部站点'), stations.map((s) => el('option', { value: String(s.id) }, s.name)));
   const skill = el('select', {}, el('option', { value: '' }, '全部技能'), allSkills.map((s) => el('option', { value: s.code }, s.name)));
@@ -229,7 +229,7 @@ async function render(root, ctx) {
   const body = el('div', {});
   let view = ctx.query.get('view') === 'staff' ? 'staff' : 'volunteers';
   const tabs = el('div', { class: 'tabs', role: 'tablist' });
-  const picker = await unitPicker(ctx, () => open(view));
+  const picker = await unitPicker(ctx.api, () => open(view));
   function open(name) {
     view = name;
     clear(tabs).append(...[['volunteers', '志愿者'], ['staff', '人员']].map(([key, label]) => el('button', {

@@ -76,7 +76,7 @@ STATS_EXAMPLE: dict[str, Any] = {
     "sections": [
         {
             "key": "intake",
-            "label": "点单受理",
+            "label": "点单",
             "figures": [
                 {
                     "key": "intake.wishes",
@@ -88,8 +88,8 @@ STATS_EXAMPLE: dict[str, Any] = {
                     "group_label": None,
                 },
                 {
-                    "key": "intake.wishes",
-                    "label": "点单数",
+                    "key": "intake.by_category",
+                    "label": "按服务类别",
                     "value": 12,
                     "unit": "件",
                     "drill": "wishes",

@@ -36,8 +36,8 @@ class FigureOut(BaseModel):
                     "group_label": None,
                 },
                 {
-                    "key": "intake.wishes",
-                    "label": "点单数",
+                    "key": "intake.by_category",
+                    "label": "按服务类别",
                     "value": 12,
                     "unit": "件",
                     "drill": "wishes",
@@ -112,7 +112,7 @@ class DrillOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "key": "intake.wishes",
+                    "key": "intake.by_category",
                     "group": "elderly_orphan_care",
                     "kind": "wishes",
                     "total": 12,

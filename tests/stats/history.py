@@ -25,7 +25,7 @@ from app.models import Category, OrgUnit, Programme, SeasonTheme, User, Voluntee
 from app.models import WishEventRecord as Event
 from app.models.enums import WishStatus
 from app.stats.figures import Scope
-from app.wishes.state import STATUS_TIMESTAMP, TERMINAL_STATUSES, TRANSITIONS, ActorRole, WishEvent
+from app.wishes.state import STATUS_TIMESTAMP, TRANSITIONS, ActorRole, WishEvent
 from tests.fixtures.builders import Tree, make_resident, make_tree, make_user, make_volunteer
 
 S = WishStatus
@@ -141,60 +141,89 @@ def _next(status: WishStatus, step: Step) -> tuple[WishEvent, ActorRole] | None:
 
 
 def write(session: Session, tree: Tree, who: People, plan: WishPlan) -> Wish:
-    """The wish and its event log, walked through the transition table."""
-    placed_at = at(plan.placed, plan.jitter)
-    station = tree.stations[plan.station]
-    log: list[tuple[WishEvent, WishStatus | None, WishStatus, ActorRole, datetime]] = [
-        (
-            W.SUBMIT,
-            None,
-            S.SUBMITTED,
-            ActorRole.COORDINATOR if plan.channel == "staff" else ActorRole.REQUESTER,
-            placed_at,
-        )
-    ]
-    status, now, rated = S.SUBMITTED, plan.placed, False
-    stamps: dict[str, datetime] = {"submitted_at": placed_at}
+    """The wish of a plan: its steps drawn from the transition table."""
+    status, now = S.SUBMITTED, plan.placed
+    log: list[tuple[WishEvent, ActorRole, datetime]] = []
     for step in plan.steps:
-        if status in TERMINAL_STATUSES:
-            break
         chosen = _next(status, step)
-        if chosen is None:
+        if chosen is None:  # a terminal status
             break
         event, role = chosen
         now += step.wait
-        moment = at(now, step.jitter)
-        target = TRANSITIONS[(status, event)].to
-        log.append((event, status, target, role, moment))
-        if target != status:
-            stamps[STATUS_TIMESTAMP[target]] = moment
-        rated = rated or event == W.RATE
-        status = target
+        log.append((event, role, at(now, step.jitter)))
+        status = TRANSITIONS[(status, event)].to
+    return wish_with(
+        session,
+        tree,
+        who,
+        station=plan.station,
+        category=plan.category,
+        programme=plan.programme,
+        season=plan.season,
+        channel=plan.channel,
+        placed_at=at(plan.placed, plan.jitter),
+        log=log,
+        score=plan.score,
+    )
+
+
+def wish_with(
+    session: Session,
+    tree: Tree,
+    who: People,
+    *,
+    placed_at: datetime,
+    log: list[tuple[WishEvent, ActorRole, datetime]],
+    station: int = 0,
+    category: str = CATEGORIES[0],
+    programme: str | None = None,
+    season: str | None = None,
+    channel: str = "self",
+    score: int = 5,
+) -> Wish:
+    """A wish placed at `placed_at` through `channel`, then moved by each event of `log` in
+    turn (each must be in the transition table for the status it meets, in a role it lists).
+    The wish row ends as the events leave it; `score` is its rating if it is rated."""
+    stamps: dict[str, datetime] = {"submitted_at": placed_at}
+    submitter = ActorRole.COORDINATOR if channel == "staff" else ActorRole.REQUESTER
+    rows: list[tuple[WishEvent, WishStatus | None, WishStatus, ActorRole, datetime]] = [
+        (W.SUBMIT, None, S.SUBMITTED, submitter, placed_at)
+    ]
+    status = S.SUBMITTED
+    for event, role, moment in log:
+        transition = TRANSITIONS.get((status, event))
+        assert transition is not None and role in transition.roles, (status, event, role)
+        rows.append((event, status, transition.to, role, moment))
+        if transition.to != status:
+            stamps[STATUS_TIMESTAMP[transition.to]] = moment
+        status = transition.to
+    rated = any(event == W.RATE for event, *_ in rows)
+    unit = tree.stations[station]
     wish = Wish(
-        station_id=station.id,
-        category_code=plan.category,
-        programme_code=plan.programme,
-        season_code=plan.season,
+        station_id=unit.id,
+        category_code=category,
+        programme_code=programme,
+        season_code=season,
         title="帮独居老人买菜",
         description="",
-        coarse_address=f"{station.name}附近",
-        lat=station.lat,
-        lng=station.lng,
+        coarse_address=f"{unit.name}附近",
+        lat=unit.lat,
+        lng=unit.lng,
         wanted_start_at=placed_at + timedelta(days=1),
         wanted_end_at=placed_at + timedelta(days=1, hours=2),
         requester_id=who.requester.id,
-        proxy_id=None if plan.channel == "self" else who.proxy.id,
+        proxy_id=None if channel == "self" else who.proxy.id,
         status=status,
-        version=len(log),
+        version=len(rows),
         assignee_id=who.volunteer.id if status in HELD else None,
-        rating=plan.score if rated else None,
+        rating=score if rated else None,
         created_at=placed_at,
-        updated_at=log[-1][4],
+        updated_at=rows[-1][4],
         **stamps,
     )
     session.add(wish)
     session.flush()
-    for event, before, after, role, moment in log:
+    for event, before, after, role, moment in rows:
         session.add(
             Event(
                 wish_id=wish.id,
@@ -202,7 +231,7 @@ def write(session: Session, tree: Tree, who: People, plan: WishPlan) -> Wish:
                 from_status=before,
                 to_status=after,
                 actor_role=role,
-                data={"score": plan.score} if event == W.RATE else {},
+                data={"score": score} if event == W.RATE else {},
                 created_at=moment,
             )
         )

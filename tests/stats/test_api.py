@@ -479,6 +479,19 @@ def test_every_registered_count_drills_to_its_rows(client: TestClient, scene: Sc
     assert any(value > 0 for key, value in checked if not key.startswith(probe.KEY))
 
 
+def test_sections_are_shown_in_their_order(client: TestClient, scene: Scene) -> None:
+    body = client.get(scene.url(), params=NOV, headers=scene.headers()).json()
+    keys = [s["key"] for s in body["sections"]]
+    assert keys == ["intake", "speed", "outcomes", "people", "coverage", "seasons", probe.KEY]
+    r = client.get(scene.url("/export"), params=NOV, headers=scene.headers())
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert len(book.sheetnames) == len(keys) and book.sheetnames[-1] == "测试板块"
+    for sheet in book.worksheets:
+        assert next(sheet.iter_rows(min_row=2, max_row=2, values_only=True)) == (
+            "指标", "分组", "数值", "单位",
+        )  # fmt: skip
+
+
 def test_credited_hours_by_week_add_up(client: TestClient, scene: Scene) -> None:
     figures = client.get(scene.url(), params=NOV, headers=scene.headers()).json()
     [people] = [s for s in figures["sections"] if s["key"] == "people"]

@@ -56,9 +56,8 @@ def _stars(session: Session, scope: Scope) -> dict[int, int]:
     return {int(volunteer): int(star) for volunteer, star in rows}
 
 
-def _levels(session: Session, scope: Scope) -> list[int]:
-    held = set(_stars(session, scope).values())
-    return sorted(set(range(MAX_SHOWN_STAR + 1)) | held)
+def _levels(stars: dict[int, int]) -> list[int]:
+    return sorted(set(range(MAX_SHOWN_STAR + 1)) | set(stars.values()))
 
 
 def _at_star(session: Session, scope: Scope, star: int) -> list[int]:
@@ -91,7 +90,7 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
     for star in stars.values():
         by_star[star] = by_star.get(star, 0) + 1
     by_star[0] = registered - sum(by_star.values())
-    for star in _levels(session, scope):
+    for star in _levels(stars):
         people.append(
             Figure(
                 "people.by_star",

@@ -461,6 +461,7 @@ def opened(url: str) -> Iterator[Database]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # figures as they come
     admin_url = args.postgres_url or DEFAULT_POSTGRES_URL
     name = database_name(args)
     state = read_state(admin_url, name)

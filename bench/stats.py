@@ -268,10 +268,13 @@ def _nearest_rank(values: list[float]) -> float | None:
 # ---------------------------------------------------------------- through the server
 
 
+API_TIMEOUT = [60.0]  # seconds a request may take (--api-timeout)
+
+
 def _request(
     port: int, method: str, path: str, token: str | None = None, body: Any = None
 ) -> tuple[int, bytes, float]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn = http.client.HTTPConnection(HOST, port, timeout=API_TIMEOUT[0])
     try:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         payload = None
@@ -340,15 +343,20 @@ def http_phase(
                 f"{API}/org-units/{case.unit_id}/stats?from={case.first.isoformat()}"
                 f"&to={case.last.isoformat()}"
             )
-            status, body, _ = _request(port, "GET", path, token)
+            try:
+                status, body, first_ms = _request(port, "GET", path, token)
+            except TimeoutError:
+                out[case.label] = {"absent": f"no answer in {API_TIMEOUT[0]:g} s (--api-timeout)"}
+                continue
             if status != 200:
                 out[case.label] = {
                     "absent": f"{path} answered {status}: {body.decode(errors='replace')[:200]}"
                 }
                 continue
             out[case.label] = time_requests(
-                partial(_request, port, "GET", path, token), api_runs, min(warmup, 1)
+                partial(_request, port, "GET", path, token), api_runs, 0
             )
+            out[case.label]["first_ms"] = round(first_ms, 1)
     return out
 
 
@@ -440,6 +448,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--http-runs", type=int, default=100, help="GET /console requests")
     p.add_argument("--api-runs", type=int, default=5, help="statistics API requests per case")
     p.add_argument("--skip-http", action="store_true")
+    p.add_argument("--skip-sections", action="store_true", help="the server's figures only")
+    p.add_argument("--api-timeout", type=float, default=600.0, help="seconds per API request")
     p.add_argument("--postgres-url", default=None)
     # The generator's own options, to find its database by the same parameters.
     p.add_argument("--volunteers", type=int)
@@ -481,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"database": name, "sections": [s.key for s in found], "cases": {}}
     with opened(url) as database:
         found_cases = cases(database, date.fromisoformat(params.until))
-        for case in found_cases:
+        for case in [] if args.skip_sections else found_cases:
             timing = time_sections(database, case, found, args.runs, args.warmup)
             brute_ms: list[float] = []
             brute: dict[str, Any] = {}
@@ -489,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                 ms, brute = brute_force(database, case)
                 brute_ms.append(ms)
             out["cases"][case.label] = report_case(case, timing, brute_ms, brute)
+    API_TIMEOUT[0] = args.api_timeout
     if not args.skip_http:
         log("starting the server")
         web = http_phase(url, found_cases, args.http_runs, args.api_runs, args.warmup)

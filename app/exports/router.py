@@ -17,6 +17,7 @@ from app.exports.csv import csv_bytes
 from app.exports.errors import LedgerTooLargeForPdf
 from app.exports.pdf import document
 from app.exports.xlsx import workbook
+from app.heavy import HEAVY
 from app.org_units.service import managed_unit
 from app.routing import make_router
 from app.schemas import IdPath
@@ -49,6 +50,7 @@ def attachment(stem: str, shown: str) -> str:
 
 @router.get(
     "/org-units/{unit_id}/ledger",
+    dependencies=[HEAVY],
     response_class=Response,
     responses={
         200: {

@@ -10,6 +10,7 @@ from fastapi import Query
 from app import clock
 from app.auth.deps import StaffUser
 from app.db import SessionDep
+from app.heavy import HEAVY
 from app.models import OrgUnit
 from app.org_units.service import managed_unit
 from app.routing import make_router
@@ -56,6 +57,7 @@ def _weights_out(weights: ranking.Weights) -> list[RankingWeightOut]:
 
 @router.get(
     "/org-units/{unit_id}/ranking",
+    dependencies=[HEAVY],
     response_model=UnitRankingOut,
     summary="下级单位考核排名（按指标加权）",
 )

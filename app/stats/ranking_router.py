@@ -17,7 +17,8 @@ from app.routing import make_router
 from app.schemas import IdPath
 from app.seasons.festivals import MAX_YEAR, MIN_YEAR
 from app.stats import ranking
-from app.stats.errors import RankingPeriodInvalid
+from app.stats.errors import RankingPeriodInvalid, RankingPeriodTooLong
+from app.stats.periods import too_long
 from app.stats.ranking_schemas import (
     RankedUnitRef,
     RankingIndicatorOut,
@@ -45,6 +46,10 @@ def _period(first: date | None, last: date | None) -> tuple[date, date]:
     last = last or today
     if first > last or first.year < MIN_YEAR or last.year > MAX_YEAR:
         raise RankingPeriodInvalid(details={"from": first.isoformat(), "to": last.isoformat()})
+    # Each child's figures are computed over the whole period (the seasons' section reads the
+    # calendar of every year it touches): bounded as the statistics are.
+    if too_long(first, last):
+        raise RankingPeriodTooLong(details={"from": first.isoformat(), "to": last.isoformat()})
     return first, last
 
 
@@ -71,7 +76,7 @@ def get_ranking(
     """本单位或上级单位的协调员、管理员：本单位各直属下级单位在所选时段（本市日期，含首尾两天，
     默认本月 1 日至今天）的考核指标、按最小–最大归一化后的得分与加权总分，从高到低排列，
     总分相同按单位代码排列。权重沿用本单位或最近设置过权重的上级单位，均未设置时用系统默认。
-    时段不正确返回 400 RANKING_PERIOD_INVALID。
+    时段不正确返回 400 RANKING_PERIOD_INVALID；超过 3 年返回 400 RANKING_PERIOD_TOO_LONG。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     first, last = _period(first, last)

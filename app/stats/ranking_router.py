@@ -20,6 +20,7 @@ from app.stats import ranking
 from app.stats.errors import RankingPeriodInvalid, RankingPeriodTooLong
 from app.stats.periods import too_long
 from app.stats.ranking_schemas import (
+    RANKING_EXAMPLE,
     RankedUnitRef,
     RankingIndicatorOut,
     RankingRow,
@@ -64,6 +65,7 @@ def _weights_out(weights: ranking.Weights) -> list[RankingWeightOut]:
     "/org-units/{unit_id}/ranking",
     dependencies=[HEAVY],
     response_model=UnitRankingOut,
+    responses={200: {"content": {"application/json": {"example": RANKING_EXAMPLE}}}},
     summary="下级单位考核排名（按指标加权）",
 )
 def get_ranking(

@@ -540,3 +540,30 @@ def test_a_phone_taken_meanwhile_fails_the_background_write(scene: Scene) -> Non
     assert polled["status"] == "failed"
     assert [(e["row"], e["code"]) for e in polled["errors"]] == [(4, "PHONE_TAKEN")]
     assert scene.count(Volunteer) == 0 and scene.count(User) == users
+
+
+@pytest.mark.usefixtures("small_threshold")
+def test_the_same_file_under_a_new_key_is_written_once(scene: Scene) -> None:
+    # Both uploads pass the checks while neither is written; the second one to be written
+    # finds the phones taken and writes nothing.
+    rows = [scene.volunteer_row(n) for n in range(1, 4)]
+    data = workbook(V, rows)
+    first = scene.upload(V, data, **{"Idempotency-Key": "roster-a"}).json()
+    second = scene.upload(V, data, **{"Idempotency-Key": "roster-b"}).json()
+    assert first["id"] != second["id"]
+    assert first["status"] == second["status"] == "applying"
+    assert _run_timers(scene) == 2
+    statuses = {
+        body["id"]: scene.client.get(f"{API}/imports/{body['id']}", headers=scene.headers()).json()
+        for body in (first, second)
+    }
+    assert sorted(s["status"] for s in statuses.values()) == ["done", "failed"]
+    failed = next(s for s in statuses.values() if s["status"] == "failed")
+    assert [e["code"] for e in failed["errors"]] == ["PHONE_TAKEN"]
+    assert scene.count(Volunteer) == 3
+    # A small file sent again under a new key is refused row by row at once.
+    small = workbook(V, [scene.volunteer_row(9)])
+    assert scene.upload(V, small, **{"Idempotency-Key": "one-a"}).json()["status"] == "done"
+    again = scene.upload(V, small, **{"Idempotency-Key": "one-b"}).json()
+    assert (again["status"], [e["code"] for e in again["errors"]]) == ("failed", ["PHONE_TAKEN"])
+    assert scene.count(Volunteer) == 4

@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     # pool's size (40), so that a transaction can always get a thread to commit.
     db_sessions: int = Field(default=16, ge=1, le=32)
     db_pool_size: int = Field(default=16, ge=1)
+    # Expensive reads (statistics, ranking, ledger files, import uploads) running at once, per
+    # process and per caller (app/heavy.py): fewer than DB_SESSIONS, so that a flood of them
+    # leaves sessions for everything else. Over either bound: 429 at once.
+    heavy_requests: int = Field(default=4, ge=1, le=32)
+    heavy_requests_per_user: int = Field(default=2, ge=1, le=32)
     db_max_overflow: int = Field(default=4, ge=0)
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     # Idempotency-Key: how long a key and its stored response are kept, and how long a request

@@ -31,6 +31,7 @@ from app.dispatch.batch.router import router as batch_dispatch_router
 from app.dispatch.candidates_router import router as candidates_router
 from app.errors import error_body, install_error_handlers
 from app.exports.router import router as exports_router
+from app.heavy import HeavyWork
 from app.imports.router import UPLOAD_PATH
 from app.imports.router import router as imports_router
 from app.jobs.scheduler import Scheduler
@@ -172,6 +173,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.admission = Admission(sessions=settings.db_sessions)
+    app.state.heavy = HeavyWork(
+        slots=settings.heavy_requests, per_user=settings.heavy_requests_per_user
+    )
     app.state.api_prefix = API_PREFIX
     app.state.throttle = LoginThrottle(settings)
     configure_hashing(settings.password_hash_concurrency)

@@ -448,3 +448,46 @@ SHOWN = [
 @pytest.mark.parametrize("name", SHOWN)
 def test_the_responses_shown_most_carry_examples(document: dict[str, Any], name: str) -> None:
     assert document["components"]["schemas"][name].get("examples"), name
+
+
+# The statistics, ranking, exports, imports and staff operations: a JSON answer shows an
+# example, a file is declared as binary in each of its formats.
+REPORTING = [
+    ("/org-units/{unit_id}/stats", "get"),
+    ("/org-units/{unit_id}/stats/series", "get"),
+    ("/org-units/{unit_id}/stats/drill", "get"),
+    ("/org-units/{unit_id}/stats/export", "get"),
+    ("/org-units/{unit_id}/ranking", "get"),
+    ("/org-units/{unit_id}/ranking-weights", "get"),
+    ("/org-units/{unit_id}/ranking-weights", "put"),
+    ("/org-units/{unit_id}/ledger", "get"),
+    ("/imports/templates/{kind}", "get"),
+    ("/org-units/{unit_id}/imports/{kind}", "post"),
+    ("/imports/{import_id}", "get"),
+    ("/org-units/{unit_id}/staff", "get"),
+]
+
+
+def page_of_examples(document: dict[str, Any], content: dict[str, Any]) -> bool:
+    """A page (`items`, `next_cursor`) whose item model shows an example."""
+    schemas = document["components"]["schemas"]
+    page = schemas.get(content["application/json"]["schema"].get("$ref", "").removeprefix(REF), {})
+    item = page.get("properties", {}).get("items", {}).get("items", {})
+    return bool(schemas.get(item.get("$ref", "").removeprefix(REF), {}).get("examples"))
+
+
+@pytest.mark.parametrize(("path", "method"), REPORTING)
+def test_reporting_answers_show_an_example_or_are_binary_files(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    op = operation(document, path, method)
+    ok = next(status for status in op["responses"] if status.startswith("2"))
+    content = op["responses"][ok]["content"]
+    if "application/json" in content:
+        assert has_example(document, content) or page_of_examples(document, content), (
+            f"{method} {path}: response"
+        )
+        return
+    assert content, f"{method} {path}: no content declared"
+    for media, body in content.items():
+        assert body["schema"] == {"type": "string", "format": "binary"}, (path, media)

@@ -5,7 +5,10 @@ Only the table goes out (no title or notes lines), so the file reads back as a p
 are ISO (2026-12-02; date-times in the city's local time, 2026-12-02 09:30:00), numbers as plain
 numbers (a percentage column holds the fraction, 0.125), and a text cell beginning with = + - @,
 a tab or a carriage return gets a leading apostrophe so that a spreadsheet never runs it as a
-formula (CSV injection).
+formula (CSV injection). So does one whose first character after leading spaces (ASCII,
+no-break, ideographic) or line breaks is one of those, or their full-width forms ＝ ＋ － ＠
+(spreadsheets that trim spaces on import, and CJK input that reads the full-width sign as a
+formula's start).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from app.exports.cells import finite, is_number, local_naive
 from app.exports.sheets import Cell, Sheet
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+LEADING_BLANKS = " \n\u00a0\u3000"
 
 
 def csv_bytes(sheet: Sheet) -> bytes:
@@ -52,4 +56,6 @@ def text_of(value: Cell) -> str:
 
 def escape(text: str) -> str:
     """A text cell that a spreadsheet would read as a formula, made inert."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) or text.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS):
+        return "'" + text
+    return text

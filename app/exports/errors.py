@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import BadRequest
+from app.errors import BadRequest, TooManyRequests
 
 
 class LedgerPeriodInverted(BadRequest):
@@ -23,3 +23,8 @@ class LedgerDateOutOfRange(BadRequest):
 class LedgerTooLargeForPdf(BadRequest):
     code = "LEDGER_TOO_LARGE_FOR_PDF"
     message = "台账行数过多，无法生成 PDF，请缩短时段、选择下级单位或导出 Excel"
+
+
+class LedgerPdfBusy(TooManyRequests):
+    code = "LEDGER_PDF_BUSY"
+    message = "另一份台账 PDF 正在生成，请稍后再试，或导出 Excel"

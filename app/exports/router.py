@@ -3,6 +3,7 @@ of a unit above it, and admins; a unit outside the caller's subtree is 404, as e
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -14,9 +15,10 @@ from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.exports import ledger
 from app.exports.csv import csv_bytes
-from app.exports.errors import LedgerTooLargeForPdf
+from app.exports.errors import LedgerPdfBusy, LedgerTooLargeForPdf
 from app.exports.pdf import document
 from app.exports.xlsx import workbook
+from app.heavy import HEAVY
 from app.org_units.service import managed_unit
 from app.routing import make_router
 from app.schemas import IdPath
@@ -39,6 +41,11 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 # A PDF is laid out line by line (about 2.5 ms a row here) under the certificate font's lock:
 # a ledger longer than this goes out as Excel or CSV, or in shorter periods.
 PDF_MAX_ROWS = 2000
+# One PDF ledger is laid out at a time per process: it holds that lock, which the volunteers'
+# certificates share, for seconds. Another asked meanwhile is refused at once (429
+# LEDGER_PDF_BUSY) rather than queued, so certificates wait behind one ledger at most.
+PDF_SLOT = threading.Lock()
+PDF_RETRY_AFTER_SECONDS = 10
 
 
 def attachment(stem: str, shown: str) -> str:
@@ -49,6 +56,7 @@ def attachment(stem: str, shown: str) -> str:
 
 @router.get(
     "/org-units/{unit_id}/ledger",
+    dependencies=[HEAVY],
     response_class=Response,
     responses={
         200: {
@@ -82,7 +90,8 @@ def ledger_file(
     CSV 只含服务台账（UTF-8 带 BOM，WPS 与 Excel 可直接打开）；PDF 为 A4 横向打印版。
     时段最长 1 年（LEDGER_PERIOD_TOO_LONG），开始晚于结束（LEDGER_PERIOD_INVERTED）或日期超出
     2000–2099 年（LEDGER_DATE_OUT_OF_RANGE）返回 400；PDF 合计最多 2000 行，超过返回 400
-    LEDGER_TOO_LARGE_FOR_PDF（请缩短时段、选择下级单位或导出 Excel）；单位不在本人辖区返回 404。
+    LEDGER_TOO_LARGE_FOR_PDF（请缩短时段、选择下级单位或导出 Excel）；另一份 PDF 台账正在生成时
+    返回 429 LEDGER_PDF_BUSY（带 Retry-After）；单位不在本人辖区返回 404。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     when = ledger.period(first, last)
@@ -95,7 +104,16 @@ def ledger_file(
         rows = sum(len(table.rows) for table in tables)
         if rows > PDF_MAX_ROWS:
             raise LedgerTooLargeForPdf(details={"rows": rows, "max": PDF_MAX_ROWS})
-        content = document(tables, title=f"{unit.name}活动台账（{when.label}）", author=unit.name)
+        if not PDF_SLOT.acquire(blocking=False):
+            raise LedgerPdfBusy(
+                details={"retry_after_seconds": PDF_RETRY_AFTER_SECONDS},
+                headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
+            )
+        try:
+            title = f"{unit.name}活动台账（{when.label}）"
+            content = document(tables, title=title, author=unit.name)
+        finally:
+            PDF_SLOT.release()
     span = f"{when.first.isoformat()}-{when.last.isoformat()}"
     return Response(
         content=content,

@@ -16,6 +16,10 @@ from app.imports.schemas import ImportKind
 # spreadsheet's XML compresses about ten times; a zip bomb far more).
 MAX_EXPANSION = 40
 MAX_COLUMNS = 40
+# Blank rows a sheet may run on past its data's limit (rows formatted but left empty). Beyond,
+# the file is refused: the reader fills every gap between two rows with blank rows, so a cell at
+# row 1,048,576 of a 5 KB file would cost a million rows of reading.
+MAX_BLANK_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,9 @@ def read_rows(data: bytes, kind: ImportKind, *, max_rows: int, max_bytes: int) -
     """The data rows of an uploaded sheet (the template's sheet, else the first), by column.
 
     Refuses what is not an xlsx (400 IMPORT_NOT_XLSX), a header without a required column
-    (400 IMPORT_BAD_HEADER), no data row (400 IMPORT_EMPTY) and more than `max_rows` rows
-    (413 IMPORT_TOO_MANY_ROWS). Fully blank rows are skipped."""
+    (400 IMPORT_BAD_HEADER), no data row (400 IMPORT_EMPTY), more than `max_rows` rows or any
+    row below `max_rows + MAX_BLANK_ROWS` (413 IMPORT_TOO_MANY_ROWS). Fully blank rows are
+    skipped."""
     from openpyxl import load_workbook
 
     _check_zip(data, max_bytes)
@@ -199,7 +204,14 @@ def read_rows(data: bytes, kind: ImportKind, *, max_rows: int, max_bytes: int) -
         if missing:
             raise BadHeader(details={"missing": missing})
         rows: list[RawRow] = []
+        last_row = 1 + max_rows + MAX_BLANK_ROWS
         for number, values in enumerate(lines, start=2):
+            if number > last_row:
+                raise TooManyRows(
+                    f"导入文件最多 {max_rows} 行数据，第 {last_row} 行以下不能再有内容"
+                    "（包括设置了格式的空行），请删除多余的行后上传",
+                    details={"max_rows": max_rows, "last_row": last_row},
+                )
             cells: dict[str, Any] = {}
             for key, value in zip(keys, values, strict=False):
                 if key is not None and key not in cells:

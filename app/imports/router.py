@@ -8,6 +8,7 @@ from fastapi import File, Path, Response, UploadFile
 from app.auth.deps import StaffUser
 from app.config import current_settings
 from app.db import SessionDep
+from app.heavy import HEAVY
 from app.imports import service, templates
 from app.imports.errors import ImportFileTooLarge
 from app.imports.schemas import ImportKind, ImportOut
@@ -71,6 +72,7 @@ def template(kind: KindPath, session: SessionDep, actor: StaffUser) -> Response:
 
 @router.post(
     "/org-units/{unit_id}/imports/{kind}",
+    dependencies=[HEAVY],
     response_model=ImportOut,
     status_code=202,
     summary="协调员：上传 Excel 批量导入志愿者或工作人员账号",

@@ -61,6 +61,11 @@ class RankingWeightsAllZero(BadRequest):
     message = "至少要有一项考核指标的权重大于 0"
 
 
+class RankingPeriodTooLong(BadRequest):
+    code = "RANKING_PERIOD_TOO_LONG"
+    message = "考核时段最长 3 年"
+
+
 class RankingPeriodInvalid(BadRequest):
     code = "RANKING_PERIOD_INVALID"
     message = "统计时段不正确：开始日期不能晚于结束日期，且须在 1901 至 2099 年之间"

@@ -49,6 +49,11 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def too_long(first: date, last: date) -> bool:
+    """Whether the period runs over MAX_YEARS (the statistics' and the ranking's bound)."""
+    return last >= _years_later(first, MAX_YEARS)
+
+
 def check_period(first: date, last: date, kind: BucketKind | None = None) -> None:
     """Refuse a period the statistics do not answer (see the module's docstring)."""
     for day in (first, last):
@@ -56,7 +61,7 @@ def check_period(first: date, last: date, kind: BucketKind | None = None) -> Non
             raise DateOutOfRange(details={"date": day.isoformat()})
     if first > last:
         raise PeriodInverted(details={"from": first.isoformat(), "to": last.isoformat()})
-    if last >= _years_later(first, MAX_YEARS):
+    if too_long(first, last):
         raise PeriodTooLong(details={"from": first.isoformat(), "to": last.isoformat()})
     days = (last - first).days + 1
     if kind == BucketKind.DAY and days > MAX_DAY_BUCKETS:

@@ -10,14 +10,17 @@ from fastapi import Query
 from app import clock
 from app.auth.deps import StaffUser
 from app.db import SessionDep
+from app.heavy import HEAVY
 from app.models import OrgUnit
 from app.org_units.service import managed_unit
 from app.routing import make_router
 from app.schemas import IdPath
 from app.seasons.festivals import MAX_YEAR, MIN_YEAR
 from app.stats import ranking
-from app.stats.errors import RankingPeriodInvalid
+from app.stats.errors import RankingPeriodInvalid, RankingPeriodTooLong
+from app.stats.periods import too_long
 from app.stats.ranking_schemas import (
+    RANKING_EXAMPLE,
     RankedUnitRef,
     RankingIndicatorOut,
     RankingRow,
@@ -44,6 +47,10 @@ def _period(first: date | None, last: date | None) -> tuple[date, date]:
     last = last or today
     if first > last or first.year < MIN_YEAR or last.year > MAX_YEAR:
         raise RankingPeriodInvalid(details={"from": first.isoformat(), "to": last.isoformat()})
+    # Each child's figures are computed over the whole period (the seasons' section reads the
+    # calendar of every year it touches): bounded as the statistics are.
+    if too_long(first, last):
+        raise RankingPeriodTooLong(details={"from": first.isoformat(), "to": last.isoformat()})
     return first, last
 
 
@@ -56,7 +63,9 @@ def _weights_out(weights: ranking.Weights) -> list[RankingWeightOut]:
 
 @router.get(
     "/org-units/{unit_id}/ranking",
+    dependencies=[HEAVY],
     response_model=UnitRankingOut,
+    responses={200: {"content": {"application/json": {"example": RANKING_EXAMPLE}}}},
     summary="下级单位考核排名（按指标加权）",
 )
 def get_ranking(
@@ -69,7 +78,7 @@ def get_ranking(
     """本单位或上级单位的协调员、管理员：本单位各直属下级单位在所选时段（本市日期，含首尾两天，
     默认本月 1 日至今天）的考核指标、按最小–最大归一化后的得分与加权总分，从高到低排列，
     总分相同按单位代码排列。权重沿用本单位或最近设置过权重的上级单位，均未设置时用系统默认。
-    时段不正确返回 400 RANKING_PERIOD_INVALID。
+    时段不正确返回 400 RANKING_PERIOD_INVALID；超过 3 年返回 400 RANKING_PERIOD_TOO_LONG。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     first, last = _period(first, last)

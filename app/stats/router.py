@@ -15,6 +15,7 @@ from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.exports.csv import csv_bytes
 from app.exports.xlsx import workbook
+from app.heavy import HEAVY
 from app.models import OrgUnit
 from app.org_units.service import managed_unit
 from app.routing import make_router
@@ -34,7 +35,8 @@ from app.stats.schemas import (
     StatsUnit,
 )
 
-router = make_router(prefix="/org-units/{unit_id}/stats", tags=["统计与考核"])
+# Every statistics read is expensive: each holds one of the heavy slots (app/heavy.py).
+router = make_router(prefix="/org-units/{unit_id}/stats", tags=["统计与考核"], dependencies=[HEAVY])
 
 From = Annotated[
     date | None, Query(alias="from", description="起始日期（本地，含）；默认本月 1 日")

@@ -51,8 +51,28 @@ def test_formula_starts_are_escaped_with_an_apostrophe() -> None:
     rows = _read(csv_bytes(sheet))[1:]
     assert [r[0] for r in rows] == ["'" + v for v in hostile]
     assert all(r[1] == "-2" for r in rows)  # a negative number is a number, not a formula
-    safe = Sheet("表", (Column("备注"),), [("a=1",), ("东门站",)])
-    assert [r[0] for r in _read(csv_bytes(safe))[1:]] == ["a=1", "东门站"]
+    safe = Sheet("表", (Column("备注"),), [("a=1",), ("东门站",), ("  张三",)])
+    assert [r[0] for r in _read(csv_bytes(safe))[1:]] == ["a=1", "东门站", "  张三"]
+
+
+def test_formulas_behind_blanks_or_in_full_width_are_escaped_too() -> None:
+    # A wish title or a name typed with leading spaces, or with the full-width sign a Chinese
+    # input method gives, is as hostile once a spreadsheet trims or reads it.
+    hostile = [
+        " =1+1",
+        "  +86 138",
+        '\n=HYPERLINK("http://x")',
+        "\u3000=1+1",
+        "\u00a0@SUM(A1)",
+        "＝1+1",
+        "＋1",
+        "－1",
+        "＠SUM(A1)",
+        '　＝HYPERLINK("http://x")',
+    ]
+    sheet = Sheet("表", (Column("心愿"),), [(v,) for v in hostile])
+    rows = _read(csv_bytes(sheet))[1:]
+    assert [r[0] for r in rows] == ["'" + v for v in hostile]
 
 
 def test_headers_are_escaped_too_and_short_rows_padded() -> None:

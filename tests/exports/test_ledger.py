@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Settings
-from app.exports import ledger
+from app.exports import ledger, router
 from app.exports.errors import LedgerPeriodInverted, LedgerPeriodTooLong
 from app.models import Attendance, HoursEntry, OrgUnit, User, Volunteer, Wish
 from app.models.enums import AttendanceStatus, WishStatus
@@ -436,3 +436,20 @@ def test_a_ledger_too_long_for_a_pdf_is_refused(
     assert r.json()["error"]["details"] == {"rows": 4 + 2 + 11, "max": 3}  # every sheet's rows
     r = get(client, settings, history.coordinator, history.unit, format="xlsx", **NOVEMBER)
     assert r.status_code == 200
+
+
+def test_a_second_pdf_meanwhile_is_refused_and_other_formats_still_answer(
+    client: TestClient, settings: Settings, history: History
+) -> None:
+    # A PDF holds the font's lock, which the certificates share: one at a time per process.
+    with router.PDF_SLOT:
+        r = get(client, settings, history.coordinator, history.unit, format="pdf", **NOVEMBER)
+        assert r.status_code == 429, r.text
+        assert r.json()["error"]["code"] == "LEDGER_PDF_BUSY"
+        assert int(r.headers["Retry-After"]) > 0
+        for fmt in ("xlsx", "csv"):
+            r = get(client, settings, history.coordinator, history.unit, format=fmt, **NOVEMBER)
+            assert r.status_code == 200, r.text
+    r = get(client, settings, history.coordinator, history.unit, format="pdf", **NOVEMBER)
+    assert r.status_code == 200, r.text
+    assert not router.PDF_SLOT.locked()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.imports.columns import COLUMNS
+from app.imports.columns import COLUMNS, MAX_BLANK_ROWS
 from app.imports.schemas import ImportKind
 from app.jobs.scheduler import Scheduler
 from app.main import API_PREFIX
@@ -27,7 +27,7 @@ from app.models.enums import AccountRole
 from tests.conftest import BoundDatabase
 from tests.fixtures.builders import Tree, auth, make_admin, make_coordinator, make_tree, make_user
 from tests.fixtures.state import changed_tables, everything
-from tests.imports.sheets import workbook
+from tests.imports.sheets import with_cell_at, workbook
 
 API = API_PREFIX
 V, S = ImportKind.VOLUNTEERS, ImportKind.STAFF
@@ -422,6 +422,36 @@ def test_too_many_rows(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (r.status_code, r.json()["error"]["code"]) == (413, "IMPORT_TOO_MANY_ROWS")
 
 
+EXCEL_LAST_ROW = 1_048_576
+
+
+@pytest.mark.parametrize("value", ["张三", None], ids=["a value", "a formatted empty cell"])
+def test_a_cell_far_below_the_data_is_refused_before_the_gap_is_read(
+    scene: Scene, value: str | None
+) -> None:
+    # A 5 KB file whose last row is Excel's last: the reader would fill the million rows
+    # between as blank ones, seconds of work for every upload.
+    data = with_cell_at(workbook(V, [scene.volunteer_row(0)]), EXCEL_LAST_ROW, value)
+    assert len(data) < 10_000
+    before = everything(scene.session)
+    r = scene.upload(V, data)
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "IMPORT_TOO_MANY_ROWS"), r.text
+    last_row = 1 + scene.settings.import_max_rows + MAX_BLANK_ROWS
+    assert r.json()["error"]["details"] == {
+        "max_rows": scene.settings.import_max_rows,
+        "last_row": last_row,
+    }
+    assert changed_tables(before, everything(scene.session)) == []
+
+
+def test_formatted_blank_rows_within_the_allowance_are_skipped(scene: Scene) -> None:
+    last_row = 1 + scene.settings.import_max_rows + MAX_BLANK_ROWS
+    data = with_cell_at(workbook(V, [scene.volunteer_row(0)]), last_row, None)
+    r = scene.upload(V, data)
+    assert r.status_code == 202, r.text
+    assert (r.json()["status"], r.json()["total"]) == ("done", 1)
+
+
 # ---------------------------------------------------------------- who, where, and retries
 
 
@@ -510,3 +540,30 @@ def test_a_phone_taken_meanwhile_fails_the_background_write(scene: Scene) -> Non
     assert polled["status"] == "failed"
     assert [(e["row"], e["code"]) for e in polled["errors"]] == [(4, "PHONE_TAKEN")]
     assert scene.count(Volunteer) == 0 and scene.count(User) == users
+
+
+@pytest.mark.usefixtures("small_threshold")
+def test_the_same_file_under_a_new_key_is_written_once(scene: Scene) -> None:
+    # Both uploads pass the checks while neither is written; the second one to be written
+    # finds the phones taken and writes nothing.
+    rows = [scene.volunteer_row(n) for n in range(1, 4)]
+    data = workbook(V, rows)
+    first = scene.upload(V, data, **{"Idempotency-Key": "roster-a"}).json()
+    second = scene.upload(V, data, **{"Idempotency-Key": "roster-b"}).json()
+    assert first["id"] != second["id"]
+    assert first["status"] == second["status"] == "applying"
+    assert _run_timers(scene) == 2
+    statuses = {
+        body["id"]: scene.client.get(f"{API}/imports/{body['id']}", headers=scene.headers()).json()
+        for body in (first, second)
+    }
+    assert sorted(s["status"] for s in statuses.values()) == ["done", "failed"]
+    failed = next(s for s in statuses.values() if s["status"] == "failed")
+    assert [e["code"] for e in failed["errors"]] == ["PHONE_TAKEN"]
+    assert scene.count(Volunteer) == 3
+    # A small file sent again under a new key is refused row by row at once.
+    small = workbook(V, [scene.volunteer_row(9)])
+    assert scene.upload(V, small, **{"Idempotency-Key": "one-a"}).json()["status"] == "done"
+    again = scene.upload(V, small, **{"Idempotency-Key": "one-b"}).json()
+    assert (again["status"], [e["code"] for e in again["errors"]]) == ("failed", ["PHONE_TAKEN"])
+    assert scene.count(Volunteer) == 4

@@ -298,3 +298,38 @@ def test_a_resident_cannot_read_a_ranking(
     )
     assert r.status_code == 403, r.text
     assert r.json()["error"]["code"] == "STAFF_ONLY"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "status"),
+    [
+        ("1901-01-01", "2099-12-31", 400),  # two centuries: every year's calendar, per child
+        ("2024-03-01", "2027-03-01", 400),  # three years and a day
+        ("2024-03-01", "2027-02-28", 200),  # three years to the day
+    ],
+)
+def test_a_period_over_three_years_is_refused_as_the_statistics_refuse_it(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    first: str,
+    last: str,
+    status: int,
+) -> None:
+    tree = make_tree(session)
+    headers = auth(make_coordinator(session, tree.county), settings)
+    r = client.get(
+        f"{API}/org-units/{tree.county.id}/ranking",
+        params={"from": first, "to": last},
+        headers=headers,
+    )
+    assert r.status_code == status, r.text
+    if status == 400:
+        assert r.json()["error"]["code"] == "RANKING_PERIOD_TOO_LONG"
+        assert r.json()["error"]["message"] == "考核时段最长 3 年"
+    stats = client.get(
+        f"{API}/org-units/{tree.county.id}/stats",
+        params={"from": first, "to": last, "section": "people"},
+        headers=headers,
+    )
+    assert stats.status_code == status, stats.text

@@ -389,3 +389,79 @@ def test_dates_show_in_the_zone_the_server_names(browser: Any, site: str) -> Non
         False,
         "Asia/Urumqi",
     ]
+
+
+def test_heavy_reads_go_one_at_a_time_and_wait_when_the_server_is_full(
+    browser: Any, site: str
+) -> None:
+    """The statistics page asks for six series and the ranking at once; the server admits two
+    such requests per caller. The console sends them in order and retries a 429 after its
+    Retry-After, keeping the key of a write."""
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'a1', refresh_token: 'r1', user: {} }));
+        let inFlight = 0, most = 0, refusedOnce = false;
+        const sent = [];
+        window.fetch = async (url, init) => {
+          const call = { url: String(url), key: (init.headers || {})['Idempotency-Key'] || null };
+          sent.push(call);
+          inFlight += 1; most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 20));
+          inFlight -= 1;
+          if (call.url.includes('/stats/series') && !refusedOnce) {
+            refusedOnce = true;
+            return new Response(JSON.stringify({ error: {
+              code: 'HEAVY_PER_USER', message: '请稍后再试', details: {} } }),
+              { status: 429, headers: { 'content-type': 'application/json', 'Retry-After': '1' } });
+          }
+          return new Response(JSON.stringify({ ok: call.url }),
+            { status: 200, headers: { 'content-type': 'application/json' } });
+        };
+        const started = Date.now();
+        const answers = await Promise.all([
+          api.api.get('/org-units/2/stats/series', { key: 'intake.wishes' }),
+          api.api.get('/org-units/2/stats/series', { key: 'people.active' }),
+          api.api.get('/org-units/2/ranking'),
+          api.api.put('/org-units/2/ranking-weights', { weights: [] }),
+        ]);
+        return { answers: answers.map((a) => a.ok), most, sent, waited: Date.now() - started };
+        """,
+    )
+    assert seen["most"] == 1
+    assert seen["answers"] == [
+        "/api/v1/org-units/2/stats/series?key=intake.wishes",
+        "/api/v1/org-units/2/stats/series?key=people.active",
+        "/api/v1/org-units/2/ranking",
+        "/api/v1/org-units/2/ranking-weights",
+    ]
+    urls = [call["url"] for call in seen["sent"]]
+    assert urls.count("/api/v1/org-units/2/stats/series?key=intake.wishes") == 2  # refused, retried
+    assert seen["waited"] >= 1000  # the Retry-After was honoured
+    writes = [call for call in seen["sent"] if call["url"].endswith("/ranking-weights")]
+    assert len(writes) == 1 and writes[0]["key"]
+
+
+def test_other_reads_are_not_held_behind_heavy_ones(browser: Any, site: str) -> None:
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'a1', refresh_token: 'r1', user: {} }));
+        let inFlight = 0, most = 0;
+        window.fetch = async (url) => {
+          inFlight += 1; most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 30));
+          inFlight -= 1;
+          return new Response(JSON.stringify({ ok: String(url) }),
+            { status: 200, headers: { 'content-type': 'application/json' } });
+        };
+        await Promise.all([api.api.get('/org-units/2/stats'), api.api.get('/wishes/1'),
+          api.api.get('/me')]);
+        return { most };
+        """,
+    )
+    assert seen["most"] == 3

@@ -121,7 +121,9 @@ async function errorOf(response) {
       const field = fieldName(first.loc);
       message += field ? `（${field}：${first.msg}）` : `（${first.msg}）`;
     }
-    return new ApiError(response.status, error.code, message, error.details);
+    const found = new ApiError(response.status, error.code, message, error.details);
+    found.retryAfter = response.headers.get('Retry-After');
+    return found;
   }
   return new ApiError(response.status, 'HTTP_' + response.status,
     `服务器暂时无法处理请求（${response.status}），请稍后再试`, {});
@@ -176,8 +178,42 @@ async function send(method, path, { body, query, key, auth = true } = {}) {
   });
 }
 
+// The statistics, ranking, ledger and import routes share a few slots per caller on the server
+// (429 HEAVY_PER_USER / HEAVY_BUSY beyond them, with Retry-After): the console sends them one at
+// a time, in order, and waits and tries again (at most three times) when the server is full.
+const HEAVY = /^\/(org-units\/\d+\/(stats|ranking|ledger|imports)|imports\/)/;
+const HEAVY_TRIES = 3;
+let heavyChain = Promise.resolve();
+
+function oneAtATime(task) {
+  const run = heavyChain.then(task, task);
+  heavyChain = run.catch(() => {});
+  return run;
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function heavyRequest(method, path, options) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await requestOnce(method, path, options);
+    } catch (error) {
+      const busy = error instanceof ApiError && error.status === 429 && String(error.code).startsWith('HEAVY_');
+      if (!busy || attempt >= HEAVY_TRIES) throw error;
+      await pause(Math.min(Number(error.retryAfter) || 2, 5) * 1000);
+    }
+  }
+}
+
 // One API call; resolves to the parsed JSON (null for 204), rejects with ApiError.
-export async function request(method, path, options = {}) {
+export function request(method, path, options = {}) {
+  if (!HEAVY.test(path)) return requestOnce(method, path, options);
+  // A retried write keeps its Idempotency-Key.
+  const key = WRITES.has(method) ? options.key || newKey() : options.key;
+  return oneAtATime(() => heavyRequest(method, path, { ...options, key }));
+}
+
+async function requestOnce(method, path, options = {}) {
   const write = WRITES.has(method) && !path.startsWith('/auth/');
   const key = write ? options.key || newKey() : undefined;
   const opts = { ...options, key };

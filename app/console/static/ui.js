@@ -352,7 +352,9 @@ export function chart(svgParent, points, { kind = 'bar', unit = '', width = 600,
       svg('line', { x1: pad.left, x2: width - pad.right, y1: y(value), y2: y(value), class: 'chart-grid' }),
       svg('text', { x: pad.left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'chart-axis' }, fmtAxis(value, unit)));
   }
-  const every = Math.max(1, Math.ceil(points.length / 12));
+  // Axis labels no closer than their own width (a CJK character is about one em wide).
+  const longest = Math.max(...points.map((p) => String(p.label).length), 1);
+  const every = Math.max(1, Math.ceil((points.length * (longest * 11 + 8)) / plotW));
   points.forEach((point, i) => {
     const label = `${point.label}：${fmtAxis(values[i], unit)}`;
     if (kind === 'bar') {

@@ -124,3 +124,32 @@ export async function allEvents(api, wishId) {
   }
   return events;
 }
+
+// Follows the wish a page shows: every few seconds while the tab is visible it asks for the wish
+// again and redraws the page once its status or version has moved (a volunteer accepted in the
+// mini-program, a timer stepped). Returns the function that stops it.
+export function follow(ctx, wish, every = 5000) {
+  let stopped = false;
+  let timer = null;
+  const tick = async () => {
+    if (stopped) return;
+    if (document.visibilityState === 'visible' && ctx.current()) {
+      try {
+        const now = await ctx.api.get(`/wishes/${wish.id}`);
+        if (!stopped && ctx.current() && (now.version !== wish.version || now.status !== wish.status)) {
+          stopped = true;
+          ctx.reload();
+          return;
+        }
+      } catch {
+        // a lost answer: asked again on the next tick
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, every);
+  };
+  timer = setTimeout(tick, every);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

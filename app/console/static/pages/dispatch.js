@@ -4,7 +4,7 @@
 // An offer is an invitation: only the volunteer's accept makes the wish their task.
 
 import { el, clear, field, section, table, statusBadge, grabTag, meter, fmtTime, fmtWindow, fmtDistance, fmtPercent, busy, toast, URGENCY_NAMES } from '../ui.js';
-import { actionButtons, countdown } from '../wish.js';
+import { actionButtons, countdown, follow } from '../wish.js';
 
 export const FACTORS = {
   distance: { label: '距离', hint: '离心愿越近越高（按大致位置计算）' },
@@ -156,7 +156,11 @@ async function one(root, ctx, id) {
   }
   parts.push(section('派单记录', offersTable(offers, names)));
   root.append(...parts);
-  return clock.stop;
+  const following = follow(ctx, wish);
+  return () => {
+    clock.stop();
+    following();
+  };
 }
 
 async function render(root, ctx) {

@@ -2,7 +2,7 @@
 // with its facts, its next automatic step, what may be done now and its timeline.
 
 import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
-import { actionButtons, allEvents, countdown, timeline, wishFacts } from '../wish.js';
+import { actionButtons, allEvents, countdown, follow, timeline, wishFacts } from '../wish.js';
 import { catalogue, plainNames } from '../catalogue.js';
 
 const STATUSES = ['submitted', 'approved', 'dispatching', 'accepted', 'in_service', 'completed', 'rated', 'closed', 'rejected', 'cancelled'];
@@ -86,7 +86,11 @@ async function detail(root, ctx, id) {
             dispatchable ? el('a', { class: 'button primary', href: `#/dispatch/${wish.id}`, 'data-test': 'go-dispatch' }, '派单') : null,
             actionButtons(wish, ctx, changed)))),
       section('流转记录', timeline(events))));
-  return clock.stop;
+  const following = follow(ctx, wish);
+  return () => {
+    clock.stop();
+    following();
+  };
 }
 
 async function render(root, ctx) {

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import HoursEntry, OrgUnit, Volunteer, Wish, WishEventRecord
@@ -82,6 +82,28 @@ def completed(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[i
     )
 
 
+def completed_each(
+    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
+) -> tuple[int, list[int]]:
+    """How many wishes are completed in the window, and how many of them under each condition
+    (as `count(completed(scope, condition))`), in one pass over the window's events."""
+    wish = Wish.id
+    row = session.execute(
+        select(
+            func.count(distinct(wish)),
+            *(func.count(distinct(case((condition, wish)))) for condition in conditions),
+        )
+        .select_from(Wish)
+        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
+        .where(
+            Wish.station_id.in_(units_of(scope)),
+            WishEventRecord.to_status == WishStatus.COMPLETED.value,
+            in_window(WishEventRecord.created_at, scope),
+        )
+    ).one()
+    return int(row[0]), [int(n) for n in row[1:]]
+
+
 # ---------------------------------------------------------------- the hours ledger
 
 
@@ -108,6 +130,28 @@ def minutes(session: Session, entries: Credited) -> int:
 
 def hours(session: Session, entries: Credited) -> float:
     return round(minutes(session, entries) / 60, 2)
+
+
+def hours_each(
+    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
+) -> list[float]:
+    """The net credited hours under each condition (as `hours(credited(scope, condition))`),
+    in one pass over the window's entries."""
+    if not conditions:
+        return []
+    rows = credited(scope).add_columns(
+        *(case((condition, 1), else_=0).label(f"c{i}") for i, condition in enumerate(conditions))
+    )
+    sub = rows.subquery()
+    row = session.execute(
+        select(
+            *(
+                func.coalesce(func.sum(sub.c.minutes * sub.c[f"c{i}"]), 0)
+                for i in range(len(conditions))
+            )
+        )
+    ).one()
+    return [round(int(total) / 60, 2) for total in row]
 
 
 def active(entries: Credited) -> Select[int]:

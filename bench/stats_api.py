@@ -32,14 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
-from app.db import Database, make_engine  # noqa: E402
-from app.models import OrgUnit, Wish  # noqa: E402
-from app.models.enums import OrgLevel  # noqa: E402
-from app.stats import service  # noqa: E402
-from app.stats.periods import BucketKind  # noqa: E402
+from app.db import Database, make_engine
+from app.models import OrgUnit, Wish
+from app.models.enums import OrgLevel
+from app.stats import service
+from app.stats.periods import BucketKind
 
 SERIES_KEYS = ("intake.wishes", "speed.review.p50_minutes", "people.hours", "coverage.served_share")
 TARGETS_MS = {"stats county year": 500.0, "stats station month": 100.0}

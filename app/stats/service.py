@@ -17,7 +17,7 @@ from app.privacy.masking import shown_name
 from app.schemas import hours_of
 from app.stats import all_sections as _all_sections  # noqa: F401 - every section registered
 from app.stats.errors import FigureNotFound, SectionNotFound
-from app.stats.figures import DrillKind, Figure, Scope, Section, sections
+from app.stats.figures import DrillKind, Figure, Scope, Section, compute_each, sections
 from app.stats.periods import BucketKind, buckets, scope_of
 from app.wishes.state import EVENT_LABELS, WishEvent
 
@@ -115,9 +115,9 @@ def series(
     cut = buckets(kind, first, last, session)
     whole = _figure(session, scope_of(unit, first, last), key, group)
     section = _section_of(key)
+    scopes = [scope_of(unit, bucket.first, bucket.last) for bucket in cut]
     points = []
-    for bucket in cut:
-        figures = section.compute(session, scope_of(unit, bucket.first, bucket.last))
+    for bucket, figures in zip(cut, compute_each(section, session, scopes), strict=True):
         found = _pick(figures, key, group)
         points.append(
             Point(bucket.label, bucket.first, bucket.last, found.value if found else None)

@@ -74,18 +74,24 @@ def _placed_wishes(scope: Scope) -> Any:
     )
 
 
+GROUPED = ("channel", *(column for _model, column, _none in CATALOGUES.values()))
+
+
 def _counts(
-    session: Session, rows: Any, column: str, scopes: Sequence[Scope]
-) -> list[dict[str, int]]:
-    """Per scope: how many placed wishes of each value of `column`."""
-    out: list[dict[str, int]] = [{} for _ in scopes]
+    session: Session, rows: Any, scopes: Sequence[Scope]
+) -> list[dict[str, dict[str, int]]]:
+    """Per scope, per column of GROUPED: how many placed wishes have each value. One grouped
+    count over every combination of the columns, summed up per column."""
+    out: list[dict[str, dict[str, int]]] = [{c: {} for c in GROUPED} for _ in scopes]
     bucket = bucket_of(rows.c.at, scopes)
-    grouped: Select[Any] = select(bucket, rows.c[column], func.count()).group_by(
-        bucket, rows.c[column]
-    )
-    for index, group, n in session.execute(grouped):
-        if index is not None:
-            out[int(index)][str(group)] = int(n)
+    columns = [rows.c[c] for c in GROUPED]
+    grouped: Select[Any] = select(bucket, *columns, func.count()).group_by(bucket, *columns)
+    for index, *values, n in session.execute(grouped):
+        if index is None:
+            continue
+        counts = out[int(index)]
+        for column, value in zip(GROUPED, values, strict=True):
+            counts[column][str(value)] = counts[column].get(str(value), 0) + int(n)
     return out
 
 
@@ -116,19 +122,18 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
 
 def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
     rows = _placed_wishes(spanning(scopes))
-    channels_each = _counts(session, rows, "channel", scopes)
-    counts_each = {name: _counts(session, rows, CATALOGUES[name][1], scopes) for name in CATALOGUES}
+    counted = _counts(session, rows, scopes)
     catalogues = {
-        name: _catalogue(session, model, {code for counts in counts_each[name] for code in counts})
-        for name, (model, _column, _none_label) in CATALOGUES.items()
+        name: _catalogue(session, model, {code for c in counted for code in c[column]})
+        for name, (model, column, _none_label) in CATALOGUES.items()
     }
     return [
         _figures(
-            channels_each[i],
-            {name: counts_each[name][i] for name in CATALOGUES},
+            counts["channel"],
+            {name: counts[column] for name, (_model, column, _none) in CATALOGUES.items()},
             catalogues,
         )
-        for i in range(len(scopes))
+        for counts in counted
     ]
 
 

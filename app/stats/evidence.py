@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from app.models import HoursEntry, OrgUnit, Volunteer, Wish, WishEventRecord
 from app.models.enums import OrgLevel, WishStatus
-from app.org_units.service import in_subtree
 from app.stats.figures import Scope
+from app.stats.queries import station_ids
 
 Interval = tuple[datetime, datetime]  # half-open [start, end)
 
@@ -37,9 +37,10 @@ SERVICE = "service"
 Credited = Select[int, int, int]  # (entry id, volunteer id, minutes)
 
 
-def units_of(scope: Scope) -> Select[int]:
-    """The ids of the units in the scope's subtree (the root included)."""
-    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+def units_of(scope: Scope) -> Select[int] | list[int]:
+    """The ids of the units in the scope's subtree (the root included); see
+    `app.stats.queries.station_ids`."""
+    return station_ids(scope)
 
 
 def clip(scope: Scope, intervals: Sequence[Interval]) -> list[Interval]:
@@ -179,7 +180,7 @@ def registered(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[
 def stations(scope: Scope) -> Select[int]:
     """The active village-level units (stations) of the subtree."""
     return select(OrgUnit.id).where(
-        in_subtree(OrgUnit.path, scope.unit.path),
+        OrgUnit.id.in_(units_of(scope)),
         OrgUnit.level == OrgLevel.VILLAGE.value,
         OrgUnit.is_active.is_(True),
     )

@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import object_session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -48,9 +49,17 @@ from app.wishes.state import WishEvent
 E = WishEventRecord
 
 
-def station_ids(scope: Scope) -> Select[int]:
-    """The ids of the units in the scope's subtree (the unit itself included)."""
-    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+def station_ids(scope: Scope) -> Select[int] | list[int]:
+    """The ids of the units in the scope's subtree (the unit itself included), to compare a
+    unit column with (`in_`). Read here, once, when the unit belongs to a session: as a list
+    of ids the planner sees how many rows of each unit there are (it cannot estimate a range
+    of paths, and a subtree of most of the city planned as two stations reads the event log
+    row by row); a detached unit gives the subquery."""
+    subtree = select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+    session = object_session(scope.unit)
+    if session is None:
+        return subtree
+    return [int(i) for i in session.scalars(subtree.order_by(OrgUnit.id))]
 
 
 def wish_in_subtree(scope: Scope) -> ColumnElement[bool]:

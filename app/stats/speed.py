@@ -115,9 +115,11 @@ def _durations(scope: Scope, step: str) -> Any:
         .where(first_submit.wish_id == reached.c.wish_id, first_submit.event == W.SUBMIT)
         .scalar_subquery()
     )
+    # OFFSET 0 keeps PostgreSQL from folding this subquery into the one below, which would
+    # look each wish's submit up twice (once for the filter, once for the seconds).
     measured = select(
         reached.c.wish_id.label("wish_id"), submitted.label("submitted"), reached.c.at
-    )
+    ).offset(0)
     timed = measured.subquery("timed")
     return (
         select(

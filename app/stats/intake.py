@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Category, Programme, SeasonTheme, Wish
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
-from app.stats.queries import bucket_of, ids, placed, rate, spanning
-from app.wishes.state import ActorRole
+from app.stats.queries import E, bucket_of, ids, rate, spanning, wish_in_subtree, within
+from app.wishes.state import ActorRole, WishEvent
 
 NONE = "none"
 CHANNELS = {
@@ -58,18 +58,20 @@ def _channel(actor_role: Any) -> ColumnElement[str]:
 
 
 def _placed_wishes(scope: Scope) -> Any:
-    """(wish_id, category_code, programme_code, season_code, channel) of the placed wishes."""
-    submit = placed(scope)
+    """(wish_id, category_code, programme_code, season_code, channel, at) of the placed wishes
+    (`app.stats.queries.placed`, with the wish's columns read in the same join)."""
     return (
         select(
             Wish.id.label("wish_id"),
             Wish.category_code.label("category_code"),
             func.coalesce(Wish.programme_code, NONE).label("programme_code"),
             func.coalesce(Wish.season_code, NONE).label("season_code"),
-            _channel(submit.c.actor_role).label("channel"),
-            submit.c.at.label("at"),
+            _channel(E.actor_role).label("channel"),
+            E.created_at.label("at"),
         )
-        .join(submit, submit.c.wish_id == Wish.id)
+        .select_from(E)
+        .join(Wish, Wish.id == E.wish_id)
+        .where(E.event == WishEvent.SUBMIT, within(E.created_at, scope), wish_in_subtree(scope))
         .subquery("placed_wishes")
     )
 

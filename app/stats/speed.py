@@ -163,7 +163,12 @@ def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]
     # The timers' conditions exclude each other: one pass over the window's events.
     timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
     matched = (
-        events_in(whole, E.actor_role == ActorRole.SYSTEM)
+        events_in(
+            whole,
+            E.actor_role == ActorRole.SYSTEM,
+            # Only the timers' events (read by the event log's index on kind and time).
+            E.event.in_(sorted({str(event) for _label, event, _left in TIMERS.values()})),
+        )
         .add_columns(timer, bucket_of(E.created_at, scopes).label("bucket"))
         .subquery()
     )

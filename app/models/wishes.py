@@ -205,7 +205,14 @@ class WishEventRecord(IdMixin, Base):
     """One transition of one wish. Append-only: database triggers refuse updates and deletes."""
 
     __tablename__ = "wish_events"
-    __table_args__ = (Index("ix_wish_events_wish_id", "wish_id", "id"),)
+    __table_args__ = (
+        Index("ix_wish_events_wish_id", "wish_id", "id"),
+        # The statistics' windows: the events of a kind (or reaching a status) in a period,
+        # and one wish's first event of a kind.
+        Index("ix_wish_events_event_created", "event", "created_at", "wish_id"),
+        Index("ix_wish_events_to_status_created", "to_status", "created_at", "wish_id"),
+        Index("ix_wish_events_wish_event_created", "wish_id", "event", "created_at"),
+    )
 
     wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"))
     event: Mapped[str] = mapped_column(String(32))

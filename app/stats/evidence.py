@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import HoursEntry, OrgUnit, Volunteer, Wish, WishEventRecord
 from app.models.enums import OrgLevel, WishStatus
-from app.org_units.service import in_subtree
 from app.stats.figures import Scope
+from app.stats.queries import station_ids
 
 Interval = tuple[datetime, datetime]  # half-open [start, end)
 
@@ -37,9 +37,10 @@ SERVICE = "service"
 Credited = Select[int, int, int]  # (entry id, volunteer id, minutes)
 
 
-def units_of(scope: Scope) -> Select[int]:
-    """The ids of the units in the scope's subtree (the root included)."""
-    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+def units_of(scope: Scope) -> Select[int] | list[int]:
+    """The ids of the units in the scope's subtree (the root included); see
+    `app.stats.queries.station_ids`."""
+    return station_ids(scope)
 
 
 def clip(scope: Scope, intervals: Sequence[Interval]) -> list[Interval]:
@@ -82,6 +83,28 @@ def completed(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[i
     )
 
 
+def completed_each(
+    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
+) -> tuple[int, list[int]]:
+    """How many wishes are completed in the window, and how many of them under each condition
+    (as `count(completed(scope, condition))`), in one pass over the window's events."""
+    wish = Wish.id
+    row = session.execute(
+        select(
+            func.count(distinct(wish)),
+            *(func.count(distinct(case((condition, wish)))) for condition in conditions),
+        )
+        .select_from(Wish)
+        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
+        .where(
+            Wish.station_id.in_(units_of(scope)),
+            WishEventRecord.to_status == WishStatus.COMPLETED.value,
+            in_window(WishEventRecord.created_at, scope),
+        )
+    ).one()
+    return int(row[0]), [int(n) for n in row[1:]]
+
+
 # ---------------------------------------------------------------- the hours ledger
 
 
@@ -110,6 +133,28 @@ def hours(session: Session, entries: Credited) -> float:
     return round(minutes(session, entries) / 60, 2)
 
 
+def hours_each(
+    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
+) -> list[float]:
+    """The net credited hours under each condition (as `hours(credited(scope, condition))`),
+    in one pass over the window's entries."""
+    if not conditions:
+        return []
+    rows = credited(scope).add_columns(
+        *(case((condition, 1), else_=0).label(f"c{i}") for i, condition in enumerate(conditions))
+    )
+    sub = rows.subquery()
+    row = session.execute(
+        select(
+            *(
+                func.coalesce(func.sum(sub.c.minutes * sub.c[f"c{i}"]), 0)
+                for i in range(len(conditions))
+            )
+        )
+    ).one()
+    return [round(int(total) / 60, 2) for total in row]
+
+
 def active(entries: Credited) -> Select[int]:
     """The volunteers whose net minutes over the entries are positive."""
     rows = entries.subquery()
@@ -135,7 +180,7 @@ def registered(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[
 def stations(scope: Scope) -> Select[int]:
     """The active village-level units (stations) of the subtree."""
     return select(OrgUnit.id).where(
-        in_subtree(OrgUnit.path, scope.unit.path),
+        OrgUnit.id.in_(units_of(scope)),
         OrgUnit.level == OrgLevel.VILLAGE.value,
         OrgUnit.is_active.is_(True),
     )

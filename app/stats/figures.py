@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,10 @@ class Figure:
 
 
 Compute = Callable[[Session, Scope], list[Figure]]
+# The figures of each of several consecutive scopes of one unit (the buckets of a series: each
+# window ends where the next begins), in a few grouped queries over them all; equal to
+# `[compute(session, scope) for scope in scopes]`.
+ComputeEach = Callable[[Session, Sequence[Scope]], list[list[Figure]]]
 # The ids a figure counts: (session, scope, figure key, group or None) -> ids in ascending order.
 Drill = Callable[[Session, Scope, str, str | None], list[int]]
 
@@ -66,6 +71,23 @@ class Section:
     label: str  # Chinese, the sheet and heading name
     compute: Compute
     drill: Drill
+    compute_each: ComputeEach | None = None
+
+
+def consecutive(scopes: Sequence[Scope]) -> bool:
+    """One unit's windows, each starting where the one before ends."""
+    return all(
+        later.unit is earlier.unit and later.starts_at == earlier.ends_at
+        for earlier, later in pairwise(scopes)
+    )
+
+
+def compute_each(section: Section, session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
+    """The section's figures of each scope: in one pass where the section has one and the
+    scopes are consecutive, else one computation per scope."""
+    if section.compute_each is not None and scopes and consecutive(scopes):
+        return section.compute_each(session, scopes)
+    return [section.compute(session, scope) for scope in scopes]
 
 
 SECTIONS: list[Section] = []

@@ -18,6 +18,7 @@ subtree), counted and broken down. Every figure's drill lists the placed wishes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
@@ -25,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Category, Programme, SeasonTheme, Wish
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
-from app.stats.queries import ids, placed, rate
-from app.wishes.state import ActorRole
+from app.stats.queries import E, bucket_of, ids, rate, spanning, wish_in_subtree, within
+from app.wishes.state import ActorRole, WishEvent
 
 NONE = "none"
 CHANNELS = {
@@ -57,50 +58,97 @@ def _channel(actor_role: Any) -> ColumnElement[str]:
 
 
 def _placed_wishes(scope: Scope) -> Any:
-    """(wish_id, category_code, programme_code, season_code, channel) of the placed wishes."""
-    submit = placed(scope)
+    """(wish_id, category_code, programme_code, season_code, channel, at) of the placed wishes
+    (`app.stats.queries.placed`, with the wish's columns read in the same join)."""
     return (
         select(
             Wish.id.label("wish_id"),
             Wish.category_code.label("category_code"),
             func.coalesce(Wish.programme_code, NONE).label("programme_code"),
             func.coalesce(Wish.season_code, NONE).label("season_code"),
-            _channel(submit.c.actor_role).label("channel"),
+            _channel(E.actor_role).label("channel"),
+            E.created_at.label("at"),
         )
-        .join(submit, submit.c.wish_id == Wish.id)
+        .select_from(E)
+        .join(Wish, Wish.id == E.wish_id)
+        .where(E.event == WishEvent.SUBMIT, within(E.created_at, scope), wish_in_subtree(scope))
         .subquery("placed_wishes")
     )
 
 
-def _counts(session: Session, rows: Any, column: str) -> dict[str, int]:
-    grouped: Select[Any] = select(rows.c[column], func.count()).group_by(rows.c[column])
-    return {str(group): int(n) for group, n in session.execute(grouped)}
+GROUPED = ("channel", *(column for _model, column, _none in CATALOGUES.values()))
+
+
+def _counts(
+    session: Session, rows: Any, scopes: Sequence[Scope]
+) -> list[dict[str, dict[str, int]]]:
+    """Per scope, per column of GROUPED: how many placed wishes have each value. One grouped
+    count over every combination of the columns, summed up per column."""
+    out: list[dict[str, dict[str, int]]] = [{c: {} for c in GROUPED} for _ in scopes]
+    bucket = bucket_of(rows.c.at, scopes)
+    columns = [rows.c[c] for c in GROUPED]
+    grouped: Select[Any] = select(bucket, *columns, func.count()).group_by(bucket, *columns)
+    for index, *values, n in session.execute(grouped):
+        if index is None:
+            continue
+        counts = out[int(index)]
+        for column, value in zip(GROUPED, values, strict=True):
+            counts[column][str(value)] = counts[column].get(str(value), 0) + int(n)
+    return out
+
+
+def _catalogue(session: Session, model: Any, counted: set[str]) -> list[tuple[str, str, bool]]:
+    """(code, name, active) of every active entry and every counted one, in catalogue order."""
+    entries = session.execute(
+        select(model.code, model.name, model.is_active)
+        .where(or_(model.is_active.is_(True), model.code.in_(sorted(counted))))
+        .order_by(model.sort_order, model.code)
+    ).all()
+    return [(str(code), str(name), bool(active)) for code, name, active in entries]
 
 
 def _catalogue_groups(
-    session: Session, model: Any, counts: dict[str, int], none_label: str
+    entries: list[tuple[str, str, bool]], counts: dict[str, int], none_label: str
 ) -> list[tuple[str, str]]:
     """(code, name) of every active entry and every counted one, in catalogue order; the
     wishes of no entry last."""
-    entries = session.execute(
-        select(model.code, model.name)
-        .where(or_(model.is_active.is_(True), model.code.in_(list(counts))))
-        .order_by(model.sort_order, model.code)
-    ).all()
-    groups = [(str(code), str(name)) for code, name in entries]
+    groups = [(code, name) for code, name, active in entries if active or code in counts]
     if none_label:
         groups.append((NONE, none_label))
     return groups
 
 
 def compute(session: Session, scope: Scope) -> list[Figure]:
-    rows = _placed_wishes(scope)
-    channels = _counts(session, rows, "channel")
+    return compute_each(session, [scope])[0]
+
+
+def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
+    rows = _placed_wishes(spanning(scopes))
+    counted = _counts(session, rows, scopes)
+    catalogues = {
+        name: _catalogue(session, model, {code for c in counted for code in c[column]})
+        for name, (model, column, _none_label) in CATALOGUES.items()
+    }
+    return [
+        _figures(
+            counts["channel"],
+            {name: counts[column] for name, (_model, column, _none) in CATALOGUES.items()},
+            catalogues,
+        )
+        for counts in counted
+    ]
+
+
+def _figures(
+    channels: dict[str, int],
+    counts_of: dict[str, dict[str, int]],
+    catalogues: dict[str, list[tuple[str, str, bool]]],
+) -> list[Figure]:
     total = sum(channels.values())
     proxied = total - channels.get("self", 0)
     figures = [Figure("intake.wishes", "点单数", total, "件", DrillKind.WISHES)]
-    for name, (model, column, none_label) in CATALOGUES.items():
-        counts = _counts(session, rows, column)
+    for name, (_model, _column, none_label) in CATALOGUES.items():
+        counts = counts_of[name]
         figures += [
             Figure(
                 f"intake.{name}",
@@ -111,7 +159,7 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
                 group=code,
                 group_label=label,
             )
-            for code, label in _catalogue_groups(session, model, counts, none_label)
+            for code, label in _catalogue_groups(catalogues[name], counts, none_label)
         ]
     figures += [
         Figure(
@@ -148,4 +196,6 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     return ids(session.scalars(query))
 
 
-SECTION = register(Section(key="intake", label="点单", compute=compute, drill=drill))
+SECTION = register(
+    Section(key="intake", label="点单", compute=compute, drill=drill, compute_each=compute_each)
+)

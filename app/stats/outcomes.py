@@ -32,14 +32,15 @@ once by the `rate` event):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Wish
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
-from app.stats.queries import E, events_in, had_event_before, ids, placed, rate
+from app.stats.queries import E, bucket_of, events_in, had_event, ids, placed, rate, spanning
 from app.wishes.state import WishEvent
 
 W = WishEvent
@@ -62,38 +63,82 @@ RATES: dict[str, tuple[str, str, str]] = {
 STARS = range(1, 6)
 
 
-def _cohort(scope: Scope) -> Any:
-    """(wish_id, dispatched, accepted, ...) of the placed wishes, one flag per outcome."""
+def _cohort(scope: Scope, scopes: Sequence[Scope] | None = None) -> Any:
+    """(wish_id, bucket, dispatched, accepted, ...) of the wishes placed in the scope, one flag
+    per outcome. With `scopes` (consecutive, spanning `scope`), `bucket` is the index of the
+    one the wish was placed in and an outcome counts before that one's end."""
+    scopes = scopes or [scope]
     submit = placed(scope)
+
+    def before_end(at: Any) -> ColumnElement[bool]:
+        if len(scopes) == 1:
+            return at < scopes[0].ends_at
+        return or_(
+            *(
+                and_(
+                    submit.c.at >= bucket.starts_at,
+                    submit.c.at < bucket.ends_at,
+                    at < bucket.ends_at,
+                )
+                for bucket in scopes
+            )
+        )
+
     return select(
         submit.c.wish_id.label("wish_id"),
+        bucket_of(submit.c.at, scopes).label("bucket"),
         *(
-            case((had_event_before(submit.c.wish_id, events, scope), 1), else_=0).label(name)
+            case((had_event(submit.c.wish_id, events, before_end), 1), else_=0).label(name)
             for name, (_label, events) in OUTCOMES.items()
         ),
     ).subquery("cohort")
 
 
 def _rated(scope: Scope) -> Any:
-    """(wish_id, rating) of the wishes rated in the window."""
-    rated = events_in(scope, E.event == W.RATE).subquery("rated")
+    """(wish_id, rating, at) of the wishes rated in the window."""
+    rated = events_in(scope, E.event == W.RATE).add_columns(E.created_at.label("at"))
+    rated_sub = rated.subquery("rated")
     return (
-        select(Wish.id.label("wish_id"), Wish.rating.label("rating"))
-        .join(rated, rated.c.wish_id == Wish.id)
+        select(Wish.id.label("wish_id"), Wish.rating.label("rating"), rated_sub.c.at.label("at"))
+        .join(rated_sub, rated_sub.c.wish_id == Wish.id)
         .where(Wish.rating.is_not(None))
         .subquery("ratings")
     )
 
 
 def compute(session: Session, scope: Scope) -> list[Figure]:
-    cohort = _cohort(scope)
-    row = session.execute(
+    return compute_each(session, [scope])[0]
+
+
+def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
+    whole = spanning(scopes)
+    cohort = _cohort(whole, scopes)
+    counted: dict[int, dict[str, int]] = {}
+    for row in session.execute(
         select(
+            cohort.c.bucket,
             func.count().label("placed"),
             *(func.coalesce(func.sum(cohort.c[name]), 0).label(name) for name in OUTCOMES),
-        ).select_from(cohort)
-    ).one()
-    counts = {"placed": int(row.placed), **{name: int(row._mapping[name]) for name in OUTCOMES}}
+        ).group_by(cohort.c.bucket)
+    ):
+        if row.bucket is not None:
+            counted[int(row.bucket)] = {
+                "placed": int(row.placed),
+                **{name: int(row._mapping[name]) for name in OUTCOMES},
+            }
+    ratings = _rated(whole)
+    bucket = bucket_of(ratings.c.at, scopes)
+    stars: dict[int, dict[int, int]] = {}
+    for index, star, n in session.execute(
+        select(bucket, ratings.c.rating, func.count()).group_by(bucket, ratings.c.rating)
+    ):
+        if index is not None:
+            stars.setdefault(int(index), {})[int(star)] = int(n)
+    empty = {"placed": 0, **{name: 0 for name in OUTCOMES}}
+    return [_figures(counted.get(i, empty), stars.get(i, {})) for i in range(len(scopes))]
+
+
+def _figures(counts: dict[str, int], per_star: dict[int, int]) -> list[Figure]:
     figures = [Figure("outcomes.placed", "点单数", counts["placed"], "件", DrillKind.WISHES)]
     figures += [
         Figure(f"outcomes.{name}", label, counts[name], "件", DrillKind.WISHES)
@@ -109,13 +154,6 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
         )
         for name, (label, numerator, denominator) in RATES.items()
     ]
-    ratings = _rated(scope)
-    per_star = {
-        int(star): int(n)
-        for star, n in session.execute(
-            select(ratings.c.rating, func.count()).group_by(ratings.c.rating)
-        )
-    }
     n = sum(per_star.values())
     total = sum(star * count for star, count in per_star.items())
     figures += [
@@ -161,4 +199,8 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     raise KeyError(f"no figure {key!r} with group {group!r}")
 
 
-SECTION = register(Section(key="outcomes", label="办理成效", compute=compute, drill=drill))
+SECTION = register(
+    Section(
+        key="outcomes", label="办理成效", compute=compute, drill=drill, compute_each=compute_each
+    )
+)

@@ -22,7 +22,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import object_session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -48,9 +49,17 @@ from app.wishes.state import WishEvent
 E = WishEventRecord
 
 
-def station_ids(scope: Scope) -> Select[int]:
-    """The ids of the units in the scope's subtree (the unit itself included)."""
-    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+def station_ids(scope: Scope) -> Select[int] | list[int]:
+    """The ids of the units in the scope's subtree (the unit itself included), to compare a
+    unit column with (`in_`). Read here, once, when the unit belongs to a session: as a list
+    of ids the planner sees how many rows of each unit there are (it cannot estimate a range
+    of paths, and a subtree of most of the city planned as two stations reads the event log
+    row by row); a detached unit gives the subquery."""
+    subtree = select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
+    session = object_session(scope.unit)
+    if session is None:
+        return subtree
+    return [int(i) for i in session.scalars(subtree.order_by(OrgUnit.id))]
 
 
 def wish_in_subtree(scope: Scope) -> ColumnElement[bool]:
@@ -92,13 +101,32 @@ def had_event_before(
     wish_id: Any, events: Iterable[WishEvent], scope: Scope
 ) -> ColumnElement[bool]:
     """The wish had one of `events` before the window's end."""
+    return had_event(wish_id, events, lambda at: at < scope.ends_at)
+
+
+def had_event(
+    wish_id: Any, events: Iterable[WishEvent], when: Callable[[Any], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """The wish had one of `events` at an instant `when` (given the event's `created_at`)
+    accepts."""
     return exists(
         select(E.id).where(
             E.wish_id == wish_id,
             E.event.in_([str(e) for e in events]),
-            E.created_at < scope.ends_at,
+            when(E.created_at),
         )
     )
+
+
+def spanning(scopes: Sequence[Scope]) -> Scope:
+    """The window from the first scope's start to the last one's end (consecutive scopes)."""
+    return Scope(scopes[0].unit, scopes[0].starts_at, scopes[-1].ends_at)
+
+
+def bucket_of(column: Any, scopes: Sequence[Scope]) -> ColumnElement[int]:
+    """The index of the consecutive scope whose window holds the instant `column` (for an
+    instant in the spanning window; an empty window holds nothing)."""
+    return case(*((column < scope.ends_at, i) for i, scope in enumerate(scopes)))
 
 
 def events_in(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int]:
@@ -152,26 +180,37 @@ def minutes(seconds: int | None) -> float | None:
 
 
 def nearest_rank(
-    values: Subquery, column: str, tie: str, percents: Iterable[int]
+    values: Subquery, column: str, tie: str, percents: Iterable[int], by: str | None = None
 ) -> Select[*tuple[Any, ...]]:
-    """One row: the count of `values` and, for each percent p, the nearest-rank p-th percentile
-    of `values.c[column]` (None when there are none). `tie` orders equal values (any column of
+    """The count of `values` and, for each percent p, the nearest-rank p-th percentile of
+    `values.c[column]` (None when there are none): one row, or with `by` one row per value of
+    `values.c[by]` that has values, `by` first. `tie` orders equal values (any column of
     `values`; the value at a rank does not depend on it)."""
     value = values.c[column]
+    part = [values.c[by]] if by is not None else []
     ranked = select(
+        *(c.label("part") for c in part),
         value.label("value"),
-        func.row_number().over(order_by=(value, values.c[tie])).label("rn"),
-        func.count().over().label("n"),
+        func.row_number()
+        .over(partition_by=part or None, order_by=(value, values.c[tie]))
+        .label("rn"),
+        func.count().over(partition_by=part or None).label("n"),
     ).subquery("ranked")
     # ceil(p·n/100) in integers: (p·n + 99) // 100.
     rank_of = {p: (ranked.c.n * p + 99) // 100 for p in percents}
-    return select(
-        func.count().label("n"),
-        *(
-            func.max(case((ranked.c.rn == rank, ranked.c.value))).label(f"p{p}")
-            for p, rank in rank_of.items()
-        ),
-    ).select_from(ranked)
+    grouped = [ranked.c.part] if by is not None else []
+    return (
+        select(
+            *grouped,
+            func.count().label("n"),
+            *(
+                func.max(case((ranked.c.rn == rank, ranked.c.value))).label(f"p{p}")
+                for p, rank in rank_of.items()
+            ),
+        )
+        .select_from(ranked)
+        .group_by(*grouped)
+    )
 
 
 def rate(numerator: int, denominator: int) -> float | None:

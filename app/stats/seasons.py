@@ -161,26 +161,26 @@ def balance(rates: list[float]) -> float | None:
 
 
 def compute(session: Session, scope: Scope) -> list[Figure]:
-    out = [
-        Figure(
-            "seasons.wishes",
-            LABELS["seasons.wishes"],
-            evidence.count(session, evidence.completed(scope)),
-            "件",
-            _W,
-        )
-    ]
     seasons = season_spans(session, scope)
+    campaigns = festival_spans(scope)
+    spans = [(span, False) for span in seasons] + [(span, True) for span in campaigns]
+    # Every span's counts in one pass over the window's completions and one over its hours.
+    total, done_each = evidence.completed_each(
+        session, scope, [_wishes(span, festival=festival) for span, festival in spans]
+    )
+    hours_each = evidence.hours_each(
+        session, scope, [_hours(span, festival=festival) for span, festival in spans]
+    )
+    out = [Figure("seasons.wishes", LABELS["seasons.wishes"], total, "件", _W)]
     rates = []
-    for span in seasons:
-        done = evidence.count(session, evidence.completed(scope, _wishes(span, festival=False)))
-        if span.days > 0:
+    for (span, festival), done, credited in zip(spans, done_each, hours_each, strict=True):
+        if not festival and span.days > 0:
             rates.append(done / span.days)
-        credited = evidence.hours(session, evidence.credited(scope, _hours(span, festival=False)))
+        kind = "festival" if festival else "season"
         out += [
             Figure(
-                "seasons.season.wishes",
-                LABELS["seasons.season.wishes"],
+                f"seasons.{kind}.wishes",
+                LABELS[f"seasons.{kind}.wishes"],
                 done,
                 "件",
                 _W,
@@ -188,31 +188,8 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
                 span.label,
             ),
             Figure(
-                "seasons.season.hours",
-                LABELS["seasons.season.hours"],
-                credited,
-                "小时",
-                _H,
-                span.group,
-                span.label,
-            ),
-        ]
-    for span in festival_spans(scope):
-        done = evidence.count(session, evidence.completed(scope, _wishes(span, festival=True)))
-        credited = evidence.hours(session, evidence.credited(scope, _hours(span, festival=True)))
-        out += [
-            Figure(
-                "seasons.festival.wishes",
-                LABELS["seasons.festival.wishes"],
-                done,
-                "件",
-                _W,
-                span.group,
-                span.label,
-            ),
-            Figure(
-                "seasons.festival.hours",
-                LABELS["seasons.festival.hours"],
+                f"seasons.{kind}.hours",
+                LABELS[f"seasons.{kind}.hours"],
                 credited,
                 "小时",
                 _H,

@@ -37,21 +37,24 @@ not counted here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
-from app.models import WishEventRecord
+from app.models import Wish, WishEventRecord
 from app.models.enums import WishStatus
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
 from app.stats.queries import (
+    bucket_of,
     events_in,
-    first_event,
     ids,
     minutes,
     nearest_rank,
     seconds_between,
+    spanning,
+    wish_in_subtree,
     within,
 )
 from app.wishes.state import ActorRole, WishEvent
@@ -83,16 +86,48 @@ TIMERS: dict[str, tuple[str, WishEvent, WishStatus | None]] = {
 
 
 def _durations(scope: Scope, step: str) -> Any:
-    """(wish_id, seconds) of the wishes whose step happened in the window."""
-    submitted = first_event((W.SUBMIT,), scope, "submitted")
-    reached = first_event(STEPS[step][1], scope, "reached")
+    """(wish_id, seconds) of the wishes whose step happened in the window: the wishes of the
+    subtree with a step event in the window and none before it, from their first submit to
+    their first step event."""
+    events = [str(e) for e in STEPS[step][1]]
+    earlier = aliased(E, name="earlier")
+    reached = (
+        select(E.wish_id.label("wish_id"), func.min(E.created_at).label("at"))
+        .join(Wish, Wish.id == E.wish_id)
+        .where(
+            E.event.in_(events),
+            within(E.created_at, scope),
+            wish_in_subtree(scope),
+            ~exists(
+                select(earlier.id).where(
+                    earlier.wish_id == E.wish_id,
+                    earlier.event.in_(events),
+                    earlier.created_at < scope.starts_at,
+                )
+            ),
+        )
+        .group_by(E.wish_id)
+        .subquery("reached")
+    )
+    first_submit = aliased(E, name="first_submit")
+    submitted = (
+        select(func.min(first_submit.created_at))
+        .where(first_submit.wish_id == reached.c.wish_id, first_submit.event == W.SUBMIT)
+        .scalar_subquery()
+    )
+    # OFFSET 0 keeps PostgreSQL from folding this subquery into the one below, which would
+    # look each wish's submit up twice (once for the filter, once for the seconds).
+    measured = select(
+        reached.c.wish_id.label("wish_id"), submitted.label("submitted"), reached.c.at
+    ).offset(0)
+    timed = measured.subquery("timed")
     return (
         select(
-            reached.c.wish_id.label("wish_id"),
-            seconds_between(submitted.c.at, reached.c.at).label("seconds"),
+            timed.c.wish_id.label("wish_id"),
+            seconds_between(timed.c.submitted, timed.c.at).label("seconds"),
+            timed.c.at.label("at"),
         )
-        .join(submitted, submitted.c.wish_id == reached.c.wish_id)
-        .where(within(reached.c.at, scope))
+        .where(timed.c.submitted.is_not(None))
         .subquery("durations")
     )
 
@@ -106,41 +141,82 @@ def _timer(code: str) -> ColumnElement[bool]:
 
 
 def compute(session: Session, scope: Scope) -> list[Figure]:
+    return compute_each(session, [scope])[0]
+
+
+def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
+    whole = spanning(scopes)
+    percentiles: dict[str, dict[int, Any]] = {}
+    for step in STEPS:
+        durations = _durations(whole, step)
+        bucketed = select(
+            durations,
+            bucket_of(durations.c.at, scopes).label("bucket"),
+        ).subquery("bucketed")
+        percentiles[step] = {
+            int(row.part): row
+            for row in session.execute(
+                nearest_rank(bucketed, "seconds", "wish_id", PERCENTS, by="bucket")
+            )
+            if row.part is not None
+        }
+    # The timers' conditions exclude each other: one pass over the window's events.
+    timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
+    matched = (
+        events_in(
+            whole,
+            E.actor_role == ActorRole.SYSTEM,
+            # Only the timers' events (read by the event log's index on kind and time).
+            E.event.in_(sorted({str(event) for _label, event, _left in TIMERS.values()})),
+        )
+        .add_columns(timer, bucket_of(E.created_at, scopes).label("bucket"))
+        .subquery()
+    )
+    counts: dict[tuple[int, str], tuple[int, int]] = {
+        (int(bucket), str(code)): (int(n_events), int(n_wishes))
+        for bucket, code, n_events, n_wishes in session.execute(
+            select(
+                matched.c.bucket,
+                matched.c.timer,
+                func.count(),
+                func.count(distinct(matched.c.wish_id)),
+            )
+            .where(matched.c.timer.is_not(None), matched.c.bucket.is_not(None))
+            .group_by(matched.c.bucket, matched.c.timer)
+        )
+    }
+    return [
+        _figures({step: percentiles[step].get(i) for step in STEPS}, counts, i)
+        for i in range(len(scopes))
+    ]
+
+
+def _figures(
+    rows: dict[str, Any], counts: dict[tuple[int, str], tuple[int, int]], bucket: int
+) -> list[Figure]:
     figures: list[Figure] = []
     for step, (label, _events) in STEPS.items():
-        row = session.execute(
-            nearest_rank(_durations(scope, step), "seconds", "wish_id", PERCENTS)
-        ).one()
+        row = rows[step]
+        n, p50, p90 = (int(row.n), row.p50, row.p90) if row is not None else (0, None, None)
         figures += [
-            Figure(f"speed.{step}.count", f"{label}：统计件数", int(row.n), "件", DrillKind.WISHES),
+            Figure(f"speed.{step}.count", f"{label}：统计件数", n, "件", DrillKind.WISHES),
             Figure(
                 f"speed.{step}.p50_minutes",
                 f"{label}：中位数",
-                minutes(row.p50),
+                minutes(p50),
                 "分钟",
                 DrillKind.WISHES,
             ),
             Figure(
                 f"speed.{step}.p90_minutes",
                 f"{label}：90 分位",
-                minutes(row.p90),
+                minutes(p90),
                 "分钟",
                 DrillKind.WISHES,
             ),
         ]
-    # The timers' conditions exclude each other: one pass over the window's events.
-    timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
-    matched = events_in(scope, E.actor_role == ActorRole.SYSTEM).add_columns(timer).subquery()
-    counts = {
-        str(code): (int(n_events), int(n_wishes))
-        for code, n_events, n_wishes in session.execute(
-            select(matched.c.timer, func.count(), func.count(distinct(matched.c.wish_id)))
-            .where(matched.c.timer.is_not(None))
-            .group_by(matched.c.timer)
-        )
-    }
     for code, (label, _event, _left) in TIMERS.items():
-        n_events, n_wishes = counts.get(code, (0, 0))
+        n_events, n_wishes = counts.get((bucket, code), (0, 0))
         figures.append(
             Figure(
                 "speed.breaches",
@@ -178,4 +254,6 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     raise KeyError(f"no figure {key!r} with group {group!r}")
 
 
-SECTION = register(Section(key="speed", label="响应速度", compute=compute, drill=drill))
+SECTION = register(
+    Section(key="speed", label="响应速度", compute=compute, drill=drill, compute_each=compute_each)
+)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -56,6 +57,12 @@ class Story:
     wish_id: int = 0
     offered: list[DemoVolunteer] = field(default_factory=list)
     assignee: DemoVolunteer | None = None
+
+
+class Played(Protocol):
+    """A wish being played (a story's, or one of the history's)."""
+
+    wish_id: int
 
 
 # A story's action; what it returns (the wish, mostly) is not used.
@@ -121,7 +128,7 @@ class StoryReplay(DemoCity):
 
     def event(
         self,
-        story: Story,
+        story: Played,
         event: WishEvent,
         actor: User | None,
         payload: BaseModel | None = None,
@@ -134,7 +141,7 @@ class StoryReplay(DemoCity):
             payload=payload,
         ).wish
 
-    def confirm(self, story: Story, coordinator: User) -> Wish:
+    def confirm(self, story: Played, coordinator: User) -> Wish:
         """The coordinator confirms the lead's service record: hours enter the ledger."""
         record = self.session.scalars(
             select(Attendance.id).where(Attendance.wish_id == story.wish_id)
@@ -146,7 +153,7 @@ class StoryReplay(DemoCity):
         assert wish is not None
         return wish
 
-    def at_place(self, story: Story, summary: str = "") -> AttendanceIn:
+    def at_place(self, story: Played, summary: str = "") -> AttendanceIn:
         """The volunteer's phone at the wish's place."""
         wish = self.session.get(Wish, story.wish_id)
         assert wish is not None
@@ -348,6 +355,11 @@ class StoryReplay(DemoCity):
             ),
         ]
 
+    def history_steps(self) -> list[tuple[datetime, Action]]:
+        """Steps of the months before the stories (none here; `history.HistoryReplay` adds
+        them), played in the same timeline."""
+        return []
+
     def play_stories(self) -> None:
         self.proxy_text_version = self.text_version(consent.ConsentPurpose.PERSONAL_INFO)
         next_resident: Counter[str] = Counter()
@@ -384,6 +396,8 @@ class StoryReplay(DemoCity):
             ):
                 raise RuntimeError(f"demo data: the steps of {script.title!r} are out of order")
             steps.extend((when, len(steps), action) for when, action in planned)
+        for when, action in self.history_steps():
+            steps.append((when, len(steps), action))
         # Play every story's steps in one timeline, so that ids follow time and each volunteer's
         # load at an accept is what it was at that moment.
         for when, _, action in sorted(steps, key=lambda s: (s[0], s[1])):

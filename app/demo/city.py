@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -95,6 +96,12 @@ def _short_code(code: str) -> str:
         if code[length:] == "0" * (12 - length):
             return code[:length]
     return code
+
+
+class Played(Protocol):
+    """A wish being played (a story's, or one of the history's)."""
+
+    wish_id: int
 
 
 @dataclass

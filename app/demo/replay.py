@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.attendance.schemas import AttendanceIn
-from app.demo.city import RESIDENT_PHONE, DemoCity, DemoVolunteer, scatter
+from app.demo.city import RESIDENT_PHONE, DemoCity, DemoVolunteer, Played, scatter
 from app.demo.stories import STORIES, WishStory
 from app.geo import distance_m
 from app.matching.service import reasons_for
@@ -57,12 +56,6 @@ class Story:
     wish_id: int = 0
     offered: list[DemoVolunteer] = field(default_factory=list)
     assignee: DemoVolunteer | None = None
-
-
-class Played(Protocol):
-    """A wish being played (a story's, or one of the history's)."""
-
-    wish_id: int
 
 
 # A story's action; what it returns (the wish, mostly) is not used.

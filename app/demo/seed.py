@@ -35,7 +35,8 @@ from app.demo.city import (
     RESIDENT_PHONE,
     VOLUNTEER_PHONE,
 )
-from app.demo.history import HISTORY_DAYS, HISTORY_WISHES, HistoryReplay
+from app.demo.history import HistoryReplay
+from app.demo.past import HISTORY_DAYS, HISTORY_WISHES
 from app.models import OrgUnit, OutboxMessage, Wish
 from app.models.enums import WishStatus
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.demo.city import COUNTY_CODE
-from app.demo.history import HISTORY_DAYS
+from app.demo.past import HISTORY_DAYS
 from app.demo.seed import seed_demo
 from app.models import OrgUnit, Wish, WishEventRecord
 from app.models.enums import WishStatus

@@ -20,7 +20,7 @@ from app.wishes.schemas import (
 HISTORY_DAYS = 460
 LAST_DAY = 12
 # How many wishes the history places (before the monthly weighting thins a few out).
-HISTORY_WISHES = 320
+HISTORY_WISHES = 240
 VOLUNTEERS_PER_STATION = 11  # of the history, joining over its months
 RESIDENTS_PER_STATION = 9  # with the app, placing their own wishes
 FIRST_VOLUNTEER = 49  # the stories' volunteers have 1..48

@@ -101,7 +101,7 @@ def test_seed_builds_the_demo_city(session: Session) -> None:
     wishes = session.scalars(select(Wish).order_by(Wish.id)).all()
     # The stories, and the history of the months before them.
     assert sum(w.title in STORY_TITLES for w in wishes) == len(STORIES)
-    assert len(wishes) >= len(STORIES) + 250
+    assert len(wishes) >= len(STORIES) + 200
     assert len({w.status for w in wishes}) >= 8
     assert all(w.station_id in stations for w in wishes)
     # The review queue, dispatch and grab all have something to show.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -97,6 +98,12 @@ def _short_code(code: str) -> str:
     return code
 
 
+class Played(Protocol):
+    """A wish being played (a story's, or one of the history's)."""
+
+    wish_id: int
+
+
 @dataclass
 class DemoVolunteer:
     volunteer: Volunteer
@@ -121,6 +128,7 @@ class DemoCity:
         self.accounts: list[tuple[str, str, str, str]] = []  # username, password, name, unit
         self.volunteers: list[DemoVolunteer] = []
         self.residents: dict[str, list[User]] = {}
+        self.first_day = -60  # the units and staff accounts are set up on this day
 
     # ------------------------------------------------------------ time and people
 
@@ -152,7 +160,7 @@ class DemoCity:
     # ------------------------------------------------------------ units and accounts
 
     def import_units(self) -> None:
-        self.set_clock(self.at(-60, 9))
+        self.set_clock(self.at(self.first_day, 9))
         import_divisions(session=self.session, source=DATA_DIR, root_code=ROOT_CODE)
         units = self.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(COORDINATES))).all()
         self.units = {unit.code: unit for unit in units}
@@ -174,7 +182,7 @@ class DemoCity:
         return user
 
     def create_accounts(self) -> None:
-        self.set_clock(self.at(-59, 10))
+        self.set_clock(self.at(self.first_day + 1, 10))
         admin = self.staff_user(
             username=ADMIN_USERNAME, password=ADMIN_PASSWORD, name="系统管理员", unit="全部单位"
         )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.attendance.schemas import AttendanceIn
-from app.demo.city import RESIDENT_PHONE, DemoCity, DemoVolunteer, scatter
+from app.demo.city import RESIDENT_PHONE, DemoCity, DemoVolunteer, Played, scatter
 from app.demo.stories import STORIES, WishStory
 from app.geo import distance_m
 from app.matching.service import reasons_for
@@ -121,7 +121,7 @@ class StoryReplay(DemoCity):
 
     def event(
         self,
-        story: Story,
+        story: Played,
         event: WishEvent,
         actor: User | None,
         payload: BaseModel | None = None,
@@ -134,7 +134,7 @@ class StoryReplay(DemoCity):
             payload=payload,
         ).wish
 
-    def confirm(self, story: Story, coordinator: User) -> Wish:
+    def confirm(self, story: Played, coordinator: User) -> Wish:
         """The coordinator confirms the lead's service record: hours enter the ledger."""
         record = self.session.scalars(
             select(Attendance.id).where(Attendance.wish_id == story.wish_id)
@@ -146,7 +146,7 @@ class StoryReplay(DemoCity):
         assert wish is not None
         return wish
 
-    def at_place(self, story: Story, summary: str = "") -> AttendanceIn:
+    def at_place(self, story: Played, summary: str = "") -> AttendanceIn:
         """The volunteer's phone at the wish's place."""
         wish = self.session.get(Wish, story.wish_id)
         assert wish is not None
@@ -348,6 +348,11 @@ class StoryReplay(DemoCity):
             ),
         ]
 
+    def history_steps(self) -> list[tuple[datetime, Action]]:
+        """Steps of the months before the stories (none here; `history.HistoryReplay` adds
+        them), played in the same timeline."""
+        return []
+
     def play_stories(self) -> None:
         self.proxy_text_version = self.text_version(consent.ConsentPurpose.PERSONAL_INFO)
         next_resident: Counter[str] = Counter()
@@ -384,6 +389,8 @@ class StoryReplay(DemoCity):
             ):
                 raise RuntimeError(f"demo data: the steps of {script.title!r} are out of order")
             steps.extend((when, len(steps), action) for when, action in planned)
+        for when, action in self.history_steps():
+            steps.append((when, len(steps), action))
         # Play every story's steps in one timeline, so that ids follow time and each volunteer's
         # load at an accept is what it was at that moment.
         for when, _, action in sorted(steps, key=lambda s: (s[0], s[1])):

@@ -35,7 +35,8 @@ from app.demo.city import (
     RESIDENT_PHONE,
     VOLUNTEER_PHONE,
 )
-from app.demo.replay import StoryReplay
+from app.demo.history import HistoryReplay
+from app.demo.past import HISTORY_DAYS, HISTORY_WISHES
 from app.models import OrgUnit, OutboxMessage, Wish
 from app.models.enums import WishStatus
 
@@ -53,26 +54,26 @@ def _replayed_clock() -> Iterator[Callable[[datetime], None]]:
         clock.set_clock(previous)
 
 
-class DemoSeeder(StoryReplay):
+class DemoSeeder(HistoryReplay):
     """The city with its stories played, and what to tell whoever loaded it."""
 
     # ------------------------------------------------------------ summary
 
     def summary(self) -> str:
-        statuses = Counter(
-            self.session.scalars(
-                select(Wish.status).where(Wish.id.in_([s.wish_id for s in self.stories]))
-            )
-        )
+        statuses = Counter(self.session.scalars(select(Wish.status)))
         county = self.units[COUNTY_CODE]
-        n_listed_residents = sum(len(r) for r in self.residents.values())
+        n_listed_residents = sum(len(r) for r in self.residents.values()) + sum(
+            len(r) for r in self.past_residents.values()
+        )
         n_residents = n_listed_residents + self.proxied
-        n_volunteers = len(self.volunteers)
+        n_volunteers = len(self.volunteers) + len(self.past_volunteers)
         lines = [
             f"[bold green]演示城市已载入[/bold green]：{self.units[CITY_CODE].name} → {county.name}"
             "，2 个实践所、4 个实践站",
             f"单位 {len(self.units)} 个，志愿者 {n_volunteers} 名，"
-            f"群众 {n_residents} 名，心愿 {len(self.stories)} 条",
+            f"群众 {n_residents} 名，心愿 {statuses.total()} 条"
+            f"（近 {HISTORY_DAYS // 30} 个月的历史 {len(self.past)} 条，"
+            f"眼下的 {len(self.stories)} 条）",
             "心愿状态："
             + "，".join(
                 f"{status} {statuses[status]}" for status in WishStatus if statuses[status]
@@ -101,14 +102,17 @@ class DemoSeeder(StoryReplay):
         return "\n".join(lines)
 
 
-def seed_demo(*, session: Session) -> str:
-    """Load the demo city; does nothing if its county is already there. Does not commit."""
+def seed_demo(*, session: Session, history_wishes: int = HISTORY_WISHES) -> str:
+    """Load the demo city; does nothing if its county is already there. Does not commit.
+
+    `history_wishes`: how many wishes the months before the stories draw (0: none)."""
     existing = session.scalar(select(OrgUnit.name).where(OrgUnit.code == COUNTY_CODE))
     if existing is not None:
         return f"[yellow]演示数据已存在[/yellow]（{existing}，{COUNTY_CODE}），未做任何改动"
     now = clock.now()
     with _replayed_clock() as set_clock:
         seeder = DemoSeeder(session, now, set_clock)
+        seeder.history_wishes = history_wishes
         seeder.import_units()
         seeder.create_accounts()
         seeder.register_volunteers()

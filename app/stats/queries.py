@@ -97,13 +97,6 @@ def placed(scope: Scope, name: str = "placed") -> Subquery:
     )
 
 
-def had_event_before(
-    wish_id: Any, events: Iterable[WishEvent], scope: Scope
-) -> ColumnElement[bool]:
-    """The wish had one of `events` before the window's end."""
-    return had_event(wish_id, events, lambda at: at < scope.ends_at)
-
-
 def had_event(
     wish_id: Any, events: Iterable[WishEvent], when: Callable[[Any], ColumnElement[bool]]
 ) -> ColumnElement[bool]:

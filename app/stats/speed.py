@@ -67,6 +67,7 @@ from app.stats.queries import (
     spanning,
     wish_in_subtree,
     within,
+    without_jit,
 )
 from app.wishes.state import ActorRole, WishEvent
 
@@ -176,7 +177,11 @@ def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]
     ).subquery("parted")
     percentiles: dict[str, dict[int, Any]] = {step: {} for step in STEPS}
     names = list(STEPS)
-    for row in session.execute(nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part")):
+    with without_jit(session):
+        rows = session.execute(
+            nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part")
+        ).all()
+    for row in rows:
         if row.part is not None:
             step_index, bucket = divmod(int(row.part), len(scopes))
             percentiles[names[step_index]][bucket] = row

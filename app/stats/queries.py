@@ -22,7 +22,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -35,9 +36,10 @@ from sqlalchemy import (
     exists,
     func,
     select,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -97,13 +99,6 @@ def placed(scope: Scope, name: str = "placed") -> Subquery:
     )
 
 
-def had_event_before(
-    wish_id: Any, events: Iterable[WishEvent], scope: Scope
-) -> ColumnElement[bool]:
-    """The wish had one of `events` before the window's end."""
-    return had_event(wish_id, events, lambda at: at < scope.ends_at)
-
-
 def had_event(
     wish_id: Any, events: Iterable[WishEvent], when: Callable[[Any], ColumnElement[bool]]
 ) -> ColumnElement[bool]:
@@ -136,6 +131,23 @@ def events_in(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int
         .join(Wish, Wish.id == E.wish_id)
         .where(within(E.created_at, scope), wish_in_subtree(scope), *conditions)
     )
+
+
+@contextmanager
+def without_jit(session: Session) -> Iterator[None]:
+    """PostgreSQL plans the statements run inside without JIT compilation, then the setting the
+    transaction had is back. For a statement whose estimated cost is far above its real one (a
+    lateral join over wishes the planner expects several times as many of): past
+    `jit_inline_above_cost` compiling it takes longer than running it. SQLite: nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.scalar(text("SELECT current_setting('jit')"))
+    session.execute(text("SELECT set_config('jit', 'off', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
 
 
 # ---------------------------------------------------------------- seconds between two instants

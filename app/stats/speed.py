@@ -40,8 +40,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
 from app.models import Wish, WishEventRecord
 from app.models.enums import WishStatus
@@ -56,6 +67,7 @@ from app.stats.queries import (
     spanning,
     wish_in_subtree,
     within,
+    without_jit,
 )
 from app.wishes.state import ActorRole, WishEvent
 
@@ -85,51 +97,61 @@ TIMERS: dict[str, tuple[str, WishEvent, WishStatus | None]] = {
 }
 
 
-def _durations(scope: Scope, step: str) -> Any:
-    """(wish_id, seconds) of the wishes whose step happened in the window: the wishes of the
-    subtree with a step event in the window and none before it, from their first submit to
-    their first step event."""
-    events = [str(e) for e in STEPS[step][1]]
-    earlier = aliased(E, name="earlier")
+def _measured(scope: Scope, dialect: str, scopes: Sequence[Scope] | None = None) -> Any:
+    """(step, wish_id, seconds, at, bucket) of the wishes whose step happened in the window, one
+    row per wish and step (`step` the index of the step in `STEPS`): the wishes of the subtree
+    with a step event in the window and none before it, from their first submit to their first
+    step event; `bucket` the index of the scope of `scopes` holding `at` (None without scopes).
+
+    Two reads of the event log: the step events in the window name the wishes, then each of
+    those wishes' submits and step events (by its index on wish, kind and time) give, per wish,
+    its first submit and the first event of each step in one pass. On PostgreSQL that pass is a
+    lateral join (one index range per wish: as a semi-join the planner hashes every step event
+    of the database); SQLite reads the `IN` list by the index already."""
+    step_events = {step: [str(e) for e in events] for step, (_label, events) in STEPS.items()}
+    every = sorted({e for events in step_events.values() for e in events})
     reached = (
-        select(E.wish_id.label("wish_id"), func.min(E.created_at).label("at"))
+        select(E.wish_id)
         .join(Wish, Wish.id == E.wish_id)
-        .where(
-            E.event.in_(events),
-            within(E.created_at, scope),
-            wish_in_subtree(scope),
-            ~exists(
-                select(earlier.id).where(
-                    earlier.wish_id == E.wish_id,
-                    earlier.event.in_(events),
-                    earlier.created_at < scope.starts_at,
-                )
-            ),
+        .where(E.event.in_(every), within(E.created_at, scope), wish_in_subtree(scope))
+    )
+    before_end = E.created_at < scope.ends_at
+    first = [
+        func.min(case((E.event == str(W.SUBMIT), E.created_at))).label("submitted"),
+        *(
+            func.min(case((and_(E.event.in_(events), before_end), E.created_at))).label(step)
+            for step, events in step_events.items()
+        ),
+    ]
+    kinds = E.event.in_([str(W.SUBMIT), *every])
+    if dialect == "postgresql":
+        wishes = reached.distinct().subquery("reached")
+        per_wish = select(*first).where(E.wish_id == wishes.c.wish_id, kinds).lateral("per_wish")
+        firsts = (
+            select(wishes.c.wish_id, *(per_wish.c[c.name] for c in first))
+            .select_from(wishes.join(per_wish, true()))
+            .cte("firsts")
         )
-        .group_by(E.wish_id)
-        .subquery("reached")
-    )
-    first_submit = aliased(E, name="first_submit")
-    submitted = (
-        select(func.min(first_submit.created_at))
-        .where(first_submit.wish_id == reached.c.wish_id, first_submit.event == W.SUBMIT)
-        .scalar_subquery()
-    )
-    # OFFSET 0 keeps PostgreSQL from folding this subquery into the one below, which would
-    # look each wish's submit up twice (once for the filter, once for the seconds).
-    measured = select(
-        reached.c.wish_id.label("wish_id"), submitted.label("submitted"), reached.c.at
-    ).offset(0)
-    timed = measured.subquery("timed")
-    return (
-        select(
-            timed.c.wish_id.label("wish_id"),
-            seconds_between(timed.c.submitted, timed.c.at).label("seconds"),
-            timed.c.at.label("at"),
+    else:
+        firsts = (
+            select(E.wish_id.label("wish_id"), *first)
+            .where(E.wish_id.in_(reached), kinds)
+            .group_by(E.wish_id)
+            .cte("firsts")
         )
-        .where(timed.c.submitted.is_not(None))
-        .subquery("durations")
-    )
+    parts = []
+    for i, step in enumerate(STEPS):
+        at = firsts.c[step]
+        parts.append(
+            select(
+                literal(i).label("step"),
+                firsts.c.wish_id.label("wish_id"),
+                seconds_between(firsts.c.submitted, at).label("seconds"),
+                at.label("at"),
+                (bucket_of(at, scopes) if scopes else null()).label("bucket"),
+            ).where(at >= scope.starts_at, firsts.c.submitted.is_not(None))
+        )
+    return union_all(*parts).subquery("measured")
 
 
 def _timer(code: str) -> ColumnElement[bool]:
@@ -146,20 +168,23 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
 
 def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
     whole = spanning(scopes)
-    percentiles: dict[str, dict[int, Any]] = {}
-    for step in STEPS:
-        durations = _durations(whole, step)
-        bucketed = select(
-            durations,
-            bucket_of(durations.c.at, scopes).label("bucket"),
-        ).subquery("bucketed")
-        percentiles[step] = {
-            int(row.part): row
-            for row in session.execute(
-                nearest_rank(bucketed, "seconds", "wish_id", PERCENTS, by="bucket")
-            )
-            if row.part is not None
-        }
+    measured = _measured(whole, session.get_bind().dialect.name, scopes)
+    # One ranking of every step and scope: part = step · len(scopes) + bucket.
+    parted = select(
+        measured.c.wish_id,
+        measured.c.seconds,
+        (measured.c.step * len(scopes) + measured.c.bucket).label("part"),
+    ).subquery("parted")
+    percentiles: dict[str, dict[int, Any]] = {step: {} for step in STEPS}
+    names = list(STEPS)
+    with without_jit(session):
+        rows = session.execute(
+            nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part")
+        ).all()
+    for row in rows:
+        if row.part is not None:
+            step_index, bucket = divmod(int(row.part), len(scopes))
+            percentiles[names[step_index]][bucket] = row
     # The timers' conditions exclude each other: one pass over the window's events.
     timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
     matched = (
@@ -246,7 +271,9 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     name = key.removeprefix("speed.")
     step, _, measure = name.partition(".")
     if step in STEPS and measure in ("count", "p50_minutes", "p90_minutes") and group is None:
-        return ids(session.scalars(select(_durations(scope, step).c.wish_id)))
+        measured = _measured(scope, session.get_bind().dialect.name)
+        index = list(STEPS).index(step)
+        return ids(session.scalars(select(measured.c.wish_id).where(measured.c.step == index)))
     if name in ("breaches", "breach_events") and group in TIMERS:
         rows = session.execute(events_in(scope, _timer(group))).all()
         column = 1 if name == "breaches" else 0

@@ -74,17 +74,6 @@ def within(column: Any, scope: Scope) -> ColumnElement[bool]:
     return and_(column >= scope.starts_at, column < scope.ends_at)
 
 
-def first_event(events: Iterable[WishEvent], scope: Scope, name: str) -> Subquery:
-    """(wish_id, at): when each wish of the subtree first had one of `events`, at any time."""
-    return (
-        select(E.wish_id.label("wish_id"), func.min(E.created_at).label("at"))
-        .join(Wish, Wish.id == E.wish_id)
-        .where(E.event.in_([str(e) for e in events]), wish_in_subtree(scope))
-        .group_by(E.wish_id)
-        .subquery(name)
-    )
-
-
 def placed(scope: Scope, name: str = "placed") -> Subquery:
     """(wish_id, at, actor_role): the submit events in the window of wishes in the subtree."""
     return (

@@ -90,6 +90,14 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return today.replace(day=1), today
 
 
+def asked_period(first: date | None, last: date | None) -> tuple[date, date]:
+    """The period a request asked for: without `to`, up to today; without `from`, from the
+    first day of the month of `to` (unchecked: see `check_period`)."""
+    default_first, today = default_period()
+    last = last or today
+    return first or (default_first if last == today else last.replace(day=1)), last
+
+
 # ---------------------------------------------------------------- buckets
 
 

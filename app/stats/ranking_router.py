@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Query
 
-from app import clock
 from app.auth.deps import StaffUser
 from app.db import SessionDep
 from app.heavy import HEAVY
@@ -18,7 +17,7 @@ from app.schemas import IdPath
 from app.seasons.festivals import MAX_YEAR, MIN_YEAR
 from app.stats import ranking
 from app.stats.errors import RankingPeriodInvalid, RankingPeriodTooLong
-from app.stats.periods import too_long
+from app.stats.periods import asked_period, local_midnight, too_long
 from app.stats.ranking_schemas import (
     RANKING_EXAMPLE,
     RankedUnitRef,
@@ -41,10 +40,8 @@ def _ref(unit: OrgUnit) -> RankedUnitRef:
 
 
 def _period(first: date | None, last: date | None) -> tuple[date, date]:
-    """The local dates asked for (default: this month up to today), checked."""
-    today = clock.local_day(clock.now())
-    first = first or today.replace(day=1)
-    last = last or today
+    """The local dates asked for (defaults as the statistics'), checked."""
+    first, last = asked_period(first, last)
     if first > last or first.year < MIN_YEAR or last.year > MAX_YEAR:
         raise RankingPeriodInvalid(details={"from": first.isoformat(), "to": last.isoformat()})
     # Each child's figures are computed over the whole period (the seasons' section reads the
@@ -86,8 +83,8 @@ def get_ranking(
     rows = ranking.rank(
         session=session,
         unit=unit,
-        starts_at=clock.local_at(first, time(0)),
-        ends_at=clock.local_at(last + timedelta(days=1), time(0)),
+        starts_at=local_midnight(first),
+        ends_at=local_midnight(last + timedelta(days=1)),
         weights=weights,
     )
     return UnitRankingOut(

@@ -23,7 +23,7 @@ from app.schemas import IdPath
 from app.stats import service
 from app.stats.errors import SectionRequired
 from app.stats.figures import Figure
-from app.stats.periods import BucketKind, check_period, default_period
+from app.stats.periods import BucketKind, asked_period, check_period
 from app.stats.schemas import (
     DrillItemOut,
     DrillOut,
@@ -124,14 +124,6 @@ def _example(value: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"example": value}}}}
 
 
-def _period(first: date | None, last: date | None) -> tuple[date, date]:
-    """The period asked for: without `to`, up to today; without `from`, from the first day of
-    the month of `to`."""
-    default_first, today = default_period()
-    last = last or today
-    return first or (default_first if last == today else last.replace(day=1)), last
-
-
 def _unit_out(unit: OrgUnit) -> StatsUnit:
     return StatsUnit(id=unit.id, name=unit.name, level=unit.level)
 
@@ -169,7 +161,7 @@ def summary(
     单位不在本人辖区返回 404。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    first, last = _period(first, last)
+    first, last = asked_period(first, last)
     computed = service.overview(session, unit, first, last)
     return StatsOut.model_validate(
         {
@@ -212,7 +204,7 @@ def series(
     指标或分组不存在返回 404 STATS_FIGURE_NOT_FOUND。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    first, last = _period(first, last)
+    first, last = asked_period(first, last)
     check_period(first, last, bucket)
     whole, points = service.series(
         session, unit, key=key, group=group, first=first, last=last, kind=bucket
@@ -250,7 +242,7 @@ def drill(
     志愿者（姓名脱敏）或单位。指标或分组不存在返回 404 STATS_FIGURE_NOT_FOUND。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    first, last = _period(first, last)
+    first, last = asked_period(first, last)
     found = service.drill(
         session, unit, key=key, group=group, first=first, last=last, limit=limit, offset=offset
     )
@@ -294,7 +286,7 @@ def export(
     Excel 指定 `section` 时只含该板块。板块不存在返回 404 STATS_SECTION_NOT_FOUND。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
-    first, last = _period(first, last)
+    first, last = asked_period(first, last)
     if fmt == ExportFormat.CSV and section is None:
         raise SectionRequired()
     computed = service.overview(session, unit, first, last, section=section)

@@ -1,6 +1,5 @@
 """The console's hours, volunteers, statistics and import pages: listed in pages/index.js, and
-every API call they make names a route the app serves (statistics and imports: a route of the
-agreed list in docs, until their packages are merged), with the data-test names the browser
+every API call they make names a route the app serves, with the data-test names the browser
 test reads and no markup built from strings."""
 
 from __future__ import annotations
@@ -18,19 +17,6 @@ from app.main import API_PREFIX
 STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
 PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js")
 MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js")
-
-# The statistics, ranking and import routes agreed for the console (API-I11), served once the
-# statistics API, the ranking and the bulk import are merged; `{}` stands for any path parameter.
-AGREED = {
-    ("GET", "/org-units/{}/stats"),
-    ("GET", "/org-units/{}/stats/series"),
-    ("GET", "/org-units/{}/stats/drill"),
-    ("GET", "/org-units/{}/stats/export"),
-    ("GET", "/org-units/{}/ranking"),
-    ("GET", "/imports/templates/{}"),
-    ("POST", "/org-units/{}/imports/{}"),
-    ("GET", "/imports/{}"),
-}
 
 # A path literal: '/x', `/x/${id}/y` (a query string never goes into the literal).
 LITERAL = re.compile(r"[`'\"](/[A-Za-z][^`'\"\s]*)[`'\"]")
@@ -88,13 +74,13 @@ def test_each_page_declares_its_route_and_navigation(page: str) -> None:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_every_api_call_names_a_served_or_agreed_route(app: FastAPI, module: str) -> None:
+def test_every_api_call_names_a_served_route(app: FastAPI, module: str) -> None:
     text = source(module)
     made = calls(text)
     # Every path literal in the module is the path of a call: none is used some other way
     # (a hand-built URL would bypass the token, the refresh and the Idempotency-Key).
     assert {shape(p) for p in LITERAL.findall(text)} == {path for _, path in made}
-    unknown = sorted(made - served(app) - AGREED)
+    unknown = sorted(made - served(app))
     assert unknown == [], f"{module} calls routes the app does not serve: {unknown}"
 
 

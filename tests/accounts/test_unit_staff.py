@@ -3,8 +3,6 @@ phones masked, paged, filtered by role."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -18,23 +16,9 @@ from tests.fixtures.builders import (
     make_user,
     make_volunteer,
 )
+from tests.fixtures.paging import every_item
 
 API = "/api/v1"
-
-
-def pages(client: TestClient, path: str, headers: dict[str, str], **params: Any) -> list[Any]:
-    """Every item of a paged list, two at a time."""
-    items: list[Any] = []
-    cursor = None
-    for _ in range(20):
-        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        r = client.get(API + path, params=query, headers=headers)
-        assert r.status_code == 200, r.text
-        items += r.json()["items"]
-        cursor = r.json()["next_cursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("pagination did not end")
 
 
 def test_staff_of_the_subtree_masked_and_paged(
@@ -49,7 +33,7 @@ def test_staff_of_the_subtree_masked_and_paged(
     above = make_coordinator(session, tree.county)
     make_volunteer(session, tree.stations[0])  # a volunteer is not staff
 
-    items = pages(client, f"/org-units/{township.id}/staff", auth(me, settings))
+    items = every_item(client, f"/org-units/{township.id}/staff", auth(me, settings))
     assert [(i["user_id"], i["role"], i["unit"]["id"]) for i in items] == [
         (me.id, "coordinator", township.id),
         (at_station.id, "coordinator", tree.stations[1].id),
@@ -61,17 +45,17 @@ def test_staff_of_the_subtree_masked_and_paged(
     assert "13957208866" not in str(items) and "13900001111" not in str(items)
     assert {outside.id, above.id}.isdisjoint({i["user_id"] for i in items})
 
-    grid_only = pages(
+    grid_only = every_item(
         client, f"/org-units/{township.id}/staff", auth(me, settings), role="grid_worker"
     )
     assert [i["user_id"] for i in grid_only] == [grid.id]
 
     # A station of the subtree lists only its own people.
-    station = pages(client, f"/org-units/{tree.stations[1].id}/staff", auth(me, settings))
+    station = every_item(client, f"/org-units/{tree.stations[1].id}/staff", auth(me, settings))
     assert [i["user_id"] for i in station] == [at_station.id]
 
     # An admin sees the whole tree, the county's coordinator among them.
-    everyone = pages(
+    everyone = every_item(
         client, f"/org-units/{tree.city.id}/staff", auth(make_admin(session), settings)
     )
     assert {me.id, at_station.id, grid.id, outside.id, above.id} <= {i["user_id"] for i in everyone}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -15,23 +13,9 @@ from tests.fixtures.builders import (
     make_user,
     make_volunteer,
 )
+from tests.fixtures.paging import every_item
 
 API = "/api/v1"
-
-
-def pages(client: TestClient, path: str, headers: dict[str, str], **params: Any) -> list[Any]:
-    """Every item of a paged list, two at a time."""
-    items: list[Any] = []
-    cursor = None
-    for _ in range(20):
-        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        r = client.get(API + path, params=query, headers=headers)
-        assert r.status_code == 200, r.text
-        items += r.json()["items"]
-        cursor = r.json()["next_cursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("pagination did not end")
 
 
 def test_volunteers_found_by_name_inside_the_subtree(
@@ -47,14 +31,14 @@ def test_volunteers_found_by_name_inside_the_subtree(
     headers = auth(me, settings)
 
     def found(name: str) -> list[int]:
-        return [v["id"] for v in pages(client, "/volunteers", headers, name=name)]
+        return [v["id"] for v in every_item(client, "/volunteers", headers, name=name)]
 
     assert found("王") == [wang.id, wang2.id]
     assert found(" 晓峰 ") == [wang.id]
     assert found("%") == [odd.id]  # a wildcard typed in matches itself
     assert found("_") == []
     assert found("赵") == []
-    items = pages(client, "/volunteers", headers, name="晓峰")
+    items = every_item(client, "/volunteers", headers, name="晓峰")
     assert items[0]["masked"] is True and items[0]["name"] == "王晓峰"
     r = client.get(f"{API}/volunteers", params={"name": "x" * 51}, headers=headers)
     assert r.status_code == 422, r.text

@@ -37,7 +37,15 @@ from app.models.records import (
 from app.models.stats import RankingWeight
 from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.webhooks import WebhookSubscriber
-from app.models.wishes import Offer, OutboxMessage, Wish, WishEventRecord, WishSkill
+from app.models.wishes import (
+    Offer,
+    OutboxMessage,
+    SystemWishEvent,
+    Wish,
+    WishEventRecord,
+    WishMilestones,
+    WishSkill,
+)
 
 __all__ = [
     "AccessLog",
@@ -74,6 +82,7 @@ __all__ = [
     "StarAward",
     "StarLadder",
     "SubscriptionQuota",
+    "SystemWishEvent",
     "User",
     "Volunteer",
     "VolunteerPreference",
@@ -82,5 +91,6 @@ __all__ = [
     "WechatAccessToken",
     "Wish",
     "WishEventRecord",
+    "WishMilestones",
     "WishSkill",
 ]

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -284,3 +285,90 @@ class OutboxMessage(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # When the recipient read it in the in-app inbox (app/notifications/inbox.py).
     read_at: Mapped[datetime | None]
+
+
+class WishMilestones(Base):
+    """The first instant of each step of one wish, as its event log says, and the wish's
+    columns the statistics group by: one row per wish, the statistics' fact table.
+
+    The database keeps it, not the application: a trigger on `wish_events` (migration 0017)
+    upserts the row in the same statement that appends an event, keeping for each step the
+    earliest instant its events carry, whoever writes the log (the services, the demo's and the
+    tests' builders, a bulk load). So each figure still counts what the event log holds
+    (`app.stats.milestones` says which events make which step) but reads one row per wish,
+    by the station and the instant, instead of joining the log.
+    """
+
+    __tablename__ = "wish_milestones"
+    __table_args__ = (
+        # Each step by station and instant; on PostgreSQL with what the figures read of the row.
+        Index(
+            "ix_wish_milestones_station_placed",
+            "station_id",
+            "placed_at",
+            postgresql_include=["category_code", "programme_code", "season_code", "channel"],
+        ),
+        *(
+            Index(
+                f"ix_wish_milestones_station_{step}",
+                "station_id",
+                f"{step}_at",
+                postgresql_include=[f"{measure}_seconds"],
+            )
+            for step, measure in (
+                ("reviewed", "review"),
+                ("offered", "offer"),
+                ("accepted", "accept"),
+                ("completed", "complete"),
+            )
+        ),
+        Index("ix_wish_milestones_station_rated", "station_id", "rated_at"),
+        # The wishes of a programme (the festival campaigns' hours).
+        Index("ix_wish_milestones_programme", "programme_code", "wish_id"),
+    )
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(Integer)
+    category_code: Mapped[str] = mapped_column(CodeString(40))
+    programme_code: Mapped[str | None] = mapped_column(CodeString(40))
+    season_code: Mapped[str | None] = mapped_column(CodeString(40))
+    # self | grid_worker | staff: how the first submit came in (None before it).
+    channel: Mapped[str | None] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    placed_at: Mapped[datetime | None]  # the first `submit`
+    reviewed_at: Mapped[datetime | None]  # the first `approve` or `reject`
+    offered_at: Mapped[datetime | None]  # the first `offer` or `open_grab`
+    accepted_at: Mapped[datetime | None]  # the first `accept`
+    completed_at: Mapped[datetime | None]  # the first event reaching `completed` (check-out)
+    cancelled_at: Mapped[datetime | None]  # the first `cancel`
+    escalated_at: Mapped[datetime | None]  # the first `escalate`
+    rated_at: Mapped[datetime | None]  # the first `rate`
+    # Whole seconds from placing to the step, both instants cut to the second
+    # (`app.stats.queries`); None until both happened.
+    review_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    offer_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    accept_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    complete_seconds: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SystemWishEvent(Base):
+    """The events the system's timers applied (`wish_events` rows with actor role `system`),
+    with the station of their wish: the dispatch ladder's breaches by station and instant.
+    Kept by the same trigger as `WishMilestones` (migration 0017)."""
+
+    __tablename__ = "wish_system_events"
+    __table_args__ = (
+        Index(
+            "ix_wish_system_events_station_created",
+            "station_id",
+            "created_at",
+            postgresql_include=["event", "from_status", "wish_id"],
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("wish_events.id"), primary_key=True)
+    wish_id: Mapped[int] = mapped_column(Integer)
+    station_id: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]

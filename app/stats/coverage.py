@@ -15,8 +15,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.models import Wish, WishEventRecord
-from app.models.enums import WishStatus
+from app.models import WishMilestones as M
 from app.stats import evidence
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
 
@@ -31,17 +30,12 @@ LABELS = {
 
 def _served(session: Session, scope: Scope) -> Select[int]:
     """The stations of the subtree with a wish completed in the window: the stations of the
-    wishes `evidence.completed` counts, read in the same join (the stations read first, so the
-    planner sees how many wishes they have)."""
+    wishes `evidence.completed` counts (the stations read first, so the planner sees how many
+    wishes they have)."""
     stations = evidence.ids(session, evidence.stations(scope))
     return (
-        select(Wish.station_id)
-        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
-        .where(
-            Wish.station_id.in_(stations),
-            WishEventRecord.to_status == WishStatus.COMPLETED.value,
-            evidence.in_window(WishEventRecord.created_at, scope),
-        )
+        select(M.station_id)
+        .where(M.station_id.in_(stations), evidence.in_window(M.completed_at, scope))
         .distinct()
     )
 

@@ -5,9 +5,11 @@ Every function takes the `Scope` and an optional extra condition (`when`), so a 
 narrow a figure to a season, a festival campaign or a programme without writing the base rules
 again. Counts and sums are taken over the same queries the drill-downs list.
 
-- A wish is *completed* in the window when its event log has a `completed` event (`wish_events`,
-  to_status = completed) at an instant in the window, and its station is in the subtree. A wish
-  counts once however many such events it has.
+- A wish is *completed* in the window when the first event of its log that reached `completed`
+  (`wish_events.to_status`, the check-out) has its instant in the window, and its station is in
+  the subtree; read from the wish's milestones (`wish_milestones.completed_at`, kept from the log
+  by the database: `app.models.wishes.WishMilestones`). No event leaves `completed` to reach it
+  again, so a wish counts once.
 - *Credited hours* are the `service` entries of the hours ledger recorded by a unit of the
   subtree whose service started in the window (`started_at`). A correction copies the start of
   the entry it reverses or replaces, so a reversal lands in the same window as what it reverses
@@ -23,11 +25,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import HoursEntry, OrgUnit, Volunteer, Wish, WishEventRecord
-from app.models.enums import OrgLevel, WishStatus
+from app.models import HoursEntry, OrgUnit, Volunteer
+from app.models import WishMilestones as M
+from app.models.enums import OrgLevel
 from app.stats.figures import Scope
 from app.stats.queries import station_ids
 
@@ -68,41 +71,13 @@ def in_window(column: Any, scope: Scope) -> ColumnElement[bool]:
 
 
 def completed(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[int]:
-    """Distinct ids of wishes of the subtree completed in the window (and `when`, which may
-    read `WishEventRecord.created_at` and `Wish` columns)."""
-    return (
-        select(Wish.id)
-        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
-        .where(
-            Wish.station_id.in_(units_of(scope)),
-            WishEventRecord.to_status == WishStatus.COMPLETED.value,
-            in_window(WishEventRecord.created_at, scope),
-            when if when is not None else true(),
-        )
-        .distinct()
+    """Ids of wishes of the subtree completed in the window (and `when`, which may read the
+    `WishMilestones` columns: `completed_at`, `programme_code`, ...)."""
+    return select(M.wish_id).where(
+        M.station_id.in_(units_of(scope)),
+        in_window(M.completed_at, scope),
+        when if when is not None else true(),
     )
-
-
-def completed_each(
-    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
-) -> tuple[int, list[int]]:
-    """How many wishes are completed in the window, and how many of them under each condition
-    (as `count(completed(scope, condition))`), in one pass over the window's events."""
-    wish = Wish.id
-    row = session.execute(
-        select(
-            func.count(distinct(wish)),
-            *(func.count(distinct(case((condition, wish)))) for condition in conditions),
-        )
-        .select_from(Wish)
-        .join(WishEventRecord, WishEventRecord.wish_id == Wish.id)
-        .where(
-            Wish.station_id.in_(units_of(scope)),
-            WishEventRecord.to_status == WishStatus.COMPLETED.value,
-            in_window(WishEventRecord.created_at, scope),
-        )
-    ).one()
-    return int(row[0]), [int(n) for n in row[1:]]
 
 
 # ---------------------------------------------------------------- the hours ledger
@@ -110,49 +85,13 @@ def completed_each(
 
 def credited(scope: Scope, when: ColumnElement[bool] | None = None) -> Credited:
     """The service entries (id, volunteer, minutes) credited to the subtree in the window (and
-    `when`, which may read `HoursEntry` columns and the entry's wish, `Wish`, outer-joined)."""
-    return (
-        select(HoursEntry.id, HoursEntry.volunteer_id, HoursEntry.minutes)
-        .outerjoin(Wish, Wish.id == HoursEntry.wish_id)
-        .where(
-            HoursEntry.category == SERVICE,
-            HoursEntry.unit_id.in_(units_of(scope)),
-            in_window(HoursEntry.started_at, scope),
-            when if when is not None else true(),
-        )
+    `when`, which may read `HoursEntry` columns)."""
+    return select(HoursEntry.id, HoursEntry.volunteer_id, HoursEntry.minutes).where(
+        HoursEntry.category == SERVICE,
+        HoursEntry.unit_id.in_(units_of(scope)),
+        in_window(HoursEntry.started_at, scope),
+        when if when is not None else true(),
     )
-
-
-def minutes(session: Session, entries: Credited) -> int:
-    """The net minutes of the entries."""
-    rows = entries.subquery()
-    return int(session.scalar(select(func.coalesce(func.sum(rows.c.minutes), 0))) or 0)
-
-
-def hours(session: Session, entries: Credited) -> float:
-    return round(minutes(session, entries) / 60, 2)
-
-
-def hours_each(
-    session: Session, scope: Scope, conditions: Sequence[ColumnElement[bool]]
-) -> list[float]:
-    """The net credited hours under each condition (as `hours(credited(scope, condition))`),
-    in one pass over the window's entries."""
-    if not conditions:
-        return []
-    rows = credited(scope).add_columns(
-        *(case((condition, 1), else_=0).label(f"c{i}") for i, condition in enumerate(conditions))
-    )
-    sub = rows.subquery()
-    row = session.execute(
-        select(
-            *(
-                func.coalesce(func.sum(sub.c.minutes * sub.c[f"c{i}"]), 0)
-                for i in range(len(conditions))
-            )
-        )
-    ).one()
-    return [round(int(total) / 60, 2) for total in row]
 
 
 def active(entries: Credited) -> Select[int]:

@@ -1,5 +1,6 @@
-"""点单: the wishes placed in the scope (their `submit` event in the window, their station in the
-subtree), counted and broken down. Every figure's drill lists the placed wishes it counts.
+"""点单: the wishes placed in the scope (their first `submit` event in the window, their station in
+the subtree: `wish_milestones.placed_at`), counted and broken down. Every figure's drill lists
+the placed wishes it counts.
 
 - `intake.wishes`: wishes placed.
 - `intake.by_category`: per service category (`wishes.category_code`); every active category
@@ -8,10 +9,10 @@ subtree), counted and broken down. Every figure's drill lists the placed wishes 
   我们的节日), likewise; group `none` for wishes of no programme.
 - `intake.by_season`: per 四季红 season theme the wish was tagged with (`wishes.season_code`),
   likewise; group `none` for untagged wishes.
-- `intake.by_channel`: how the wish came in: `self` (the resident in the mini-program, no
-  proxy), `grid_worker` (a grid worker ordered on the resident's behalf: a proxy, submitted in
-  the requester's role), `staff` (a coordinator or administrator ordered on the resident's
-  behalf: a proxy, submitted in the coordinator's role).
+- `intake.by_channel`: how the wish came in, by its first `submit`: `self` (the resident in
+  the mini-program, no proxy), `grid_worker` (a grid worker ordered on the resident's behalf:
+  a proxy, submitted in the requester's role), `staff` (a coordinator or administrator
+  ordered on the resident's behalf: a proxy, submitted in the coordinator's role).
 - `intake.proxy_share`: wishes ordered by proxy (grid worker or staff) / wishes placed; None when
   nothing was placed.
 """
@@ -21,13 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Category, Programme, SeasonTheme, Wish
+from app.models import Category, Programme, SeasonTheme
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
-from app.stats.queries import E, bucket_of, ids, rate, spanning, wish_in_subtree, within
-from app.wishes.state import ActorRole, WishEvent
+from app.stats.queries import M, bucket_of, ids, rate, reached, spanning
 
 NONE = "none"
 CHANNELS = {
@@ -49,29 +49,19 @@ LABELS = {
 }
 
 
-def _channel(actor_role: Any) -> ColumnElement[str]:
-    return case(
-        (Wish.proxy_id.is_(None), "self"),
-        (actor_role.in_([ActorRole.COORDINATOR, ActorRole.ADMIN]), "staff"),
-        else_="grid_worker",
-    )
-
-
 def _placed_wishes(scope: Scope) -> Any:
-    """(wish_id, category_code, programme_code, season_code, channel, at) of the placed wishes
-    (`app.stats.queries.placed`, with the wish's columns read in the same join)."""
+    """(wish_id, category_code, programme_code, season_code, channel, at) of the placed wishes,
+    from their milestones (the channel as the database recorded it from the first submit)."""
     return (
         select(
-            Wish.id.label("wish_id"),
-            Wish.category_code.label("category_code"),
-            func.coalesce(Wish.programme_code, NONE).label("programme_code"),
-            func.coalesce(Wish.season_code, NONE).label("season_code"),
-            _channel(E.actor_role).label("channel"),
-            E.created_at.label("at"),
+            M.wish_id.label("wish_id"),
+            M.category_code.label("category_code"),
+            func.coalesce(M.programme_code, NONE).label("programme_code"),
+            func.coalesce(M.season_code, NONE).label("season_code"),
+            M.channel.label("channel"),
+            M.placed_at.label("at"),
         )
-        .select_from(E)
-        .join(Wish, Wish.id == E.wish_id)
-        .where(E.event == WishEvent.SUBMIT, within(E.created_at, scope), wish_in_subtree(scope))
+        .where(reached(M.placed_at, scope))
         .subquery("placed_wishes")
     )
 

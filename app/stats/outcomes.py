@@ -1,8 +1,9 @@
 """What became of the wishes: rates over the wishes placed in the scope, and the requesters'
 ratings.
 
-The cohort is the wishes placed in the scope (their `submit` event in the window, their station
-in the subtree). An outcome counts when its event happened before the window's end, so the
+The cohort is the wishes placed in the scope (their first `submit` event in the window, their
+station in the subtree). An outcome counts when its first event happened before the window's
+end (the wish's milestones, `app.stats.queries`), so the
 figures of a past window never change afterwards (a wish placed late in the window may have no
 outcome yet). Counts, each drilling to its wishes:
 
@@ -38,20 +39,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Wish
+from app.models import WishMilestones as M
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
-from app.stats.queries import E, bucket_of, events_in, had_event, ids, placed, rate, spanning
-from app.wishes.state import WishEvent
+from app.stats.queries import bucket_of, ids, rate, reached, spanning
 
-W = WishEvent
-
-# count name: (label, events that make it)
-OUTCOMES: dict[str, tuple[str, tuple[WishEvent, ...]]] = {
-    "dispatched": ("已派单", (W.OFFER, W.OPEN_GRAB)),
-    "accepted": ("已接单", (W.ACCEPT,)),
-    "completed": ("已完成服务", (W.CHECK_OUT,)),
-    "cancelled": ("已取消", (W.CANCEL,)),
-    "escalated": ("曾上报", (W.ESCALATE,)),
+# count name: (label, the milestone of its first event)
+OUTCOMES: dict[str, tuple[str, Any]] = {
+    "dispatched": ("已派单", M.offered_at),  # offer / open_grab
+    "accepted": ("已接单", M.accepted_at),  # accept
+    "completed": ("已完成服务", M.completed_at),  # check_out
+    "cancelled": ("已取消", M.cancelled_at),  # cancel
+    "escalated": ("曾上报", M.escalated_at),  # escalate
 }
 # rate name: (label, numerator, denominator)
 RATES: dict[str, tuple[str, str, str]] = {
@@ -68,7 +66,6 @@ def _cohort(scope: Scope, scopes: Sequence[Scope] | None = None) -> Any:
     per outcome. With `scopes` (consecutive, spanning `scope`), `bucket` is the index of the
     one the wish was placed in and an outcome counts before that one's end."""
     scopes = scopes or [scope]
-    submit = placed(scope)
 
     def before_end(at: Any) -> ColumnElement[bool]:
         if len(scopes) == 1:
@@ -76,32 +73,33 @@ def _cohort(scope: Scope, scopes: Sequence[Scope] | None = None) -> Any:
         return or_(
             *(
                 and_(
-                    submit.c.at >= bucket.starts_at,
-                    submit.c.at < bucket.ends_at,
+                    M.placed_at >= bucket.starts_at,
+                    M.placed_at < bucket.ends_at,
                     at < bucket.ends_at,
                 )
                 for bucket in scopes
             )
         )
 
-    return select(
-        submit.c.wish_id.label("wish_id"),
-        bucket_of(submit.c.at, scopes).label("bucket"),
-        *(
-            case((had_event(submit.c.wish_id, events, before_end), 1), else_=0).label(name)
-            for name, (_label, events) in OUTCOMES.items()
-        ),
-    ).subquery("cohort")
+    return (
+        select(
+            M.wish_id.label("wish_id"),
+            bucket_of(M.placed_at, scopes).label("bucket"),
+            *(
+                case((before_end(at), 1), else_=0).label(name)
+                for name, (_label, at) in OUTCOMES.items()
+            ),
+        )
+        .where(reached(M.placed_at, scope))
+        .subquery("cohort")
+    )
 
 
 def _rated(scope: Scope) -> Any:
     """(wish_id, rating, at) of the wishes rated in the window."""
-    rated = events_in(scope, E.event == W.RATE).add_columns(E.created_at.label("at"))
-    rated_sub = rated.subquery("rated")
     return (
-        select(Wish.id.label("wish_id"), Wish.rating.label("rating"), rated_sub.c.at.label("at"))
-        .join(rated_sub, rated_sub.c.wish_id == Wish.id)
-        .where(Wish.rating.is_not(None))
+        select(M.wish_id.label("wish_id"), M.rating.label("rating"), M.rated_at.label("at"))
+        .where(reached(M.rated_at, scope), M.rating.is_not(None))
         .subquery("ratings")
     )
 
@@ -142,7 +140,7 @@ def _figures(counts: dict[str, int], per_star: dict[int, int]) -> list[Figure]:
     figures = [Figure("outcomes.placed", "点单数", counts["placed"], "件", DrillKind.WISHES)]
     figures += [
         Figure(f"outcomes.{name}", label, counts[name], "件", DrillKind.WISHES)
-        for name, (label, _events) in OUTCOMES.items()
+        for name, (label, _at) in OUTCOMES.items()
     ]
     figures += [
         Figure(

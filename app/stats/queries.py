@@ -1,54 +1,60 @@
 """SQL pieces the wish sections (intake, speed, outcomes) share, and the rules they follow.
 
+- **Milestones.** What the sections count about a wish's steps (placed, reviewed, offered,
+  accepted, completed, cancelled, escalated, rated) is the first instant of each step in its
+  event log, which the database keeps in `wish_milestones` as events are appended
+  (`app.models.wishes.WishMilestones`): the sections read one row per wish by its station and
+  the instant, never the whole log. The timers' breaches are read likewise from
+  `wish_system_events`, the log's events the system applied, with their wish's station.
 - **Subtree.** A wish belongs to the subtree of the unit its own station sits under
   (`wishes.station_id`, the unit's `path` by `org_units.service.in_subtree`). Escalation hands a
   wish to a higher unit to handle but does not move it: it still counts at its station and at
   every unit above.
 - **Window.** An event is in the window when `starts_at <= created_at < ends_at` (half-open), so
   adjacent windows never count an event twice.
-- **Placing.** A wish is placed by its `submit` event (the first row of its event log); a wish
-  without one (a row written by hand) is never counted.
+- **Placing.** A wish is placed by its first `submit` event (`placed_at`); a wish without one
+  (a row written by hand) is never counted.
 - **Minutes between two instants**: both instants are cut to the whole second, the difference is
-  taken in whole seconds in SQL (SQLite: `strftime('%s')` of the stored text without its
-  fraction, since SQLite's own parsing rounds to the millisecond; PostgreSQL: the epoch of
-  `date_trunc('second', ...)`), exact integers on both engines; a figure in minutes is that
-  number of seconds divided by 60.
+  taken in whole seconds in SQL by the trigger that keeps the milestones (migration 0017;
+  SQLite: `strftime('%s')` of the stored text without its fraction, since SQLite's own parsing
+  rounds to the millisecond; PostgreSQL: the epoch of `date_trunc('second', ...)`), exact
+  integers on both engines; a figure in minutes is that number of seconds divided by 60.
 - **Percentiles** are nearest-rank and computed in SQL: over n values in ascending order, the
   p-th percentile is the value at rank ceil(p·n/100), 1-based (the median is p = 50, the lower
-  middle value when n is even); `ROW_NUMBER()` over the values and `COUNT(*) OVER ()`, with the
-  rank in integer arithmetic. None over no values.
+  middle value when n is even). None over no values. PostgreSQL: `percentile_disc(f)`, which
+  takes the value at rank ceil(f·n), with f = p/100 − 10⁻¹²: the float product p/100·n may land
+  a hair above a whole rank, the tiny offset brings it back, and it cannot cross a rank for
+  n < 10¹⁰ (p·n/100 is a whole number or at least 0.01 above one). SQLite: `ROW_NUMBER()`
+  over the values and `COUNT(*) OVER ()`, with the rank in integer arithmetic.
 - **Rates** are two SQL counts divided in Python (`rate`): a fraction 0..1, None over zero.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
+    Float,
     Select,
     Subquery,
     and_,
     case,
-    exists,
     func,
+    literal,
     select,
     text,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
-from app.models import OrgUnit, Wish, WishEventRecord
+from app.models import OrgUnit, Wish, WishEventRecord, WishMilestones
 from app.org_units.service import in_subtree
 from app.stats.figures import Scope
-from app.wishes.state import WishEvent
 
 E = WishEventRecord
+M = WishMilestones
 
 
 def station_ids(scope: Scope) -> Select[int] | list[int]:
@@ -74,32 +80,10 @@ def within(column: Any, scope: Scope) -> ColumnElement[bool]:
     return and_(column >= scope.starts_at, column < scope.ends_at)
 
 
-def placed(scope: Scope, name: str = "placed") -> Subquery:
-    """(wish_id, at, actor_role): the submit events in the window of wishes in the subtree."""
-    return (
-        select(
-            E.wish_id.label("wish_id"),
-            E.created_at.label("at"),
-            E.actor_role.label("actor_role"),
-        )
-        .join(Wish, Wish.id == E.wish_id)
-        .where(E.event == WishEvent.SUBMIT, within(E.created_at, scope), wish_in_subtree(scope))
-        .subquery(name)
-    )
-
-
-def had_event(
-    wish_id: Any, events: Iterable[WishEvent], when: Callable[[Any], ColumnElement[bool]]
-) -> ColumnElement[bool]:
-    """The wish had one of `events` at an instant `when` (given the event's `created_at`)
-    accepts."""
-    return exists(
-        select(E.id).where(
-            E.wish_id == wish_id,
-            E.event.in_([str(e) for e in events]),
-            when(E.created_at),
-        )
-    )
+def reached(column: Any, scope: Scope, station: Any = M.station_id) -> ColumnElement[bool]:
+    """Milestone rows of wishes in the subtree whose step (`column`, a `WishMilestones`
+    instant) happened in the window (or rows of another table with its `station` column)."""
+    return and_(station.in_(station_ids(scope)), within(column, scope))
 
 
 def spanning(scopes: Sequence[Scope]) -> Scope:
@@ -139,40 +123,6 @@ def without_jit(session: Session) -> Iterator[None]:
         session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
 
 
-# ---------------------------------------------------------------- seconds between two instants
-
-
-class seconds_between(FunctionElement[int]):
-    """Whole seconds from `start` to `end`, both cut to the second (see the module docstring)."""
-
-    type = BigInteger()
-    name = "seconds_between"
-    inherit_cache = True
-
-
-def _operands(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
-    start, end = list(element.clauses)
-    return compiler.process(start, **kw), compiler.process(end, **kw)
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = _operands(element, compiler, **kw)
-    return (
-        f"(CAST(strftime('%s', substr({end}, 1, 19)) AS INTEGER)"
-        f" - CAST(strftime('%s', substr({start}, 1, 19)) AS INTEGER))"
-    )
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = _operands(element, compiler, **kw)
-    return (
-        f"(CAST(EXTRACT(EPOCH FROM date_trunc('second', {end})) AS BIGINT)"
-        f" - CAST(EXTRACT(EPOCH FROM date_trunc('second', {start})) AS BIGINT))"
-    )
-
-
 def minutes(seconds: int | None) -> float | None:
     return None if seconds is None else seconds / 60
 
@@ -180,8 +130,16 @@ def minutes(seconds: int | None) -> float | None:
 # ---------------------------------------------------------------- percentiles and rates
 
 
+RANK_OFFSET = 1e-12
+
+
 def nearest_rank(
-    values: Subquery, column: str, tie: str, percents: Iterable[int], by: str | None = None
+    values: Subquery,
+    column: str,
+    tie: str,
+    percents: Iterable[int],
+    by: str | None = None,
+    dialect: str = "sqlite",
 ) -> Select[*tuple[Any, ...]]:
     """The count of `values` and, for each percent p, the nearest-rank p-th percentile of
     `values.c[column]` (None when there are none): one row, or with `by` one row per value of
@@ -189,6 +147,17 @@ def nearest_rank(
     `values`; the value at a rank does not depend on it)."""
     value = values.c[column]
     part = [values.c[by]] if by is not None else []
+    if dialect == "postgresql":
+        return select(
+            *(c.label("part") for c in part),
+            func.count().label("n"),
+            *(
+                func.percentile_disc(literal(p / 100 - RANK_OFFSET, Float()))
+                .within_group(value)
+                .label(f"p{p}")
+                for p in percents
+            ),
+        ).group_by(*part)
     ranked = select(
         *(c.label("part") for c in part),
         value.label("value"),

@@ -32,12 +32,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import HoursEntry, Wish, WishEventRecord
+from app.models import HoursEntry
+from app.models import WishMilestones as M
 from app.seasons.festivals import MAX_YEAR, MIN_YEAR, festivals
 from app.seasons.service import year_view
 from app.stats import evidence
@@ -133,21 +135,32 @@ def festival_spans(scope: Scope) -> list[Span]:
     return spans
 
 
-def _festive(span: Span, column: object) -> ColumnElement[bool]:
+def _festive(span: Span, column: object, tagged: ColumnElement[bool]) -> ColumnElement[bool]:
+    """In the festival's campaign days, or tagged 我们的节日 (`tagged`) and in its cell."""
     return or_(
         evidence.during(column, span.intervals),
-        and_(Wish.programme_code == FESTIVAL_PROGRAMME, evidence.during(column, span.cell)),
+        and_(tagged, evidence.during(column, span.cell)),
     )
 
 
 def _wishes(span: Span, *, festival: bool) -> ColumnElement[bool]:
-    column = WishEventRecord.created_at
-    return _festive(span, column) if festival else evidence.during(column, span.intervals)
+    column = M.completed_at
+    if festival:
+        return _festive(span, column, M.programme_code == FESTIVAL_PROGRAMME)
+    return evidence.during(column, span.intervals)
 
 
 def _hours(span: Span, *, festival: bool) -> ColumnElement[bool]:
     column = HoursEntry.started_at
-    return _festive(span, column) if festival else evidence.during(column, span.intervals)
+    if festival:
+        return _festive(span, column, _tagged_entry())
+    return evidence.during(column, span.intervals)
+
+
+def _tagged_entry() -> ColumnElement[bool]:
+    """The entry's wish is tagged 我们的节日: read among the tagged wishes' milestones (by the
+    index on programme), not by joining every entry to its wish."""
+    return HoursEntry.wish_id.in_(select(M.wish_id).where(M.programme_code == FESTIVAL_PROGRAMME))
 
 
 def balance(rates: list[float]) -> float | None:
@@ -160,17 +173,83 @@ def balance(rates: list[float]) -> float | None:
     return round(min(1.0, max(0.0, 1 - sigma / mean / math.sqrt(n - 1))), 4)
 
 
+def _counted(
+    session: Session, scope: Scope, spans: list[tuple[Span, bool]]
+) -> tuple[int, list[int], list[float]]:
+    """The completed wishes of the window, and each span's completed wishes and credited hours
+    (as `count(completed(scope, _wishes(span)))` and `hours(credited(scope, _hours(span)))`),
+    in one grouped pass over the window's completions and one over its entries.
+
+    Every start and end of every span's days cuts time into pieces; a piece lies wholly inside
+    or wholly outside each span's intervals and cell. Each pass counts per piece and per
+    tagged-or-not, and a span adds up the pieces it holds."""
+    bounds = sorted(
+        {t for span, _f in spans for a, b in span.intervals + span.cell for t in (a, b)}
+    )
+
+    def piece(column: Any) -> ColumnElement[int]:
+        # Piece i is [bounds[i - 1], bounds[i]); 0 before the first bound, len(bounds) after.
+        if not bounds:
+            return literal(0)
+        return case(*((column < bound, i) for i, bound in enumerate(bounds)), else_=len(bounds))
+
+    wishes = (
+        evidence.completed(scope)
+        .add_columns(
+            piece(M.completed_at).label("piece"),
+            case((M.programme_code == FESTIVAL_PROGRAMME, 1), else_=0).label("tagged"),
+        )
+        .subquery()
+    )
+    done = {
+        (int(i), bool(t)): int(n)
+        for i, t, n in session.execute(
+            select(wishes.c.piece, wishes.c.tagged, func.count()).group_by(
+                wishes.c.piece, wishes.c.tagged
+            )
+        )
+    }
+    entries = (
+        evidence.credited(scope)
+        .add_columns(
+            piece(HoursEntry.started_at).label("piece"),
+            case((_tagged_entry(), 1), else_=0).label("tagged"),
+        )
+        .subquery()
+    )
+    minutes = {
+        (int(i), bool(t)): int(m)
+        for i, t, m in session.execute(
+            select(entries.c.piece, entries.c.tagged, func.sum(entries.c.minutes)).group_by(
+                entries.c.piece, entries.c.tagged
+            )
+        )
+    }
+
+    def held(span: Span, festival: bool, i: int, tagged: bool) -> bool:
+        if i == 0:
+            return False
+        start = bounds[i - 1]
+        if any(a <= start < b for a, b in span.intervals):
+            return True
+        return festival and tagged and any(a <= start < b for a, b in span.cell)
+
+    done_each = [
+        sum(n for (i, t), n in done.items() if held(span, festival, i, t))
+        for span, festival in spans
+    ]
+    hours_each = [
+        round(sum(m for (i, t), m in minutes.items() if held(span, festival, i, t)) / 60, 2)
+        for span, festival in spans
+    ]
+    return sum(done.values()), done_each, hours_each
+
+
 def compute(session: Session, scope: Scope) -> list[Figure]:
     seasons = season_spans(session, scope)
     campaigns = festival_spans(scope)
     spans = [(span, False) for span in seasons] + [(span, True) for span in campaigns]
-    # Every span's counts in one pass over the window's completions and one over its hours.
-    total, done_each = evidence.completed_each(
-        session, scope, [_wishes(span, festival=festival) for span, festival in spans]
-    )
-    hours_each = evidence.hours_each(
-        session, scope, [_hours(span, festival=festival) for span, festival in spans]
-    )
+    total, done_each, hours_each = _counted(session, scope, spans)
     out = [Figure("seasons.wishes", LABELS["seasons.wishes"], total, "件", _W)]
     rates = []
     for (span, festival), done, credited in zip(spans, done_each, hours_each, strict=True):
@@ -213,7 +292,7 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     if key == "seasons.balance_index":
         seasons = [s for s in season_spans(session, scope) if s.days > 0]
         every = [i for s in seasons for i in s.intervals]
-        when = evidence.during(WishEventRecord.created_at, every)
+        when = evidence.during(M.completed_at, every)
         return evidence.ids(session, evidence.completed(scope, when))
     festival = key.startswith("seasons.festival.")
     spans = festival_spans(scope) if festival else season_spans(session, scope)

@@ -1,7 +1,8 @@
 """How fast the loop answers: minutes from placing a wish to each later step, and the timers of
 the dispatch ladder (`app/dispatch/timers.py`) that ran out.
 
-Steps, each measured from the wish's `submit` event to the first event of the step:
+Steps, each measured from the wish's first `submit` event to the first event of the step (the
+wish's milestones, `app.stats.queries`):
 
 - `review`: the first `approve` or `reject` (审单);
 - `offer`: the first `offer` or `open_grab` (the wish first put before volunteers, 派单);
@@ -42,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     distinct,
@@ -49,37 +51,35 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from app.models import Wish, WishEventRecord
+from app.models import SystemWishEvent
+from app.models import WishMilestones as M
 from app.models.enums import WishStatus
 from app.stats.figures import DrillKind, Figure, Scope, Section, register
 from app.stats.queries import (
     bucket_of,
-    events_in,
     ids,
     minutes,
     nearest_rank,
-    seconds_between,
+    reached,
     spanning,
-    wish_in_subtree,
-    within,
     without_jit,
 )
-from app.wishes.state import ActorRole, WishEvent
+from app.wishes.state import WishEvent
 
-E = WishEventRecord
+X = SystemWishEvent
 W = WishEvent
 S = WishStatus
 
-STEPS: dict[str, tuple[str, tuple[WishEvent, ...]]] = {
-    "review": ("点单到审核", (W.APPROVE, W.REJECT)),
-    "offer": ("点单到首次派单", (W.OFFER, W.OPEN_GRAB)),
-    "accept": ("点单到接单", (W.ACCEPT,)),
-    "complete": ("点单到服务完成", (W.CHECK_OUT,)),
+# step: (label, the milestone of its first event, the seconds from placing to it)
+STEPS: dict[str, tuple[str, Any, Any]] = {
+    "review": ("点单到审核", M.reviewed_at, M.review_seconds),  # approve / reject
+    "offer": ("点单到首次派单", M.offered_at, M.offer_seconds),  # offer / open_grab
+    "accept": ("点单到接单", M.accepted_at, M.accept_seconds),  # accept
+    "complete": ("点单到服务完成", M.completed_at, M.complete_seconds),  # check_out
 }
 PERCENTS = (50, 90)
 
@@ -97,68 +97,40 @@ TIMERS: dict[str, tuple[str, WishEvent, WishStatus | None]] = {
 }
 
 
-def _measured(scope: Scope, dialect: str, scopes: Sequence[Scope] | None = None) -> Any:
+def _measured(scope: Scope, scopes: Sequence[Scope] | None = None) -> Any:
     """(step, wish_id, seconds, at, bucket) of the wishes whose step happened in the window, one
     row per wish and step (`step` the index of the step in `STEPS`): the wishes of the subtree
-    with a step event in the window and none before it, from their first submit to their first
-    step event; `bucket` the index of the scope of `scopes` holding `at` (None without scopes).
-
-    Two reads of the event log: the step events in the window name the wishes, then each of
-    those wishes' submits and step events (by its index on wish, kind and time) give, per wish,
-    its first submit and the first event of each step in one pass. On PostgreSQL that pass is a
-    lateral join (one index range per wish: as a semi-join the planner hashes every step event
-    of the database); SQLite reads the `IN` list by the index already."""
-    step_events = {step: [str(e) for e in events] for step, (_label, events) in STEPS.items()}
-    every = sorted({e for events in step_events.values() for e in events})
-    reached = (
-        select(E.wish_id)
-        .join(Wish, Wish.id == E.wish_id)
-        .where(E.event.in_(every), within(E.created_at, scope), wish_in_subtree(scope))
-    )
-    before_end = E.created_at < scope.ends_at
-    first = [
-        func.min(case((E.event == str(W.SUBMIT), E.created_at))).label("submitted"),
-        *(
-            func.min(case((and_(E.event.in_(events), before_end), E.created_at))).label(step)
-            for step, events in step_events.items()
-        ),
-    ]
-    kinds = E.event.in_([str(W.SUBMIT), *every])
-    if dialect == "postgresql":
-        wishes = reached.distinct().subquery("reached")
-        per_wish = select(*first).where(E.wish_id == wishes.c.wish_id, kinds).lateral("per_wish")
-        firsts = (
-            select(wishes.c.wish_id, *(per_wish.c[c.name] for c in first))
-            .select_from(wishes.join(per_wish, true()))
-            .cte("firsts")
-        )
-    else:
-        firsts = (
-            select(E.wish_id.label("wish_id"), *first)
-            .where(E.wish_id.in_(reached), kinds)
-            .group_by(E.wish_id)
-            .cte("firsts")
-        )
+    whose first event of the step is in the window, from their first submit to it (whole
+    seconds, as `app.stats.queries` measures them, kept with the milestones), read from their
+    milestones; `bucket` the index of the scope of `scopes` holding `at` (None without
+    scopes)."""
     parts = []
-    for i, step in enumerate(STEPS):
-        at = firsts.c[step]
+    for i, (_label, at, seconds) in enumerate(STEPS.values()):
         parts.append(
             select(
                 literal(i).label("step"),
-                firsts.c.wish_id.label("wish_id"),
-                seconds_between(firsts.c.submitted, at).label("seconds"),
+                M.wish_id.label("wish_id"),
+                seconds.label("seconds"),
                 at.label("at"),
                 (bucket_of(at, scopes) if scopes else null()).label("bucket"),
-            ).where(at >= scope.starts_at, firsts.c.submitted.is_not(None))
+            ).where(reached(at, scope), seconds.is_not(None))
         )
     return union_all(*parts).subquery("measured")
 
 
+def _system_events(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int]:
+    """(event id, wish id) of the timers' events (the system's) in the window of wishes in the
+    subtree, from `wish_system_events` (kept from the event log by the database)."""
+    return select(X.event_id, X.wish_id).where(
+        reached(X.created_at, scope, X.station_id), *conditions
+    )
+
+
 def _timer(code: str) -> ColumnElement[bool]:
     _label, event, left = TIMERS[code]
-    conditions = [E.event == event, E.actor_role == ActorRole.SYSTEM]
+    conditions = [X.event == event]
     if left is not None:
-        conditions.append(E.from_status == left)
+        conditions.append(X.from_status == left)
     return and_(*conditions)
 
 
@@ -168,7 +140,7 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
 
 def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
     whole = spanning(scopes)
-    measured = _measured(whole, session.get_bind().dialect.name, scopes)
+    measured = _measured(whole, scopes)
     # One ranking of every step and scope: part = step · len(scopes) + bucket.
     parted = select(
         measured.c.wish_id,
@@ -177,9 +149,10 @@ def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]
     ).subquery("parted")
     percentiles: dict[str, dict[int, Any]] = {step: {} for step in STEPS}
     names = list(STEPS)
+    dialect = session.get_bind().dialect.name
     with without_jit(session):
         rows = session.execute(
-            nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part")
+            nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part", dialect=dialect)
         ).all()
     for row in rows:
         if row.part is not None:
@@ -188,13 +161,12 @@ def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]
     # The timers' conditions exclude each other: one pass over the window's events.
     timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
     matched = (
-        events_in(
+        _system_events(
             whole,
-            E.actor_role == ActorRole.SYSTEM,
-            # Only the timers' events (read by the event log's index on kind and time).
-            E.event.in_(sorted({str(event) for _label, event, _left in TIMERS.values()})),
+            # Only the timers' events.
+            X.event.in_(sorted({str(event) for _label, event, _left in TIMERS.values()})),
         )
-        .add_columns(timer, bucket_of(E.created_at, scopes).label("bucket"))
+        .add_columns(timer, bucket_of(X.created_at, scopes).label("bucket"))
         .subquery()
     )
     counts: dict[tuple[int, str], tuple[int, int]] = {
@@ -220,7 +192,7 @@ def _figures(
     rows: dict[str, Any], counts: dict[tuple[int, str], tuple[int, int]], bucket: int
 ) -> list[Figure]:
     figures: list[Figure] = []
-    for step, (label, _events) in STEPS.items():
+    for step, (label, _at, _seconds) in STEPS.items():
         row = rows[step]
         n, p50, p90 = (int(row.n), row.p50, row.p90) if row is not None else (0, None, None)
         figures += [
@@ -271,11 +243,11 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     name = key.removeprefix("speed.")
     step, _, measure = name.partition(".")
     if step in STEPS and measure in ("count", "p50_minutes", "p90_minutes") and group is None:
-        measured = _measured(scope, session.get_bind().dialect.name)
+        measured = _measured(scope)
         index = list(STEPS).index(step)
         return ids(session.scalars(select(measured.c.wish_id).where(measured.c.step == index)))
     if name in ("breaches", "breach_events") and group in TIMERS:
-        rows = session.execute(events_in(scope, _timer(group))).all()
+        rows = session.execute(_system_events(scope, _timer(group))).all()
         column = 1 if name == "breaches" else 0
         return ids(row[column] for row in rows)
     raise KeyError(f"no figure {key!r} with group {group!r}")

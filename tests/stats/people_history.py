@@ -4,7 +4,7 @@ sections computed again by brute force in Python from the rows written.
 A history is two trees (the second one is outside every scope of the first): volunteers
 registered at random stations and times, hours entries (service and training) at random
 stations and times, some reversed and some replaced, wishes (some tagged 我们的节日) completed
-at random stations and times (a few twice, and with unrelated events around), and star awards
+at random stations and times (once at most, and with unrelated events around), and star awards
 in every status. The brute force reads none of the sections' SQL: it walks the rows, finds a
 day's season with `seasons.service.season_on` and festivals with `seasons.festivals`.
 """
@@ -76,7 +76,8 @@ class Plan:
     # volunteer, station, started at, minutes, service (else training), wish
     corrections: list[tuple[int, int | None]]  # entry reversed, replaced with minutes (or not)
     wishes: list[tuple[int, bool, list[int], int | None]]
-    # station, tagged 我们的节日, completed at (0, 1 or 2 times), closed at
+    # station, tagged 我们的节日, completed at (at most once: no event leaves `completed` to
+    # reach it again), closed at
     awards: list[tuple[int, int, str, int]]  # volunteer, star, status, notice ends at
     scope: int  # index into the scope units
     window: tuple[int, int, bool]  # starts at, length, aligned to local midnights
@@ -106,7 +107,7 @@ def plans(draw: st.DrawFn) -> Plan:
         ),
         wishes=draw(
             st.lists(
-                st.tuples(station, st.booleans(), st.lists(moment, max_size=2), st.none() | moment),
+                st.tuples(station, st.booleans(), st.lists(moment, max_size=1), st.none() | moment),
                 max_size=12,
             )
         ),

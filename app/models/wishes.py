@@ -306,7 +306,10 @@ class WishMilestones(Base):
             "ix_wish_milestones_station_placed",
             "station_id",
             "placed_at",
-            postgresql_include=["category_code", "programme_code", "season_code", "channel"],
+            postgresql_include=[
+                *("category_code", "programme_code", "season_code", "channel"),
+                *("offered_at", "accepted_at", "completed_at", "cancelled_at", "escalated_at"),
+            ],
         ),
         *(
             Index(
@@ -322,7 +325,12 @@ class WishMilestones(Base):
                 ("completed", "complete"),
             )
         ),
-        Index("ix_wish_milestones_station_rated", "station_id", "rated_at"),
+        Index(
+            "ix_wish_milestones_station_rated",
+            "station_id",
+            "rated_at",
+            postgresql_include=["rating"],
+        ),
         # The wishes of a programme (the festival campaigns' hours).
         Index("ix_wish_milestones_programme", "programme_code", "wish_id"),
     )

@@ -31,8 +31,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -42,37 +41,44 @@ from sqlalchemy import (
     Subquery,
     and_,
     case,
+    event,
     func,
     literal,
     select,
     text,
 )
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
-from app.models import OrgUnit, Wish, WishEventRecord, WishMilestones
+from app.models import OrgUnit, WishMilestones
 from app.org_units.service import in_subtree
 from app.stats.figures import Scope
 
-E = WishEventRecord
 M = WishMilestones
+SUBTREES = "stats.subtrees"  # session.info: unit path -> the ids of its subtree
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_subtrees(session: Session, _transaction: SessionTransaction) -> None:
+    """The subtrees read are kept for one transaction (or savepoint) at most."""
+    session.info.pop(SUBTREES, None)
 
 
 def station_ids(scope: Scope) -> Select[int] | list[int]:
     """The ids of the units in the scope's subtree (the unit itself included), to compare a
-    unit column with (`in_`). Read here, once, when the unit belongs to a session: as a list
-    of ids the planner sees how many rows of each unit there are (it cannot estimate a range
-    of paths, and a subtree of most of the city planned as two stations reads the event log
-    row by row); a detached unit gives the subquery."""
+    unit column with (`in_`). Read once per session and subtree when the unit belongs to a
+    session (a request reads it for every figure): as a list of ids the planner sees how many
+    rows of each unit there are (it cannot estimate a range of paths, and a subtree of most of
+    the city planned as two stations reads the rows one by one); a detached unit gives the
+    subquery."""
     subtree = select(OrgUnit.id).where(in_subtree(OrgUnit.path, scope.unit.path))
     session = object_session(scope.unit)
     if session is None:
         return subtree
-    return [int(i) for i in session.scalars(subtree.order_by(OrgUnit.id))]
-
-
-def wish_in_subtree(scope: Scope) -> ColumnElement[bool]:
-    """`Wish` rows whose station is in the scope's subtree."""
-    return Wish.station_id.in_(station_ids(scope))
+    known: dict[str, list[int]] = session.info.setdefault(SUBTREES, {})
+    path = scope.unit.path
+    if path not in known:
+        known[path] = [int(i) for i in session.scalars(subtree.order_by(OrgUnit.id))]
+    return known[path]
 
 
 def within(column: Any, scope: Scope) -> ColumnElement[bool]:
@@ -92,35 +98,25 @@ def spanning(scopes: Sequence[Scope]) -> Scope:
 
 
 def bucket_of(column: Any, scopes: Sequence[Scope]) -> ColumnElement[int]:
-    """The index of the consecutive scope whose window holds the instant `column` (for an
-    instant in the spanning window; an empty window holds nothing)."""
+    """The index of the consecutive scope whose window holds the instant `column`, for an
+    instant in the spanning window (the rows are read within it): with one scope, 0."""
+    if len(scopes) == 1:
+        return literal(0)
     return case(*((column < scope.ends_at, i) for i, scope in enumerate(scopes)))
 
 
-def events_in(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int]:
-    """(event id, wish id) of the events in the window of wishes in the subtree."""
-    return (
-        select(E.id, E.wish_id)
-        .join(Wish, Wish.id == E.wish_id)
-        .where(within(E.created_at, scope), wish_in_subtree(scope), *conditions)
-    )
+SORT_MEMORY = "32MB"
 
 
-@contextmanager
-def without_jit(session: Session) -> Iterator[None]:
-    """PostgreSQL plans the statements run inside without JIT compilation, then the setting the
-    transaction had is back. For a statement whose estimated cost is far above its real one (a
-    lateral join over wishes the planner expects several times as many of): past
-    `jit_inline_above_cost` compiling it takes longer than running it. SQLite: nothing."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    previous = session.scalar(text("SELECT current_setting('jit')"))
-    session.execute(text("SELECT set_config('jit', 'off', true)"))
-    try:
-        yield
-    finally:
-        session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
+def for_statistics(session: Session) -> None:
+    """PostgreSQL, for the rest of the transaction: no JIT compilation (the statistics' queries
+    are estimated as costly enough to compile, which alone takes 100–250 ms a query and saves
+    less than it costs on aggregates of this size), and `SORT_MEMORY` for each sort and hash (a
+    year's percentiles and distinct counts sort some 100,000 rows: in memory, not in temporary
+    files; expensive reads run a few at a time, `app.heavy`). Every entry point into the
+    sections (`app.stats.service`, `app.stats.ranking`) calls it first."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'"))
 
 
 def minutes(seconds: int | None) -> float | None:

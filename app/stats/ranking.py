@@ -32,6 +32,7 @@ from app.stats.errors import (
     RankingWeightsAllZero,
 )
 from app.stats.figures import Figure, Scope, Section
+from app.stats.queries import for_statistics
 
 MAX_WEIGHT = 100
 
@@ -175,6 +176,7 @@ def normalise(found: Sequence[float | int | None]) -> list[float]:
 def rank(
     *, session: Session, unit: OrgUnit, starts_at: datetime, ends_at: datetime, weights: Weights
 ) -> list[Row]:
+    for_statistics(session)
     units = children(session, unit)
     found = [values(session, Scope(child, starts_at, ends_at)) for child in units]
     normalised = {i.key: normalise([f[i.key] for f in found]) for i in INDICATORS}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.exports.sheets import Column, ColumnKind, Sheet
@@ -19,6 +19,7 @@ from app.stats import all_sections as _all_sections  # noqa: F401 - every sectio
 from app.stats.errors import FigureNotFound, SectionNotFound
 from app.stats.figures import DrillKind, Figure, Scope, Section, compute_each, sections
 from app.stats.periods import BucketKind, buckets, scope_of
+from app.stats.queries import for_statistics
 from app.wishes.state import EVENT_LABELS, WishEvent
 
 PERCENT = "%"
@@ -91,19 +92,11 @@ def _figure(session: Session, scope: Scope, key: str, group: str | None) -> Figu
     return found
 
 
-def without_jit(session: Session) -> None:
-    """PostgreSQL: no JIT compilation for the rest of the transaction. The statistics' queries
-    are estimated as costly enough to compile, which alone takes 100–250 ms a query and saves
-    less than it costs on aggregates of this size."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
-
 def overview(
     session: Session, unit: OrgUnit, first: date, last: date, section: str | None = None
 ) -> list[Computed]:
     """Every section's figures (or the one section named) over the period."""
-    without_jit(session)
+    for_statistics(session)
     scope = scope_of(unit, first, last)
     chosen = [find_section(section)] if section is not None else ordered()
     return [Computed(s, s.compute(session, scope)) for s in chosen]
@@ -121,7 +114,7 @@ def series(
 ) -> tuple[Figure, list[Point]]:
     """The figure over the whole period and its value in each bucket (None where a bucket has
     no such figure, or it is undefined there: a rate over nothing)."""
-    without_jit(session)
+    for_statistics(session)
     cut = buckets(kind, first, last, session)
     whole = _figure(session, scope_of(unit, first, last), key, group)
     section = _section_of(key)
@@ -147,7 +140,7 @@ def drill(
     offset: int,
 ) -> Drilled:
     """The rows the figure counts, `limit` from `offset`, and how many there are."""
-    without_jit(session)
+    for_statistics(session)
     scope = scope_of(unit, first, last)
     figure = _figure(session, scope, key, group)
     ids = _section_of(key).drill(session, scope, key, group)

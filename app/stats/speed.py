@@ -66,7 +66,6 @@ from app.stats.queries import (
     nearest_rank,
     reached,
     spanning,
-    without_jit,
 )
 from app.wishes.state import WishEvent
 
@@ -97,25 +96,23 @@ TIMERS: dict[str, tuple[str, WishEvent, WishStatus | None]] = {
 }
 
 
-def _measured(scope: Scope, scopes: Sequence[Scope] | None = None) -> Any:
-    """(step, wish_id, seconds, at, bucket) of the wishes whose step happened in the window, one
-    row per wish and step (`step` the index of the step in `STEPS`): the wishes of the subtree
-    whose first event of the step is in the window, from their first submit to it (whole
-    seconds, as `app.stats.queries` measures them, kept with the milestones), read from their
-    milestones; `bucket` the index of the scope of `scopes` holding `at` (None without
-    scopes)."""
-    parts = []
-    for i, (_label, at, seconds) in enumerate(STEPS.values()):
-        parts.append(
-            select(
-                literal(i).label("step"),
-                M.wish_id.label("wish_id"),
-                seconds.label("seconds"),
-                at.label("at"),
-                (bucket_of(at, scopes) if scopes else null()).label("bucket"),
-            ).where(reached(at, scope), seconds.is_not(None))
+def _measured(scope: Scope, step: str, scopes: Sequence[Scope] | None = None) -> Any:
+    """(wish_id, seconds, at, bucket) of the wishes whose `step` happened in the window: the
+    wishes of the subtree whose first event of the step is in the window, from their first
+    submit to it (whole seconds, as `app.stats.queries` measures them, kept with the
+    milestones), read from their milestones; `bucket` the index of the scope of `scopes`
+    holding `at` (None without scopes)."""
+    _label, at, seconds = STEPS[step]
+    return (
+        select(
+            M.wish_id.label("wish_id"),
+            seconds.label("seconds"),
+            at.label("at"),
+            (bucket_of(at, scopes) if scopes else null()).label("bucket"),
         )
-    return union_all(*parts).subquery("measured")
+        .where(reached(at, scope), seconds.is_not(None))
+        .subquery(f"measured_{step}")
+    )
 
 
 def _system_events(scope: Scope, *conditions: ColumnElement[bool]) -> Select[int, int]:
@@ -140,24 +137,24 @@ def compute(session: Session, scope: Scope) -> list[Figure]:
 
 def compute_each(session: Session, scopes: Sequence[Scope]) -> list[list[Figure]]:
     whole = spanning(scopes)
-    measured = _measured(whole, scopes)
-    # One ranking of every step and scope: part = step · len(scopes) + bucket.
-    parted = select(
-        measured.c.wish_id,
-        measured.c.seconds,
-        (measured.c.step * len(scopes) + measured.c.bucket).label("part"),
-    ).subquery("parted")
+    # Each step ranked on its own (an index range of its milestones), in one statement.
+    dialect = session.get_bind().dialect.name
+    ranked = []
+    for i, step in enumerate(STEPS):
+        ranks = nearest_rank(
+            _measured(whole, step, scopes),
+            "seconds",
+            "wish_id",
+            PERCENTS,
+            by="bucket",
+            dialect=dialect,
+        ).subquery(f"ranked_{step}")
+        ranked.append(select(literal(i).label("step"), *ranks.c))
     percentiles: dict[str, dict[int, Any]] = {step: {} for step in STEPS}
     names = list(STEPS)
-    dialect = session.get_bind().dialect.name
-    with without_jit(session):
-        rows = session.execute(
-            nearest_rank(parted, "seconds", "wish_id", PERCENTS, by="part", dialect=dialect)
-        ).all()
-    for row in rows:
+    for row in session.execute(union_all(*ranked)):
         if row.part is not None:
-            step_index, bucket = divmod(int(row.part), len(scopes))
-            percentiles[names[step_index]][bucket] = row
+            percentiles[names[int(row.step)]][int(row.part)] = row
     # The timers' conditions exclude each other: one pass over the window's events.
     timer = case(*((_timer(code), code) for code in TIMERS)).label("timer")
     matched = (
@@ -243,9 +240,8 @@ def drill(session: Session, scope: Scope, key: str, group: str | None) -> list[i
     name = key.removeprefix("speed.")
     step, _, measure = name.partition(".")
     if step in STEPS and measure in ("count", "p50_minutes", "p90_minutes") and group is None:
-        measured = _measured(scope)
-        index = list(STEPS).index(step)
-        return ids(session.scalars(select(measured.c.wish_id).where(measured.c.step == index)))
+        measured = _measured(scope, step)
+        return ids(session.scalars(select(measured.c.wish_id)))
     if name in ("breaches", "breach_events") and group in TIMERS:
         rows = session.execute(_system_events(scope, _timer(group))).all()
         column = 1 if name == "breaches" else 0

@@ -43,13 +43,16 @@ TIMED = {
 INDEXES: dict[str, tuple[list[str], list[str]]] = {
     "ix_wish_milestones_station_placed": (
         ["station_id", "placed_at"],
-        ["category_code", "programme_code", "season_code", "channel"],
+        [
+            *("category_code", "programme_code", "season_code", "channel"),
+            *("offered_at", "accepted_at", "completed_at", "cancelled_at", "escalated_at"),
+        ],
     ),
     **{
         f"ix_wish_milestones_station_{at.removesuffix('_at')}": (["station_id", at], [seconds])
         for seconds, at in TIMED.items()
     },
-    "ix_wish_milestones_station_rated": (["station_id", "rated_at"], []),
+    "ix_wish_milestones_station_rated": (["station_id", "rated_at"], ["rating"]),
     "ix_wish_milestones_programme": (["programme_code", "wish_id"], []),
 }
 HOURS_INCLUDE = ["category", "volunteer_id", "minutes", "wish_id"]

@@ -914,6 +914,7 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
     ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
+    ("GET", "/dispatch-plan/applies/{apply_id}"): "test_batch_apply_scope",
     **{
         route: "test_import_routes_scope"
         for route in (
@@ -1010,6 +1011,7 @@ def test_every_route_has_a_scope_case(app: FastAPI) -> None:
 
 def _elsewhere(name: str) -> object:
     """Own tests kept with their domain's tests."""
+    from tests.dispatch.batch import test_background
     from tests.records import test_service_records
     from tests.records.certificates import test_certificates
     from tests.records.honour import test_honour
@@ -1019,7 +1021,7 @@ def _elsewhere(name: str) -> object:
     from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates, test_stats)  # fmt: skip
+               test_certificates, test_stats, test_background)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:

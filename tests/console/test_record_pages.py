@@ -1,6 +1,6 @@
-"""The console's hours, volunteers, statistics and import pages: listed in pages/index.js, and
-every API call they make names a route the app serves, with the data-test names the browser
-test reads and no markup built from strings."""
+"""The console's hours, volunteers, statistics, import and batch dispatch pages: listed in
+pages/index.js, and every API call they make names a route the app serves, with the data-test
+names the browser test reads and no markup built from strings."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from app.main import API_PREFIX
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
-PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js")
+PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js", "batch.js")
 MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js")
 
 # A path literal: '/x', `/x/${id}/y` (a query string never goes into the literal).
@@ -118,6 +118,11 @@ def test_the_calls_the_pages_rely_on() -> None:
             ("GET", "/imports/templates/{}"),
             ("POST", "/org-units/{}/imports/{}"),
             ("GET", "/imports/{}"),
+        },
+        "batch.js": {
+            ("POST", "/org-units/{}/dispatch-plan"),
+            ("POST", "/org-units/{}/dispatch-plan/apply"),
+            ("GET", "/dispatch-plan/applies/{}"),
         },
     }
     for page, wanted in expected.items():

@@ -614,6 +614,14 @@ def test_download_excel(world: World, console: Console, step: str) -> None:
         return new[0] if new else None
 
     path = console.wait_for(saved, "the workbook in the download folder", timeout=60)
+    # Once saved, the progress beside the button is gone and the button works again.
+    console.wait_for(
+        lambda: (
+            not console.all("export-progress") and console.one("stats-download-xlsx").is_enabled()
+        ),
+        "the export's progress to end",
+    )
+    assert not console.all("export-error")
     shutil.copy(path, world.shots / "stats.xlsx")
     figure = _ungrouped(_stats_api(world, today, today))[FIGURE]
     workbook = load_workbook(path, read_only=True)

@@ -113,6 +113,7 @@ def test_the_calls_the_pages_rely_on() -> None:
             ("GET", "/org-units/{}/stats/drill"),
             ("GET", "/org-units/{}/stats/export"),
             ("GET", "/org-units/{}/ranking"),
+            ("GET", "/org-units/{}/ledger"),
         },
         "import.js": {
             ("GET", "/imports/templates/{}"),
@@ -143,6 +144,8 @@ def test_the_calls_the_pages_rely_on() -> None:
                 "data-key",
                 "data-group",
                 "stats-download-xlsx",
+                "ledger-download-xlsx",
+                "ledger-download-pdf",
             ),
         ),
     ],

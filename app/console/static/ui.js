@@ -268,6 +268,47 @@ export async function busy(button, action) {
   }
 }
 
+// A long download (an export, a ledger): its button disabled while it runs and, beside it, an
+// indeterminate progress bar counting the seconds; if it fails, the reason stays there in words
+// until the next try. api.js has already waited out a full server (429 HEAVY_*) by then.
+const running = new WeakMap();
+
+export async function withProgress(button, action, { label = '正在生成文件' } = {}) {
+  if (running.get(button) === true) return undefined;
+  const previous = running.get(button);
+  if (previous) previous.remove();
+  const seconds = el('span', { class: 'muted', 'data-test': 'export-elapsed' });
+  const box = el('span', { class: 'export-progress', role: 'status' },
+    el('progress', { 'data-test': 'export-progress', 'aria-label': label }), seconds);
+  const started = Date.now();
+  const tick = () => {
+    seconds.textContent = `${label}… 已用 ${Math.floor((Date.now() - started) / 1000)} 秒`;
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  running.set(button, true);
+  button.disabled = true;
+  button.setAttribute('aria-disabled', 'true');
+  button.after(box);
+  try {
+    const result = await action();
+    box.remove();
+    running.delete(button);
+    return result;
+  } catch (error) {
+    const reason = error && error.message ? error.message : '请稍后再试';
+    const failed = el('span', { class: 'field-error export-error', 'data-test': 'export-error', role: 'alert' }, `下载失败：${reason}`);
+    box.replaceWith(failed);
+    running.set(button, failed);
+    toast(`下载失败：${reason}`, 'error');
+    return undefined;
+  } finally {
+    clearInterval(timer);
+    button.disabled = false;
+    button.removeAttribute('aria-disabled');
+  }
+}
+
 // ---------------------------------------------------------------- tables and states
 
 // An empty list's words and, below them, what to do about it.

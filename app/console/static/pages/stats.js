@@ -1,8 +1,8 @@
 // 统计: the unit's figures over a period, grouped by section; a chart per section over days,
 // weeks, months, 四季红 seasons or years; the rows behind any figure (drill-down); and the
-// workbook of it all.
+// workbook of it all; the unit's ledger (台账) over the same period, as Excel or PDF.
 
-import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday, toast, confirmDialog } from '../ui.js';
+import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday, toast, confirmDialog, withProgress } from '../ui.js';
 import { unitPicker, levelName } from '../unit-picker.js';
 import { download } from '../api.js';
 
@@ -75,7 +75,9 @@ async function render(root, ctx) {
   const from = el('input', { type: 'date', 'data-test': 'stats-from', value: ctx.query.get('from') || period.from, required: true });
   const to = el('input', { type: 'date', 'data-test': 'stats-to', value: ctx.query.get('to') || period.to, required: true });
   const apply = el('button', { type: 'submit', class: 'primary', 'data-test': 'stats-apply' }, '查询');
-  const xlsx = el('a', { href: '#', class: 'button', 'data-test': 'stats-download-xlsx', role: 'button' }, '下载 Excel');
+  const xlsx = el('button', { type: 'button', 'data-test': 'stats-download-xlsx' }, '下载 Excel');
+  const ledgerXlsx = el('button', { type: 'button', 'data-test': 'ledger-download-xlsx' }, '下载台账（Excel）');
+  const ledgerPdf = el('button', { type: 'button', 'data-test': 'ledger-download-pdf' }, '下载台账（PDF）');
   const problem = el('p', { class: 'field-error', role: 'alert', hidden: true });
   const heading = el('p', { class: 'muted' });
   const figuresBox = el('div', { class: 'stats-sections' });
@@ -332,18 +334,26 @@ async function render(root, ctx) {
     }
   }
 
-  xlsx.addEventListener('click', (event) => {
-    event.preventDefault();
+  xlsx.addEventListener('click', () => {
     if (!unit || !valid()) return;
-    busy(xlsx, () => download(`/org-units/${unit.id}/stats/export`,
+    withProgress(xlsx, () => download(`/org-units/${unit.id}/stats/export`,
       { from: from.value, to: to.value, format: 'xlsx' },
-      `统计-${unit.name}-${from.value}至${to.value}.xlsx`));
+      `统计-${unit.name}-${from.value}至${to.value}.xlsx`), { label: '正在生成统计表' });
   });
+  // The ledger (台账) of the services carried out in the unit over the same period.
+  for (const [button, format] of [[ledgerXlsx, 'xlsx'], [ledgerPdf, 'pdf']]) {
+    button.addEventListener('click', () => {
+      if (!unit || !valid()) return;
+      withProgress(button, () => download(`/org-units/${unit.id}/ledger`,
+        { from: from.value, to: to.value, format },
+        `台账-${unit.name}-${from.value}至${to.value}.${format}`), { label: '正在生成台账' });
+    });
+  }
 
   const form = el('form', { class: 'filters', onSubmit: (event) => {
     event.preventDefault();
     load();
-  } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx);
+  } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx, ledgerXlsx, ledgerPdf);
   root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, jumps, drillBox, figuresBox, rankingBox, weightsBox);
   await load();
 }

@@ -367,6 +367,7 @@ STEPS = (
     "approve_in_review_queue",
     "dispatch_offer",
     "acceptance_appears",
+    "wishes_list_counts_down",
     "confirm_hours",
     "change_statistics_period",
     "download_excel",
@@ -377,6 +378,7 @@ NEEDS = {
     "approve_in_review_queue": ("sign_in",),
     "dispatch_offer": ("approve_in_review_queue",),
     "acceptance_appears": ("dispatch_offer",),
+    "wishes_list_counts_down": ("acceptance_appears",),
     "confirm_hours": ("sign_in",),
     "change_statistics_period": ("sign_in",),
     "download_excel": ("change_statistics_period",),
@@ -514,6 +516,34 @@ def test_acceptance_appears(world: World, console: Console, step: str) -> None:
         "an accept event (接单) in the timeline",
     )
     console.shot("04-wish-accepted")
+    world.passed.add(step)
+
+
+def test_wishes_list_counts_down(world: World, console: Console, step: str) -> None:
+    """The wishes list shows each wish's countdown to its next automatic step, as its own page
+    does: the accepted wish's step is the one the API names for it."""
+    r = httpx2.get(
+        f"{world.live.base_url}{API}/wishes/{world.review_wish}",
+        headers=world.coordinator_headers,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    expected = r.json()["next_step"]
+    console.go("nav-wishes")
+    row = console.one("wish-row", wish_id=world.review_wish)
+    clock = console.one("countdown", within=row)
+    if expected is None:
+        assert "none" in (clock.get_attribute("class") or "")
+    else:
+        assert clock.get_attribute("data-action") == expected["action"]
+        assert expected["label"] in clock.text
+        console.wait_for(
+            lambda: "还有" in clock.text or "即将自动执行" in clock.text, "the time left"
+        )
+    # A wish waiting for review counts down to its escalation.
+    waiting = console.one("wish-row", wish_id=world.other_wishes[0])
+    assert console.one("countdown", within=waiting).get_attribute("data-action") == "escalate"
+    console.shot("04b-wishes-countdown")
     world.passed.add(step)
 
 

@@ -47,7 +47,7 @@ def start(
     sending to the timer."""
     items = check_plan(session, unit=unit, actor=actor, assignments=assignments)
     now = clock.now()
-    lines = [_line(item) for item in items]
+    lines = [line_of(item) for item in items]
     decided = sum(_decided(line) for line in lines)
     record = BatchApply(
         unit_id=unit.id,
@@ -107,7 +107,7 @@ def run(session: Session, subject_id: int, now: datetime) -> None:
             note=options.get("note") or "",
         )
     for index, item in zip(chunk, items, strict=True):
-        lines[index] = _line(item)
+        lines[index] = line_of(item)
     record.items = lines
     record.done += len(chunk)
     record.sent += sum(item.ok for item in items)
@@ -136,7 +136,8 @@ def _finish(record: BatchApply, now: datetime) -> None:
     record.updated_at = now
 
 
-def _line(item: AppliedItem) -> dict[str, Any]:
+def line_of(item: AppliedItem) -> dict[str, Any]:
+    """A line as it is stored and answered: its ids, the version checked, its outcome."""
     error = item.error
     return {
         "wish_id": item.wish_id,

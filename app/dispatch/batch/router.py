@@ -10,7 +10,7 @@ stale or foreign line should not hold back the others.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -32,7 +32,6 @@ from app.dispatch.batch.schemas import (
     PlanOut,
     UnassignedOut,
 )
-from app.errors import AppError
 from app.matching.schemas import FactorOut
 from app.models import BatchApply
 from app.org_units.service import managed_unit
@@ -59,12 +58,6 @@ def _read_session(
 
 
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
-
-
-def _error(exc: AppError | None) -> ItemError | None:
-    if exc is None:
-        return None
-    return ItemError(code=exc.code, message=exc.message, details=exc.details)
 
 
 # ---------------------------------------------------------------- routes
@@ -165,16 +158,7 @@ def apply_dispatch_plan(
         org_unit_id=unit.id,
         sent=sum(item.ok for item in items),
         failed=sum(not item.ok for item in items),
-        items=[
-            AppliedOut(
-                wish_id=item.wish_id,
-                volunteer_id=item.volunteer_id,
-                ok=item.ok,
-                status=item.status,
-                error=_error(item.error),
-            )
-            for item in items
-        ],
+        items=[_applied_out(background.line_of(item)) for item in items],
         total=len(items),
         done=len(items),
     )
@@ -203,16 +187,15 @@ def _progress_out(record: BatchApply) -> ApplyOut:
         done=record.done,
         sent=record.sent,
         failed=record.failed,
-        items=[
-            AppliedOut(
-                wish_id=line["wish_id"],
-                volunteer_id=line["volunteer_id"],
-                ok=line["error"] is None and line["status"] is not None,
-                status=background.line_status(line),
-                error=None if line["error"] is None else ItemError(**line["error"]),
-            )
-            for line in record.items
-        ]
-        if finished
-        else [],
+        items=[_applied_out(line) for line in record.items] if finished else [],
+    )
+
+
+def _applied_out(line: dict[str, Any]) -> AppliedOut:
+    return AppliedOut(
+        wish_id=line["wish_id"],
+        volunteer_id=line["volunteer_id"],
+        ok=line["error"] is None and line["status"] is not None,
+        status=background.line_status(line),
+        error=None if line["error"] is None else ItemError(**line["error"]),
     )

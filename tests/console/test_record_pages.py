@@ -1,6 +1,6 @@
-"""The console's hours, volunteers, statistics, import and batch dispatch pages: listed in
-pages/index.js, and every API call they make names a route the app serves, with the data-test
-names the browser test reads and no markup built from strings."""
+"""The console's hours, volunteers, statistics, import, batch dispatch, wishes and review pages:
+listed in pages/index.js, and every API call they (and ui.js) make names a route the app serves,
+with the data-test names the browser test reads and no markup built from strings."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from app.main import API_PREFIX
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
-PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js", "batch.js")
-MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js")
+PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js", "batch.js", "wishes.js", "review.js")
+MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js", "ui.js")
 
 # A path literal: '/x', `/x/${id}/y` (a query string never goes into the literal).
 LITERAL = re.compile(r"[`'\"](/[A-Za-z][^`'\"\s]*)[`'\"]")

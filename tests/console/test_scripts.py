@@ -521,3 +521,61 @@ def test_a_long_download_shows_its_progress_and_then_its_failure(browser: Any, s
     assert after["error"] == "下载失败：服务器出错，请稍后再试"
     assert "下载失败：服务器出错，请稍后再试" in after["toast"]
     assert seen["retried"] == "done" and seen["left"] == 0
+
+
+def test_a_paged_list_loads_more_reloads_and_drops_an_overtaken_answer(
+    browser: Any, site: str
+) -> None:
+    """pagedList: the first page, 加载更多 until no next_cursor, a reload from the first page
+    that drops the answer of the load it overtook, and a failed page shown with 重试."""
+    seen = run(
+        browser,
+        site,
+        """
+        const pages = { '': [[1, 2], 'c2'], c2: [[3], null] };
+        const asked = [];
+        let slow = null;
+        let fail = false;
+        const box = document.createElement('div');
+        document.body.append(box);
+        const drawn = [];
+        const list = ui.pagedList({
+          box,
+          fetch: async (cursor) => {
+            asked.push(cursor === undefined ? null : cursor);
+            if (fail) throw new api.ApiError(500, 'INTERNAL', '服务器出错', {});
+            if (slow) await slow;
+            const [items, next] = pages[cursor || ''];
+            return { items: items.map((id) => ({ id })), next_cursor: next };
+          },
+          draw: (rows, added) => drawn.push([rows.map((r) => r.id), added.map((r) => r.id)]),
+        });
+        document.body.append(list.more);
+        await list.reload();
+        const first = { hidden: list.more.hidden, text: list.more.textContent };
+        list.more.click();
+        await new Promise((r) => setTimeout(r, 50));
+        const last = list.more.hidden;
+        // A reload overtaken by another: only the second one's page is drawn.
+        let release;
+        slow = new Promise((r) => { release = r; });
+        const overtaken = list.reload();
+        slow = null;
+        await list.reload();
+        release();
+        await overtaken;
+        fail = true;
+        await list.reload();
+        return {
+          first, last, asked, drawn, rows: list.rows.map((r) => r.id),
+          error: box.querySelector('[data-test=error-state]')?.textContent || null,
+        };
+        """,
+    )
+    assert "thrown" not in seen, seen
+    assert seen["first"] == {"hidden": False, "text": "加载更多"}
+    assert seen["last"] is True
+    assert seen["asked"] == [None, "c2", None, None, None]
+    assert seen["drawn"] == [[[1, 2], [1, 2]], [[1, 2, 3], [3]], [[1, 2], [1, 2]]]
+    assert seen["rows"] == [1, 2]
+    assert seen["error"] is not None and "服务器出错" in seen["error"]

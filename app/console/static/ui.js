@@ -332,6 +332,45 @@ export function loading(text = '加载中…') {
   return el('p', { class: 'loading', role: 'status' }, text);
 }
 
+// A list read a page at a time under a 加载更多 button (the API's `next_cursor`).
+//   fetch(cursor): one page, {items, next_cursor} (cursor undefined for the first);
+//   draw(rows, added): shows every row read so far (added: the page just read);
+//   box (optional): where the list goes; it shows 加载中 on reload and, if a page fails, the
+//   error with 重试 (without a box, the first page's error goes to the caller).
+// Returns { more (the button, to place under the list), reload() (from the first page again:
+// a filter changed), rows (the array drawn, to change a row in place) }. An answer to a load
+// that a reload has overtaken is dropped.
+export function pagedList({ fetch, draw, box }) {
+  const more = el('button', { type: 'button', hidden: true, 'data-test': 'load-more' }, '加载更多');
+  const rows = [];
+  let cursor = null;
+  let loads = 0;
+  async function load(reset) {
+    const ticket = reset ? ++loads : loads;
+    if (reset) {
+      cursor = null;
+      if (box) clear(box).append(loading());
+    }
+    let page;
+    try {
+      page = await fetch(cursor || undefined);
+    } catch (error) {
+      if (ticket !== loads) return;
+      if (!box) throw error;
+      clear(box).append(errorState(error, () => load(true)));
+      return;
+    }
+    if (ticket !== loads) return;
+    if (reset) rows.length = 0;
+    rows.push(...page.items);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    draw(rows, page.items);
+  }
+  more.addEventListener('click', () => busy(more, () => load(false)));
+  return { more, rows, reload: () => load(true) };
+}
+
 // What failed, with 重试 (retry) and, given {href, label}, a way out (a missing or out-of-reach
 // record is not retried: only the way back is offered).
 export function errorState(error, retry, back) {

@@ -2,7 +2,7 @@
 // countdown to its next automatic step; '#/wishes/12' is one wish with its facts, its next
 // automatic step, what may be done now and its timeline.
 
-import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
+import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, pagedList, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
 import { actionButtons, allEvents, countdown, follow, timeline, wishFacts } from '../wish.js';
 import { catalogue, plainNames } from '../catalogue.js';
 
@@ -24,10 +24,7 @@ async function list(root, ctx) {
   };
 
   const body = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
   const names = await catalogue(ctx.api).catch(() => plainNames);
-  const rows = [];
-  let cursor = null;
   let clocks = [];
   const stopClocks = () => {
     clocks.forEach((clock) => clock.stop());
@@ -39,7 +36,7 @@ async function list(root, ctx) {
     clocks.push(clock);
     return clock.node;
   };
-  const draw = () => {
+  const draw = (rows) => {
     stopClocks();
     clear(body).append(table([
       { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
@@ -53,23 +50,19 @@ async function list(root, ctx) {
       { title: '提交', class: 'wide-only', cell: (w) => fmtTime(w.created_at, true) },
     ], rows, { empty: '没有符合条件的心愿', hint: status || needsDispatch ? '可改选“全部状态”，或取消勾选“只看待派单的”。' : '辖区内还没有群众提交心愿。', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
   };
-  const load = async () => {
-    const page = await ctx.api.get('/wishes', {
+  const wishes = pagedList({
+    draw,
+    fetch: (cursor) => ctx.api.get('/wishes', {
       status: status || undefined, needs_dispatch: needsDispatch ? 'true' : undefined, limit: 50, cursor,
-    });
-    rows.push(...page.items);
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    draw();
-  };
-  more.addEventListener('click', () => busy(more, load));
-  await load();
+    }),
+  });
+  await wishes.reload();
   root.append(
     el('h1', {}, '心愿'),
     el('div', { class: 'filters' },
       field('状态', select),
       el('label', { class: 'field inline' }, needs, ' 只看待派单的')),
-    body, more);
+    body, wishes.more);
   return stopClocks;
 }
 

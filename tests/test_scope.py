@@ -40,6 +40,7 @@ from app.models import (
     WishEventRecord,
 )
 from app.models.enums import AccountRole, VolunteerStatus, WishStatus
+from app.stats import ranking
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent as E
 from tests.fixtures.builders import (
@@ -872,6 +873,7 @@ OWN_TESTS: dict[tuple[str, str], str] = {
             ("GET", "/org-units/{unit_id}/ranking"),
             ("GET", "/org-units/{unit_id}/ranking-weights"),
             ("PUT", "/org-units/{unit_id}/ranking-weights"),
+            ("DELETE", "/org-units/{unit_id}/ranking-weights"),
         )
     },
     ("GET", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
@@ -958,7 +960,8 @@ def _covered() -> dict[tuple[str, str], list[str]]:
 
 def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
     """The ranking and its weights of a unit in the subtree; a unit outside it (a sibling, or
-    the unit above the coordinator's) is not found and its weights do not change."""
+    the unit above the coordinator's) is not found and its weights do not change (set or
+    removed)."""
     weights = {"weights": [{"indicator": "hours", "weight": 10}]}
     inside = scene.unit("township0")
     r = client.get(f"{API}/org-units/{inside.id}/ranking", headers=scene.headers())
@@ -974,6 +977,11 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
     r = client.get(f"{API}/org-units/{inside.id}/ranking-weights", headers=scene.headers())
     assert r.status_code == 200, r.text
     assert r.json()["inherited"] is False
+    # Units outside that set their own weights, which a DELETE from outside must not remove.
+    for name in ("township1", "county"):
+        ranking.set_weights(
+            session=scene.session, unit=scene.unit(name), given=[("hours", 20)], actor_id=None
+        )
     for name in ("township1", "county", "station2"):
         unit = scene.unit(name)
         before = scene.session.scalar(select(func.count()).select_from(RankingWeight))
@@ -981,6 +989,7 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
             ("GET", "ranking", None),
             ("GET", "ranking-weights", None),
             ("PUT", "ranking-weights", weights),
+            ("DELETE", "ranking-weights", None),
         ):
             r = client.request(
                 method, f"{API}/org-units/{unit.id}/{tail}", json=body, headers=scene.headers()
@@ -989,6 +998,10 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
             assert error_code(r) == UNIT_404
         after = scene.session.scalar(select(func.count()).select_from(RankingWeight))
         assert after == before
+    # Inside, the unit's own weights go and the county's apply again.
+    r = client.delete(f"{API}/org-units/{inside.id}/ranking-weights", headers=scene.headers())
+    assert r.status_code == 200, r.text
+    assert (r.json()["inherited"], r.json()["source_unit"]["id"]) == (True, scene.unit("county").id)
 
 
 def test_every_route_has_a_scope_case(app: FastAPI) -> None:

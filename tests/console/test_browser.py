@@ -35,7 +35,7 @@ from app import clock
 from app.accounts.service import create_staff_user
 from app.auth.users import ensure_role
 from app.db import writer
-from app.models import Attendance, HoursEntry, Offer, Wish, WishEventRecord
+from app.models import Attendance, HoursEntry, Offer, RankingWeight, Wish, WishEventRecord
 from app.models.enums import AccountRole, OfferStatus, SessionKind, WishStatus
 from tests.fixtures.builders import (
     auth,
@@ -371,6 +371,7 @@ STEPS = (
     "confirm_hours",
     "change_statistics_period",
     "download_excel",
+    "ranking_weights_reset",
     "screenshot_each_page",
 )
 # The steps each step builds on: it is skipped unless they passed.
@@ -382,6 +383,7 @@ NEEDS = {
     "confirm_hours": ("sign_in",),
     "change_statistics_period": ("sign_in",),
     "download_excel": ("change_statistics_period",),
+    "ranking_weights_reset": ("change_statistics_period",),
     "screenshot_each_page": ("sign_in",),
 }
 
@@ -663,6 +665,48 @@ def test_download_excel(world: World, console: Console, step: str) -> None:
                 found += [c for c in row if isinstance(c, int | float) and not isinstance(c, bool)]
     assert found, f"no row for {figure['label']} ({FIGURE}) in {workbook.sheetnames}"
     assert found[0] == figure["value"] == 3
+    world.passed.add(step)
+
+
+def _own_weights(world: World) -> int:
+    with Session(world.live.engine) as session:
+        return len(
+            session.scalars(
+                select(RankingWeight).where(RankingWeight.unit_id == world.county_id)
+            ).all()
+        )
+
+
+def _weights_shown(console: Console, inherited: str) -> None:
+    """Wait for the weights panel (redrawn after each change, closed) to say where the weights
+    come from; opens it as a click on its summary would."""
+
+    def shown() -> bool:
+        for panel in console.all("weights-panel"):
+            console.driver.execute_script("arguments[0].open = true;", panel)
+        return any(e.is_displayed() for e in console.all("weights-source", inherited=inherited))
+
+    console.wait_for(shown, f"the weights panel with inherited={inherited}")
+
+
+def test_ranking_weights_reset(world: World, console: Console, step: str) -> None:
+    """The county sets its own ranking weights, then gives them up (恢复上级设置): the weights
+    of the unit above (here the defaults) apply again."""
+    console.go("nav-stats")
+    console.settle()
+    _weights_shown(console, "true")
+    assert not console.all("weights-reset")  # nothing of its own to give up
+    console.set_value(console.one("weight-input", indicator="hours"), "60")
+    console.click(console.one("weights-save"))
+    console.confirm_dialog()
+    console.wait_for(lambda: _own_weights(world) > 0, "the county's own weights saved")
+    _weights_shown(console, "false")
+    console.click(console.one("weights-reset"))
+    console.confirm_dialog()
+    console.wait_for(lambda: _own_weights(world) == 0, "the county's own weights removed")
+    _weights_shown(console, "true")
+    assert not console.all("weights-reset")
+    console.shot("07-weights-inherited")
     world.passed.add(step)
 
 

@@ -114,6 +114,9 @@ def test_the_calls_the_pages_rely_on() -> None:
             ("GET", "/org-units/{}/stats/export"),
             ("GET", "/org-units/{}/ranking"),
             ("GET", "/org-units/{}/ledger"),
+            ("GET", "/org-units/{}/ranking-weights"),
+            ("PUT", "/org-units/{}/ranking-weights"),
+            ("DELETE", "/org-units/{}/ranking-weights"),
         },
         "import.js": {
             ("GET", "/imports/templates/{}"),
@@ -146,6 +149,8 @@ def test_the_calls_the_pages_rely_on() -> None:
                 "stats-download-xlsx",
                 "ledger-download-xlsx",
                 "ledger-download-pdf",
+                "weights-save",
+                "weights-reset",
             ),
         ),
     ],

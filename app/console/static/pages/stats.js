@@ -258,6 +258,19 @@ async function render(root, ctx) {
     };
     inputs.forEach((i) => i.addEventListener('input', update));
     update();
+    // Only a unit that set its own weights has anything to give back to the unit above.
+    const reset = current.inherited ? null : el('button', { type: 'button', 'data-test': 'weights-reset' }, '恢复上级设置');
+    if (reset) {
+      reset.addEventListener('click', async () => {
+        const ok = await confirmDialog('恢复上级设置', `删除“${unit.name}”自行设置的权重，改为沿用上级单位的设置（上级均未设置时用系统默认）；未自行设置权重的下级单位随之改变。`, { ok: '恢复' });
+        if (!ok) return;
+        await busy(reset, async () => {
+          const after = await ctx.api.delete(`/org-units/${unit.id}/ranking-weights`);
+          toast(after.source_unit ? `已恢复为上级单位“${after.source_unit.name}”的设置` : '已恢复为系统默认权重', 'success');
+          load();
+        });
+      });
+    }
     const form = el('form', { class: 'weights', 'data-test': 'ranking-weights', novalidate: true, onSubmit: async (event) => {
       event.preventDefault();
       problem.hidden = true;
@@ -287,7 +300,7 @@ async function render(root, ctx) {
     el('p', { class: 'muted' }, '每项填 0 到 100 的整数，填 0 即不计入。'),
     el('div', { class: 'weights-grid' }, current.weights.map((w, i) => field(w.label, inputs[i]))),
     total, problem,
-    el('div', { class: 'actions start' }, save));
+    el('div', { class: 'actions start' }, save, reset));
     weightsBox.append(section(null, el('details', { 'data-test': 'weights-panel' },
       el('summary', {}, '考核权重（下级单位排名所用）'), form)));
   }

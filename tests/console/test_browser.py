@@ -34,8 +34,18 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import create_staff_user
 from app.auth.users import ensure_role
+from app.config import settings_in_use
 from app.db import writer
-from app.models import Attendance, HoursEntry, Offer, RankingWeight, Wish, WishEventRecord
+from app.dispatch.batch import background
+from app.models import (
+    Attendance,
+    BatchApply,
+    HoursEntry,
+    Offer,
+    RankingWeight,
+    Wish,
+    WishEventRecord,
+)
 from app.models.enums import AccountRole, OfferStatus, SessionKind, WishStatus
 from tests.fixtures.builders import (
     auth,
@@ -194,7 +204,8 @@ def world(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     shots.mkdir(parents=True, exist_ok=True)
     downloads = tmp / "downloads"
     downloads.mkdir()
-    with served(engine_name, tmp) as live:
+    # A plan of more than one line is sent in the background (the batch step watches it).
+    with served(engine_name, tmp, settings={"BATCH_BACKGROUND_OFFERS": "1"}) as live:
         built = build(live, shots, downloads)
         try:
             yield built
@@ -368,6 +379,7 @@ STEPS = (
     "dispatch_offer",
     "acceptance_appears",
     "wishes_list_counts_down",
+    "batch_apply_progress",
     "confirm_hours",
     "change_statistics_period",
     "download_excel",
@@ -380,6 +392,7 @@ NEEDS = {
     "dispatch_offer": ("approve_in_review_queue",),
     "acceptance_appears": ("dispatch_offer",),
     "wishes_list_counts_down": ("acceptance_appears",),
+    "batch_apply_progress": ("sign_in",),
     "confirm_hours": ("sign_in",),
     "change_statistics_period": ("sign_in",),
     "download_excel": ("change_statistics_period",),
@@ -546,6 +559,67 @@ def test_wishes_list_counts_down(world: World, console: Console, step: str) -> N
     waiting = console.one("wish-row", wish_id=world.other_wishes[0])
     assert console.one("countdown", within=waiting).get_attribute("data-action") == "escalate"
     console.shot("04b-wishes-countdown")
+    world.passed.add(step)
+
+
+def _send_a_line(world: World) -> None:
+    """One step of the background plan's timer, run here as a worker would run it (the server
+    runs no timers), one line a step; the wishes' own ladder timers are left alone."""
+    settings = world.live.settings.model_copy(update={"batch_apply_chunk": 1})
+    with (
+        settings_in_use(settings),
+        Session(writer(world.live.engine)) as session,
+        session.begin(),
+    ):
+        record = session.scalars(select(BatchApply).order_by(BatchApply.id.desc())).first()
+        assert record is not None
+        background.run(session, record.id, clock.now())
+
+
+def test_batch_apply_progress(world: World, console: Console, step: str) -> None:
+    """批量派单 of the other two wishes: a plan over the background threshold shows a progress
+    bar that follows the timer's steps, then each line's result."""
+    for wish_id in world.other_wishes:
+        r = httpx2.post(
+            f"{world.live.base_url}{API}/wishes/{wish_id}/approve",
+            json={"note": ""},
+            headers=world.coordinator_headers,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+    console.go("nav-batch")
+    console.settle()
+    console.click(console.one("plan-compute"))
+    wanted = {str(w) for w in world.other_wishes}
+    console.wait_for(
+        lambda: {r.get_attribute("data-wish-id") for r in console.all("plan-row")} == wanted,
+        "a plan with a line for each approved wish",
+    )
+    console.click(console.one("plan-apply"))
+    console.confirm_dialog()
+    bar = console.one("batch-progress")
+    assert (bar.get_attribute("max"), bar.get_attribute("value")) == ("2", "0")
+    console.shot("04c-batch-progress")
+    _send_a_line(world)
+    console.wait_for(
+        lambda: [b.get_attribute("value") for b in console.all("batch-progress")] == ["1"],
+        "the progress bar at one line of two",
+    )
+    # The address names the plan being sent: a reload follows it again.
+    assert "#/batch?apply=" in console.driver.current_url
+    console.driver.refresh()
+    bar = console.one("batch-progress")
+    assert (bar.get_attribute("max"), bar.get_attribute("value")) == ("2", "1")
+    _send_a_line(world)
+    rows = console.wait_for(
+        lambda: console.all("apply-row") if len(console.all("apply-row")) == 2 else None,
+        "each line's result",
+    )
+    assert {r.get_attribute("data-ok") for r in rows} == {"true"}
+    assert not console.all("batch-progress")
+    for wish_id in world.other_wishes:
+        assert _wish(world, wish_id)[0] == WishStatus.DISPATCHING
+    console.shot("04d-batch-done")
     world.passed.add(step)
 
 

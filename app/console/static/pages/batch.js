@@ -4,7 +4,7 @@
 // plan is sent in the background: the page shows its progress, asking every second, then the
 // result.
 
-import { el, clear, field, section, table, fmtDistance, fmtPercent, busy, toast, statusBadge, confirmDialog } from '../ui.js';
+import { el, clear, field, section, table, fmtDistance, fmtPercent, busy, toast, statusBadge, confirmDialog, errorState } from '../ui.js';
 import { unitOptions, unitSelect } from '../units.js';
 import { factorGrid } from './dispatch.js';
 
@@ -42,18 +42,29 @@ function finished(outcome, titles, out) {
   clear(out).append(results(outcome, titles));
 }
 
-// Follows a plan sent in the background until it is done; `watch.left` stops it.
+// Follows a plan sent in the background until it is done; leaving the page or computing a new
+// plan (both bump `watch.run`) stops it.
 async function follow(job, titles, ctx, out, watch) {
-  while (!watch.left && job.status !== 'done') {
+  const mine = ++watch.run;
+  // The address names the plan being sent, so coming back to it (or a reload) follows it again.
+  if (ctx.current() && location.hash.startsWith('#/batch')) history.replaceState(null, '', `#/batch?apply=${encodeURIComponent(job.id)}`);
+  const current = () => !watch.left && watch.run === mine;
+  while (current() && job.status !== 'done') {
     clear(out).append(progress(job));
     await new Promise((resolve) => {
       watch.wake = resolve;
       watch.timer = setTimeout(resolve, POLL_MS);
     });
-    if (watch.left) return;
+    if (!current()) return;
     job = await ctx.api.get(`/dispatch-plan/applies/${encodeURIComponent(job.id)}`);
   }
-  if (!watch.left) finished(job, titles, out);
+  if (current()) finished(job, titles, out);
+}
+
+function stopFollowing(watch) {
+  watch.run += 1;
+  if (watch.timer) clearTimeout(watch.timer);
+  if (watch.wake) watch.wake();
 }
 
 function review(plan, unitId, ctx, out, watch) {
@@ -108,12 +119,14 @@ function review(plan, unitId, ctx, out, watch) {
 }
 
 async function render(root, ctx) {
-  const watch = { left: false, timer: null, wake: null };
+  const watch = { left: false, run: 0, timer: null, wake: null };
   const options = await unitOptions(ctx.api);
   const unit = unitSelect(options, { 'data-test': 'batch-unit' });
   const out = el('div', {});
   const compute = el('button', { type: 'button', class: 'primary', 'data-test': 'plan-compute' }, '计算方案');
   compute.addEventListener('click', () => busy(compute, async () => {
+    stopFollowing(watch);
+    if (ctx.current() && location.hash.startsWith('#/batch?')) history.replaceState(null, '', '#/batch');
     clear(out).append(el('p', { class: 'loading' }, '正在计算方案…'));
     const unitId = unit.value;
     try {
@@ -131,10 +144,16 @@ async function render(root, ctx) {
       ? el('div', { class: 'filters' }, field('单位', unit), compute)
       : el('p', { class: 'empty' }, '没有可以派单的单位'),
     out);
+  const sending = ctx.query.get('apply');
+  if (sending && /^\d+$/.test(sending)) {
+    clear(out).append(el('p', { class: 'loading' }, '正在读取发送进度…'));
+    ctx.api.get(`/dispatch-plan/applies/${sending}`)
+      .then((job) => follow(job, new Map(), ctx, out, watch))
+      .catch((error) => clear(out).append(errorState(error, () => ctx.reload())));
+  }
   return () => {
     watch.left = true;
-    if (watch.timer) clearTimeout(watch.timer);
-    if (watch.wake) watch.wake();
+    stopFollowing(watch);
   };
 }
 

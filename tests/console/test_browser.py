@@ -2,9 +2,11 @@
 
 Debian's chromium, driven headless through its chromedriver (selenium; nothing is downloaded),
 signs in as a county coordinator and goes round the loop: approves a wish in the review queue,
-offers it to a candidate, sees the volunteer's acceptance (made through the API) appear, confirms
-a volunteer's hours, changes the statistics period, and downloads the statistics workbook, whose
-figure is read back with openpyxl. The steps are tests of their own, in order, over one browser
+offers it to a candidate, sees the volunteer's acceptance (made through the API) appear, sees the
+wishes list count down to each wish's next step, sends a batch plan in the background and watches
+its progress bar, confirms a volunteer's hours, changes the statistics period, downloads the
+statistics workbook, whose figure is read back with openpyxl, and sets then gives up the county's
+ranking weights. The steps are tests of their own, in order, over one browser
 and one server (module fixtures); a step whose predecessor failed is skipped, so the report says
 which steps pass. A screenshot of each page goes to test-artifacts/screenshots/<run>/ (ignored
 by git). The elements are found by their `data-test` attributes (API-I11: the console's contract

@@ -1,9 +1,10 @@
 """A reviewed plan too large to send within the request (more than `batch_background_offers`
 lines): the request checks every line as `apply_plan` does and records them (`BatchApply`);
 the `dispatch.batch_apply` timer then sends `batch_apply_chunk` lines per transaction, each
-slice committed with its progress, and sets itself again until the last line is sent. The
-client polls `GET /dispatch-plan/applies/{id}` for done/total and, once done, every line's
-outcome, in the same shape as a plan applied within the request."""
+slice committed with its progress, and sets itself again until the last line is sent (a
+continuing kind: the scheduler runs the next slice in the same pass). The client polls
+`GET /dispatch-plan/applies/{id}` for done/total and, once done, every line's outcome, in the
+same shape as a plan applied within the request."""
 
 from __future__ import annotations
 
@@ -173,4 +174,4 @@ def visible(session: Session, *, actor: Principal, apply_id: int) -> BatchApply:
     return record
 
 
-register(APPLY, run)
+register(APPLY, run, continuing=True)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.jobs import scheduler
 from app.jobs.scheduler import Scheduler
 from app.models import BatchApply, Job, Offer, RoleGrant, User, Volunteer, Wish
 from app.models.enums import OfferStatus, WishStatus
@@ -106,6 +107,14 @@ def scene(
     yield Scene(client, session, settings, tree, coordinator, wishes, volunteers, outside)
 
 
+@pytest.fixture
+def slice_a_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each scheduler pass runs one slice (as when the next one is not due yet), so a test can
+    look at the progress between slices."""
+    monkeypatch.setattr(scheduler, "CONTINUING", frozenset())
+
+
+@pytest.mark.usefixtures("slice_a_pass")
 def test_a_large_plan_is_sent_in_the_background(scene: Scene) -> None:
     r = scene.apply(scene.pairs())
     assert r.status_code == 202, r.text
@@ -185,6 +194,17 @@ def test_a_plan_whose_lines_all_fail_the_check_is_done_at_once(scene: Scene) -> 
     assert (r.status_code, r.json()["done"], r.json()["total"]) == (202, 4, 5)
 
 
+def test_one_scheduler_pass_sends_every_slice(scene: Scene) -> None:
+    """The timer sets itself due again while lines wait: the pass that ran a slice runs the
+    next at once, each in its own step (transaction), rather than one per scheduler interval."""
+    body = scene.apply(scene.pairs()).json()
+    assert scene.run_timers() == 3  # five lines waiting, two a step
+    got = scene.progress(body["id"]).json()
+    assert (got["status"], got["done"], got["sent"], got["failed"]) == ("done", 6, 5, 1)
+    assert scene.run_timers() == 0
+
+
+@pytest.mark.usefixtures("slice_a_pass")
 def test_a_coordinator_who_lost_the_unit_sends_nothing_more(scene: Scene) -> None:
     body = scene.apply(scene.pairs()).json()
     assert scene.run_timers() == 1

@@ -187,6 +187,13 @@ class Settings(BaseSettings):
     import_staff_max_rows: int = Field(default=200, ge=1, le=5000)
     # Row errors kept on an import (the count of all of them is kept too).
     import_max_errors: int = Field(default=500, ge=10, le=10_000)
+    # Batch dispatch (app/dispatch/batch): a reviewed plan of more than `batch_background_offers`
+    # lines is sent by a background timer, `batch_apply_chunk` lines per transaction (the
+    # slices follow one another in one scheduler pass; each commits its progress and, on SQLite,
+    # lets other writers in between), while the client polls its progress; smaller plans are
+    # sent within the request.
+    batch_background_offers: int = Field(default=200, ge=1)
+    batch_apply_chunk: int = Field(default=100, ge=1, le=5000)
     # Requests holding a database session at once, per process. Keep it below the thread
     # pool's size (40), so that a transaction can always get a thread to commit.
     db_sessions: int = Field(default=16, ge=1, le=32)

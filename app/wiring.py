@@ -10,6 +10,7 @@ with the same set registered.
 from app.attendance import events as _attendance_events  # noqa: F401 - check-in and check-out
 from app.dispatch import ladder as _ladder  # noqa: F401 - the dispatch ladder's timers
 from app.dispatch import timers as _timers  # noqa: F401 - the ladder's timer follows each event
+from app.dispatch.batch import background as _batch_apply  # noqa: F401 - large plans sent by a timer
 from app.imports import service as _imports  # noqa: F401 - large imports written by a timer
 from app.push import channel as _push_channel  # noqa: F401 - the "user" delivery channel
 from app.records import messages as _record_messages  # noqa: F401 - records await confirmation

@@ -40,6 +40,7 @@ from app.models import (
     WishEventRecord,
 )
 from app.models.enums import AccountRole, VolunteerStatus, WishStatus
+from app.stats import ranking
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent as E
 from tests.fixtures.builders import (
@@ -872,6 +873,7 @@ OWN_TESTS: dict[tuple[str, str], str] = {
             ("GET", "/org-units/{unit_id}/ranking"),
             ("GET", "/org-units/{unit_id}/ranking-weights"),
             ("PUT", "/org-units/{unit_id}/ranking-weights"),
+            ("DELETE", "/org-units/{unit_id}/ranking-weights"),
         )
     },
     ("GET", "/org-units/{unit_id}/dispatch-policy"): "test_policy_inherits_and_scopes",
@@ -914,6 +916,7 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
     ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
+    ("GET", "/dispatch-plan/applies/{apply_id}"): "test_batch_apply_scope",
     **{
         route: "test_import_routes_scope"
         for route in (
@@ -957,7 +960,8 @@ def _covered() -> dict[tuple[str, str], list[str]]:
 
 def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
     """The ranking and its weights of a unit in the subtree; a unit outside it (a sibling, or
-    the unit above the coordinator's) is not found and its weights do not change."""
+    the unit above the coordinator's) is not found and its weights do not change (set or
+    removed)."""
     weights = {"weights": [{"indicator": "hours", "weight": 10}]}
     inside = scene.unit("township0")
     r = client.get(f"{API}/org-units/{inside.id}/ranking", headers=scene.headers())
@@ -973,6 +977,11 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
     r = client.get(f"{API}/org-units/{inside.id}/ranking-weights", headers=scene.headers())
     assert r.status_code == 200, r.text
     assert r.json()["inherited"] is False
+    # Units outside that set their own weights, which a DELETE from outside must not remove.
+    for name in ("township1", "county"):
+        ranking.set_weights(
+            session=scene.session, unit=scene.unit(name), given=[("hours", 20)], actor_id=None
+        )
     for name in ("township1", "county", "station2"):
         unit = scene.unit(name)
         before = scene.session.scalar(select(func.count()).select_from(RankingWeight))
@@ -980,6 +989,7 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
             ("GET", "ranking", None),
             ("GET", "ranking-weights", None),
             ("PUT", "ranking-weights", weights),
+            ("DELETE", "ranking-weights", None),
         ):
             r = client.request(
                 method, f"{API}/org-units/{unit.id}/{tail}", json=body, headers=scene.headers()
@@ -988,6 +998,10 @@ def test_ranking_routes_scope(client: TestClient, scene: Scene) -> None:
             assert error_code(r) == UNIT_404
         after = scene.session.scalar(select(func.count()).select_from(RankingWeight))
         assert after == before
+    # Inside, the unit's own weights go and the county's apply again.
+    r = client.delete(f"{API}/org-units/{inside.id}/ranking-weights", headers=scene.headers())
+    assert r.status_code == 200, r.text
+    assert (r.json()["inherited"], r.json()["source_unit"]["id"]) == (True, scene.unit("county").id)
 
 
 def test_every_route_has_a_scope_case(app: FastAPI) -> None:
@@ -1010,6 +1024,7 @@ def test_every_route_has_a_scope_case(app: FastAPI) -> None:
 
 def _elsewhere(name: str) -> object:
     """Own tests kept with their domain's tests."""
+    from tests.dispatch.batch import test_background
     from tests.records import test_service_records
     from tests.records.certificates import test_certificates
     from tests.records.honour import test_honour
@@ -1019,7 +1034,7 @@ def _elsewhere(name: str) -> object:
     from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates, test_stats)  # fmt: skip
+               test_certificates, test_stats, test_background)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:

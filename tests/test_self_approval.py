@@ -422,6 +422,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("PUT", "/org-units/{unit_id}/ranking-weights"): (
         "weights rank units, not people; setting them approves nobody"
     ),
+    ("DELETE", "/org-units/{unit_id}/ranking-weights"): (
+        "weights rank units, not people; removing them approves nobody"
+    ),
     **{
         route: "webhook subscribers are receiving systems, not people; nothing is approved"
         for route in (

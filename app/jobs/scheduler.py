@@ -29,7 +29,7 @@ from app.background import BackgroundLoop
 from app.config import Settings, get_settings, with_own_settings
 from app.db import Database, limit_waits
 from app.jobs import store
-from app.jobs.registry import PERIODIC, handler_for
+from app.jobs.registry import CONTINUING, PERIODIC, handler_for
 from app.leases import heartbeat
 
 log = structlog.get_logger()
@@ -89,7 +89,8 @@ class Scheduler(BackgroundLoop):
     @with_own_settings
     def run_due(self, now: datetime | None = None) -> int:
         """Claim and run every job due at `now`; returns how many ran (a failed step counts: it
-        ran and will run again; a claim found lost does not). Once a stop is asked
+        ran and will run again; a claim found lost does not). A continuing job's next slice,
+        set due again by its step, runs in the same pass. Once a stop is asked
         for, the job running finishes and the claims not started are given back."""
         done = 0
         while True:
@@ -115,7 +116,10 @@ class Scheduler(BackgroundLoop):
                     if self._run_one(job, now or clock.now()):
                         done += 1
                     waiting.pop(0)
-            if len(claimed) < self.batch or self._stop.is_set():
+            if self._stop.is_set():
+                return done
+            # A full batch may have left more due; a continuing job has set itself due again.
+            if len(claimed) < self.batch and not any(job.kind in CONTINUING for job in claimed):
                 return done
 
     def _renew(self, waiting: list[store.Claimed]) -> None:

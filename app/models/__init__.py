@@ -9,6 +9,7 @@ from app.models.accounts import (
     WechatAccessToken,
 )
 from app.models.base import Base
+from app.models.batch_apply import BatchApply
 from app.models.catalogue import (
     Category,
     CategorySkill,
@@ -53,6 +54,7 @@ __all__ = [
     "AuthRevocation",
     "AuthSession",
     "Base",
+    "BatchApply",
     "BulkImport",
     "Category",
     "CategorySkill",

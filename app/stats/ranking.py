@@ -124,6 +124,14 @@ def set_weights(
     return Weights(weights, unit)
 
 
+def clear_weights(*, session: Session, unit: OrgUnit) -> Weights:
+    """Remove the unit's own weights: those of the nearest unit above that set them (or the
+    defaults) apply to it again. Nothing to remove is no error."""
+    session.execute(delete(RankingWeight).where(RankingWeight.unit_id == unit.id))
+    session.flush()
+    return weights_of(session=session, unit=unit)
+
+
 # ---------------------------------------------------------------- ranking
 
 

@@ -156,3 +156,17 @@ def set_weights(
         actor_id=actor.user_id,
     )
     return _out(unit, weights)
+
+
+@router.delete(
+    "/org-units/{unit_id}/ranking-weights",
+    response_model=RankingWeightsOut,
+    summary="恢复上级设置：删除本单位自设的考核排名权重，改为沿用上级单位（或系统默认）",
+)
+def clear_weights(unit_id: IdPath, session: SessionDep, actor: StaffUser) -> RankingWeightsOut:
+    """本单位或上级单位的协调员、管理员：删除本单位自行设置的指标权重，
+    此后本单位（及未自行设置的下级单位）沿用最近设置过权重的上级单位，均未设置时用系统默认。
+    返回删除后本单位生效的权重及其来源；本单位本未设置时不报错，照样返回。
+    """
+    unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
+    return _out(unit, ranking.clear_weights(session=session, unit=unit))

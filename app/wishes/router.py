@@ -33,7 +33,7 @@ from app.wishes.schemas import (
 )
 from app.wishes.service import apply_event
 from app.wishes.state import ActorRole, WishEvent
-from app.wishes.views import offer_out, wish_out, wish_summary
+from app.wishes.views import offer_out, wish_out, wish_summary, with_next_steps
 
 router = make_router(tags=["心愿"])
 
@@ -142,7 +142,8 @@ def list_wishes(
 ) -> Page[WishSummary]:
     """协调员、管理员：本单位及下级单位的心愿，可按状态、站点、类别、紧急程度、提交时间筛选；
     needs_dispatch 只看待派单的。
-    分页返回心愿摘要；居民与志愿者调用返回 403 STAFF_ONLY。
+    分页返回心愿摘要，每条附派单流程的下一步自动操作及其时间（next_step）；
+    居民与志愿者调用返回 403 STAFF_ONLY。
     """
     filters = queries.WishFilters(
         statuses=status,
@@ -154,7 +155,7 @@ def list_wishes(
         needs_dispatch=needs_dispatch,
     )
     rows = queries.staff_wishes(session, actor=actor, filters=filters, page=page)
-    return make_page(rows, page, wish_summary)
+    return with_next_steps(session, make_page(rows, page, wish_summary))
 
 
 @router.get("/wishes/{wish_id}", response_model=WishOut, responses=WISH_ERRORS, summary="心愿详情")

@@ -289,6 +289,13 @@ class WishSummary(BaseModel):
             "附近可抢、派单邀请列表中：本人住址到心愿大致位置（约 1 公里网格中心）的距离档位"
         ),
     )
+    next_step: NextStepOut | None = Field(
+        default=None,
+        description=(
+            "仅 GET /wishes（协调员、管理员）：派单流程下一步将自动执行的操作及其时间，"
+            "与心愿详情的 next_step 相同；已结束的心愿为 null"
+        ),
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session, load_only
 
 from app import clock
 from app.auth.principal import VolunteerFacts
 from app.geo import distance_m
-from app.models import Offer, Wish
+from app.models import Offer, OrgUnit, Wish
+from app.pagination import Page
 from app.privacy.masking import mask_phone
 from app.wishes.access import VisibleWish, may_reveal
 from app.wishes.eligibility import distance_seen_m
@@ -142,6 +143,42 @@ def wish_summary(wish: Wish | Row[Any], distance: float | None = None) -> WishSu
         created_at=wish.created_at,
         distance=None if distance is None else DistanceOut.of(distance),
     )
+
+
+# What the ladder reads of a wish (`dispatch.timers.state_of`): a list's wishes are loaded with
+# these columns only, so no sealed column is opened for a countdown.
+_LADDER_COLUMNS = (
+    Wish.id, Wish.station_id, Wish.status, Wish.urgency, Wish.submitted_at, Wish.approved_at,
+    Wish.grab_open, Wish.grab_opened_at, Wish.escalated_at, Wish.reminded_at,
+    Wish.in_service_at, Wish.completed_at, Wish.wanted_start_at, Wish.wanted_end_at,
+)  # fmt: skip
+
+
+def with_next_steps(session: Session, page: Page[WishSummary]) -> Page[WishSummary]:
+    """Each row of a staff list with the ladder's next step, as the wish view shows it (the
+    console's countdowns): the page's wishes and their stations in two queries, then each
+    step read as for one wish (a dispatching wish's pending offers in one more)."""
+    ids = [item.id for item in page.items]
+    if not ids:
+        return page
+    wishes = session.scalars(
+        select(Wish).where(Wish.id.in_(ids)).options(load_only(*_LADDER_COLUMNS))
+    ).all()
+    stations = {
+        unit.id: unit
+        for unit in session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_({wish.station_id for wish in wishes}))
+        )
+    }
+    now = clock.now()
+    steps: dict[int, NextStepOut] = {}
+    for wish in wishes:
+        step = next_step(session, wish, stations[wish.station_id], now)
+        if step is not None:
+            steps[wish.id] = NextStepOut(action=step.action, label=step.label, at=step.at)
+    for item in page.items:
+        item.next_step = steps.get(item.id)
+    return page
 
 
 def offer_out(

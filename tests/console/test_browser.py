@@ -2,9 +2,11 @@
 
 Debian's chromium, driven headless through its chromedriver (selenium; nothing is downloaded),
 signs in as a county coordinator and goes round the loop: approves a wish in the review queue,
-offers it to a candidate, sees the volunteer's acceptance (made through the API) appear, confirms
-a volunteer's hours, changes the statistics period, and downloads the statistics workbook, whose
-figure is read back with openpyxl. The steps are tests of their own, in order, over one browser
+offers it to a candidate, sees the volunteer's acceptance (made through the API) appear, sees the
+wishes list count down to each wish's next step, sends a batch plan in the background and watches
+its progress bar, confirms a volunteer's hours, changes the statistics period, downloads the
+statistics workbook, whose figure is read back with openpyxl, and sets then gives up the county's
+ranking weights. The steps are tests of their own, in order, over one browser
 and one server (module fixtures); a step whose predecessor failed is skipped, so the report says
 which steps pass. A screenshot of each page goes to test-artifacts/screenshots/<run>/ (ignored
 by git). The elements are found by their `data-test` attributes (API-I11: the console's contract
@@ -34,8 +36,18 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import create_staff_user
 from app.auth.users import ensure_role
+from app.config import settings_in_use
 from app.db import writer
-from app.models import Attendance, HoursEntry, Offer, Wish, WishEventRecord
+from app.dispatch.batch import background
+from app.models import (
+    Attendance,
+    BatchApply,
+    HoursEntry,
+    Offer,
+    RankingWeight,
+    Wish,
+    WishEventRecord,
+)
 from app.models.enums import AccountRole, OfferStatus, SessionKind, WishStatus
 from tests.fixtures.builders import (
     auth,
@@ -194,7 +206,8 @@ def world(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     shots.mkdir(parents=True, exist_ok=True)
     downloads = tmp / "downloads"
     downloads.mkdir()
-    with served(engine_name, tmp) as live:
+    # A plan of more than one line is sent in the background (the batch step watches it).
+    with served(engine_name, tmp, settings={"BATCH_BACKGROUND_OFFERS": "1"}) as live:
         built = build(live, shots, downloads)
         try:
             yield built
@@ -367,9 +380,12 @@ STEPS = (
     "approve_in_review_queue",
     "dispatch_offer",
     "acceptance_appears",
+    "wishes_list_counts_down",
+    "batch_apply_progress",
     "confirm_hours",
     "change_statistics_period",
     "download_excel",
+    "ranking_weights_reset",
     "screenshot_each_page",
 )
 # The steps each step builds on: it is skipped unless they passed.
@@ -377,9 +393,12 @@ NEEDS = {
     "approve_in_review_queue": ("sign_in",),
     "dispatch_offer": ("approve_in_review_queue",),
     "acceptance_appears": ("dispatch_offer",),
+    "wishes_list_counts_down": ("acceptance_appears",),
+    "batch_apply_progress": ("sign_in",),
     "confirm_hours": ("sign_in",),
     "change_statistics_period": ("sign_in",),
     "download_excel": ("change_statistics_period",),
+    "ranking_weights_reset": ("change_statistics_period",),
     "screenshot_each_page": ("sign_in",),
 }
 
@@ -517,6 +536,95 @@ def test_acceptance_appears(world: World, console: Console, step: str) -> None:
     world.passed.add(step)
 
 
+def test_wishes_list_counts_down(world: World, console: Console, step: str) -> None:
+    """The wishes list shows each wish's countdown to its next automatic step, as its own page
+    does: the accepted wish's step is the one the API names for it."""
+    r = httpx2.get(
+        f"{world.live.base_url}{API}/wishes/{world.review_wish}",
+        headers=world.coordinator_headers,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    expected = r.json()["next_step"]
+    console.go("nav-wishes")
+    row = console.one("wish-row", wish_id=world.review_wish)
+    clock = console.one("countdown", within=row)
+    if expected is None:
+        assert "none" in (clock.get_attribute("class") or "")
+    else:
+        assert clock.get_attribute("data-action") == expected["action"]
+        assert expected["label"] in clock.text
+        console.wait_for(
+            lambda: "还有" in clock.text or "即将自动执行" in clock.text, "the time left"
+        )
+    # A wish waiting for review counts down to its escalation.
+    waiting = console.one("wish-row", wish_id=world.other_wishes[0])
+    assert console.one("countdown", within=waiting).get_attribute("data-action") == "escalate"
+    console.shot("04b-wishes-countdown")
+    world.passed.add(step)
+
+
+def _send_a_line(world: World) -> None:
+    """One step of the background plan's timer, run here as a worker would run it (the server
+    runs no timers), one line a step; the wishes' own ladder timers are left alone."""
+    settings = world.live.settings.model_copy(update={"batch_apply_chunk": 1})
+    with (
+        settings_in_use(settings),
+        Session(writer(world.live.engine)) as session,
+        session.begin(),
+    ):
+        record = session.scalars(select(BatchApply).order_by(BatchApply.id.desc())).first()
+        assert record is not None
+        background.run(session, record.id, clock.now())
+
+
+def test_batch_apply_progress(world: World, console: Console, step: str) -> None:
+    """批量派单 of the other two wishes: a plan over the background threshold shows a progress
+    bar that follows the timer's steps, then each line's result."""
+    for wish_id in world.other_wishes:
+        r = httpx2.post(
+            f"{world.live.base_url}{API}/wishes/{wish_id}/approve",
+            json={"note": ""},
+            headers=world.coordinator_headers,
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+    console.go("nav-batch")
+    console.settle()
+    console.click(console.one("plan-compute"))
+    wanted = {str(w) for w in world.other_wishes}
+    console.wait_for(
+        lambda: {r.get_attribute("data-wish-id") for r in console.all("plan-row")} == wanted,
+        "a plan with a line for each approved wish",
+    )
+    console.click(console.one("plan-apply"))
+    console.confirm_dialog()
+    bar = console.one("batch-progress")
+    assert (bar.get_attribute("max"), bar.get_attribute("value")) == ("2", "0")
+    console.shot("04c-batch-progress")
+    _send_a_line(world)
+    console.wait_for(
+        lambda: [b.get_attribute("value") for b in console.all("batch-progress")] == ["1"],
+        "the progress bar at one line of two",
+    )
+    # The address names the plan being sent: a reload follows it again.
+    assert "#/batch?apply=" in console.driver.current_url
+    console.driver.refresh()
+    bar = console.one("batch-progress")
+    assert (bar.get_attribute("max"), bar.get_attribute("value")) == ("2", "1")
+    _send_a_line(world)
+    rows = console.wait_for(
+        lambda: console.all("apply-row") if len(console.all("apply-row")) == 2 else None,
+        "each line's result",
+    )
+    assert {r.get_attribute("data-ok") for r in rows} == {"true"}
+    assert not console.all("batch-progress")
+    for wish_id in world.other_wishes:
+        assert _wish(world, wish_id)[0] == WishStatus.DISPATCHING
+    console.shot("04d-batch-done")
+    world.passed.add(step)
+
+
 def test_confirm_hours(world: World, console: Console, step: str) -> None:
     console.go("nav-hours")
     row = console.one("hours-row", record_id=world.record_id)
@@ -614,6 +722,14 @@ def test_download_excel(world: World, console: Console, step: str) -> None:
         return new[0] if new else None
 
     path = console.wait_for(saved, "the workbook in the download folder", timeout=60)
+    # Once saved, the progress beside the button is gone and the button works again.
+    console.wait_for(
+        lambda: (
+            not console.all("export-progress") and console.one("stats-download-xlsx").is_enabled()
+        ),
+        "the export's progress to end",
+    )
+    assert not console.all("export-error")
     shutil.copy(path, world.shots / "stats.xlsx")
     figure = _ungrouped(_stats_api(world, today, today))[FIGURE]
     workbook = load_workbook(path, read_only=True)
@@ -625,6 +741,48 @@ def test_download_excel(world: World, console: Console, step: str) -> None:
                 found += [c for c in row if isinstance(c, int | float) and not isinstance(c, bool)]
     assert found, f"no row for {figure['label']} ({FIGURE}) in {workbook.sheetnames}"
     assert found[0] == figure["value"] == 3
+    world.passed.add(step)
+
+
+def _own_weights(world: World) -> int:
+    with Session(world.live.engine) as session:
+        return len(
+            session.scalars(
+                select(RankingWeight).where(RankingWeight.unit_id == world.county_id)
+            ).all()
+        )
+
+
+def _weights_shown(console: Console, inherited: str) -> None:
+    """Wait for the weights panel (redrawn after each change, closed) to say where the weights
+    come from; opens it as a click on its summary would."""
+
+    def shown() -> bool:
+        for panel in console.all("weights-panel"):
+            console.driver.execute_script("arguments[0].open = true;", panel)
+        return any(e.is_displayed() for e in console.all("weights-source", inherited=inherited))
+
+    console.wait_for(shown, f"the weights panel with inherited={inherited}")
+
+
+def test_ranking_weights_reset(world: World, console: Console, step: str) -> None:
+    """The county sets its own ranking weights, then gives them up (恢复上级设置): the weights
+    of the unit above (here the defaults) apply again."""
+    console.go("nav-stats")
+    console.settle()
+    _weights_shown(console, "true")
+    assert not console.all("weights-reset")  # nothing of its own to give up
+    console.set_value(console.one("weight-input", indicator="hours"), "60")
+    console.click(console.one("weights-save"))
+    console.confirm_dialog()
+    console.wait_for(lambda: _own_weights(world) > 0, "the county's own weights saved")
+    _weights_shown(console, "false")
+    console.click(console.one("weights-reset"))
+    console.confirm_dialog()
+    console.wait_for(lambda: _own_weights(world) == 0, "the county's own weights removed")
+    _weights_shown(console, "true")
+    assert not console.all("weights-reset")
+    console.shot("07-weights-inherited")
     world.passed.add(step)
 
 

@@ -1,6 +1,6 @@
-"""The console's hours, volunteers, statistics and import pages: listed in pages/index.js, and
-every API call they make names a route the app serves, with the data-test names the browser
-test reads and no markup built from strings."""
+"""The console's hours, volunteers, statistics, import, batch dispatch, wishes and review pages:
+listed in pages/index.js, and every API call they (and ui.js) make names a route the app serves,
+with the data-test names the browser test reads and no markup built from strings."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from app.main import API_PREFIX
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "console" / "static"
-PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js")
-MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js")
+PAGES = ("hours.js", "volunteers.js", "stats.js", "import.js", "batch.js", "wishes.js", "review.js")
+MODULES = (*(f"pages/{name}" for name in PAGES), "unit-picker.js", "ui.js")
 
 # A path literal: '/x', `/x/${id}/y` (a query string never goes into the literal).
 LITERAL = re.compile(r"[`'\"](/[A-Za-z][^`'\"\s]*)[`'\"]")
@@ -113,11 +113,20 @@ def test_the_calls_the_pages_rely_on() -> None:
             ("GET", "/org-units/{}/stats/drill"),
             ("GET", "/org-units/{}/stats/export"),
             ("GET", "/org-units/{}/ranking"),
+            ("GET", "/org-units/{}/ledger"),
+            ("GET", "/org-units/{}/ranking-weights"),
+            ("PUT", "/org-units/{}/ranking-weights"),
+            ("DELETE", "/org-units/{}/ranking-weights"),
         },
         "import.js": {
             ("GET", "/imports/templates/{}"),
             ("POST", "/org-units/{}/imports/{}"),
             ("GET", "/imports/{}"),
+        },
+        "batch.js": {
+            ("POST", "/org-units/{}/dispatch-plan"),
+            ("POST", "/org-units/{}/dispatch-plan/apply"),
+            ("GET", "/dispatch-plan/applies/{}"),
         },
     }
     for page, wanted in expected.items():
@@ -138,6 +147,10 @@ def test_the_calls_the_pages_rely_on() -> None:
                 "data-key",
                 "data-group",
                 "stats-download-xlsx",
+                "ledger-download-xlsx",
+                "ledger-download-pdf",
+                "weights-save",
+                "weights-reset",
             ),
         ),
     ],

@@ -465,3 +465,117 @@ def test_other_reads_are_not_held_behind_heavy_ones(browser: Any, site: str) -> 
         """,
     )
     assert seen["most"] == 3
+
+
+def test_a_long_download_shows_its_progress_and_then_its_failure(browser: Any, site: str) -> None:
+    """withProgress: the button disabled and an indeterminate bar counting seconds while the
+    download runs; a 500 (not a full server, which api.js waits out) leaves the reason beside the
+    button in Chinese until the next try, which clears it."""
+    seen = run(
+        browser,
+        site,
+        """
+        sessionStorage.setItem('console.session',
+          JSON.stringify({ access_token: 'a1', refresh_token: 'r1', user: {} }));
+        let release;
+        const held = new Promise((r) => { release = r; });
+        const failed = { code: 'INTERNAL', message: '服务器出错，请稍后再试', details: {} };
+        window.answer = () => [500, { error: failed }];
+        const button = ui.el('button', {}, '下载 Excel');
+        document.body.append(button);
+        const first = ui.withProgress(button, async () => {
+          await held;
+          return api.download('/org-units/3/stats/export', { format: 'xlsx' }, 'a.xlsx');
+        }, { label: '正在生成统计表' });
+        await new Promise((r) => setTimeout(r, 1200));
+        const bar = document.querySelector('[data-test=export-progress]');
+        const during = {
+          disabled: button.disabled,
+          bar: bar ? [bar.tagName, bar.hasAttribute('value')] : null,
+          text: document.querySelector('[data-test=export-elapsed]').textContent,
+          again: await ui.withProgress(button, async () => 'second'),
+        };
+        release();
+        await first;
+        const error = document.querySelector('[data-test=export-error]');
+        const after = {
+          disabled: button.disabled,
+          bars: document.querySelectorAll('[data-test=export-progress]').length,
+          error: error ? error.textContent : null,
+          toast: [...document.querySelectorAll('[data-test=toast]')].map((t) => t.textContent),
+        };
+        const retried = await ui.withProgress(button, async () => 'done');
+        return {
+          during, after, retried,
+          left: document.querySelectorAll('[data-test^=export-]').length,
+        };
+        """,
+    )
+    assert "thrown" not in seen, seen
+    during, after = seen["during"], seen["after"]
+    assert during["disabled"] is True
+    assert during["bar"] == ["PROGRESS", False]  # indeterminate: no value
+    assert during["text"] in ("正在生成统计表… 已用 1 秒", "正在生成统计表… 已用 2 秒")
+    assert during["again"] is None  # a second click while it runs does nothing
+    assert after["disabled"] is False and after["bars"] == 0
+    assert after["error"] == "下载失败：服务器出错，请稍后再试"
+    assert "下载失败：服务器出错，请稍后再试" in after["toast"]
+    assert seen["retried"] == "done" and seen["left"] == 0
+
+
+def test_a_paged_list_loads_more_reloads_and_drops_an_overtaken_answer(
+    browser: Any, site: str
+) -> None:
+    """pagedList: the first page, 加载更多 until no next_cursor, a reload from the first page
+    that drops the answer of the load it overtook, and a failed page shown with 重试."""
+    seen = run(
+        browser,
+        site,
+        """
+        const pages = { '': [[1, 2], 'c2'], c2: [[3], null] };
+        const asked = [];
+        let slow = null;
+        let fail = false;
+        const box = document.createElement('div');
+        document.body.append(box);
+        const drawn = [];
+        const list = ui.pagedList({
+          box,
+          fetch: async (cursor) => {
+            asked.push(cursor === undefined ? null : cursor);
+            if (fail) throw new api.ApiError(500, 'INTERNAL', '服务器出错', {});
+            if (slow) await slow;
+            const [items, next] = pages[cursor || ''];
+            return { items: items.map((id) => ({ id })), next_cursor: next };
+          },
+          draw: (rows, added) => drawn.push([rows.map((r) => r.id), added.map((r) => r.id)]),
+        });
+        document.body.append(list.more);
+        await list.reload();
+        const first = { hidden: list.more.hidden, text: list.more.textContent };
+        list.more.click();
+        await new Promise((r) => setTimeout(r, 50));
+        const last = list.more.hidden;
+        // A reload overtaken by another: only the second one's page is drawn.
+        let release;
+        slow = new Promise((r) => { release = r; });
+        const overtaken = list.reload();
+        slow = null;
+        await list.reload();
+        release();
+        await overtaken;
+        fail = true;
+        await list.reload();
+        return {
+          first, last, asked, drawn, rows: list.rows.map((r) => r.id),
+          error: box.querySelector('[data-test=error-state]')?.textContent || null,
+        };
+        """,
+    )
+    assert "thrown" not in seen, seen
+    assert seen["first"] == {"hidden": False, "text": "加载更多"}
+    assert seen["last"] is True
+    assert seen["asked"] == [None, "c2", None, None, None]
+    assert seen["drawn"] == [[[1, 2], [1, 2]], [[1, 2, 3], [3]], [[1, 2], [1, 2]]]
+    assert seen["rows"] == [1, 2]
+    assert seen["error"] is not None and "服务器出错" in seen["error"]

@@ -172,3 +172,51 @@ def test_a_rated_wish_without_a_completion_time_shows_no_step(
     ]
     assert (step["action"], step["label"]) == ("close", "评价期满，自动办结")
     assert datetime.fromisoformat(step["at"]) == frozen.now + timedelta(days=6)
+
+
+def test_the_list_shows_each_wishs_next_step_as_its_view_does(
+    client: TestClient, session: Session, settings: Settings, frozen: Clock
+) -> None:
+    """`GET /wishes` (the console's list with a countdown per row) gives every row the step its
+    own view gives, over more than one page."""
+    tree = make_tree(session)
+    station = tree.stations[0]
+    coordinator = make_coordinator(session, tree.townships[0])
+    resident = make_resident(session)
+    _, volunteer = make_volunteer(session, station)
+    wishes = [
+        make_wish(session, station=station, requester=resident),
+        make_wish(
+            session,
+            station=tree.stations[1],
+            requester=resident,
+            status=WishStatus.DISPATCHING,
+            offer_to=[volunteer],
+            offer_expires_at=frozen.now + timedelta(minutes=45),
+        ),
+        make_wish(session, station=station, requester=resident, status=WishStatus.APPROVED),
+        make_wish(
+            session,
+            station=station,
+            requester=resident,
+            status=WishStatus.CLOSED,
+            assignee=volunteer,
+        ),
+        make_wish(session, station=station, requester=resident, status=WishStatus.REJECTED),
+    ]
+    headers = auth(coordinator, settings)
+    listed: dict[int, object] = {}
+    cursor = None
+    while True:
+        r = client.get(f"{API}/wishes", params={"limit": 2, "cursor": cursor}, headers=headers)
+        assert r.status_code == 200, r.text
+        listed.update({item["id"]: item["next_step"] for item in r.json()["items"]})
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert set(listed) == {wish.id for wish in wishes}
+    for wish in wishes:
+        view = client.get(f"{API}/wishes/{wish.id}", headers=headers).json()["next_step"]
+        assert listed[wish.id] == view, wish.status
+    actions = [listed[w.id] and listed[w.id]["action"] for w in wishes]  # type: ignore[index]
+    assert actions == ["escalate", "expire", "dispatch", None, None]

@@ -1,5 +1,6 @@
 """Ranking a unit's direct children: weights change the order, weights are inherited down the
-tree, the indicators are the sections' figures, bad weights and periods are refused."""
+tree (and removed to inherit again), the indicators are the sections' figures, bad weights and
+periods are refused."""
 
 from __future__ import annotations
 
@@ -191,6 +192,66 @@ def test_weights_are_inherited_from_the_nearest_unit_that_set_them(
     # The city's own weights are untouched.
     assert weights_of(tree.city)["inherited"] is False
     assert {w["indicator"]: w["weight"] for w in weights_of(tree.city)["weights"]}["coverage"] == 10
+
+
+def test_a_unit_s_own_weights_can_be_removed_to_inherit_again(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    tree = make_tree(session)
+    city = auth(make_coordinator(session, tree.city), settings)
+    county = auth(make_coordinator(session, tree.county), settings)
+    url = f"{API}/org-units/{tree.county.id}/ranking-weights"
+    _put(client, tree.city, _weights(coverage=10), city)
+    _put(client, tree.county, _weights(hours=5, balance=7), county)
+
+    r = client.delete(url, headers=county)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["unit_id"] == tree.county.id
+    assert body["inherited"] is True and body["source_unit"]["id"] == tree.city.id
+    assert {w["indicator"]: w["weight"] for w in body["weights"] if w["weight"]} == {"coverage": 10}
+    assert session.scalar(
+        select(func.count()).where(RankingWeight.unit_id == tree.county.id)
+    ) == 0  # fmt: skip
+    # The county's ranking, and the township's below it, use the city's weights again.
+    for unit in (tree.county, tree.townships[0]):
+        r = client.get(f"{API}/org-units/{unit.id}/ranking", params=PERIOD, headers=county)
+        assert {w["indicator"]: w["weight"] for w in r.json()["weights"] if w["weight"]} == {
+            "coverage": 10
+        }
+    # Nothing of its own left to remove: the same answer, no error.
+    again = client.delete(url, headers=county)
+    assert again.status_code == 200 and again.json() == body
+    # The city's own weights are untouched; removed too, the defaults apply.
+    r = client.get(f"{API}/org-units/{tree.city.id}/ranking-weights", headers=city)
+    assert r.json()["inherited"] is False
+    r = client.delete(f"{API}/org-units/{tree.city.id}/ranking-weights", headers=city)
+    assert r.status_code == 200, r.text
+    assert r.json()["inherited"] is True and r.json()["source_unit"] is None
+    assert {w["indicator"]: w["weight"] for w in r.json()["weights"]} == ranking.DEFAULTS
+    r = client.get(url, headers=county)
+    assert r.json()["source_unit"] is None
+
+
+@pytest.mark.parametrize(
+    ("unit_id", "status", "code"),
+    [
+        ("2000000000", 404, "ORG_UNIT_NOT_FOUND"),
+        ("0", 422, "VALIDATION_ERROR"),
+        ("abc", 422, "VALIDATION_ERROR"),
+        ("99999999999999999999", 422, "VALIDATION_ERROR"),
+    ],
+)
+def test_removing_weights_of_a_bad_unit_is_refused(
+    client: TestClient, session: Session, settings: Settings, unit_id: str, status: int, code: str
+) -> None:
+    tree = make_tree(session)
+    headers = auth(make_coordinator(session, tree.county), settings)
+    _put(client, tree.county, _weights(hours=40), headers)
+    before = session.scalar(select(func.count()).select_from(RankingWeight))
+    r = client.delete(f"{API}/org-units/{unit_id}/ranking-weights", headers=headers)
+    assert (r.status_code, r.json()["error"]["code"]) == (status, code)
+    assert session.scalar(select(func.count()).select_from(RankingWeight)) == before
 
 
 @pytest.mark.parametrize(

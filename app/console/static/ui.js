@@ -268,6 +268,47 @@ export async function busy(button, action) {
   }
 }
 
+// A long download (an export, a ledger): its button disabled while it runs and, beside it, an
+// indeterminate progress bar counting the seconds; if it fails, the reason stays there in words
+// until the next try. api.js has already waited out a full server (429 HEAVY_*) by then.
+const running = new WeakMap();
+
+export async function withProgress(button, action, { label = '正在生成文件' } = {}) {
+  if (running.get(button) === true) return undefined;
+  const previous = running.get(button);
+  if (previous) previous.remove();
+  const seconds = el('span', { class: 'muted', 'data-test': 'export-elapsed' });
+  const box = el('span', { class: 'export-progress', role: 'status' },
+    el('progress', { 'data-test': 'export-progress', 'aria-label': label }), seconds);
+  const started = Date.now();
+  const tick = () => {
+    seconds.textContent = `${label}… 已用 ${Math.floor((Date.now() - started) / 1000)} 秒`;
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  running.set(button, true);
+  button.disabled = true;
+  button.setAttribute('aria-disabled', 'true');
+  button.after(box);
+  try {
+    const result = await action();
+    box.remove();
+    running.delete(button);
+    return result;
+  } catch (error) {
+    const reason = error && error.message ? error.message : '请稍后再试';
+    const failed = el('span', { class: 'field-error export-error', 'data-test': 'export-error', role: 'alert' }, `下载失败：${reason}`);
+    box.replaceWith(failed);
+    running.set(button, failed);
+    toast(`下载失败：${reason}`, 'error');
+    return undefined;
+  } finally {
+    clearInterval(timer);
+    button.disabled = false;
+    button.removeAttribute('aria-disabled');
+  }
+}
+
 // ---------------------------------------------------------------- tables and states
 
 // An empty list's words and, below them, what to do about it.
@@ -289,6 +330,45 @@ export function table(columns, rows, { rowAttrs, empty = '暂无数据', hint, c
 
 export function loading(text = '加载中…') {
   return el('p', { class: 'loading', role: 'status' }, text);
+}
+
+// A list read a page at a time under a 加载更多 button (the API's `next_cursor`).
+//   fetch(cursor): one page, {items, next_cursor} (cursor undefined for the first);
+//   draw(rows, added): shows every row read so far (added: the page just read);
+//   box (optional): where the list goes; it shows 加载中 on reload and, if a page fails, the
+//   error with 重试 (without a box, the first page's error goes to the caller).
+// Returns { more (the button, to place under the list), reload() (from the first page again:
+// a filter changed), rows (the array drawn, to change a row in place) }. An answer to a load
+// that a reload has overtaken is dropped.
+export function pagedList({ fetch, draw, box }) {
+  const more = el('button', { type: 'button', hidden: true, 'data-test': 'load-more' }, '加载更多');
+  const rows = [];
+  let cursor = null;
+  let loads = 0;
+  async function load(reset) {
+    const ticket = reset ? ++loads : loads;
+    if (reset) {
+      cursor = null;
+      if (box) clear(box).append(loading());
+    }
+    let page;
+    try {
+      page = await fetch(cursor || undefined);
+    } catch (error) {
+      if (ticket !== loads) return;
+      if (!box) throw error;
+      clear(box).append(errorState(error, () => load(true)));
+      return;
+    }
+    if (ticket !== loads) return;
+    if (reset) rows.length = 0;
+    rows.push(...page.items);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    draw(rows, page.items);
+  }
+  more.addEventListener('click', () => busy(more, () => load(false)));
+  return { more, rows, reload: () => load(true) };
 }
 
 // What failed, with 重试 (retry) and, given {href, label}, a way out (a missing or out-of-reach

@@ -48,19 +48,25 @@ export function actionButtons(wish, ctx, onChanged, { only } = {}) {
 
 // The ladder's next step counting down; stop() when the page is left. onDue() runs once, when
 // the step comes due while the page is shown (the page reloads a little later to show it done).
-export function countdown(step, { onDue } = {}) {
+// compact: for a list's row (the step and the time left; its date in the tooltip).
+export function countdown(step, { onDue, compact = false } = {}) {
   const remaining = el('span', { class: 'remaining' });
-  const node = el('div', { class: 'countdown', 'data-test': 'countdown', role: 'timer', 'aria-live': 'off' });
+  const node = el('div', { class: ['countdown', compact ? 'compact' : null], 'data-test': 'countdown', role: 'timer', 'aria-live': 'off' });
   if (!step) {
     node.classList.add('none');
-    node.append(el('span', {}, '没有待执行的自动步骤'));
+    node.append(el('span', {}, compact ? '—' : '没有待执行的自动步骤'));
     return { node, stop() {} };
   }
   const due = new Date(step.at).getTime();
   node.setAttribute('data-action', step.action);
   node.setAttribute('data-at', step.at);
-  node.append(el('span', {}, '下一步：'), el('strong', {}, step.label), remaining,
-    el('span', { class: 'muted' }, `（${fmtTime(step.at)}）`));
+  if (compact) {
+    node.setAttribute('title', `${step.label}（${fmtTime(step.at)}）`);
+    node.append(el('strong', {}, step.label), remaining);
+  } else {
+    node.append(el('span', {}, '下一步：'), el('strong', {}, step.label), remaining,
+      el('span', { class: 'muted' }, `（${fmtTime(step.at)}）`));
+  }
   // onDue runs when a step comes due while the page is open; one due already has run or is
   // about to, and reloading for it again and again would only poll.
   let fired = due <= Date.now();

@@ -45,6 +45,7 @@ class AppliedItem:
     volunteer_id: int
     error: AppError | None = None
     status: WishStatus | None = None  # the wish's status once the offer went out
+    version: int | None = None  # the wish's version when the line was checked
 
     @property
     def ok(self) -> bool:
@@ -69,19 +70,39 @@ def apply_plan(
 ) -> list[AppliedItem]:
     """Send each (wish, volunteer) pair as a directed offer from `actor`, each in its own
     savepoint: a pair that is stale (the wish is no longer approved, the volunteer no longer
-    fits, …) is reported with its error and the others still go out.
+    fits, …) is reported with its error and the others still go out (`check_plan`, then
+    `send_offers`)."""
+    items = check_plan(session, unit=unit, actor=actor, assignments=assignments)
+    send_offers(session, actor=actor, items=items, expires_in_minutes=expires_in_minutes, note=note)
+    log.info(
+        "dispatch.batch_applied",
+        unit_id=unit.id,
+        actor_id=actor.user_id,
+        sent=sum(item.ok for item in items),
+        failed=sum(not item.ok for item in items),
+    )
+    return items
+
+
+def check_plan(
+    session: Session,
+    *,
+    unit: OrgUnit,
+    actor: Principal,
+    assignments: Sequence[tuple[int, int]],
+) -> list[AppliedItem]:
+    """The plan's lines, each either marked with the error that keeps it from going out or
+    holding the wish version it was checked at; sends nothing.
 
     Wishes outside the unit's subtree are reported as WISH_NOT_FOUND, like any wish one may not
-    see; volunteers must have their home station in the subtree. Before sending, each pair is
-    judged again by the hard constraints, and no volunteer gets more offers than their spare
-    capacity: the plan may be minutes old.
-    """
+    see; volunteers must have their home station in the subtree. Each pair is judged again by
+    the hard constraints, and no volunteer gets more offers than their spare capacity: the plan
+    may be minutes old. A plan that offers the coordinator a wish is refused whole."""
     if not actor.manages(unit.path):
         raise OrgUnitNotFound()
     items = [AppliedItem(wish_id, volunteer_id) for wish_id, volunteer_id in assignments]
     if len({item.wish_id for item in items}) != len(items):
         raise ValueError("each wish may appear once")
-    # A plan that offers the coordinator a wish is refused whole, before any offer goes out.
     own = session.scalar(select(Volunteer.id).where(Volunteer.user_id == actor.user_id))
     for item in items:
         if item.volunteer_id == own:
@@ -100,12 +121,25 @@ def apply_plan(
             item.error = WishNotFound()
         elif state.status != WishStatus.APPROVED:
             item.error = WishNotApproved(details={"status": state.status})
+        else:
+            item.version = state.version
     _check_fit(session, unit=unit, items=[item for item in items if item.error is None])
+    return items
 
+
+def send_offers(
+    session: Session,
+    *,
+    actor: Principal,
+    items: Sequence[AppliedItem],
+    expires_in_minutes: int | None,
+    note: str,
+) -> None:
+    """Send the offer of each checked line (no error yet), each in its own savepoint, and
+    record its outcome on the line."""
     for item in items:
-        if item.error is not None:
+        if item.error is not None or item.version is None:
             continue
-        expected = states[item.wish_id].version + 1
         try:
             with session.begin_nested():
                 outcome = apply_event(
@@ -119,25 +153,17 @@ def apply_plan(
                         note=note,
                     ),
                 )
-                # The wish must have moved from the state this request read (approved): had
+                # The wish must have moved from the state the check read (approved): had
                 # someone dispatched it meanwhile, OFFER would still be allowed (dispatching →
                 # dispatching) and add a second round of offers; undo it instead.
-                if outcome.wish.version != expected:
-                    raise WishChanged(details={"status": states[item.wish_id].status})
+                if outcome.wish.version != item.version + 1:
+                    raise WishChanged(details={"status": WishStatus.APPROVED})
         except AppError as exc:
             item.error = exc
         except IntegrityError:
             item.error = Conflict("数据与现有记录冲突，请刷新后重试")
         else:
             item.status = outcome.wish.status
-    log.info(
-        "dispatch.batch_applied",
-        unit_id=unit.id,
-        actor_id=actor.user_id,
-        sent=sum(item.ok for item in items),
-        failed=sum(not item.ok for item in items),
-    )
-    return items
 
 
 def _check_fit(session: Session, *, unit: OrgUnit, items: list[AppliedItem]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import Conflict
+from app.errors import Conflict, NotFound
 
 
 class WishNotApproved(Conflict):
@@ -18,3 +18,8 @@ class VolunteerNotEligible(Conflict):
 class MatchingUnavailable(Conflict):
     code = "MATCHING_LIMIT"
     message = "技能或服务类别超过 64 项，暂不能自动匹配"
+
+
+class BatchApplyNotFound(NotFound):
+    code = "BATCH_APPLY_NOT_FOUND"
+    message = "批量派单记录不存在"

@@ -10,18 +10,21 @@ stale or foreign line should not hold back the others.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth.deps import StaffUser
+from app.config import current_settings
 from app.db import SessionDep, admitted, get_database
+from app.dispatch.batch import background
 from app.dispatch.batch.apply import apply_plan
 from app.dispatch.batch.plan import UNASSIGNED_TEXT, plan_for_unit
 from app.dispatch.batch.schemas import (
     AppliedOut,
     ApplyOut,
+    ApplyStatus,
     ItemError,
     PlanApply,
     PlanCounts,
@@ -29,8 +32,8 @@ from app.dispatch.batch.schemas import (
     PlanOut,
     UnassignedOut,
 )
-from app.errors import AppError
 from app.matching.schemas import FactorOut
+from app.models import BatchApply
 from app.org_units.service import managed_unit
 from app.routing import changes_nothing, make_router
 from app.schemas import IdPath
@@ -55,12 +58,6 @@ def _read_session(
 
 
 ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
-
-
-def _error(exc: AppError | None) -> ItemError | None:
-    if exc is None:
-        return None
-    return ItemError(code=exc.code, message=exc.message, details=exc.details)
 
 
 # ---------------------------------------------------------------- routes
@@ -123,21 +120,37 @@ def dispatch_plan(unit_id: IdPath, session: ReadSessionDep, actor: StaffUser) ->
 @router.post(
     "/org-units/{unit_id}/dispatch-plan/apply",
     response_model=ApplyOut,
+    responses={202: {"model": ApplyOut, "description": "方案较大，已转为后台发送"}},
     summary="按审核后的方案逐条发出定向派单邀请（邀请不是指派：志愿者接单后才成为其任务）",
 )
 def apply_dispatch_plan(
-    unit_id: IdPath, body: PlanApply, session: SessionDep, actor: StaffUser
+    unit_id: IdPath, body: PlanApply, session: SessionDep, actor: StaffUser, response: Response
 ) -> ApplyOut:
     """本单位或上级单位的协调员、管理员：按审核（可删改）后的方案逐条发出定向派单邀请；
     每条单独成败，已变化的心愿或不再符合条件的志愿者那一条失败并附错误码，其余照常发出。
-    返回发出数、失败数与逐条结果。可带 Idempotency-Key 请求头安全重试。
+    返回发出数、失败数与逐条结果。方案超过 BATCH_BACKGROUND_OFFERS 条（默认 200）时，
+    本次请求只逐条核对，返回 202、status=applying 与记录号 id，邀请在后台分批发出，
+    请轮询 `GET /dispatch-plan/applies/{id}`。可带 Idempotency-Key 请求头安全重试。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
+    assignments = [(a.wish_id, a.volunteer_id) for a in body.assignments]
+    if len(assignments) > current_settings().batch_background_offers:
+        record = background.start(
+            session,
+            unit=unit,
+            actor=actor,
+            assignments=assignments,
+            expires_in_minutes=body.expires_in_minutes,
+            note=body.note,
+        )
+        if record.status == background.APPLYING:
+            response.status_code = 202
+        return _progress_out(record)
     items = apply_plan(
         session,
         unit=unit,
         actor=actor,
-        assignments=[(a.wish_id, a.volunteer_id) for a in body.assignments],
+        assignments=assignments,
         expires_in_minutes=body.expires_in_minutes,
         note=body.note,
     )
@@ -145,14 +158,44 @@ def apply_dispatch_plan(
         org_unit_id=unit.id,
         sent=sum(item.ok for item in items),
         failed=sum(not item.ok for item in items),
-        items=[
-            AppliedOut(
-                wish_id=item.wish_id,
-                volunteer_id=item.volunteer_id,
-                ok=item.ok,
-                status=item.status,
-                error=_error(item.error),
-            )
-            for item in items
-        ],
+        items=[_applied_out(background.line_of(item)) for item in items],
+        total=len(items),
+        done=len(items),
+    )
+
+
+@router.get(
+    "/dispatch-plan/applies/{apply_id}",
+    response_model=ApplyOut,
+    summary="查询后台发送的批量派单进度与结果",
+)
+def get_dispatch_plan_apply(apply_id: IdPath, session: SessionDep, actor: StaffUser) -> ApplyOut:
+    """管辖该单位的协调员、管理员：后台发送的批量派单的状态（applying、done）、条数、
+    已处理条数、已发出与失败数；完成后附逐条结果。不存在或无权查看返回 404 BATCH_APPLY_NOT_FOUND。
+    """
+    record = background.visible(session, actor=actor, apply_id=apply_id)
+    return _progress_out(record)
+
+
+def _progress_out(record: BatchApply) -> ApplyOut:
+    finished = record.status == background.DONE
+    return ApplyOut(
+        id=record.id,
+        org_unit_id=record.unit_id,
+        status=ApplyStatus(record.status),
+        total=record.total,
+        done=record.done,
+        sent=record.sent,
+        failed=record.failed,
+        items=[_applied_out(line) for line in record.items] if finished else [],
+    )
+
+
+def _applied_out(line: dict[str, Any]) -> AppliedOut:
+    return AppliedOut(
+        wish_id=line["wish_id"],
+        volunteer_id=line["volunteer_id"],
+        ok=line["error"] is None and line["status"] is not None,
+        status=background.line_status(line),
+        error=None if line["error"] is None else ItemError(**line["error"]),
     )

@@ -5,6 +5,7 @@ endpoints."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -110,8 +111,23 @@ class AppliedOut(BaseModel):
     error: ItemError | None = None
 
 
+class ApplyStatus(StrEnum):
+    APPLYING = "applying"
+    DONE = "done"
+
+
 class ApplyOut(BaseModel):
     org_unit_id: int
     sent: int = Field(description="已发出的派单邀请数")
     failed: int
-    items: list[AppliedOut]
+    items: list[AppliedOut] = Field(description="逐条结果（后台发送的，全部完成后才列出）")
+    id: int | None = Field(
+        default=None,
+        description="后台发送时的记录号，用于 GET /dispatch-plan/applies/{id} 查询进度；"
+        "在本次请求内发完时为空",
+    )
+    status: ApplyStatus = Field(
+        default=ApplyStatus.DONE, description="applying：后台发送中；done：全部处理完"
+    )
+    total: int = Field(default=0, description="方案条数")
+    done: int = Field(default=0, description="已处理条数（已发出或已失败）")

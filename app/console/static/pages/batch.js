@@ -1,8 +1,10 @@
 // 批量派单: compute one plan for every wish of a unit waiting for dispatch (nothing is sent),
 // review it (untick a line to leave that wish out), then send the offers. Each line succeeds or
-// fails on its own; offers are invitations, only the volunteers' accepts make tasks.
+// fails on its own; offers are invitations, only the volunteers' accepts make tasks. A large
+// plan is sent in the background: the page shows its progress, asking every second, then the
+// result.
 
-import { el, clear, field, section, table, fmtDistance, fmtPercent, busy, toast, statusBadge, confirmDialog } from '../ui.js';
+import { el, clear, field, section, table, fmtDistance, fmtPercent, busy, toast, statusBadge, confirmDialog, errorState } from '../ui.js';
 import { unitOptions, unitSelect } from '../units.js';
 import { factorGrid } from './dispatch.js';
 
@@ -26,7 +28,46 @@ function results(outcome, titles) {
     ], outcome.items, { rowAttrs: (i) => ({ 'data-test': 'apply-row', 'data-wish-id': i.wish_id, 'data-ok': i.ok ? 'true' : 'false' }) }));
 }
 
-function review(plan, unitId, ctx, out) {
+const POLL_MS = 1000;
+
+function progress(job) {
+  return section('正在发出派单邀请',
+    el('p', { 'data-test': 'batch-progress-text' }, `已处理 ${job.done} / ${job.total} 条（已发出 ${job.sent} 条，失败 ${job.failed} 条）`),
+    el('progress', { max: String(Math.max(1, job.total || 0)), value: String(job.done || 0), 'data-test': 'batch-progress' }),
+    el('p', { class: 'muted' }, '方案较大，正在后台逐批发出；可以离开本页，邀请会继续发出。'));
+}
+
+function finished(outcome, titles, out) {
+  toast(`已发出 ${outcome.sent} 条派单邀请${outcome.failed ? `，${outcome.failed} 条失败` : ''}`, outcome.failed ? 'error' : 'success');
+  clear(out).append(results(outcome, titles));
+}
+
+// Follows a plan sent in the background until it is done; leaving the page or computing a new
+// plan (both bump `watch.run`) stops it.
+async function follow(job, titles, ctx, out, watch) {
+  const mine = ++watch.run;
+  // The address names the plan being sent, so coming back to it (or a reload) follows it again.
+  if (ctx.current() && location.hash.startsWith('#/batch')) history.replaceState(null, '', `#/batch?apply=${encodeURIComponent(job.id)}`);
+  const current = () => !watch.left && watch.run === mine;
+  while (current() && job.status !== 'done') {
+    clear(out).append(progress(job));
+    await new Promise((resolve) => {
+      watch.wake = resolve;
+      watch.timer = setTimeout(resolve, POLL_MS);
+    });
+    if (!current()) return;
+    job = await ctx.api.get(`/dispatch-plan/applies/${encodeURIComponent(job.id)}`);
+  }
+  if (current()) finished(job, titles, out);
+}
+
+function stopFollowing(watch) {
+  watch.run += 1;
+  if (watch.timer) clearTimeout(watch.timer);
+  if (watch.wake) watch.wake();
+}
+
+function review(plan, unitId, ctx, out, watch) {
   const keep = new Set(plan.items.map((i) => i.wish_id));
   const titles = new Map([...plan.items, ...plan.unassigned].map((i) => [i.wish_id, i.title]));
   const apply = el('button', { type: 'button', class: 'primary', 'data-test': 'plan-apply', disabled: !keep.size }, `发出 ${keep.size} 条派单邀请`);
@@ -45,8 +86,8 @@ function review(plan, unitId, ctx, out) {
     };
     if (minutes.value) body.expires_in_minutes = Number(minutes.value);
     const outcome = await ctx.api.post(`/org-units/${unitId}/dispatch-plan/apply`, body);
-    toast(`已发出 ${outcome.sent} 条派单邀请${outcome.failed ? `，${outcome.failed} 条失败` : ''}`, outcome.failed ? 'error' : 'success');
-    clear(out).append(results(outcome, titles));
+    if (outcome.status === 'applying') await follow(outcome, titles, ctx, out, watch);
+    else finished(outcome, titles, out);
     });
   });
   const items = table([
@@ -78,16 +119,19 @@ function review(plan, unitId, ctx, out) {
 }
 
 async function render(root, ctx) {
+  const watch = { left: false, run: 0, timer: null, wake: null };
   const options = await unitOptions(ctx.api);
   const unit = unitSelect(options, { 'data-test': 'batch-unit' });
   const out = el('div', {});
   const compute = el('button', { type: 'button', class: 'primary', 'data-test': 'plan-compute' }, '计算方案');
   compute.addEventListener('click', () => busy(compute, async () => {
+    stopFollowing(watch);
+    if (ctx.current() && location.hash.startsWith('#/batch?')) history.replaceState(null, '', '#/batch');
     clear(out).append(el('p', { class: 'loading' }, '正在计算方案…'));
     const unitId = unit.value;
     try {
       const plan = await ctx.api.post(`/org-units/${unitId}/dispatch-plan`);
-      clear(out).append(...review(plan, unitId, ctx, out).filter(Boolean));
+      clear(out).append(...review(plan, unitId, ctx, out, watch).filter(Boolean));
     } catch (error) {
       clear(out);
       throw error;
@@ -100,6 +144,17 @@ async function render(root, ctx) {
       ? el('div', { class: 'filters' }, field('单位', unit), compute)
       : el('p', { class: 'empty' }, '没有可以派单的单位'),
     out);
+  const sending = ctx.query.get('apply');
+  if (sending && /^\d+$/.test(sending)) {
+    clear(out).append(el('p', { class: 'loading' }, '正在读取发送进度…'));
+    ctx.api.get(`/dispatch-plan/applies/${sending}`)
+      .then((job) => follow(job, new Map(), ctx, out, watch))
+      .catch((error) => clear(out).append(errorState(error, () => ctx.reload())));
+  }
+  return () => {
+    watch.left = true;
+    stopFollowing(watch);
+  };
 }
 
 export default { route: '#/batch', title: '批量派单', nav: 'nav-batch', render };

@@ -2,7 +2,7 @@
 // the records flagged for review, the star awards in public notice and their objections, and
 // the record certificates (谁记录谁证明).
 
-import { el, clear, table, section, field, fmtTime, toast, showError, busy, askReason, confirmDialog, loading, errorState } from '../ui.js';
+import { el, clear, table, section, field, fmtTime, toast, showError, busy, askReason, confirmDialog, loading, errorState, pagedList } from '../ui.js';
 import { unitPicker } from '../unit-picker.js';
 import { download } from '../api.js';
 
@@ -51,9 +51,6 @@ function recordsTab(ctx, unit, box) {
     ['checked_out', 'credited', 'rejected'].map((s) => el('option', { value: s }, RECORD_STATUS[s])));
   const flagged = el('input', { type: 'checkbox', 'data-test': 'hours-flagged' });
   const list = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
-  let cursor = null;
-  let rows = [];
 
   function marks(row) {
     return [
@@ -97,14 +94,16 @@ function recordsTab(ctx, unit, box) {
   }
 
   function replace(done) {
-    rows = rows.map((row) => (row.id === done.id ? done : row));
+    const { rows } = records;
+    const at = rows.findIndex((row) => row.id === done.id);
+    if (at >= 0) rows[at] = done;
     const holder = holders.get(done.id);
-    if (!holder) return draw();
+    if (!holder) return draw(rows);
     holder.setAttribute('data-status', done.status);
     return clear(holder).append(...outcome(done));
   }
 
-  function draw() {
+  function draw(rows) {
     holders.clear();
     clear(list).append(table([
       { title: '记录', cell: (r) => `#${r.id}` },
@@ -123,36 +122,24 @@ function recordsTab(ctx, unit, box) {
     }));
   }
 
-  async function load(reset) {
-    if (reset) {
-      cursor = null;
-      rows = [];
-      clear(list).append(loading());
-    }
-    try {
-      const page = await ctx.api.get(`/org-units/${unit.id}/service-records`, {
-        status: status.value,
-        flagged: flagged.checked ? 'true' : undefined,
-        cursor: cursor || undefined,
-        limit: 50,
-      });
-      rows = rows.concat(page.items);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      draw();
-    } catch (error) {
-      clear(list).append(errorState(error, () => load(true)));
-    }
-  }
+  const records = pagedList({
+    box: list,
+    draw,
+    fetch: (cursor) => ctx.api.get(`/org-units/${unit.id}/service-records`, {
+      status: status.value,
+      flagged: flagged.checked ? 'true' : undefined,
+      cursor,
+      limit: 50,
+    }),
+  });
 
-  status.addEventListener('change', () => load(true));
-  flagged.addEventListener('change', () => load(true));
-  more.addEventListener('click', () => busy(more, () => load(false)));
+  status.addEventListener('change', records.reload);
+  flagged.addEventListener('change', records.reload);
   box.append(section('服务记录',
     el('div', { class: 'filters' }, field('状态', status), el('label', { class: 'check' }, flagged, '只看代签或补传')),
     el('p', { class: 'muted' }, '确认后按本单位的记录规则计入时长（取整、封顶），每条记录只计一次；不能确认本人的记录。'),
-    list, more));
-  return load(true);
+    list, records.more));
+  return records.reload();
 }
 
 // ---------------------------------------------------------------- flags
@@ -185,9 +172,6 @@ function flagsTab(ctx, unit, box) {
 
 function starsTab(ctx, unit, box) {
   const list = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
-  let cursor = null;
-  let rows = [];
 
   async function objectionOf(notice) {
     const standing = await ctx.api.get(`/volunteers/${notice.volunteer_id}/stars`);
@@ -204,7 +188,7 @@ function starsTab(ctx, unit, box) {
         await busy(object, async () => {
           await ctx.api.post(`/star-awards/${notice.id}/objection`, { reason });
           toast('已提出异议，认定暂缓', 'success');
-          await load(true);
+          await notices.reload();
         });
       });
       return object;
@@ -227,7 +211,7 @@ function starsTab(ctx, unit, box) {
         await busy(button, async () => {
           await ctx.api.post(`/star-awards/${notice.id}/resolve`, { uphold, reason });
           toast(uphold ? '已撤销认定' : '已恢复公示', 'success');
-          await load(true);
+          await notices.reload();
         });
       });
       return button;
@@ -235,34 +219,22 @@ function starsTab(ctx, unit, box) {
     return el('div', { class: 'actions' }, resolve(false), resolve(true));
   }
 
-  async function load(reset) {
-    if (reset) {
-      cursor = null;
-      rows = [];
-      clear(list).append(loading());
-    }
-    try {
-      const page = await ctx.api.get(`/org-units/${unit.id}/star-notices`, { cursor: cursor || undefined, limit: 50 });
-      rows = rows.concat(page.items);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      clear(list).append(table([
-        { title: '志愿者', cell: (n) => volunteerLink(n.volunteer_id, n.volunteer_name) },
-        { title: '站点', cell: (n) => n.station.name },
-        { title: '星级', cell: (n) => el('span', { class: 'stars', title: `${n.star} 星` }, stars(n.star)) },
-        { title: '认定时累计', cell: (n) => hours(n.hours_at_award) },
-        { title: '认定单位', cell: (n) => n.certifying_unit.name },
-        { title: '状态', cell: (n) => badge(AWARD_STATUS[n.status] || n.status, n.status === 'held' ? 'warn' : null) },
-        { title: '公示期', cell: (n) => `${fmtTime(n.notice_starts_at, true)} – ${fmtTime(n.notice_ends_at, true)}` },
-        { title: '操作', cell: actions },
-      ], rows, { rowAttrs: (n) => ({ 'data-test': 'star-notice', 'data-award-id': String(n.id) }), empty: '没有公示中或异议处理中的星级认定' }));
-    } catch (error) {
-      clear(list).append(errorState(error, () => load(true)));
-    }
-  }
-  more.addEventListener('click', () => busy(more, () => load(false)));
-  box.append(section('星级认定公示', el('p', { class: 'muted' }, '公示期内任何人可提出异议，认定随即暂缓；异议由辖区协调员处理，不能处理本人的认定。'), list, more));
-  return load(true);
+  const notices = pagedList({
+    box: list,
+    fetch: (cursor) => ctx.api.get(`/org-units/${unit.id}/star-notices`, { cursor, limit: 50 }),
+    draw: (rows) => clear(list).append(table([
+      { title: '志愿者', cell: (n) => volunteerLink(n.volunteer_id, n.volunteer_name) },
+      { title: '站点', cell: (n) => n.station.name },
+      { title: '星级', cell: (n) => el('span', { class: 'stars', title: `${n.star} 星` }, stars(n.star)) },
+      { title: '认定时累计', cell: (n) => hours(n.hours_at_award) },
+      { title: '认定单位', cell: (n) => n.certifying_unit.name },
+      { title: '状态', cell: (n) => badge(AWARD_STATUS[n.status] || n.status, n.status === 'held' ? 'warn' : null) },
+      { title: '公示期', cell: (n) => `${fmtTime(n.notice_starts_at, true)} – ${fmtTime(n.notice_ends_at, true)}` },
+      { title: '操作', cell: actions },
+    ], rows, { rowAttrs: (n) => ({ 'data-test': 'star-notice', 'data-award-id': String(n.id) }), empty: '没有公示中或异议处理中的星级认定' })),
+  });
+  box.append(section('星级认定公示', el('p', { class: 'muted' }, '公示期内任何人可提出异议，认定随即暂缓；异议由辖区协调员处理，不能处理本人的认定。'), list, notices.more));
+  return notices.reload();
 }
 
 // ---------------------------------------------------------------- certificates

@@ -1,7 +1,7 @@
 // 审核: the review queue, oldest first. Approve, or reject with a reason the requester sees.
 
 import { catalogue, plainNames } from '../catalogue.js';
-import { el, clear, emptyState, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, URGENCY_NAMES } from '../ui.js';
+import { el, clear, emptyState, statusBadge, fmtTime, fmtWindow, askReason, busy, toast, pagedList, URGENCY_NAMES } from '../ui.js';
 
 // The wish's own words and who asked, read when the coordinator opens them.
 function more(wish, ctx, names) {
@@ -60,10 +60,8 @@ function card(wish, ctx, onDone, names) {
 
 async function render(root, ctx) {
   const list = el('div', { class: 'cards', 'data-test': 'review-list' });
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
   const count = el('span', { class: 'muted' });
   const names = await catalogue(ctx.api).catch(() => plainNames);
-  let cursor = null;
   let shown = 0;
   const done = (node) => {
     node.remove();
@@ -74,18 +72,20 @@ async function render(root, ctx) {
     count.textContent = shown ? `${shown} 条待审核` : '';
     if (!list.children.length) clear(list).append(emptyState('没有待审核的心愿', '群众或网格员提交的心愿会出现在这里，最早提交的排在前面。'));
   };
-  const load = async () => {
-    const page = await ctx.api.get('/wishes/review-queue', { limit: 20, cursor });
-    if (!cursor) clear(list);
-    for (const wish of page.items) list.append(card(wish, ctx, done, names));
-    shown += page.items.length;
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    update();
-  };
-  more.addEventListener('click', () => busy(more, load));
-  await load();
-  root.append(el('div', { class: 'page-head' }, el('h1', {}, '审核'), count), list, more);
+  const queue = pagedList({
+    fetch: (cursor) => ctx.api.get('/wishes/review-queue', { limit: 20, cursor }),
+    draw: (rows, added) => {
+      if (rows.length === added.length) { // the first page
+        clear(list);
+        shown = 0;
+      }
+      for (const wish of added) list.append(card(wish, ctx, done, names));
+      shown += added.length;
+      update();
+    },
+  });
+  await queue.reload();
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, '审核'), count), list, queue.more);
 }
 
 export default { route: '#/review', title: '审核', nav: 'nav-review', render };

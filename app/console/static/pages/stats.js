@@ -1,8 +1,8 @@
 // 统计: the unit's figures over a period, grouped by section; a chart per section over days,
 // weeks, months, 四季红 seasons or years; the rows behind any figure (drill-down); and the
-// workbook of it all.
+// workbook of it all; the unit's ledger (台账) over the same period, as Excel or PDF.
 
-import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday, toast, confirmDialog } from '../ui.js';
+import { el, svg, clear, chart, section, field, fmtTime, busy, loading, errorState, table, localToday, toast, confirmDialog, withProgress } from '../ui.js';
 import { unitPicker, levelName } from '../unit-picker.js';
 import { download } from '../api.js';
 
@@ -75,7 +75,9 @@ async function render(root, ctx) {
   const from = el('input', { type: 'date', 'data-test': 'stats-from', value: ctx.query.get('from') || period.from, required: true });
   const to = el('input', { type: 'date', 'data-test': 'stats-to', value: ctx.query.get('to') || period.to, required: true });
   const apply = el('button', { type: 'submit', class: 'primary', 'data-test': 'stats-apply' }, '查询');
-  const xlsx = el('a', { href: '#', class: 'button', 'data-test': 'stats-download-xlsx', role: 'button' }, '下载 Excel');
+  const xlsx = el('button', { type: 'button', 'data-test': 'stats-download-xlsx' }, '下载 Excel');
+  const ledgerXlsx = el('button', { type: 'button', 'data-test': 'ledger-download-xlsx' }, '下载台账（Excel）');
+  const ledgerPdf = el('button', { type: 'button', 'data-test': 'ledger-download-pdf' }, '下载台账（PDF）');
   const problem = el('p', { class: 'field-error', role: 'alert', hidden: true });
   const heading = el('p', { class: 'muted' });
   const figuresBox = el('div', { class: 'stats-sections' });
@@ -256,6 +258,19 @@ async function render(root, ctx) {
     };
     inputs.forEach((i) => i.addEventListener('input', update));
     update();
+    // Only a unit that set its own weights has anything to give back to the unit above.
+    const reset = current.inherited ? null : el('button', { type: 'button', 'data-test': 'weights-reset' }, '恢复上级设置');
+    if (reset) {
+      reset.addEventListener('click', async () => {
+        const ok = await confirmDialog('恢复上级设置', `删除“${unit.name}”自行设置的权重，改为沿用上级单位的设置（上级均未设置时用系统默认）；未自行设置权重的下级单位随之改变。`, { ok: '恢复' });
+        if (!ok) return;
+        await busy(reset, async () => {
+          const after = await ctx.api.delete(`/org-units/${unit.id}/ranking-weights`);
+          toast(after.source_unit ? `已恢复为上级单位“${after.source_unit.name}”的设置` : '已恢复为系统默认权重', 'success');
+          load();
+        });
+      });
+    }
     const form = el('form', { class: 'weights', 'data-test': 'ranking-weights', novalidate: true, onSubmit: async (event) => {
       event.preventDefault();
       problem.hidden = true;
@@ -285,7 +300,7 @@ async function render(root, ctx) {
     el('p', { class: 'muted' }, '每项填 0 到 100 的整数，填 0 即不计入。'),
     el('div', { class: 'weights-grid' }, current.weights.map((w, i) => field(w.label, inputs[i]))),
     total, problem,
-    el('div', { class: 'actions start' }, save));
+    el('div', { class: 'actions start' }, save, reset));
     weightsBox.append(section(null, el('details', { 'data-test': 'weights-panel' },
       el('summary', {}, '考核权重（下级单位排名所用）'), form)));
   }
@@ -332,18 +347,26 @@ async function render(root, ctx) {
     }
   }
 
-  xlsx.addEventListener('click', (event) => {
-    event.preventDefault();
+  xlsx.addEventListener('click', () => {
     if (!unit || !valid()) return;
-    busy(xlsx, () => download(`/org-units/${unit.id}/stats/export`,
+    withProgress(xlsx, () => download(`/org-units/${unit.id}/stats/export`,
       { from: from.value, to: to.value, format: 'xlsx' },
-      `统计-${unit.name}-${from.value}至${to.value}.xlsx`));
+      `统计-${unit.name}-${from.value}至${to.value}.xlsx`), { label: '正在生成统计表' });
   });
+  // The ledger (台账) of the services carried out in the unit over the same period.
+  for (const [button, format] of [[ledgerXlsx, 'xlsx'], [ledgerPdf, 'pdf']]) {
+    button.addEventListener('click', () => {
+      if (!unit || !valid()) return;
+      withProgress(button, () => download(`/org-units/${unit.id}/ledger`,
+        { from: from.value, to: to.value, format },
+        `台账-${unit.name}-${from.value}至${to.value}.${format}`), { label: '正在生成台账' });
+    });
+  }
 
   const form = el('form', { class: 'filters', onSubmit: (event) => {
     event.preventDefault();
     load();
-  } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx);
+  } }, picker.node, field('开始日期', from), field('结束日期', to), apply, xlsx, ledgerXlsx, ledgerPdf);
   root.append(el('div', { class: 'page-head' }, el('h1', {}, '统计')), form, problem, heading, jumps, drillBox, figuresBox, rankingBox, weightsBox);
   await load();
 }

@@ -2,7 +2,7 @@
 // skill and status; one volunteer's qualifications, insurance, suspension and reinstatement;
 // and 人员, the coordinators and grid workers of the unit and its units.
 
-import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, loading, errorState, ROLE_NAMES, localToday as today } from '../ui.js';
+import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, errorState, pagedList, ROLE_NAMES, localToday as today } from '../ui.js';
 import { unitPicker, stationsUnder, levelName } from '../unit-picker.js';
 
 const STATUS = { active: '正常', suspended: '已暂停' };
@@ -44,11 +44,8 @@ async function volunteerList(ctx, unit, box) {
   const skill = el('select', {}, el('option', { value: '' }, '全部技能'), allSkills.map((s) => el('option', { value: s.code }, s.name)));
   const status = el('select', {}, el('option', { value: '' }, '全部状态'), Object.entries(STATUS).map(([v, t]) => el('option', { value: v }, t)));
   const list = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
-  let cursor = null;
-  let rows = [];
 
-  function draw() {
+  function draw(rows) {
     clear(list).append(table([
       { title: '姓名', cell: (v) => el('a', { href: `#/volunteers/${v.id}` }, v.name) },
       { title: '手机', cell: (v) => v.phone || '—' },
@@ -61,39 +58,27 @@ async function volunteerList(ctx, unit, box) {
     ], rows, { rowAttrs: (v) => ({ 'data-test': 'volunteer-row', 'data-volunteer-id': String(v.id) }), empty: '没有符合条件的志愿者', hint: '可清空姓名，或改选站点、技能、状态后再查询。' }));
   }
 
-  async function load(reset) {
-    if (reset) {
-      cursor = null;
-      rows = [];
-      clear(list).append(loading());
-    }
-    try {
-      const page = await ctx.api.get('/volunteers', {
-        station_id: station.value || unit.id,
-        name: name.value.trim() || undefined,
-        skill_code: skill.value || undefined,
-        status: status.value || undefined,
-        cursor: cursor || undefined,
-        limit: 50,
-      });
-      rows = rows.concat(page.items);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      draw();
-    } catch (error) {
-      clear(list).append(errorState(error, () => load(true)));
-    }
-  }
+  const volunteers = pagedList({
+    box: list,
+    draw,
+    fetch: (cursor) => ctx.api.get('/volunteers', {
+      station_id: station.value || unit.id,
+      name: name.value.trim() || undefined,
+      skill_code: skill.value || undefined,
+      status: status.value || undefined,
+      cursor,
+      limit: 50,
+    }),
+  });
 
   const form = el('form', { class: 'filters', onSubmit: (event) => {
     event.preventDefault();
-    load(true);
+    volunteers.reload();
   } }, field('姓名', name), field('站点', station), field('技能', skill), field('状态', status),
   el('button', { type: 'submit', class: 'primary' }, '查找'));
-  for (const control of [station, skill, status]) control.addEventListener('change', () => load(true));
-  more.addEventListener('click', () => busy(more, () => load(false)));
-  box.append(section('志愿者', el('p', { class: 'muted' }, '手机号、证件号已脱敏，出生日期以年龄段显示。'), form, list, more));
-  await load(true);
+  for (const control of [station, skill, status]) control.addEventListener('change', volunteers.reload);
+  box.append(section('志愿者', el('p', { class: 'muted' }, '手机号、证件号已脱敏，出生日期以年龄段显示。'), form, list, volunteers.more));
+  await volunteers.reload();
 }
 
 // ---------------------------------------------------------------- the staff
@@ -102,37 +87,22 @@ async function staffList(ctx, unit, box) {
   const role = el('select', {}, el('option', { value: '' }, '全部'),
     el('option', { value: 'coordinator' }, ROLE_NAMES.coordinator), el('option', { value: 'grid_worker' }, ROLE_NAMES.grid_worker));
   const list = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
-  let cursor = null;
-  let rows = [];
-  async function load(reset) {
-    if (reset) {
-      cursor = null;
-      rows = [];
-      clear(list).append(loading());
-    }
-    try {
-      const page = await ctx.api.get(`/org-units/${unit.id}/staff`, { role: role.value || undefined, cursor: cursor || undefined, limit: 50 });
-      rows = rows.concat(page.items);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      clear(list).append(table([
-        { title: '姓名', cell: (m) => m.name },
-        { title: '角色', cell: (m) => ROLE_NAMES[m.role] || m.role },
-        { title: '单位', cell: (m) => `${m.unit.name} · ${levelName(m.unit.level)}` },
-        { title: '用户名', cell: (m) => m.username || '—' },
-        { title: '手机', cell: (m) => m.phone || '—' },
-        { title: '账号', cell: (m) => (m.is_active ? badge('正常', 'ok') : badge('已停用', 'warn')) },
-      ], rows, { rowAttrs: (m) => ({ 'data-test': 'staff-row', 'data-user-id': String(m.user_id) }), empty: '没有工作人员' }));
-    } catch (error) {
-      clear(list).append(errorState(error, () => load(true)));
-    }
-  }
-  role.addEventListener('change', () => load(true));
-  more.addEventListener('click', () => busy(more, () => load(false)));
+  const staff = pagedList({
+    box: list,
+    fetch: (cursor) => ctx.api.get(`/org-units/${unit.id}/staff`, { role: role.value || undefined, cursor, limit: 50 }),
+    draw: (rows) => clear(list).append(table([
+      { title: '姓名', cell: (m) => m.name },
+      { title: '角色', cell: (m) => ROLE_NAMES[m.role] || m.role },
+      { title: '单位', cell: (m) => `${m.unit.name} · ${levelName(m.unit.level)}` },
+      { title: '用户名', cell: (m) => m.username || '—' },
+      { title: '手机', cell: (m) => m.phone || '—' },
+      { title: '账号', cell: (m) => (m.is_active ? badge('正常', 'ok') : badge('已停用', 'warn')) },
+    ], rows, { rowAttrs: (m) => ({ 'data-test': 'staff-row', 'data-user-id': String(m.user_id) }), empty: '没有工作人员' })),
+  });
+  role.addEventListener('change', staff.reload);
   box.append(section('人员', el('p', { class: 'muted' }, `${unit.name}及下级单位的协调员与网格员；账号由管理员开设。`),
-    el('div', { class: 'filters' }, field('角色', role)), list, more));
-  await load(true);
+    el('div', { class: 'filters' }, field('角色', role)), list, staff.more));
+  await staff.reload();
 }
 
 // ---------------------------------------------------------------- one volunteer

@@ -1,7 +1,8 @@
-// 心愿: the wishes of the coordinator's units, filtered by status; '#/wishes/12' is one wish
-// with its facts, its next automatic step, what may be done now and its timeline.
+// 心愿: the wishes of the coordinator's units, filtered by status, each with the ladder's
+// countdown to its next automatic step; '#/wishes/12' is one wish with its facts, its next
+// automatic step, what may be done now and its timeline.
 
-import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, busy, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
+import { el, clear, field, section, table, statusBadge, grabTag, fmtTime, fmtWindow, pagedList, URGENCY_NAMES, STATUS_NAMES } from '../ui.js';
 import { actionButtons, allEvents, countdown, follow, timeline, wishFacts } from '../wish.js';
 import { catalogue, plainNames } from '../catalogue.js';
 
@@ -23,37 +24,46 @@ async function list(root, ctx) {
   };
 
   const body = el('div', {});
-  const more = el('button', { type: 'button', hidden: true }, '加载更多');
   const names = await catalogue(ctx.api).catch(() => plainNames);
-  const rows = [];
-  let cursor = null;
-  const draw = () => clear(body).append(table([
-    { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
-    { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w),
-      w.urgency !== 'normal' ? el('span', { class: 'tag phone-only' }, URGENCY_NAMES[w.urgency] || w.urgency) : null] },
-    { title: '类别', cell: (w) => names.category(w.category_code) },
-    { title: '地点', cell: (w) => w.coarse_address },
-    { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
-    { title: '紧急', class: 'wide-only', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
-    { title: '提交', class: 'wide-only', cell: (w) => fmtTime(w.created_at, true) },
-  ], rows, { empty: '没有符合条件的心愿', hint: status || needsDispatch ? '可改选“全部状态”，或取消勾选“只看待派单的”。' : '辖区内还没有群众提交心愿。', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
-  const load = async () => {
-    const page = await ctx.api.get('/wishes', {
-      status: status || undefined, needs_dispatch: needsDispatch ? 'true' : undefined, limit: 50, cursor,
-    });
-    rows.push(...page.items);
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    draw();
+  let clocks = [];
+  const stopClocks = () => {
+    clocks.forEach((clock) => clock.stop());
+    clocks = [];
   };
-  more.addEventListener('click', () => busy(more, load));
-  await load();
+  // The ladder's countdown of each row, as on the wish's own page (wish.js).
+  const stepCell = (w) => {
+    const clock = countdown(w.next_step, { compact: true });
+    clocks.push(clock);
+    return clock.node;
+  };
+  const draw = (rows) => {
+    stopClocks();
+    clear(body).append(table([
+      { title: '心愿', cell: (w) => el('a', { href: `#/wishes/${w.id}` }, w.title) },
+      { title: '状态', cell: (w) => [statusBadge(w.status, w.status_label), grabTag(w),
+        w.urgency !== 'normal' ? el('span', { class: 'tag phone-only' }, URGENCY_NAMES[w.urgency] || w.urgency) : null] },
+      { title: '类别', cell: (w) => names.category(w.category_code) },
+      { title: '地点', cell: (w) => w.coarse_address },
+      { title: '期望时间', cell: (w) => fmtWindow(w.wanted_start_at, w.wanted_end_at) },
+      { title: '自动步骤', cell: stepCell },
+      { title: '紧急', class: 'wide-only', cell: (w) => URGENCY_NAMES[w.urgency] || w.urgency },
+      { title: '提交', class: 'wide-only', cell: (w) => fmtTime(w.created_at, true) },
+    ], rows, { empty: '没有符合条件的心愿', hint: status || needsDispatch ? '可改选“全部状态”，或取消勾选“只看待派单的”。' : '辖区内还没有群众提交心愿。', rowAttrs: (w) => ({ 'data-test': 'wish-row', 'data-wish-id': w.id }) }));
+  };
+  const wishes = pagedList({
+    draw,
+    fetch: (cursor) => ctx.api.get('/wishes', {
+      status: status || undefined, needs_dispatch: needsDispatch ? 'true' : undefined, limit: 50, cursor,
+    }),
+  });
+  await wishes.reload();
   root.append(
     el('h1', {}, '心愿'),
     el('div', { class: 'filters' },
       field('状态', select),
       el('label', { class: 'field inline' }, needs, ' 只看待派单的')),
-    body, more);
+    body, wishes.more);
+  return stopClocks;
 }
 
 // The list the coordinator came from, with its filters; the whole list otherwise.

@@ -1,7 +1,7 @@
 """Batch dispatch plans sent in the background: progress and each line's outcome
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -14,7 +14,7 @@ import app.models.base
 
 revision: str = "0018"
 # Follows 0017 once that lands; until then it follows 0016.
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

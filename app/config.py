@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     heavy_requests: int = Field(default=4, ge=1, le=32)
     heavy_requests_per_user: int = Field(default=2, ge=1, le=32)
     db_max_overflow: int = Field(default=4, ge=0)
+    # PostgreSQL: a statistics overview's sections run on this many connections at once, all
+    # on the request's snapshot (app/stats/together.py); 1 runs them in the request's own.
+    # Each expensive request then holds 1 + this many sessions (HEAVY_REQUESTS of them).
+    stats_connections: int = Field(default=2, ge=1, le=8)
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     # Idempotency-Key: how long a key and its stored response are kept, and how long a request
     # waits for another one with the same key (PostgreSQL) before answering 409.

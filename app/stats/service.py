@@ -20,6 +20,7 @@ from app.stats.errors import FigureNotFound, SectionNotFound
 from app.stats.figures import DrillKind, Figure, Scope, Section, compute_each, sections
 from app.stats.periods import BucketKind, buckets, scope_of
 from app.stats.queries import for_statistics
+from app.stats.together import computed_together
 from app.wishes.state import EVENT_LABELS, WishEvent
 
 PERCENT = "%"
@@ -95,11 +96,15 @@ def _figure(session: Session, scope: Scope, key: str, group: str | None) -> Figu
 def overview(
     session: Session, unit: OrgUnit, first: date, last: date, section: str | None = None
 ) -> list[Computed]:
-    """Every section's figures (or the one section named) over the period."""
+    """Every section's figures (or the one section named) over the period: on PostgreSQL on
+    several connections sharing the transaction's snapshot (`app.stats.together`)."""
     for_statistics(session)
     scope = scope_of(unit, first, last)
     chosen = [find_section(section)] if section is not None else ordered()
-    return [Computed(s, s.compute(session, scope)) for s in chosen]
+    figures = computed_together(session, scope, chosen)
+    if figures is None:
+        figures = [s.compute(session, scope) for s in chosen]
+    return [Computed(s, found) for s, found in zip(chosen, figures, strict=True)]
 
 
 def series(

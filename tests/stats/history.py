@@ -13,6 +13,7 @@ sections' docstrings, one wish at a time, without SQL aggregates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -444,3 +445,20 @@ class Brute:
         for star in range(1, 6):
             picked = [r.id for r in rated if r.rating == star]
             self.put("outcomes.satisfaction", str(star), len(picked), picked)
+
+
+def served_in_turn(session: Session, tree: Tree, who: People, channels: Sequence[str]) -> None:
+    """One wish per channel, the i-th at station i % 4, placed at grid step i and taken i + 1
+    steps along approve, open for grab, accept, check in, check out, rate (the last ones
+    rated): a small history whose wishes stop at every step."""
+    served = (
+        lambda i: (W.APPROVE, ActorRole.COORDINATOR, at(i + 3)),
+        lambda i: (W.OPEN_GRAB, ActorRole.COORDINATOR, at(i + 5)),
+        lambda i: (W.ACCEPT, ActorRole.VOLUNTEER, at(i + 8)),
+        lambda i: (W.CHECK_IN, ActorRole.VOLUNTEER, at(i + 9)),
+        lambda i: (W.CHECK_OUT, ActorRole.VOLUNTEER, at(i + 9) + timedelta(hours=2)),
+        lambda i: (W.RATE, ActorRole.REQUESTER, at(i + 9) + timedelta(hours=3)),
+    )
+    for i, channel in enumerate(channels):
+        log = [step(i) for step in served[: i + 1]]
+        wish_with(session, tree, who, station=i % 4, channel=channel, placed_at=at(i), log=log)

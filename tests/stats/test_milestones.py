@@ -6,7 +6,7 @@ keep."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from tests.stats.history import (
     build,
     histories,
     people,
+    served_in_turn,
     whole_seconds,
     wish_with,
 )
@@ -176,23 +177,7 @@ def test_the_migration_fills_the_table_from_an_existing_log(
             with Session(engine, expire_on_commit=False) as session:
                 tree = make_tree(session)
                 who = people(session, tree)
-                for i, channel in enumerate(("self", "grid_worker", "staff")):
-                    wish_with(
-                        session,
-                        tree,
-                        who,
-                        station=i,
-                        channel=channel,
-                        placed_at=at(i),
-                        log=[
-                            (W.APPROVE, R.COORDINATOR, at(i + 3)),
-                            (W.OPEN_GRAB, R.COORDINATOR, at(i + 5)),
-                            (W.ACCEPT, R.VOLUNTEER, at(i + 8)),
-                            (W.CHECK_IN, R.VOLUNTEER, at(i + 9)),
-                            (W.CHECK_OUT, R.VOLUNTEER, at(i + 9) + timedelta(hours=2)),
-                            (W.RATE, R.REQUESTER, at(i + 9) + timedelta(hours=3)),
-                        ][: 2 + 2 * i],
-                    )
+                served_in_turn(session, tree, who, ("self", "grid_worker", "staff") * 2)
                 session.commit()
                 kept = stored(session)
                 assert kept == expected(session)

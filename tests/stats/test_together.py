@@ -4,7 +4,6 @@ connection allowed the request computes them itself."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -16,13 +15,9 @@ from app.stats.figures import Scope
 from app.stats.queries import for_statistics
 from app.stats.service import ordered
 from app.stats.together import computed_together
-from app.wishes.state import ActorRole, WishEvent
 from tests.fixtures.builders import make_tree
 from tests.fixtures.databases import fresh_database
-from tests.stats.history import at, people, wish_with
-
-W = WishEvent
-R = ActorRole
+from tests.stats.history import at, people, served_in_turn
 
 
 def test_sections_together_equal_sections_in_turn(tmp_path: Path, settings: Settings) -> None:
@@ -32,22 +27,7 @@ def test_sections_together_equal_sections_in_turn(tmp_path: Path, settings: Sett
             with Session(engine, expire_on_commit=False) as session:
                 tree = make_tree(session)
                 who = people(session, tree)
-                for i, channel in enumerate(("self", "grid_worker", "staff", "self")):
-                    wish_with(
-                        session,
-                        tree,
-                        who,
-                        station=i % 4,
-                        channel=channel,
-                        placed_at=at(i),
-                        log=[
-                            (W.APPROVE, R.COORDINATOR, at(i + 3)),
-                            (W.OPEN_GRAB, R.COORDINATOR, at(i + 5)),
-                            (W.ACCEPT, R.VOLUNTEER, at(i + 8)),
-                            (W.CHECK_IN, R.VOLUNTEER, at(i + 9)),
-                            (W.CHECK_OUT, R.VOLUNTEER, at(i + 9) + timedelta(hours=2)),
-                        ][: 1 + i],
-                    )
+                served_in_turn(session, tree, who, ("self", "grid_worker", "staff", "self"))
                 session.commit()
                 county_id = tree.county.id
 

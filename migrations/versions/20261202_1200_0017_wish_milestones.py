@@ -98,8 +98,9 @@ def _upsert(event: str, dialect: str) -> str:
         "excluded.placed_at IS NOT NULL AND "
         "(wish_milestones.placed_at IS NULL OR excluded.placed_at < wish_milestones.placed_at)"
     )
+    # The wish's own columns come with the row (the insert trigger) and follow the wish (the
+    # update trigger); an event moves the steps only.
     updates = [
-        *(f"{c} = excluded.{c}" for c in COPIED),
         f"channel = CASE WHEN {placed_earlier} THEN excluded.channel ELSE wish_milestones.channel END",
         *(f"{column} = {_earliest(column)}" for column in STEPS),
         *(

@@ -65,7 +65,7 @@ def _forget_subtrees(session: Session, _transaction: SessionTransaction) -> None
 
 def station_ids(scope: Scope) -> Select[int] | list[int]:
     """The ids of the units in the scope's subtree (the unit itself included), to compare a
-    unit column with (`in_`). Read once per session and subtree when the unit belongs to a
+    unit column with (`in_`). Read once per transaction and subtree when the unit belongs to a
     session (a request reads it for every figure): as a list of ids the planner sees how many
     rows of each unit there are (it cannot estimate a range of paths, and a subtree of most of
     the city planned as two stations reads the rows one by one); a detached unit gives the

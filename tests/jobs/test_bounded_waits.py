@@ -16,6 +16,7 @@ from app.config import Environment, Settings
 from app.db import Database, make_engine, writer
 from app.jobs.scheduler import Scheduler
 from app.models import Job, Wish, WishEventRecord
+from app.models.enums import Urgency
 from app.wishes.service import apply_event
 from app.wishes.state import WishEvent
 from tests.conftest import TEST_SECRET
@@ -47,6 +48,8 @@ def test_a_step_blocked_by_a_lock_times_out_and_is_retried(
             tree = make_tree(session)
             make_volunteer(session, tree.stations[0])
             wish = make_wish(session, station=tree.stations[0], requester=make_resident(session))
+            wish.urgency = Urgency.URGENT  # dispatched at once, even in quiet hours
+            session.flush()
             admin = principal(session, make_admin(session))
             apply_event(session=session, wish_id=wish.id, event=WishEvent.APPROVE, actor=admin)
         holder = make_engine(url, settings.model_copy(update={"sqlite_busy_timeout_seconds": 5}))

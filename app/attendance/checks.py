@@ -23,11 +23,11 @@ from app.attendance.errors import (
     OutsideFence,
     OutsideWindow,
 )
+from app.attendance.occasions import Occasion
 from app.attendance.schemas import AttendanceIn
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.geo import distance_m
-from app.models import OrgUnit, Wish
 from app.privacy.consent import ConsentPurpose, in_force
 from app.rules.records import Rules, rules_for
 from app.wishes.errors import ReasonRequired
@@ -53,7 +53,7 @@ class Check:
 
 def validate(
     *,
-    wish: Wish,
+    occasion: Occasion,
     rules: Rules,
     volunteer_id: int,
     manual: bool,
@@ -75,12 +75,13 @@ def validate(
         if body.lat is None or body.lng is None:
             raise LocationRequired()
         # The fence is around the exact place (sealed at rest), not the public coarse point.
-        away = distance_m(body.lat, body.lng, *wish.point)
-        if away > rules.fence_m:
-            raise OutsideFence(
-                f"您距服务地点约 {away:.0f} 米，超出 {rules.fence_m} 米签到范围",
-                details={"distance_m": round(away), "fence_m": rules.fence_m},
-            )
+        if occasion.point is not None:
+            away = distance_m(body.lat, body.lng, *occasion.point)
+            if away > rules.fence_m:
+                raise OutsideFence(
+                    f"您距服务地点约 {away:.0f} 米，超出 {rules.fence_m} 米签到范围",
+                    details={"distance_m": round(away), "fence_m": rules.fence_m},
+                )
         fix = (body.lat, body.lng)
     at = body.client_time or now
     if at > now + CLOCK_SKEW:
@@ -88,8 +89,8 @@ def validate(
     late = now - at > CLOCK_SKEW
     if late and now - at > timedelta(hours=rules.late_sync_hours):
         raise LateSyncExpired(details={"late_sync_hours": rules.late_sync_hours})
-    opens = wish.wanted_start_at - timedelta(minutes=rules.checkin_early_minutes)
-    closes = wish.wanted_end_at + timedelta(minutes=rules.checkin_late_minutes)
+    opens = occasion.starts_at - timedelta(minutes=rules.checkin_early_minutes)
+    closes = occasion.ends_at + timedelta(minutes=rules.checkin_late_minutes)
     if not checking_out and not opens <= at <= closes:
         raise OutsideWindow(
             details={"opens_at": opens.isoformat(), "closes_at": closes.isoformat()}
@@ -115,8 +116,7 @@ def validate(
 def check_for(
     session: Session,
     *,
-    wish: Wish,
-    station: OrgUnit,
+    occasion: Occasion,
     actor: Principal | None,
     volunteer_id: int,
     manual: bool,
@@ -132,7 +132,11 @@ def check_for(
     volunteer's check that lacks its location."""
     if actor is not None and (
         manual
-        or (actor.manages(station.path) and body.reason and (body.lat is None or body.lng is None))
+        or (
+            actor.manages(occasion.station.path)
+            and body.reason
+            and (body.lat is None or body.lng is None)
+        )
     ):
         refuse_self(session, actor, action="manual_check_of_self", volunteer_id=volunteer_id)
     consent = (
@@ -141,8 +145,8 @@ def check_for(
         and in_force(session, actor.user_id, ConsentPurpose.LOCATION) is not None
     )
     return validate(
-        wish=wish,
-        rules=rules_for(session, station),
+        occasion=occasion,
+        rules=rules_for(session, occasion.station),
         volunteer_id=volunteer_id,
         manual=manual,
         consent=consent,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.attendance.checks import Check, check_for
 from app.attendance.errors import NotCheckedIn, NotOnTeam
+from app.attendance.occasions import of_wish
 from app.attendance.schemas import AttendanceIn
 from app.attendance.service import (
     checked_out,
@@ -51,8 +52,7 @@ def _check(ctx: Context, *, out: bool) -> CheckPlan:
         raise NotCheckedIn()
     check = check_for(
         ctx.session,
-        wish=ctx.wish,
-        station=ctx.station,
+        occasion=of_wish(ctx.wish, ctx.station),
         actor=ctx.actor,
         volunteer_id=ctx.wish.assignee_id,
         manual=manual,
@@ -102,7 +102,7 @@ def _check_out_after(ctx: Context, plan: CheckPlan) -> None:
     row = write_check_out(ctx.session, row=plan.row, check=plan.check)
     count(ctx, ctx.wish.assignee_id, "completed_count")
     ctx.notify("wish.completed", requester_side(ctx.wish))
-    checked_out(ctx.session, row, ctx.wish, ctx.station, ctx.now)
+    checked_out(ctx.session, row, of_wish(ctx.wish, ctx.station), ctx.now)
 
 
 register(WishEvent.CHECK_IN, EventSpec(AttendanceIn, _check_in_prepare, _check_in_after))

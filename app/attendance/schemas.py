@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,7 +77,10 @@ class AttendanceOut(BaseModel):
             "examples": [
                 {
                     "id": 517,
+                    "kind": "wish",
                     "wish_id": 1024,
+                    "activity_session_id": None,
+                    "visit_id": None,
                     "volunteer_id": 42,
                     "volunteer_name": "王晓峰",
                     "unit_id": 12,
@@ -102,7 +105,12 @@ class AttendanceOut(BaseModel):
     )
 
     id: int
-    wish_id: int
+    kind: Literal["wish", "activity", "visit"] = Field(
+        description="记录的对象：心愿（wish_id）、活动场次（activity_session_id）或结对走访（visit_id）"
+    )
+    wish_id: int | None
+    activity_session_id: int | None = None
+    visit_id: int | None = None
     volunteer_id: int
     volunteer_name: str
     unit_id: int

@@ -28,6 +28,7 @@ from app.attendance.errors import (
     TeamClosed,
     VolunteerUnavailable,
 )
+from app.attendance.occasions import Occasion, of_wish
 from app.attendance.schemas import AttendanceIn, FeedbackIn
 from app.attendance.state import SERVED, AttendanceEvent, move
 from app.auth.principal import Principal
@@ -42,7 +43,7 @@ from app.wishes.state import WishEvent
 TEAM_CHECK_IN = TASK_STATUSES
 TEAM_CHECK_OUT = frozenset({WishStatus.IN_SERVICE, WishStatus.COMPLETED, WishStatus.RATED})
 
-CheckedOut = Callable[[Session, Attendance, Wish, OrgUnit, datetime], None]
+CheckedOut = Callable[[Session, Attendance, Occasion, datetime], None]
 _AFTER_CHECK_OUT: list[CheckedOut] = []
 
 
@@ -53,11 +54,9 @@ def after_check_out(hook: CheckedOut) -> CheckedOut:
     return hook
 
 
-def checked_out(
-    session: Session, row: Attendance, wish: Wish, station: OrgUnit, now: datetime
-) -> None:
+def checked_out(session: Session, row: Attendance, occasion: Occasion, now: datetime) -> None:
     for hook in _AFTER_CHECK_OUT:
-        hook(session, row, wish, station, now)
+        hook(session, row, occasion, now)
 
 
 def attendance_of(session: Session, wish_id: int, volunteer_id: int) -> Attendance | None:
@@ -222,8 +221,7 @@ def team_check(
         raise TeamClosed("心愿当前状态不能签到签退")
     check = check_for(
         session,
-        wish=wish,
-        station=station,
+        occasion=of_wish(wish, station),
         actor=actor,
         volunteer_id=row.volunteer_id,
         manual=manual,
@@ -287,7 +285,7 @@ def attend(
         out=out,
     )
     if out:
-        checked_out(session, row, outcome.loaded.wish, outcome.loaded.station, now)
+        checked_out(session, row, of_wish(outcome.loaded.wish, outcome.loaded.station), now)
     return visible_wish(session, wish_id=wish_id, actor=actor)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.attendance.occasions import kind_of
 from app.attendance.schemas import AttendanceOut
 from app.attendance.state import attended_minutes
 from app.models import Attendance, HoursEntry, User, Volunteer
@@ -43,7 +44,10 @@ def _attendance_out(row: Attendance, name: str, credited: int | None) -> Attenda
     )
     return AttendanceOut(
         id=row.id,
+        kind=kind_of(row),
         wish_id=row.wish_id,
+        activity_session_id=row.activity_session_id,
+        visit_id=row.visit_id,
         volunteer_id=row.volunteer_id,
         volunteer_name=name,
         unit_id=row.unit_id,

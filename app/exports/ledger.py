@@ -141,7 +141,7 @@ def _services(session: Session, unit: OrgUnit, when: Period) -> dict[int, _Servi
     ).all()
     out: dict[int, _Service] = {}
     for wish_id, volunteer_id, checked_in_at, status, name in rows:
-        if checked_in_at is None:
+        if checked_in_at is None or wish_id is None:
             continue
         service = out.setdefault(wish_id, _Service(wish_id, checked_in_at, [], 0))
         service.first_in = min(service.first_in, checked_in_at)

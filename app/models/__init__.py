@@ -8,6 +8,7 @@ from app.models.accounts import (
     User,
     WechatAccessToken,
 )
+from app.models.activities import Activity, ActivitySession, ActivitySignup, ActivitySkill
 from app.models.base import Base
 from app.models.batch_apply import BatchApply
 from app.models.catalogue import (
@@ -23,6 +24,13 @@ from app.models.dispatch import DispatchPolicy, Job
 from app.models.idempotency import IdempotencyKey
 from app.models.imports import BulkImport
 from app.models.org import OrgUnit
+from app.models.pairings import (
+    Household,
+    HouseholdCategory,
+    HouseholdCategoryLink,
+    Pairing,
+    PairingVisit,
+)
 from app.models.privacy import AccessLog, ConsentText
 from app.models.push import NotificationPreference, SmsDailyCount, SubscriptionQuota
 from app.models.records import (
@@ -36,6 +44,7 @@ from app.models.records import (
     StarLadder,
 )
 from app.models.stats import RankingWeight
+from app.models.teams import Team, TeamAdoption, TeamCallup, TeamMember
 from app.models.volunteers import HomeMove, Volunteer, VolunteerPreference, VolunteerSkill
 from app.models.webhooks import WebhookSubscriber
 from app.models.wishes import (
@@ -50,6 +59,10 @@ from app.models.wishes import (
 
 __all__ = [
     "AccessLog",
+    "Activity",
+    "ActivitySession",
+    "ActivitySignup",
+    "ActivitySkill",
     "Attendance",
     "AuthRevocation",
     "AuthSession",
@@ -64,12 +77,17 @@ __all__ = [
     "DispatchPolicy",
     "HomeMove",
     "HoursEntry",
+    "Household",
+    "HouseholdCategory",
+    "HouseholdCategoryLink",
     "IdempotencyKey",
     "Job",
     "NotificationPreference",
     "Offer",
     "OrgUnit",
     "OutboxMessage",
+    "Pairing",
+    "PairingVisit",
     "PointsEntry",
     "Programme",
     "RankingWeight",
@@ -85,6 +103,10 @@ __all__ = [
     "StarLadder",
     "SubscriptionQuota",
     "SystemWishEvent",
+    "Team",
+    "TeamAdoption",
+    "TeamCallup",
+    "TeamMember",
     "User",
     "Volunteer",
     "VolunteerPreference",

@@ -52,7 +52,8 @@ class Consent(IdMixin, Base):
 
 
 class Attendance(IdMixin, TimestampMixin, Base):
-    """One volunteer's service on one wish: check-in, check-out, confirmation.
+    """One volunteer's service on one occasion: a wish, an activity's session or a pairing's
+    visit (exactly one is set): check-in, check-out, confirmation.
 
     Location is kept only as the two fixes taken at check-in and check-out, and only with the
     volunteer's consent in force at that moment."""
@@ -60,6 +61,14 @@ class Attendance(IdMixin, TimestampMixin, Base):
     __tablename__ = "attendances"
     __table_args__ = (
         UniqueConstraint("wish_id", "volunteer_id"),
+        UniqueConstraint("activity_session_id", "volunteer_id"),
+        UniqueConstraint("visit_id"),
+        CheckConstraint(
+            "(CASE WHEN wish_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN activity_session_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN visit_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_occasion",
+        ),
         UniqueConstraint("volunteer_id", "check_in_nonce"),
         UniqueConstraint("volunteer_id", "check_out_nonce"),
         CheckConstraint(
@@ -74,9 +83,12 @@ class Attendance(IdMixin, TimestampMixin, Base):
         Index("ix_attendances_checked_in_at", "checked_in_at"),
     )
 
-    wish_id: Mapped[int] = mapped_column(ForeignKey("wishes.id"))
+    wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
+    activity_session_id: Mapped[int | None] = mapped_column(ForeignKey("activity_sessions.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("pairing_visits.id"))
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
-    # The unit that records (and so certifies) this service: the wish's station.
+    # The unit that records (and so certifies) this service: the wish's station, the unit that
+    # published the activity, the pairing's station.
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default=AttendanceStatus.ASSIGNED.value)

@@ -94,6 +94,8 @@ class Wish(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     grab_open: Mapped[bool] = mapped_column(default=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    # Taken by a team or organisation: its lead (the assignee) accepted for it.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # The dispatch ladder: how many rounds of offers this dispatch has had, and the unit the
     # wish has been escalated to (None: its own station).
     dispatch_round: Mapped[int] = mapped_column(Integer, default=0)

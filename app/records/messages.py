@@ -22,10 +22,11 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.attendance.occasions import Occasion, load_record
 from app.attendance.service import after_check_out
 from app.jobs import store
 from app.jobs.registry import register
-from app.models import Attendance, OrgUnit, StarAward, User, Volunteer, Wish
+from app.models import Attendance, OrgUnit, StarAward, User, Volunteer
 from app.models.enums import AttendanceStatus
 from app.notifications.outbox import enqueue
 from app.org_units.service import ancestors, coordinators_for
@@ -41,8 +42,11 @@ PENDING = AttendanceStatus.CHECKED_OUT
 @dataclass(frozen=True)
 class Pending:
     row: Attendance
-    wish: Wish
-    station: OrgUnit
+    occasion: Occasion
+
+    @property
+    def station(self) -> OrgUnit:
+        return self.occasion.station
 
 
 def volunteer_user(session: Session, volunteer_id: int) -> list[int]:
@@ -50,13 +54,13 @@ def volunteer_user(session: Session, volunteer_id: int) -> list[int]:
     return [user_id] if user_id is not None else []
 
 
-def confirmers(session: Session, wish: Wish, station: OrgUnit, rules: Rules) -> list[int]:
+def confirmers(session: Session, occasion: Occasion, rules: Rules) -> list[int]:
     """Who may confirm the record's hours under the unit's rules."""
     ids: list[int | None] = []
     if rules.confirm_by in ("coordinator", "either"):
-        ids += coordinators_for(session, station)
+        ids += coordinators_for(session, occasion.station)
     if rules.confirm_by in ("requester", "either"):
-        ids += [wish.requester_id, wish.proxy_id]
+        ids += occasion.requester_ids
     return [i for i in dict.fromkeys(ids) if i is not None]
 
 
@@ -69,14 +73,26 @@ def _facts(session: Session, found: Pending) -> dict[str, Any]:
     )
     facts: dict[str, Any] = {
         "record_id": row.id,
-        "wish_id": found.wish.id,
-        "title": found.wish.title,
+        **subject_facts(found.occasion),
         "volunteer_name": name or "",
         "station_name": found.station.name,
     }
     if row.checked_in_at is not None and row.checked_out_at is not None:
         minutes = max(0, int((row.checked_out_at - row.checked_in_at).total_seconds() // 60))
         facts["attended_hours"] = hours_of(minutes)
+    return facts
+
+
+def subject_facts(occasion: Occasion) -> dict[str, Any]:
+    """What a message says of the occasion: the wish's id and title, or the activity's or the
+    pairing's."""
+    facts: dict[str, Any] = {"title": occasion.title}
+    if occasion.kind == "wish":
+        facts["wish_id"] = occasion.subject_id
+    elif occasion.kind == "activity":
+        facts["activity_id"] = occasion.parent_id
+    else:
+        facts["pairing_id"] = occasion.parent_id
     return facts
 
 
@@ -91,17 +107,17 @@ def _pending_since(row: Attendance) -> datetime:
 
 
 def awaiting_confirmation(
-    session: Session, *, row: Attendance, wish: Wish, station: OrgUnit, now: datetime
+    session: Session, *, row: Attendance, occasion: Occasion, now: datetime
 ) -> None:
     """A record was checked out: tell its confirmers and start its timer."""
-    found = Pending(row, wish, station)
-    rules = rules_for(session, station)
+    found = Pending(row, occasion)
+    rules = rules_for(session, occasion.station)
     enqueue(
         session=session,
         topic="record.to_confirm",
-        recipient_ids=confirmers(session, wish, station, rules),
+        recipient_ids=confirmers(session, occasion, rules),
         payload=_facts(session, found),
-        wish_id=wish.id,
+        wish_id=occasion.wish_id,
     )
     run_at = _pending_since(row) + timedelta(hours=rules.confirm_remind_hours)
     store.set_timer(
@@ -111,19 +127,13 @@ def awaiting_confirmation(
 
 @after_check_out
 def _awaiting_confirmation(
-    session: Session, row: Attendance, wish: Wish, station: OrgUnit, now: datetime
+    session: Session, row: Attendance, occasion: Occasion, now: datetime
 ) -> None:
-    awaiting_confirmation(session, row=row, wish=wish, station=station, now=now)
+    awaiting_confirmation(session, row=row, occasion=occasion, now=now)
 
 
 def _load(session: Session, record_id: int) -> Pending | None:
-    found = session.execute(
-        select(Attendance, Wish, OrgUnit)
-        .join(Wish, Wish.id == Attendance.wish_id)
-        .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-        .where(Attendance.id == record_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    found = load_record(session, record_id)
     return Pending(*found) if found is not None else None
 
 
@@ -173,7 +183,7 @@ def run(session: Session, record_id: int, now: datetime) -> str | None:
                 topic="record.confirm_escalated",
                 recipient_ids=coordinators_for(session, unit),
                 payload=payload,
-                wish_id=found.wish.id,
+                wish_id=found.occasion.wish_id,
             )
             done = "escalated"
     elif now >= remind_at and row.confirm_reminded_at is None:
@@ -193,9 +203,9 @@ def run(session: Session, record_id: int, now: datetime) -> str | None:
             enqueue(
                 session=session,
                 topic="record.confirm_reminder",
-                recipient_ids=confirmers(session, found.wish, found.station, rules),
+                recipient_ids=confirmers(session, found.occasion, rules),
                 payload=payload,
-                wish_id=found.wish.id,
+                wish_id=found.occasion.wish_id,
             )
             done = "reminded"
     reminded = row.confirm_reminded_at is not None or done == "reminded"
@@ -213,7 +223,7 @@ def run(session: Session, record_id: int, now: datetime) -> str | None:
 
 
 def credited(
-    session: Session, *, row: Attendance, wish: Wish, minutes: int, note: str | None
+    session: Session, *, row: Attendance, occasion: Occasion, minutes: int, note: str | None
 ) -> None:
     enqueue(
         session=session,
@@ -221,22 +231,21 @@ def credited(
         recipient_ids=volunteer_user(session, row.volunteer_id),
         payload={
             "record_id": row.id,
-            "wish_id": wish.id,
-            "title": wish.title,
+            **subject_facts(occasion),
             "hours": hours_of(minutes),
             "note": note,
         },
-        wish_id=wish.id,
+        wish_id=occasion.wish_id,
     )
 
 
-def rejected(session: Session, *, row: Attendance, wish: Wish, reason: str) -> None:
+def rejected(session: Session, *, row: Attendance, occasion: Occasion, reason: str) -> None:
     enqueue(
         session=session,
         topic="record.rejected",
         recipient_ids=volunteer_user(session, row.volunteer_id),
-        payload={"record_id": row.id, "wish_id": wish.id, "title": wish.title, "reason": reason},
-        wish_id=wish.id,
+        payload={"record_id": row.id, **subject_facts(occasion), "reason": reason},
+        wish_id=occasion.wish_id,
     )
 
 

@@ -125,6 +125,7 @@ def open_work(session: Session, user_id: int, volunteer_id: int | None) -> dict[
         team = session.scalars(
             select(Attendance.wish_id)
             .where(
+                Attendance.wish_id.is_not(None),
                 Attendance.volunteer_id == volunteer_id,
                 Attendance.is_lead.is_(False),
                 Attendance.status.in_((AttendanceStatus.ASSIGNED, AttendanceStatus.IN_SERVICE)),
@@ -132,7 +133,7 @@ def open_work(session: Session, user_id: int, volunteer_id: int | None) -> dict[
             .order_by(Attendance.wish_id)
         ).all()
         if team:
-            found["team_service"] = list(team)
+            found["team_service"] = [wish_id for wish_id in team if wish_id is not None]
     return found
 
 

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.attendance.errors import RecordNotFound
+from app.attendance.occasions import Occasion
+from app.attendance.occasions import load_record as load_occasion
 from app.attendance.state import DECIDED, AttendanceEvent, attended_minutes, move
 from app.auth.principal import Principal
 from app.auth.separation import refuse_self
 from app.errors import BadRequest
-from app.models import Attendance, HoursEntry, OrgUnit, Volunteer, Wish
+from app.models import Attendance, HoursEntry, OrgUnit, Volunteer
 from app.models.enums import AttendanceStatus
 from app.org_units.service import acting_unit
 from app.records import messages
@@ -61,17 +63,15 @@ def credit_minutes(attended: int, planned: int, rules: Rules) -> tuple[int, str 
 @dataclass
 class RecordContext:
     row: Attendance
-    wish: Wish
-    station: OrgUnit
+    occasion: Occasion
+
+    @property
+    def station(self) -> OrgUnit:
+        return self.occasion.station
 
 
 def load_record(session: Session, attendance_id: int) -> RecordContext:
-    found = session.execute(
-        select(Attendance, Wish, OrgUnit)
-        .join(Wish, Wish.id == Attendance.wish_id)
-        .join(OrgUnit, OrgUnit.id == Attendance.unit_id)
-        .where(Attendance.id == attendance_id)
-    ).one_or_none()
+    found = load_occasion(session, attendance_id)
     if found is None:
         raise RecordNotFound()
     return RecordContext(*found)
@@ -80,7 +80,7 @@ def load_record(session: Session, attendance_id: int) -> RecordContext:
 def record_visible(ctx: RecordContext, actor: Principal) -> bool:
     return (
         actor.manages(ctx.station.path)
-        or actor.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id)
+        or actor.user_id in ctx.occasion.requester_ids
         or actor.volunteer_id == ctx.row.volunteer_id
     )
 
@@ -94,7 +94,7 @@ def confirm(
     refuse_self(session, actor, action="confirm_service_record", volunteer_id=ctx.row.volunteer_id)
     rules = rules_for(session, ctx.station)
     as_staff = actor.manages(ctx.station.path)
-    as_requester = actor.user_id in (ctx.wish.requester_id, ctx.wish.proxy_id)
+    as_requester = actor.user_id in ctx.occasion.requester_ids
     allowed = (as_staff and rules.confirm_by in ("coordinator", "either")) or (
         as_requester and rules.confirm_by in ("requester", "either")
     )
@@ -111,7 +111,7 @@ def confirm(
         session, row, AttendanceEvent.CREDIT, confirmed_by_id=actor.user_id, confirmed_at=now
     ):
         raise AlreadyConfirmed()
-    planned = attended_minutes(ctx.wish.wanted_start_at, ctx.wish.wanted_end_at)
+    planned = attended_minutes(ctx.occasion.starts_at, ctx.occasion.ends_at)
     minutes, why = credit_minutes(
         attended_minutes(row.checked_in_at, row.checked_out_at), planned, rules
     )
@@ -121,8 +121,8 @@ def confirm(
         unit_id=row.unit_id,
         wish_id=row.wish_id,
         attendance_id=row.id,
-        category_code=ctx.wish.category_code,
-        content=(row.summary or ctx.wish.title)[:500],
+        category_code=ctx.occasion.category_code,
+        content=(row.summary or ctx.occasion.title)[:500],
         started_at=row.checked_in_at,
         ended_at=row.checked_out_at,
         minutes=minutes,
@@ -136,7 +136,7 @@ def confirm(
     session.flush()
     points.earn_for(session, entry, rules, actor.user_id)
     stars.after_credit(session, row.volunteer_id, now)
-    messages.credited(session, row=row, wish=ctx.wish, minutes=minutes, note=why)
+    messages.credited(session, row=row, occasion=ctx.occasion, minutes=minutes, note=why)
     session.refresh(row)
     data = webhook_events.record_data(row, entry, ctx.station)
     publish(
@@ -171,7 +171,7 @@ def reject(
         confirmed_at=now,
     ):
         raise AlreadyConfirmed()
-    messages.rejected(session, row=ctx.row, wish=ctx.wish, reason=reason)
+    messages.rejected(session, row=ctx.row, occasion=ctx.occasion, reason=reason)
     session.refresh(ctx.row)
     return ctx
 

@@ -17,6 +17,13 @@ again. Counts and sums are taken over the same queries the drill-downs list.
 - An *active* volunteer has a positive net of credited minutes in the window.
 - A *registered* volunteer has their home station in the subtree and registered before the
   window's end.
+- An activity is *held* in the window when it was published (status `published`, or
+  `finished` after it) by a unit of the subtree and one of its sessions starts in the window
+  (`activity_sessions.starts_at`); drafts and cancelled activities are never held. Its
+  *places taken* are its volunteer sign-ups that were admitted (`admitted`, and `no_show`: an
+  admitted volunteer who never came still held the place); participants take no place. The
+  *attendances served* at it are the service records of its held sessions that were checked
+  out (credited or awaiting confirmation, `app.attendance.state.SERVED`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import HoursEntry, OrgUnit, Volunteer
+from app.attendance.state import SERVED as SERVED_RECORDS
+from app.models import (
+    Activity,
+    ActivitySession,
+    ActivitySignup,
+    Attendance,
+    HoursEntry,
+    OrgUnit,
+    Volunteer,
+)
 from app.models import WishMilestones as M
 from app.models.enums import OrgLevel
 from app.stats.figures import Scope
@@ -104,6 +120,52 @@ def active(entries: Credited) -> Select[int]:
     )
 
 
+# ---------------------------------------------------------------- activities
+
+HELD_STATUSES = ("published", "finished")
+PLACE_STATUSES = ("admitted", "no_show")
+HeldSessions = Select[int, int]  # (session id, activity id)
+
+
+def held_sessions(scope: Scope, when: ColumnElement[bool] | None = None) -> HeldSessions:
+    """The sessions (id, activity id) of published activities of the subtree starting in the
+    window (and `when`, which may read `ActivitySession` and `Activity` columns)."""
+    return (
+        select(ActivitySession.id, ActivitySession.activity_id)
+        .join(Activity, Activity.id == ActivitySession.activity_id)
+        .where(
+            Activity.unit_id.in_(units_of(scope)),
+            Activity.status.in_(HELD_STATUSES),
+            in_window(ActivitySession.starts_at, scope),
+            when if when is not None else true(),
+        )
+    )
+
+
+def held(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[int]:
+    """Ids of the activities held in the window (one of their sessions as `held_sessions`)."""
+    sessions = held_sessions(scope, when).subquery()
+    return select(sessions.c.activity_id).distinct()
+
+
+def places(activities: Select[int]) -> Select[int, int]:
+    """The volunteer places taken at the activities: sign-ups (id, activity id) admitted."""
+    return select(ActivitySignup.id, ActivitySignup.activity_id).where(
+        ActivitySignup.activity_id.in_(activities),
+        ActivitySignup.role == "volunteer",
+        ActivitySignup.status.in_(PLACE_STATUSES),
+    )
+
+
+def served_at(scope: Scope, when: ColumnElement[bool] | None = None) -> Select[int]:
+    """Ids of the service records served at the sessions `held_sessions(scope, when)` lists."""
+    sessions = held_sessions(scope, when).subquery()
+    return select(Attendance.id).where(
+        Attendance.activity_session_id.in_(select(sessions.c.id)),
+        Attendance.status.in_(tuple(SERVED_RECORDS)),
+    )
+
+
 # ---------------------------------------------------------------- volunteers and stations
 
 
@@ -128,11 +190,14 @@ def stations(scope: Scope) -> Select[int]:
 # ---------------------------------------------------------------- reading
 
 
-def count(session: Session, query: Select[int] | Credited) -> int:
+Listed = Select[int] | Credited | Select[int, int]
+
+
+def count(session: Session, query: Listed) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def ids(session: Session, query: Select[int] | Credited) -> list[int]:
+def ids(session: Session, query: Listed) -> list[int]:
     """The first column of the query's rows, distinct and ascending."""
     rows = query.subquery()
     first = rows.c[0]

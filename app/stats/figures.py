@@ -2,11 +2,11 @@
 
 A section (intake, speed, outcomes, people, coverage, seasons) is a function of a scope: the
 subtree of one practice unit over a half-open window of time. It answers figures, every one an
-SQL aggregate over the event log (`wish_events`), the wishes and the ledgers (`hours_entries`,
-`star_awards`), and for every figure it can list what it counts (`drill`): the wishes, events,
-ledger entries, volunteers or units whose rows make the number, so any figure can be checked by
-hand. Sections register themselves in `SECTIONS`; the API, the console and the exports show
-them in registration order.
+SQL aggregate over the event log (`wish_events`), the wishes, the activities and the ledgers
+(`hours_entries`, `star_awards`), and for every figure it can list what it counts (`drill`): the
+wishes, events, ledger entries, volunteers, units, activities, sign-ups or service records whose
+rows make the number, so any figure can be checked by hand. Sections register themselves in
+`SECTIONS`; the API, the console and the exports show them in registration order.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class DrillKind(StrEnum):
     HOURS = "hours"  # hours_entries rows
     VOLUNTEERS = "volunteers"
     UNITS = "units"
+    ACTIVITIES = "activities"
+    SIGNUPS = "signups"  # activity_signups rows (places taken)
+    ATTENDANCES = "attendances"  # service records (attendances rows)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Figure:
     key: str
     label: str
     value: float | int | None
-    unit: str  # 件 | 人 | 分钟 | 小时 | % | 分 | 个 | 指数
+    unit: str  # 件 | 人 | 人次 | 分钟 | 小时 | % | 分 | 个 | 指数
     drill: DrillKind
     group: str | None = None
     group_label: str | None = None

@@ -53,8 +53,10 @@ class FigureOut(BaseModel):
     value: float | int | None = Field(
         description="数值；比率为 0–1 的小数（unit 为 %）；无法计算时（如分母为零）为 null"
     )
-    unit: str = Field(description="件、人、分钟、小时、%、分、个、指数")
-    drill: DrillKind = Field(description="下钻列出的是什么：心愿、事件、时长记录、志愿者、单位")
+    unit: str = Field(description="件、人、人次、分钟、小时、%、分、个、指数")
+    drill: DrillKind = Field(
+        description="下钻列出的是什么：心愿、事件、时长记录、志愿者、单位、活动、活动报名、服务记录"
+    )
     group: str | None = Field(default=None, description="分组代码（如服务类别）；总数为 null")
     group_label: str | None = None
 
@@ -102,9 +104,16 @@ class DrillItemOut(BaseModel):
         }
     )
 
-    id: int = Field(description="心愿、事件、时长记录、志愿者或单位的编号（见 kind）")
-    label: str = Field(description="心愿的标题与类别、事件类型、服务内容与时长、脱敏姓名或单位名称")
-    at: datetime | None = Field(description="心愿提交、事件发生、服务开始或志愿者注册的时间")
+    id: int = Field(
+        description="心愿、事件、时长记录、志愿者、单位、活动、活动报名或服务记录的编号（见 kind）"
+    )
+    label: str = Field(
+        description="心愿的标题与类别、事件类型、服务内容与时长、脱敏姓名、单位名称、"
+        "活动名称与发布单位，或活动名称与脱敏姓名（活动报名、服务记录）"
+    )
+    at: datetime | None = Field(
+        description="心愿提交、事件发生、服务开始、志愿者注册、活动首场开始、报名排队或签到的时间"
+    )
 
 
 class DrillOut(BaseModel):

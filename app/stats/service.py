@@ -12,7 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.exports.sheets import Column, ColumnKind, Sheet
-from app.models import Category, HoursEntry, OrgUnit, User, Volunteer, Wish, WishEventRecord
+from app.models import (
+    Activity,
+    ActivitySession,
+    ActivitySignup,
+    Attendance,
+    Category,
+    HoursEntry,
+    OrgUnit,
+    User,
+    Volunteer,
+    Wish,
+    WishEventRecord,
+)
 from app.privacy.masking import shown_name
 from app.schemas import hours_of
 from app.stats import all_sections as _all_sections  # noqa: F401 - every section registered
@@ -158,7 +170,8 @@ def drill(
 
 def items_of(session: Session, kind: DrillKind, ids: Sequence[int]) -> list[Item]:
     """The rows with these ids, each named for a coordinator to check by hand, in the order
-    given. Volunteers are shown by masked name (a deleted account as 已注销用户)."""
+    given. Volunteers are shown by masked name (a deleted account as 已注销用户): alone, or
+    after the activity of a place taken or the occasion of a service record."""
     if not ids:
         return []
     found: dict[int, Item] = {}
@@ -194,6 +207,33 @@ def items_of(session: Session, kind: DrillKind, ids: Sequence[int]) -> list[Item
     elif kind == DrillKind.UNITS:
         units = session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(wanted)))
         found = {r[0]: Item(r[0], r[1], None) for r in units}
+    elif kind == DrillKind.ACTIVITIES:
+        activities = session.execute(
+            select(Activity.id, Activity.title, OrgUnit.name, Activity.starts_at)
+            .join(OrgUnit, OrgUnit.id == Activity.unit_id)
+            .where(Activity.id.in_(wanted))
+        )
+        found = {r[0]: Item(r[0], f"{r[1]}（{r[2]}）", r[3]) for r in activities}
+    elif kind == DrillKind.SIGNUPS:
+        signups = session.execute(
+            select(ActivitySignup.id, Activity.title, User.name, ActivitySignup.queued_at)
+            .join(Activity, Activity.id == ActivitySignup.activity_id)
+            .join(User, User.id == ActivitySignup.user_id)
+            .where(ActivitySignup.id.in_(wanted))
+        )
+        found = {r[0]: Item(r[0], f"{r[1]} · {shown_name(r[2])}", r[3]) for r in signups}
+    elif kind == DrillKind.ATTENDANCES:
+        records = session.execute(
+            select(Attendance.id, Activity.title, User.name, Attendance.checked_in_at)
+            .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+            .join(User, User.id == Volunteer.user_id)
+            .outerjoin(ActivitySession, ActivitySession.id == Attendance.activity_session_id)
+            .outerjoin(Activity, Activity.id == ActivitySession.activity_id)
+            .where(Attendance.id.in_(wanted))
+        )
+        found = {
+            r[0]: Item(r[0], f"{r[1] or '服务记录'} · {shown_name(r[2])}", r[3]) for r in records
+        }
     return [found[i] for i in wanted if i in found]
 
 

@@ -3,10 +3,14 @@ sections computed again by brute force in Python from the rows written.
 
 A history is two trees (the second one is outside every scope of the first): volunteers
 registered at random stations and times, hours entries (service and training) at random
-stations and times, some reversed and some replaced, wishes (some tagged 我们的节日) completed
-at random stations and times (once at most, and with unrelated events around), and star awards
-in every status. The brute force reads none of the sections' SQL: it walks the rows, finds a
-day's season with `seasons.service.season_on` and festivals with `seasons.festivals`.
+stations and times, with or without a wish (an activity's or a visit's entry has none), some
+reversed and some replaced, wishes (some tagged 我们的节日) completed at random stations and
+times (once at most, and with unrelated events around), star awards in every status, and
+activities of stations, a township or the county in every status (some naming a festival) with
+sessions at random times, sign-ups in every status (participants among them) and service records
+of their sessions in every status. The brute force reads none of the sections' SQL: it walks
+the rows, finds a day's season with `seasons.service.season_on` and festivals with
+`seasons.festivals`.
 """
 
 from __future__ import annotations
@@ -16,17 +20,30 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.models import HoursEntry, OrgUnit, SeasonTheme, StarAward, Volunteer, WishEventRecord
-from app.models.enums import OrgLevel, WishStatus
+from app.models import (
+    Activity,
+    ActivitySession,
+    ActivitySignup,
+    Attendance,
+    HoursEntry,
+    OrgUnit,
+    SeasonTheme,
+    StarAward,
+    Volunteer,
+    WishEventRecord,
+)
+from app.models.enums import AttendanceStatus, OrgLevel, WishStatus
 from app.seasons.festivals import Festival, festivals
 from app.seasons.service import season_on
 from tests.fixtures.builders import Tree, make_resident, make_tree, make_volunteer, make_wish
+from tests.fixtures.programmes import make_activity, make_activity_session, make_attendance
 
 # Local 2027-01-01 00:00 (Asia/Shanghai), and a span of fourteen months after it.
 ORIGIN = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
@@ -81,12 +98,50 @@ class Plan:
     awards: list[tuple[int, int, str, int]]  # volunteer, star, status, notice ends at
     scope: int  # index into the scope units
     window: tuple[int, int, bool]  # starts at, length, aligned to local midnights
+    activities: list[ActivityPlan] = field(default_factory=list)
+
+
+ACTIVITY_STATUSES = ("published", "published", "finished", "draft", "cancelled")
+SIGNUP_STATUSES = ("admitted", "admitted", "no_show", "waiting", "cancelled")
+FESTIVAL_CODES = (None, "spring_festival", "lantern", "mid_autumn", "double_ninth")
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    unit: int  # 0-7 the stations of both trees, 8 the first township, 9 the county
+    status: str
+    festival: str | None
+    sessions: list[int]  # starts at
+    signups: list[tuple[int, str, bool]]  # volunteer, status, as a participant (a resident)
+    records: list[tuple[int, int, AttendanceStatus]]  # session, volunteer, status
+
+
+def activity_plans(moment: st.SearchStrategy[int]) -> st.SearchStrategy[ActivityPlan]:
+    return st.builds(
+        ActivityPlan,
+        unit=st.integers(0, 9) | st.sampled_from([0, 8, 9]),
+        status=st.sampled_from(ACTIVITY_STATUSES),
+        festival=st.sampled_from(FESTIVAL_CODES),
+        sessions=st.lists(moment, min_size=1, max_size=3, unique=True),
+        signups=st.lists(
+            st.tuples(st.integers(0, 5), st.sampled_from(SIGNUP_STATUSES), st.booleans()),
+            max_size=5,
+        ),
+        records=st.lists(
+            st.tuples(
+                st.integers(0, 2), st.integers(0, 5), st.sampled_from(list(AttendanceStatus))
+            ),
+            max_size=5,
+        ),
+    )
 
 
 @st.composite
 def plans(draw: st.DrawFn) -> Plan:
     window = draw(st.tuples(offset, st.integers(1, 300 * DAY), st.booleans()))
     moment = _moments(window)
+    start, length, _ = window
+    inside = st.integers(start, min(start + length - 1, SPAN_MINUTES))
     return Plan(
         volunteers=draw(st.lists(st.tuples(station, moment), min_size=1, max_size=6)),
         entries=draw(
@@ -124,6 +179,7 @@ def plans(draw: st.DrawFn) -> Plan:
         ),
         scope=draw(st.integers(0, 8) | st.sampled_from([0, 1])),
         window=window,
+        activities=draw(st.lists(activity_plans(moment | inside), min_size=1, max_size=5)),
     )
 
 
@@ -138,6 +194,10 @@ class History:
     # (wish id, station id, completed at, tagged)
     awards: list[StarAward] = field(default_factory=list)
     tagged: set[int] = field(default_factory=set)  # wishes of 我们的节日
+    activities: list[Activity] = field(default_factory=list)
+    sessions: list[ActivitySession] = field(default_factory=list)
+    signups: list[ActivitySignup] = field(default_factory=list)
+    records: list[Attendance] = field(default_factory=list)
     starts_at: datetime = ORIGIN
     ends_at: datetime = ORIGIN
     unit: OrgUnit | None = None
@@ -235,6 +295,7 @@ def build(session: Session, plan: Plan) -> History:
         session.add(award)
         history.awards.append(award)
     session.flush()
+    _activities(session, history, plan.activities)
     start, length, aligned = plan.window
     starts_at, ends_at = at(start), at(start + length)
     if aligned:
@@ -243,6 +304,61 @@ def build(session: Session, plan: Plan) -> History:
     history.starts_at, history.ends_at = starts_at, ends_at
     history.unit = units[plan.scope % len(units)]
     return history
+
+
+def _activities(session: Session, history: History, plans: list[ActivityPlan]) -> None:
+    tree, other = history.tree, history.other
+    publishers = [*tree.stations, *other.stations, tree.townships[0], tree.county]
+    participant = make_resident(session)
+    for n, plan in enumerate(plans):
+        unit = publishers[plan.unit]
+        starts = sorted(at(m) for m in plan.sessions)
+        activity = make_activity(
+            session,
+            unit=unit,
+            starts_at=starts[0],
+            title=f"活动{n}",
+            status=plan.status,
+            festival=plan.festival,
+        )
+        history.activities.append(activity)
+        sessions = [make_activity_session(session, activity, moment) for moment in starts]
+        history.sessions += sessions
+        users: set[int] = set()
+        for who, status, as_participant in plan.signups:
+            volunteer = history.volunteers[who % len(history.volunteers)]
+            user_id = participant.id if as_participant else volunteer.user_id
+            if user_id in users:
+                continue
+            users.add(user_id)
+            signup = ActivitySignup(
+                activity_id=activity.id,
+                user_id=user_id,
+                volunteer_id=None if as_participant else volunteer.id,
+                role="participant" if as_participant else "volunteer",
+                status=status,
+                queued_at=activity.signup_opens_at,
+            )
+            session.add(signup)
+            history.signups.append(signup)
+        seen: set[tuple[int, int]] = set()
+        for which, who, status in plan.records:
+            held = sessions[which % len(sessions)]
+            volunteer = history.volunteers[who % len(history.volunteers)]
+            if (held.id, volunteer.id) in seen:
+                continue
+            seen.add((held.id, volunteer.id))
+            history.records.append(
+                make_attendance(
+                    session,
+                    volunteer=volunteer,
+                    unit=unit,
+                    at=held.starts_at,
+                    status=status,
+                    activity_session=held,
+                )
+            )
+    session.flush()
 
 
 def _event(session: Session, wish_id: int, to: WishStatus, moment: datetime) -> None:
@@ -360,6 +476,9 @@ def expected(session: Session, h: History) -> Expected:
     )
 
     out[("seasons.wishes", None)] = (len(completed), completed)
+    held = _held(h, units, s, e)
+    for name, value in _activity_figures(h, held).items():
+        out[(f"seasons.{name}", None)] = value
     season_of = _season_lookup(session)
     seconds: dict[str, float] = {}
     day = clock.local_day(s)
@@ -379,13 +498,19 @@ def expected(session: Session, h: History) -> Expected:
             {c[0] for c in completions if season_of(clock.local_day(c[2])) == theme.code}
         )
         entries = [x for x in credited if season_of(clock.local_day(x.started_at)) == theme.code]
+        sessions = [x for x in held if season_of(clock.local_day(x.starts_at)) == theme.code]
         out[("seasons.season.wishes", theme.code)] = (len(wishes), wishes)
         out[("seasons.season.hours", theme.code)] = (
             round(sum(x.minutes for x in entries) / 60, 2),
             sorted(x.id for x in entries),
         )
+        activities = _activity_figures(h, sessions)
+        for name, value in activities.items():
+            out[(f"seasons.season.{name}", theme.code)] = value
         if seconds.get(theme.code, 0) > 0:
-            rates.append(len(wishes) / (seconds[theme.code] / 86400))
+            rates.append(
+                (len(wishes) + activities["activities"][0]) / (seconds[theme.code] / 86400)
+            )
             balance_wishes |= set(wishes)
     out[("seasons.balance_index", None)] = (_balance(rates), sorted(balance_wishes))
 
@@ -418,7 +543,43 @@ def expected(session: Session, h: History) -> Expected:
             round(sum(x.minutes for x in entries) / 60, 2),
             sorted(x.id for x in entries),
         )
+        named = {a.id for a in h.activities if a.festival_code == festival.code}
+        sessions = [x for x in held if counts(clock.local_day(x.starts_at), x.activity_id in named)]
+        for name, value in _activity_figures(h, sessions).items():
+            out[(f"seasons.festival.{name}", group)] = value
     return out
+
+
+def _held(h: History, units: dict[int, OrgUnit], s: datetime, e: datetime) -> list[ActivitySession]:
+    """The sessions of published activities of the subtree starting in [s, e)."""
+    counted = {
+        a.id for a in h.activities if a.unit_id in units and a.status in ("published", "finished")
+    }
+    return [x for x in h.sessions if x.activity_id in counted and s <= x.starts_at < e]
+
+
+def _activity_figures(h: History, sessions: list[ActivitySession]) -> dict[str, Any]:
+    """Activities held at the sessions, their places taken, the records served there."""
+    activities = sorted({x.activity_id for x in sessions})
+    places = sorted(
+        x.id
+        for x in h.signups
+        if x.activity_id in activities
+        and x.role == "volunteer"
+        and x.status in ("admitted", "no_show")
+    )
+    ids = {x.id for x in sessions}
+    served = sorted(
+        r.id
+        for r in h.records
+        if r.activity_session_id in ids
+        and r.status in (AttendanceStatus.CHECKED_OUT, AttendanceStatus.CREDITED)
+    )
+    return {
+        "activities": (len(activities), activities),
+        "places": (len(places), places),
+        "attendances": (len(served), served),
+    }
 
 
 def _balance(rates: list[float]) -> float | None:

@@ -38,6 +38,12 @@ from tests.fixtures.builders import (
     make_volunteer,
     make_wish,
 )
+from tests.fixtures.programmes import (
+    make_activity,
+    make_activity_session,
+    make_attendance,
+    make_visit,
+)
 
 API = "/api/v1"
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 on 25 November in Shanghai
@@ -253,22 +259,23 @@ def test_workbook_figures_are_the_ledger_sums(
     services = book["服务台账"]
     assert services.freeze_panes == "A3"
     assert services["A1"].value == f"{history.unit.name} 服务台账 2026-11-01 至 2026-11-30"
-    assert [c.value for c in services[2]][:3] == ["服务日期", "实践站", "心愿编号"]
+    assert [c.value for c in services[2]][:5] == ["服务日期", "单位", "类型", "编号", "服务内容"]
     rows = rows_of(services)
     w = history.wishes
-    assert [row[2] for row in rows] == [w["w4"].id, w["w1"].id, w["w2"].id, w["w3"].id]
-    by_wish = {row[2]: row for row in rows}
+    assert [row[3] for row in rows] == [w["w4"].id, w["w1"].id, w["w2"].id, w["w3"].id]
+    assert {row[2] for row in rows} == {"心愿"}
+    by_wish = {row[3]: row for row in rows}
     s0, s1 = history.tree.stations[:2]
     assert by_wish[w["w4"].id][0] == datetime(2026, 11, 1)  # the city's day, not UTC's
     assert by_wish[w["w1"].id][1:] == [
-        s0.name, w["w1"].id, "陪独居老人就医", "扶老救孤", "欧**明、张*", 2, 2.5, 0, 5
+        s0.name, "心愿", w["w1"].id, "陪独居老人就医", "扶老救孤", "欧**明、张*", 2, 2.5, 0, 5
     ]  # fmt: skip
     assert by_wish[w["w2"].id][1] == s1.name
-    assert by_wish[w["w2"].id][3] == '=HYPERLINK("x") 代购药品'  # text, never a formula
-    assert by_wish[w["w2"].id][5:] == ["张*", 1, 0, 1, None]
-    assert by_wish[w["w3"].id][7:] == [hours_of(100), 0, 3]
+    assert by_wish[w["w2"].id][4] == '=HYPERLINK("x") 代购药品'  # text, never a formula
+    assert by_wish[w["w2"].id][6:] == ["张*", 1, 0, 1, None]
+    assert by_wish[w["w3"].id][8:] == [hours_of(100), 0, 3]
     for wish_key in ("w1", "w2", "w3", "w4"):
-        assert by_wish[w[wish_key].id][7] == hours_of(wish_minutes(session, w[wish_key]))
+        assert by_wish[w[wish_key].id][8] == hours_of(wish_minutes(session, w[wish_key]))
 
     hours = book["志愿者时长"]
     table = {row[0]: row for row in rows_of(hours)}
@@ -296,7 +303,7 @@ def test_a_station_sees_its_own_services_only(session: Session, history: History
     station = history.tree.stations[1]
     sheets = ledger.sheets(session, station, ledger.period(date(2026, 11, 1), date(2026, 11, 30)))
     services, hours, _ = sheets
-    assert [row[2] for row in services.rows] == [history.wishes["w2"].id]
+    assert [row[3] for row in services.rows] == [history.wishes["w2"].id]
     # W1 was served at station 0 by B: B's entry is recorded (and certified) by station 0.
     assert [(row[0], row[3]) for row in hours.rows] == [(history.b.id, hours_of(45))]
 
@@ -309,8 +316,8 @@ def test_csv_is_the_service_sheet(client: TestClient, settings: Settings, histor
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
     assert rows[0][0] == "服务日期" and len(rows) == 5
     assert rows[1][0] == "2026-11-01"
-    hostile = next(row for row in rows if row[2] == str(history.wishes["w2"].id))
-    assert hostile[3] == '\'=HYPERLINK("x") 代购药品'
+    hostile = next(row for row in rows if row[3] == str(history.wishes["w2"].id))
+    assert hostile[4] == '\'=HYPERLINK("x") 代购药品'
     disposition = r.headers["content-disposition"]
     name = f"{history.unit.name}台账2026-11-01-2026-11-30.csv"
     assert f'filename="ledger-{history.unit.id}-2026-11-01-2026-11-30.csv"' in disposition
@@ -391,7 +398,7 @@ def test_outsiders_get_404_and_residents_403(
     county = make_coordinator(session, history.tree.county)
     r = get(client, settings, county, history.tree.county, format="csv", **NOVEMBER)
     assert r.status_code == 200, r.text
-    ids = [row[2] for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig")))][1:]
+    ids = [row[3] for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig")))][1:]
     assert str(history.wishes["w6"].id) in ids and len(ids) == 5
 
 
@@ -453,3 +460,106 @@ def test_a_second_pdf_meanwhile_is_refused_and_other_formats_still_answer(
     r = get(client, settings, history.coordinator, history.unit, format="pdf", **NOVEMBER)
     assert r.status_code == 200, r.text
     assert not router.PDF_SLOT.locked()
+
+
+def test_activity_sessions_and_visits_are_rows_of_their_own(
+    client: TestClient, session: Session, settings: Settings, history: History
+) -> None:
+    """A row per activity session and per pairing visit served in the period, beside the
+    wishes: kind, title, publishing unit or station, masked volunteers, the hours credited
+    through every correction of their records; outside the subtree or the period, none."""
+    tree, build = history.tree, Builder(session)
+    township, s1 = history.unit, tree.stations[1]
+    d = build.volunteer(tree.stations[0], "王五")
+    activity = make_activity(session, unit=township, starts_at=local(12, 9), title="重阳敬老活动")
+    first = make_activity_session(session, activity, local(12, 9))
+    second = make_activity_session(session, activity, local(19, 9))
+    served = make_attendance(
+        session, volunteer=history.a, unit=township, at=local(12, 9), minutes=120,
+        activity_session=first,
+    )  # fmt: skip
+    credited = build.entry(history.a, township.id, local(12, 9), 120, attendance=served)
+    # Corrected twice: 120 → 90 → 80 (each correction names the entry it corrects).
+    build.entry(history.a, township.id, local(12, 9), -120, reverses=credited)
+    once = build.entry(history.a, township.id, local(12, 9), 90, replaces=credited)
+    build.entry(history.a, township.id, local(12, 9), -90, reverses=once)
+    build.entry(history.a, township.id, local(12, 9), 80, replaces=once)
+    make_attendance(
+        session, volunteer=history.b, unit=township, at=local(12, 9, 5), minutes=60,
+        activity_session=first, status=AttendanceStatus.CHECKED_OUT,
+    )  # fmt: skip
+    make_attendance(
+        session, volunteer=d, unit=township, at=local(12, 9, 10), activity_session=first,
+        status=AttendanceStatus.REJECTED,
+    )  # fmt: skip
+    # The second session was served by C, who lives in the other township: the activity's
+    # publisher puts it in this subtree.
+    later = make_attendance(
+        session, volunteer=history.c, unit=township, at=local(19, 9), activity_session=second
+    )
+    build.entry(history.c, township.id, local(19, 9), 60, attendance=later)
+    visit = make_visit(session, station=s1, volunteer=history.b, coarse_address="余村 3 组")
+    at_home = make_attendance(
+        session, volunteer=history.b, unit=s1, at=local(14, 10), minutes=45, visit=visit
+    )
+    build.entry(history.b, s1.id, local(14, 10), 45, attendance=at_home)
+    # Outside: another township's activity, a visit of a station outside, October's session.
+    s2 = tree.stations[2]
+    elsewhere = make_activity(session, unit=tree.townships[1], starts_at=local(12, 9))
+    make_attendance(
+        session, volunteer=history.c, unit=tree.townships[1], at=local(12, 9),
+        activity_session=make_activity_session(session, elsewhere, local(12, 9)),
+    )  # fmt: skip
+    make_attendance(
+        session, volunteer=history.c, unit=s2, at=local(14, 10),
+        visit=make_visit(session, station=s2, volunteer=history.c, coarse_address="外镇 5 组"),
+    )  # fmt: skip
+    october = make_activity_session(session, activity, local(20, 9, month=10))
+    make_attendance(
+        session, volunteer=d, unit=township, at=local(20, 9, month=10), activity_session=october
+    )
+
+    r = get(client, settings, history.coordinator, history.unit, **NOVEMBER)
+    assert r.status_code == 200, r.text
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    rows = rows_of(book["服务台账"])
+    w = history.wishes
+    assert [(row[2], row[3]) for row in rows] == [
+        ("心愿", w["w4"].id), ("心愿", w["w1"].id), ("心愿", w["w2"].id), ("活动", first.id),
+        ("走访", visit.id), ("活动", second.id), ("心愿", w["w3"].id),
+    ]  # fmt: skip
+    by_key = {(row[2], row[3]): row for row in rows}
+    assert by_key[("活动", first.id)] == [
+        datetime(2026, 11, 12), township.name, "活动", first.id, "重阳敬老活动", "扶老救孤",
+        "欧**明、张*", 2, hours_of(80), 1, None,
+    ]  # fmt: skip
+    assert by_key[("活动", second.id)][1:] == [
+        township.name, "活动", second.id, "重阳敬老活动", "扶老救孤", "李*", 1, 1.0, 0, None
+    ]  # fmt: skip
+    assert by_key[("走访", visit.id)][1:] == [
+        s1.name, "走访", visit.id, "结对入户走访（余村 3 组）", None, "张*", 1, 0.75, 0, None
+    ]  # fmt: skip
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert summary["服务次数"] == 7
+    assert summary["服务人次"] == 5 + 2 + 1 + 1
+    assert summary["服务计入时长"] == hours_of(90 + 60 + 100 + 30 + 80 + 60 + 45)
+    assert summary["待确认人次"] == 2
+    # The per-volunteer sheet reads the hours ledger as before: the occasions' entries in it.
+    assert summary["志愿者服务时长合计"] == hours_of(
+        sum(
+            ledger_minutes(session, history.unit, v, "service")
+            for v in (history.a, history.b, history.c)
+        )
+    )
+
+    r = get(client, settings, history.coordinator, history.unit, format="pdf", **NOVEMBER)
+    assert r.status_code == 200, r.text
+    document = pdfium.PdfDocument(r.content)
+    try:
+        text = "".join(document[i].get_textpage().get_text_bounded() for i in range(len(document)))
+    finally:
+        document.close()
+    flat = re.sub(r"\s+", "", text)
+    for expected in ("重阳敬老活动", "结对入户走访（余村3组）", "走访", "李*"):
+        assert expected in flat, expected
+    assert "外镇5组" not in flat

@@ -4,6 +4,7 @@ with the data-test names the browser test reads and no markup built from strings
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -144,6 +145,7 @@ def test_the_calls_the_pages_rely_on() -> None:
                 "stats-to",
                 "stats-apply",
                 "stats-figure",
+                "stats-matrix",
                 "data-key",
                 "data-group",
                 "stats-download-xlsx",
@@ -181,3 +183,66 @@ def test_modules_parse(module: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+SEASON_FIGURES = [
+    {"key": key, "label": label, "group": group, "group_label": name, "value": n, "unit": unit}
+    for key, label, unit in (
+        ("seasons.season.wishes", "各季完成心愿", "件"),
+        ("seasons.season.activities", "各季开展活动", "个"),
+        ("seasons.season.hours", "各季服务时长", "小时"),
+    )
+    for n, (group, name) in enumerate((("family", "亲情季"), ("growth", "成长季")))
+] + [
+    {"key": "intake.by_category", "label": "按服务类别", "group": "care", "group_label": "关爱",
+     "value": 1, "unit": "件"},
+    {"key": "intake.by_channel", "label": "按渠道", "group": "self", "group_label": "本人",
+     "value": 1, "unit": "件"},
+]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run the module")
+def test_season_figures_sit_side_by_side_and_other_breakdowns_stay_lists() -> None:
+    """The statistics page puts a season's wishes, activities and hours in one row (a column
+    per figure, every cell a figure to drill), and keeps breakdowns with groups of their own
+    (intake's categories and channels) as lists."""
+    script = f"""
+    import {{ families }} from './pages/stats.js';
+    const grouped = new Map();
+    for (const f of {json.dumps(SEASON_FIGURES, ensure_ascii=False)}) {{
+      if (!grouped.has(f.key)) grouped.set(f.key, []);
+      grouped.get(f.key).push(f);
+    }}
+    const found = families(grouped);
+    console.log(JSON.stringify({{
+      lists: found.lists,
+      tables: found.tables.map((t) => ({{
+        family: t.family, title: t.title, headings: t.columns.map((c) => c.heading),
+        rows: t.rows.map((r) => [r.label, ...r.cells.map((f) => f && [f.key, f.group, f.value])]),
+      }})),
+    }}));
+    """
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=STATIC,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["lists"] == ["intake.by_category", "intake.by_channel"]
+    assert seen["tables"] == [
+        {
+            "family": "seasons.season",
+            "title": "四季红季节",
+            "headings": ["完成心愿", "开展活动", "服务时长"],
+            "rows": [
+                ["亲情季", ["seasons.season.wishes", "family", 0],
+                 ["seasons.season.activities", "family", 0], ["seasons.season.hours", "family", 0]],
+                ["成长季", ["seasons.season.wishes", "growth", 1],
+                 ["seasons.season.activities", "growth", 1], ["seasons.season.hours", "growth", 1]],
+            ],
+        }
+    ]  # fmt: skip

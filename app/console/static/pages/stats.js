@@ -7,7 +7,12 @@ import { unitPicker, levelName } from '../unit-picker.js';
 import { download } from '../api.js';
 
 const BUCKETS = [['day', '按日'], ['week', '按周'], ['month', '按月'], ['season', '按四季红季节'], ['year', '按年']];
-const DRILL_NAMES = { wishes: '心愿', events: '心愿事件', hours: '时长记录', volunteers: '志愿者', units: '单位' };
+const DRILL_NAMES = {
+  wishes: '心愿', events: '心愿事件', hours: '时长记录', volunteers: '志愿者', units: '单位',
+  activities: '活动', signups: '活动报名', attendances: '服务记录',
+};
+// Tables of measures side by side (see `families`): the first column's heading.
+const FAMILY_TITLES = { 'seasons.season': '四季红季节', 'seasons.festival': '节日（我们的节日）' };
 const DRILL_PAGE = 50;
 
 // The first of this month to today, as the city's local dates (YYYY-MM-DD).
@@ -62,6 +67,52 @@ function arrange(figures) {
     }
   }
   return { single, grouped };
+}
+
+// Grouped figures of one family (keys alike but for their last part, all with the same groups:
+// `seasons.season.wishes`, `seasons.season.activities`, …) side by side: a row per group, a
+// column per key, the columns headed by their labels less what they all begin with. Keys of a
+// family whose groups differ (intake's breakdowns) stay lists of their own.
+//   grouped: Map key → figures (as `arrange` gives); returns [{family, title, columns, rows}]
+//   for the tables (columns: [{key, heading}], rows: [{group, label, cells: figure|null per
+//   column}]) and the keys left as lists.
+export function families(grouped) {
+  const byFamily = new Map();
+  for (const [key, figures] of grouped) {
+    const family = key.slice(0, key.lastIndexOf('.'));
+    if (!byFamily.has(family)) byFamily.set(family, []);
+    byFamily.get(family).push([key, figures]);
+  }
+  const tables = [];
+  const lists = [];
+  for (const [family, members] of byFamily) {
+    const groupsOf = (figures) => figures.map((f) => f.group).join('\n');
+    if (members.length < 2 || members.some(([, figures]) => groupsOf(figures) !== groupsOf(members[0][1]))) {
+      lists.push(...members.map(([key]) => key));
+      continue;
+    }
+    const labels = members.map(([, figures]) => figures[0].label);
+    let common = 0;
+    while (labels.every((l) => l.length > common + 1 && l[common] === labels[0][common])) common += 1;
+    const rows = [];
+    const seen = new Map();
+    members.forEach(([, figures], column) => {
+      for (const figure of figures) {
+        if (!seen.has(figure.group)) {
+          seen.set(figure.group, rows.length);
+          rows.push({ group: figure.group, label: figure.group_label || figure.group, cells: members.map(() => null) });
+        }
+        rows[seen.get(figure.group)].cells[column] = figure;
+      }
+    });
+    tables.push({
+      family,
+      title: FAMILY_TITLES[family] || labels[0].slice(0, common) || '分组',
+      columns: members.map(([key], i) => ({ key, heading: labels[i].slice(common) })),
+      rows,
+    });
+  }
+  return { tables, lists };
 }
 
 function drillHref(kind, id) {
@@ -176,20 +227,35 @@ async function render(root, ctx) {
     return el('div', { class: 'stats-chart' }, el('div', { class: 'filters' }, field('指标', which), field('时段', bucket)), picture, note);
   }
 
+  // A family's figures side by side (the seasons: wishes, activities, places, service records
+  // and hours of each season), every cell drilling down like any figure.
+  function familyTable(found) {
+    return el('div', { class: 'table-wrap stats-matrix', 'data-test': 'stats-matrix', 'data-family': found.family },
+      el('table', { class: 'data' },
+        el('thead', {}, el('tr', {},
+          el('th', { scope: 'col' }, found.title),
+          found.columns.map((c) => el('th', { scope: 'col', class: 'num' }, c.heading)))),
+        el('tbody', {}, found.rows.map((row) => el('tr', {},
+          el('th', { scope: 'row' }, row.label),
+          row.cells.map((figure, i) => el('td', { class: 'num', 'data-label': found.columns[i].heading },
+            figure ? figureButton(figure, el('span', { class: 'figure-value' }, formatValue(figure.value, figure.unit))) : '—')))))));
+  }
+
   function sectionPanel(part) {
     const { single, grouped } = arrange(part.figures);
     const cards = el('div', { class: 'figures' }, single.map((figure) => figureButton(figure, [
       el('span', { class: 'figure-label' }, figure.label),
       el('strong', { class: 'figure-value' }, formatValue(figure.value, figure.unit)),
     ])));
-    const groups = Array.from(grouped.values()).map((rows) => el('div', { class: 'figure-groups' },
+    const { tables, lists } = families(grouped);
+    const groups = lists.map((key) => grouped.get(key)).map((rows) => el('div', { class: 'figure-groups' },
       el('h3', {}, rows[0].label),
       el('ul', {}, rows.map((figure) => el('li', {}, figureButton(figure, [
         el('span', { class: 'figure-label' }, figure.group_label || figure.group),
         el('strong', { class: 'figure-value' }, formatValue(figure.value, figure.unit)),
       ]))))));
     return el('section', { class: 'panel stats-section', 'data-test': 'stats-section', 'data-section': part.key },
-      el('h2', {}, part.label), cards, groups, sectionChart(part, single.length ? single : part.figures));
+      el('h2', {}, part.label), cards, tables.map(familyTable), groups, sectionChart(part, single.length ? single : part.figures));
   }
 
   // ------------------------------------------------------------ the children's ranking

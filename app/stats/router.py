@@ -155,7 +155,8 @@ def summary(
 ) -> StatsOut:
     """本单位或上级单位的协调员、管理员：该单位及其全部下级在时段内（本地日期，`to` 含当天；
     默认本月 1 日至今天）的各板块统计指标：受理、时效、成效、人员、覆盖、四季。
-    每个指标都可下钻（见 `/stats/drill`）到它计入的心愿、事件、时长记录、志愿者或单位。
+    每个指标都可下钻（见 `/stats/drill`）到它计入的心愿、事件、时长记录、志愿者、单位、
+    活动、活动报名或服务记录。
     比率为 0–1 的小数；无法计算的指标为 null。时段颠倒（STATS_PERIOD_INVERTED）、超过 3 年
     （STATS_PERIOD_TOO_LONG）或日期超出范围（STATS_DATE_OUT_OF_RANGE）返回 400；
     单位不在本人辖区返回 404。
@@ -239,7 +240,8 @@ def drill(
 ) -> DrillOut:
     """本单位或上级单位的协调员、管理员：一个指标（可带分组）计入的记录，按编号升序分页，
     `total` 为全部条数，供逐条核对：心愿（标题与类别）、事件（事件类型）、服务时长记录、
-    志愿者（姓名脱敏）或单位。指标或分组不存在返回 404 STATS_FIGURE_NOT_FOUND。
+    志愿者（姓名脱敏）、单位、活动（名称与发布单位）、活动报名或服务记录（活动名称与脱敏姓名）。
+    指标或分组不存在返回 404 STATS_FIGURE_NOT_FOUND。
     """
     unit = managed_unit(session=session, actor=actor, unit_id=unit_id)
     first, last = asked_period(first, last)

@@ -20,28 +20,29 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import clock
-from app.attendance.state import SERVED
 from app.exports.errors import LedgerDateOutOfRange, LedgerPeriodInverted, LedgerPeriodTooLong
+from app.exports.occasions import (
+    ACTIVITY,
+    VISIT,
+    WISH,
+    Service,
+    chunks,
+    details_of,
+    record_minutes,
+    served,
+    wish_minutes,
+)
 from app.exports.sheets import Cell, Column, ColumnKind, Sheet
 from app.models import (
-    Activity,
-    ActivitySession,
-    Attendance,
-    Category,
     HoursEntry,
-    Household,
     OrgUnit,
-    Pairing,
-    PairingVisit,
     User,
     Volunteer,
-    Wish,
 )
-from app.models.enums import AttendanceStatus
 from app.org_units.service import in_subtree
 from app.privacy.masking import shown_name
 from app.schemas import hours_of
@@ -76,7 +77,6 @@ SUMMARY_COLUMNS = (Column("项目", width=28), Column("数值"), Column("单位"
 # Where the service sheet's figures are, for the summary.
 PEOPLE, WAITING, RATING = 7, 9, 10
 
-WISH, ACTIVITY, VISIT = "wish", "activity", "visit"
 KIND_LABELS = {WISH: "心愿", ACTIVITY: "活动", VISIT: "走访"}
 
 
@@ -127,178 +127,18 @@ def period(first: date | None, last: date | None, today: date | None = None) -> 
     return Period(first, last)
 
 
-@dataclass
-class _Service:
-    kind: str  # wish | activity (a session) | visit
-    key: int  # the wish's, the session's or the visit's id
-    first_in: datetime
-    volunteers: list[tuple[int, str]]  # (volunteer id, name) in check-in order
-    waiting: int  # checked out, not yet confirmed
-    records: list[int]  # the service records (attendance ids)
-
-
-@dataclass(frozen=True)
-class _Details:
-    title: str
-    category: str | None
-    unit: str
-    rating: int | None
-
-
-def _occasion(kind: str) -> InstrumentedAttribute[int | None]:
-    return {
-        WISH: Attendance.wish_id,
-        ACTIVITY: Attendance.activity_session_id,
-        VISIT: Attendance.visit_id,
-    }[kind]
-
-
-def _touched(kind: str, unit: OrgUnit, when: Period) -> Select[int | None]:
-    """The occasions of a kind in the subtree with a served check-in in the period."""
-    column = _occasion(kind)
-    query = select(column)
-    if kind == WISH:
-        query = query.join(Wish, Wish.id == Attendance.wish_id).join(
-            OrgUnit, OrgUnit.id == Wish.station_id
-        )
-    elif kind == ACTIVITY:
-        query = (
-            query.join(ActivitySession, ActivitySession.id == Attendance.activity_session_id)
-            .join(Activity, Activity.id == ActivitySession.activity_id)
-            .join(OrgUnit, OrgUnit.id == Activity.unit_id)
-        )
-    else:
-        query = (
-            query.join(PairingVisit, PairingVisit.id == Attendance.visit_id)
-            .join(Pairing, Pairing.id == PairingVisit.pairing_id)
-            .join(OrgUnit, OrgUnit.id == Pairing.station_id)
-        )
-    return query.where(
-        in_subtree(OrgUnit.path, unit.path),
-        Attendance.status.in_(SERVED),
-        Attendance.checked_in_at >= when.starts_at,
-        Attendance.checked_in_at < when.ends_at,
-    )
-
-
-def _services(session: Session, unit: OrgUnit, when: Period) -> list[_Service]:
-    """The occasions served in the subtree whose first served check-in lies in the period."""
-    out: list[_Service] = []
-    for kind in (WISH, ACTIVITY, VISIT):
-        column = _occasion(kind)
-        rows = session.execute(
-            select(
-                column,
-                Attendance.id,
-                Attendance.volunteer_id,
-                Attendance.checked_in_at,
-                Attendance.status,
-                User.name,
-            )
-            .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
-            .join(User, User.id == Volunteer.user_id)
-            .where(column.in_(_touched(kind, unit, when)), Attendance.status.in_(SERVED))
-            .order_by(column, Attendance.checked_in_at, Attendance.id)
-        ).all()
-        found: dict[int, _Service] = {}
-        for key, record, volunteer_id, checked_in_at, status, name in rows:
-            if checked_in_at is None or key is None:
-                continue
-            service = found.setdefault(key, _Service(kind, key, checked_in_at, [], 0, []))
-            service.first_in = min(service.first_in, checked_in_at)
-            service.volunteers.append((volunteer_id, name))
-            service.waiting += status == AttendanceStatus.CHECKED_OUT
-            service.records.append(record)
-        # A service begun before the period belongs to the period it began in.
-        out += [s for s in found.values() if s.first_in >= when.starts_at]
-    return out
-
-
-def _wish_minutes(session: Session, ids: list[int]) -> dict[int, int]:
-    """A wish's service minutes: its entries, corrections included (they copy the wish)."""
-    minutes: dict[int, int] = {}
-    for chunk in _chunks(ids):
-        for wish_id, total in session.execute(
-            select(HoursEntry.wish_id, func.coalesce(func.sum(HoursEntry.minutes), 0))
-            .where(HoursEntry.wish_id.in_(chunk), HoursEntry.category == "service")
-            .group_by(HoursEntry.wish_id)
-        ).all():
-            if wish_id is not None:
-                minutes[wish_id] = int(total)
-    return minutes
-
-
-def _record_minutes(session: Session, records: list[int]) -> dict[int, int]:
-    """Each service record's service minutes: the entry that credited it and every correction
-    down the chain from it (a reversal or replacement names the entry it corrects, not the
-    record)."""
-    minutes: dict[int, int] = {}
-    for chunk in _chunks(records):
-        chain = (
-            select(HoursEntry.id.label("id"), HoursEntry.attendance_id.label("record"))
-            .where(HoursEntry.attendance_id.in_(chunk))
-            .cte("chain", recursive=True)
-        )
-        chain = chain.union_all(
-            select(HoursEntry.id, chain.c.record).join(
-                chain,
-                or_(HoursEntry.reverses_id == chain.c.id, HoursEntry.replaces_id == chain.c.id),
-            )
-        )
-        for record, total in session.execute(
-            select(chain.c.record, func.coalesce(func.sum(HoursEntry.minutes), 0))
-            .join(HoursEntry, HoursEntry.id == chain.c.id)
-            .where(HoursEntry.category == "service")
-            .group_by(chain.c.record)
-        ).all():
-            minutes[int(record)] = int(total)
-    return minutes
-
-
-def _details(session: Session, kind: str, ids: list[int]) -> dict[int, _Details]:
-    out: dict[int, _Details] = {}
-    for chunk in _chunks(ids):
-        if kind == WISH:
-            for key, title, category, station, rating in session.execute(
-                select(Wish.id, Wish.title, Category.name, OrgUnit.name, Wish.rating)
-                .join(Category, Category.code == Wish.category_code)
-                .join(OrgUnit, OrgUnit.id == Wish.station_id)
-                .where(Wish.id.in_(chunk))
-            ).all():
-                out[key] = _Details(title, category, station, rating)
-        elif kind == ACTIVITY:
-            for key, title, category, publisher in session.execute(
-                select(ActivitySession.id, Activity.title, Category.name, OrgUnit.name)
-                .join(Activity, Activity.id == ActivitySession.activity_id)
-                .join(OrgUnit, OrgUnit.id == Activity.unit_id)
-                .outerjoin(Category, Category.code == Activity.category_code)
-                .where(ActivitySession.id.in_(chunk))
-            ).all():
-                out[key] = _Details(title, category, publisher, None)
-        else:
-            for key, address, station in session.execute(
-                select(PairingVisit.id, Household.coarse_address, OrgUnit.name)
-                .join(Pairing, Pairing.id == PairingVisit.pairing_id)
-                .join(Household, Household.id == Pairing.household_id)
-                .join(OrgUnit, OrgUnit.id == Pairing.station_id)
-                .where(PairingVisit.id.in_(chunk))
-            ).all():
-                out[key] = _Details(f"结对入户走访（{address}）", None, station, None)
-    return out
-
-
 def service_sheet(session: Session, unit: OrgUnit, when: Period) -> tuple[Sheet, int]:
     """The sheet and the minutes it credits in all."""
-    services = _services(session, unit, when)
-    by_wish = _wish_minutes(session, [s.key for s in services if s.kind == WISH])
-    by_record = _record_minutes(session, [r for s in services if s.kind != WISH for r in s.records])
+    services = served(session, unit, when.starts_at, when.ends_at)
+    by_wish = wish_minutes(session, [s.key for s in services if s.kind == WISH])
+    by_record = record_minutes(session, [r for s in services if s.kind != WISH for r in s.records])
     details = {
-        kind: _details(session, kind, [s.key for s in services if s.kind == kind])
+        kind: details_of(session, kind, [s.key for s in services if s.kind == kind])
         for kind in (WISH, ACTIVITY, VISIT)
     }
     order = {kind: n for n, kind in enumerate((WISH, ACTIVITY, VISIT))}
 
-    def minutes(service: _Service) -> int:
+    def minutes(service: Service) -> int:
         if service.kind == WISH:
             return by_wish.get(service.key, 0)
         return sum(by_record.get(r, 0) for r in service.records)
@@ -359,7 +199,7 @@ def hours_sheet(session: Session, unit: OrgUnit, when: Period) -> tuple[Sheet, d
     for volunteer_id, category, total in sums:
         by_volunteer[volunteer_id][category] = int(total or 0)
     people: dict[int, tuple[str, str]] = {}
-    for chunk in _chunks(list(by_volunteer)):
+    for chunk in chunks(list(by_volunteer)):
         for volunteer_id, name, station in session.execute(
             select(Volunteer.id, User.name, OrgUnit.name)
             .join(User, User.id == Volunteer.user_id)
@@ -423,7 +263,3 @@ def sheets(session: Session, unit: OrgUnit, when: Period) -> list[Sheet]:
     hours, volunteer_minutes = hours_sheet(session, unit, when)
     summary = summary_sheet(unit, when, services, service_minutes, hours, volunteer_minutes)
     return [services, hours, summary]
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.config import Settings
 from app.main import API_PREFIX
-from app.models import HoursEntry, OrgUnit, User, Wish, WishEventRecord
+from app.models import HoursEntry, OrgUnit, User, Volunteer, Wish, WishEventRecord
 from app.models.enums import WishStatus
 from tests.fixtures.builders import (
     Tree,
@@ -32,6 +32,12 @@ from tests.fixtures.builders import (
     make_user,
     make_volunteer,
     make_wish,
+)
+from tests.fixtures.programmes import (
+    make_activity,
+    make_activity_session,
+    make_attendance,
+    make_signup,
 )
 from tests.stats import probe
 
@@ -449,8 +455,8 @@ def test_stats_routes_scope(client: TestClient, scene: Scene) -> None:
 
 
 def test_every_registered_count_drills_to_its_rows(client: TestClient, scene: Scene) -> None:
-    """Over every section registered in the app (not only the probe): each count (件, 人, 个)
-    drills to exactly as many rows as it says."""
+    """Over every section registered in the app (not only the probe): each count (件, 人, 人次,
+    个) drills to exactly as many rows as it says, an activity's figures among them."""
     completed = WishEventRecord(
         wish_id=scene.wishes["closed"].id,
         event="check_out",
@@ -462,11 +468,25 @@ def test_every_registered_count_drills_to_its_rows(client: TestClient, scene: Sc
     )
     scene.session.add(completed)
     scene.session.flush()
+    held = local(date(2026, 11, 5), 9)
+    activity = make_activity(scene.session, unit=scene.unit, starts_at=held, title="敬老义诊")
+    occasion = make_activity_session(scene.session, activity, held)
+    volunteer = scene.session.get(Volunteer, scene.volunteer_id)
+    assert volunteer is not None
+    make_signup(scene.session, activity, volunteer)
+    make_attendance(
+        scene.session,
+        volunteer=volunteer,
+        unit=scene.unit,
+        at=held,
+        activity_session=occasion,
+    )
     body = client.get(scene.url(), params=NOV, headers=scene.headers()).json()
     checked = []
     for section in body["sections"]:
         for figure in section["figures"]:
-            if figure["unit"] not in ("件", "人", "个") or not isinstance(figure["value"], int):
+            counted = ("件", "人", "人次", "个")
+            if figure["unit"] not in counted or not isinstance(figure["value"], int):
                 continue
             params = {**NOV, "key": figure["key"], "limit": 1}
             if figure["group"] is not None:
@@ -477,6 +497,19 @@ def test_every_registered_count_drills_to_its_rows(client: TestClient, scene: Sc
             checked.append((figure["key"], figure["value"]))
     assert len({key for key, _ in checked}) > 5
     assert any(value > 0 for key, value in checked if not key.startswith(probe.KEY))
+    for key, kind in (
+        ("seasons.activities", "activities"),
+        ("seasons.places", "signups"),
+        ("seasons.attendances", "attendances"),
+    ):
+        assert (key, 1) in checked
+        drilled = client.get(
+            scene.url("/drill"), params={**NOV, "key": key}, headers=scene.headers()
+        ).json()
+        assert drilled["kind"] == kind
+        assert [item["label"].split("（")[0].split(" · ")[0] for item in drilled["items"]] == [
+            "敬老义诊"
+        ]
 
 
 def test_sections_are_shown_in_their_order(client: TestClient, scene: Scene) -> None:

@@ -16,7 +16,7 @@ from app import clock
 from app.models import Attendance, HoursEntry, Volunteer
 from app.models.enums import AttendanceStatus
 from app.seasons.festivals import festivals
-from app.stats import people, seasons, service
+from app.stats import people, seasons, service, spans
 from app.stats.figures import DrillKind, Figure, Scope
 from tests.fixtures.builders import make_tree, make_user, make_volunteer
 from tests.fixtures.programmes import (
@@ -218,7 +218,7 @@ def test_the_balance_index_counts_activities_beside_wishes(session: Session) -> 
     scope = Scope(tree.county, local(1, 1, 0), local(12, 31, 0))
     before = figures(session, scope, seasons.SECTION)[("seasons.balance_index", None)]
     assert before.value is None
-    seasons_seen = [s for s in seasons.season_spans(session, scope) if s.days > 0]
+    seasons_seen = [s for s in spans.season_spans(session, scope) if s.days > 0]
     for span in seasons_seen:
         activity = make_activity(session, unit=tree.stations[0], starts_at=span.intervals[0][0])
         make_activity_session(session, activity, span.intervals[0][0])

@@ -138,7 +138,6 @@ class Counts:
     places: int
     attendances: int
     each: list[dict[str, float | int]]  # per span: wishes, activities, places, attendances, hours
-    held_each: list[set[int]]  # per span: the activities held
 
 
 def _counted(session: Session, scope: Scope, spans: list[tuple[Span, bool]]) -> Counts:
@@ -234,14 +233,12 @@ def _counted(session: Session, scope: Scope, spans: list[tuple[Span, bool]]) -> 
         return festival and tagged and any(a <= start < b for a, b in span.cell)
 
     each: list[dict[str, float | int]] = []
-    held_each: list[set[int]] = []
     for span, festival in spans:
         activities = {
             a
             for (a, i, f) in sessions
             if holds(span, festival, i, f is not None and f == span.code)
         }
-        held_each.append(activities)
         each.append(
             {
                 "wishes": sum(n for (i, t), n in done.items() if holds(span, festival, i, t)),
@@ -264,7 +261,6 @@ def _counted(session: Session, scope: Scope, spans: list[tuple[Span, bool]]) -> 
         places=sum(places.get(a, 0) for a in every),
         attendances=sum(sessions.values()),
         each=each,
-        held_each=held_each,
     )
 
 

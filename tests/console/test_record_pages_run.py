@@ -185,6 +185,70 @@ def test_stats_figures_period_drill_and_workbook(browser: Any, site: str) -> Non
     assert seen["bars"] >= 1
 
 
+def _season(key: str, label: str, unit: str, drill: str, group: str, name: str, value: int) -> Any:
+    return {"key": key, "label": label, "value": value, "unit": unit, "drill": drill,
+            "group": group, "group_label": name}  # fmt: skip
+
+
+SEASONS = {
+    **STATS,
+    "sections": [
+        {
+            "key": "seasons",
+            "label": "四季均衡",
+            "figures": [
+                _season(key, label, unit, drill, group, name, value)
+                for group, name, base in (("family", "亲情季", 1), ("harvest", "丰收季", 4))
+                for key, label, unit, drill, value in (
+                    ("seasons.season.wishes", "各季完成心愿", "件", "wishes", base),
+                    ("seasons.season.activities", "各季开展活动", "个", "activities", base + 1),
+                    ("seasons.season.hours", "各季服务时长", "小时", "hours", base + 2),
+                )
+            ],
+        }
+    ],
+}
+
+
+def test_stats_seasons_show_activities_beside_wishes_and_drill(browser: Any, site: str) -> None:
+    routes = f"""(call, url) => {{
+      const p = url.pathname;
+      if (p.endsWith('/stats')) return [200, {{ ...{json.dumps(SEASONS)}, from: url.searchParams.get('from'), to: url.searchParams.get('to') }}];
+      if (p.endsWith('/stats/series')) return [200, {{ key: url.searchParams.get('key'), group: null, label: '各季开展活动', unit: '个', bucket: 'week', value: 2, points: [] }}];
+      if (p.endsWith('/stats/drill')) return [200, {{ key: 'seasons.season.activities', group: 'harvest', kind: 'activities', total: 1, items: [{{ id: 7, label: '重阳敬老（余村）', at: null }}] }}];
+      if (p.endsWith('/ranking')) return [200, {{ weights: [], rows: [] }}];
+      return [404, {{ error: {{ code: 'NOT_FOUND', message: '未找到' }} }}];
+    }}"""  # noqa: E501
+    seen = render(
+        browser,
+        site,
+        "stats",
+        routes,
+        """
+        const table = await until(() => root.querySelector('[data-test=stats-matrix]'), 'the seasons table');
+        const headings = Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent);
+        const rows = Array.from(table.querySelectorAll('tbody tr')).map((tr) =>
+          [tr.querySelector('th').textContent, ...Array.from(tr.querySelectorAll('[data-test=stats-figure]')).map((b) =>
+            [b.dataset.key, b.dataset.group, b.textContent])]);
+        table.querySelector('[data-test=stats-figure][data-key="seasons.season.activities"][data-group=harvest]').click();
+        await until(() => root.querySelector('[data-test=stats-drill-item]'), 'the drill-down');
+        return { family: table.dataset.family, headings, rows, paths: paths(),
+                 drill: root.querySelector('[data-test=stats-drill]').textContent };
+        """,  # noqa: E501
+    )
+    assert seen["family"] == "seasons.season"
+    assert seen["headings"] == ["四季红季节", "完成心愿", "开展活动", "服务时长"]
+    keys = ("seasons.season.wishes", "seasons.season.activities", "seasons.season.hours")
+    shown = {"family": ("1 件", "2 个", "3 小时"), "harvest": ("4 件", "5 个", "6 小时")}
+    assert seen["rows"] == [
+        [name, *([key, group, text] for key, text in zip(keys, shown[group], strict=True))]
+        for group, name in (("family", "亲情季"), ("harvest", "丰收季"))
+    ]
+    drilled = "GET /api/v1/org-units/3/stats/drill?key=seasons.season.activities&group=harvest"
+    assert any(path.startswith(drilled) for path in seen["paths"])
+    assert "共 1 条活动" in seen["drill"] and "重阳敬老（余村）" in seen["drill"]
+
+
 def test_import_uploads_and_follows_the_job(browser: Any, site: str) -> None:
     routes = """(call, url) => {
       const p = url.pathname;

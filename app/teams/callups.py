@@ -165,6 +165,10 @@ def accept_callup(session: Session, *, callup_id: int, actor: Principal) -> Team
         raise CallupClosed(details={"status": row.status})
     if row.wish_id is None:
         raise CallupNotFound()  # an activity's callup is answered through the activity
+    if row.volunteer_id not in active_member_ids(session, row.team_id):
+        raise NotActiveMembers(
+            "您已不是该队在册成员", details={"volunteer_ids": [row.volunteer_id]}
+        )
     reasons = member_reasons(session, wish_id=row.wish_id, volunteer_id=row.volunteer_id)
     if reasons:
         raise MemberNotEligible(details={"members": {str(row.volunteer_id): reasons}})

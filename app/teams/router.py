@@ -81,7 +81,7 @@ def team_out(session: SessionDep, seen: service.Seen, count: int | None = None) 
         status=TeamStatus(team.status),
         unit=UnitRef(id=seen.unit.id, name=seen.unit.name),
         credit_code=team.credit_code,
-        contact_name=team.contact_name,
+        contact_name=team.contact_name if seen.manages or seen.leads else _name(team.contact_name),
         contact_phone=mask_phone(team.contact_phone),
         lead_volunteer_id=team.lead_volunteer_id,
         lead_name=_name(service.lead_name(session, team)),

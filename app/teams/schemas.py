@@ -118,7 +118,7 @@ class TeamOut(BaseModel):
     status: TeamStatus
     unit: UnitRef
     credit_code: str | None = None
-    contact_name: str | None = None
+    contact_name: str | None = Field(default=None, description="联系人（负责人与协调员以外脱敏）")
     contact_phone: str | None = Field(default=None, description="联系电话（脱敏）")
     lead_volunteer_id: int | None = None
     lead_name: str | None = None

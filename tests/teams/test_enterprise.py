@@ -46,7 +46,13 @@ def test_an_enterprise_registers_is_verified_and_members_join(world: World) -> N
     assert r.json()["status"] == "verified" and r.json()["verified_at"] is not None
     r = world.post(f"/teams/{team['id']}/verify", None, world.centre)
     assert (r.status_code, error(r)) == (409, "TEAM_STATUS_CONFLICT")
-    assert world.get(f"/teams/{team['id']}", stranger_user).json()["status"] == "verified"
+    public = world.get(f"/teams/{team['id']}", stranger_user).json()
+    assert (public["status"], public["contact_name"], public["contact_phone"]) == (
+        "verified",
+        "王*理",
+        "139****1234",
+    )
+    assert world.get(f"/teams/{team['id']}", world.centre).json()["contact_name"] == "王经理"
     # A volunteer applies; the lead approves. Another applies and is refused.
     r = world.post(f"/teams/{team['id']}/members", {"note": "我是公司员工"}, stranger_user)
     assert r.status_code == 201 and r.json()["status"] == "applied", r.text

@@ -100,7 +100,7 @@ function membersSection(ctx, team, members, redraw) {
 async function recordSection(ctx, team) {
   const from = el('input', { type: 'date', value: yearStart(), required: true });
   const to = el('input', { type: 'date', value: today(), required: true });
-  const period = el('select', {}, el('option', { value: 'month' }, '本月'), el('option', { value: 'season' }, '本季（四季红）'), el('option', { value: 'year' }, '本年'));
+  const period = el('select', {}, el('option', { value: 'year' }, '本年'), el('option', { value: 'season' }, '本季（四季红）'), el('option', { value: 'month' }, '本月'));
   const figures = el('div', {});
   const honour = el('div', {});
   const xlsx = el('button', { type: 'button', 'data-test': 'team-export' }, '下载 Excel');

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
-from app.models import Attendance, Household, Offer, TeamCallup, Wish
+from app.models import Attendance, Household, Offer, TeamCallup, User, Volunteer, Wish
 from tests.teams.conftest import World, error
 
 
-def _team_of(world: World, size: int) -> tuple[int, list]:  # type: ignore[type-arg]
+def _team_of(world: World, size: int) -> tuple[int, list[tuple[User, Volunteer]]]:
     lead_user, lead = world.volunteer()
     team_id = world.enterprise(lead_user, name=f"企业{lead.id}")
     members = [world.volunteer() for _ in range(size)]

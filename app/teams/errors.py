@@ -87,7 +87,7 @@ class MembershipStatusConflict(Conflict):
 
 class LeadCannotLeave(Conflict):
     code = "TEAM_LEAD_CANNOT_LEAVE"
-    message = "负责人不能直接退出，请先由所属单位协调员更换负责人"
+    message = "负责人不能退出本队"
 
 
 class NotActiveMembers(BadRequest):

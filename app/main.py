@@ -53,6 +53,7 @@ from app.rules.router import router as rules_router
 from app.seasons.router import router as seasons_router
 from app.stats.ranking_router import router as ranking_router
 from app.stats.router import router as stats_router
+from app.teams.router import router as teams_router
 from app.volunteers.router import router as volunteers_router
 from app.webhooks.router import router as webhooks_router
 from app.wechat.client import WechatClient
@@ -118,6 +119,7 @@ def api_router(settings: Settings) -> APIRouter:
         imports_router,
         stats_router,
         ranking_router,
+        teams_router,
     ):
         api.include_router(router)
     return api

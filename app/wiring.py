@@ -16,5 +16,6 @@ from app.push import channel as _push_channel  # noqa: F401 - the "user" deliver
 from app.records import messages as _record_messages  # noqa: F401 - records await confirmation
 from app.records import ratings as _ratings  # noqa: F401 - ratings counted on the volunteers
 from app.rights import retention as _retention  # noqa: F401 - the retention timer
+from app.teams import callups as _team_callups  # noqa: F401 - a team lets go of a wish given back
 from app.webhooks import delivery as _webhook_delivery  # noqa: F401 - the "webhook" channel
 from app.webhooks import fanout as _webhook_fanout  # noqa: F401 - public events of wish events

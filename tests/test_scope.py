@@ -58,6 +58,7 @@ from tests.fixtures.builders import (
     principal,
 )
 from tests.imports.sheets import upload, workbook
+from tests.teams import test_scope_teams
 
 API = API_PREFIX
 INSIDE = (0, 1)  # station indexes under townships[0]
@@ -915,6 +916,7 @@ OWN_TESTS: dict[tuple[str, str], str] = {
         )
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
+    **dict.fromkeys(test_scope_teams.ROUTES, "test_team_routes_scope"),
     ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
     ("GET", "/dispatch-plan/applies/{apply_id}"): "test_batch_apply_scope",
     **{
@@ -1034,7 +1036,7 @@ def _elsewhere(name: str) -> object:
     from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates, test_stats, test_background)  # fmt: skip
+               test_certificates, test_stats, test_background, test_scope_teams)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.auth.users import ensure_role
 from app.config import Settings
 from app.db import WRITE_METHODS
 from app.main import API_PREFIX
@@ -33,6 +35,7 @@ from app.models import (
     OrgUnit,
     PointsEntry,
     StarAward,
+    TeamMember,
     User,
     Volunteer,
     Wish,
@@ -44,6 +47,7 @@ from tests.fixtures.builders import (
     make_admin,
     make_coordinator,
     make_resident,
+    make_team,
     make_tree,
     make_user,
     make_volunteer,
@@ -264,6 +268,42 @@ def _grant(s: Scene) -> Call:
     )
 
 
+def _new_team(s: Scene) -> Call:
+    body = {
+        "kind": "team",
+        "name": "助老服务队",
+        "unit_id": s.station.id,
+        "lead_volunteer_id": s.mine.id,
+    }
+    return Call("/teams", body)
+
+
+def _my_organisation(s: Scene, suffix: str, body: dict[str, Any] | None = None) -> Call:
+    """A pending enterprise I lead, registered with the county centre, whose coordinators (me
+    among them) decide on it."""
+    ensure_role(session=s.session, user_id=s.me.id, role=AccountRole.COORDINATOR,
+                org_unit_id=s.tree.county.id)  # fmt: skip
+    team = make_team(s.session, s.tree.county, lead=s.mine, kind="enterprise", status="pending",
+                     registered_by=s.resident)  # fmt: skip
+    return Call(f"/teams/{team.id}/{suffix}", body)
+
+
+def _my_application(s: Scene, verb: str, body: dict[str, Any] | None = None) -> Call:
+    """My application to join a team of the station."""
+    team = make_team(s.session, s.station, lead=s.volunteer(), applicants=(s.mine,))
+    member = s.session.scalar(
+        select(TeamMember.id).where(
+            TeamMember.team_id == team.id, TeamMember.volunteer_id == s.mine.id
+        )
+    )
+    return Call(f"/team-members/{member}/{verb}", body)
+
+
+def _adopt_for_mine(s: Scene) -> Call:
+    team = make_team(s.session, s.tree.county, lead=s.mine, kind="enterprise")
+    return Call(f"/teams/{team.id}/adoptions", {"village_id": s.station.id})
+
+
 CASES: list[SelfCase] = [
     SelfCase("POST", "/volunteers/{volunteer_id}/suspend", _me("/suspend", REASON)),
     SelfCase("POST", "/volunteers/{volunteer_id}/reinstate", _reinstate),
@@ -304,6 +344,14 @@ CASES: list[SelfCase] = [
     SelfCase("POST", "/wishes/{wish_id}/check-in", _check_in),
     SelfCase("POST", "/wishes/{wish_id}/check-out", _check_out),
     SelfCase("POST", "/admin/users/{user_id}/roles", _grant, actors=("admin",)),
+    SelfCase("POST", "/teams", _new_team, ok=201),
+    SelfCase("POST", "/teams/{team_id}/verify", lambda s: _my_organisation(s, "verify")),
+    SelfCase("POST", "/teams/{team_id}/reject", lambda s: _my_organisation(s, "reject", REASON)),
+    SelfCase("POST", "/team-members/{member_id}/approve", lambda s: _my_application(s, "approve")),
+    SelfCase(
+        "POST", "/team-members/{member_id}/refuse", lambda s: _my_application(s, "refuse", REASON)
+    ),
+    SelfCase("POST", "/teams/{team_id}/adoptions", _adopt_for_mine, ok=201),
 ]
 
 
@@ -493,6 +541,22 @@ EXEMPT: dict[tuple[str, str], str] = {
         "every row makes a new account; a staff row naming the importer (their username or "
         "phone) fails the whole file with the row error SELF_APPROVAL "
         "(tests/imports/test_imports.py)"
+    ),
+    ("POST", "/teams/{team_id}/members"): (
+        "applying to join is the volunteer's own request; the lead or a coordinator decides "
+        "(approve and refuse are covered)"
+    ),
+    ("POST", "/team-members/{member_id}/leave"): "leaving a team grants nothing",
+    ("POST", "/wishes/{wish_id}/accept-as-team"): (
+        "the lead's own accept (an offer or a grab, as /accept); the members named are only "
+        "asked, each accepts for themself"
+    ),
+    ("POST", "/team-callups/{callup_id}/accept"): (
+        "the member's own answer to their lead's callup, as to an offer"
+    ),
+    ("POST", "/team-callups/{callup_id}/decline"): "the member's own answer to a callup",
+    ("POST", "/team-adoptions/{adoption_id}/end"): (
+        "ending an adoption takes help off an organisation's count, credits nobody"
     ),
     ("POST", "/org-units/{unit_id}/dispatch-plan"): (
         "computes a plan and changes nothing; the plan leaves its coordinator out (tested "

@@ -35,8 +35,8 @@ from app.demo.city import (
     RESIDENT_PHONE,
     VOLUNTEER_PHONE,
 )
-from app.demo.history import HistoryReplay
 from app.demo.past import HISTORY_DAYS, HISTORY_WISHES
+from app.demo.teams import TeamsReplay
 from app.models import OrgUnit, OutboxMessage, Wish
 from app.models.enums import WishStatus
 
@@ -54,7 +54,7 @@ def _replayed_clock() -> Iterator[Callable[[datetime], None]]:
         clock.set_clock(previous)
 
 
-class DemoSeeder(HistoryReplay):
+class DemoSeeder(TeamsReplay):
     """The city with its stories played, and what to tell whoever loaded it."""
 
     # ------------------------------------------------------------ summary

@@ -18,13 +18,13 @@ from app.pairings.schemas import (
     HouseholdCreate,
     HouseholdOut,
     HouseholdRevealed,
+    HouseholdRevealIn,
     HouseholdUpdate,
     ManualVisitIn,
     PairingAction,
     PairingCreate,
     PairingDetail,
     PairingOut,
-    RevealIn,
     VisitCheckIn,
     VisitCheckOut,
     VisitOut,
@@ -163,7 +163,7 @@ def close_household(household_id: IdPath, session: SessionDep, actor: StaffUser)
     summary="查看困难家庭完整信息（记录查看日志）",
 )
 def reveal_household(
-    household_id: IdPath, body: RevealIn, session: SessionDep, actor: CurrentUser
+    household_id: IdPath, body: HouseholdRevealIn, session: SessionDep, actor: CurrentUser
 ) -> HouseholdRevealed:
     """辖区协调员、管理员，以及该家庭未结束结对的帮扶志愿者：查看姓名、电话、详细地址与位置，
     须说明原因；每次查看写入个人信息查看日志（家庭本人可在“我的信息被查看记录”中看到）。

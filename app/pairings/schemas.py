@@ -201,7 +201,7 @@ class HouseholdOut(BaseModel):
     created_at: datetime
 
 
-class RevealIn(Schema):
+class HouseholdRevealIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "上门走访前核对地址"}]})
 
     reason: ShortReason
@@ -288,6 +288,51 @@ class PairingAction(Schema):
     reason: ShortReason
 
 
+PAIRING_EXAMPLE: dict[str, object] = {
+    "id": 3,
+    "station_id": 12,
+    "household": {
+        "id": 7,
+        "head_name": "潘*英",
+        "coarse_address": "余村 3 组",
+        "category_names": ["独居老人"],
+    },
+    "helper_kind": "volunteer",
+    "helper_id": 42,
+    "helper_name": "王*峰",
+    "rhythm_days": 7,
+    "visit_minutes": 60,
+    "start_date": "2026-11-02",
+    "end_date": None,
+    "status": "active",
+    "health": "overdue",
+    "health_name": "逾期未走访",
+    "next_due_at": "2026-11-24T16:00:00Z",
+    "last_visit_at": "2026-11-17T02:00:00Z",
+    "reminded_at": "2026-11-25T16:00:00Z",
+    "escalated_at": None,
+    "missed_count": 1,
+    "visit_count": 3,
+    "note": "",
+    "version": 4,
+}
+VISIT_EXAMPLE: dict[str, object] = {
+    "id": 31,
+    "pairing_id": 3,
+    "volunteer_id": 42,
+    "volunteer_name": "王*峰",
+    "method": "gps",
+    "started_at": "2026-11-17T02:00:00Z",
+    "planned_end_at": "2026-11-17T03:00:00Z",
+    "ended_at": "2026-11-17T03:10:00Z",
+    "reason": None,
+    "needs": "冬天快到了，家里缺一床厚棉被",
+    "wish_id": None,
+    "record_id": 517,
+    "record_status": "checked_out",
+}
+
+
 class PairedHousehold(BaseModel):
     id: int
     head_name: str
@@ -296,40 +341,7 @@ class PairedHousehold(BaseModel):
 
 
 class PairingOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 3,
-                    "station_id": 12,
-                    "household": {
-                        "id": 7,
-                        "head_name": "潘*英",
-                        "coarse_address": "余村 3 组",
-                        "category_names": ["独居老人"],
-                    },
-                    "helper_kind": "volunteer",
-                    "helper_id": 42,
-                    "helper_name": "王*峰",
-                    "rhythm_days": 7,
-                    "visit_minutes": 60,
-                    "start_date": "2026-11-02",
-                    "end_date": None,
-                    "status": "active",
-                    "health": "overdue",
-                    "health_name": "逾期未走访",
-                    "next_due_at": "2026-11-24T16:00:00Z",
-                    "last_visit_at": "2026-11-17T02:00:00Z",
-                    "reminded_at": "2026-11-25T16:00:00Z",
-                    "escalated_at": None,
-                    "missed_count": 1,
-                    "visit_count": 3,
-                    "note": "",
-                    "version": 4,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [PAIRING_EXAMPLE]})
 
     id: int
     station_id: int
@@ -355,27 +367,7 @@ class PairingOut(BaseModel):
 
 
 class VisitOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 31,
-                    "pairing_id": 3,
-                    "volunteer_id": 42,
-                    "volunteer_name": "王*峰",
-                    "method": "gps",
-                    "started_at": "2026-11-17T02:00:00Z",
-                    "planned_end_at": "2026-11-17T03:00:00Z",
-                    "ended_at": "2026-11-17T03:10:00Z",
-                    "reason": None,
-                    "needs": "冬天快到了，家里缺一床厚棉被",
-                    "wish_id": None,
-                    "record_id": 517,
-                    "record_status": "checked_out",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [VISIT_EXAMPLE]})
 
     id: int
     pairing_id: int
@@ -393,6 +385,17 @@ class VisitOut(BaseModel):
 
 
 class PairingDetail(PairingOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **PAIRING_EXAMPLE,
+                    "visits": [VISIT_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     visits: list[VisitOut]
 
 

@@ -407,9 +407,7 @@ def reveal_household(
             )
         ).all()
         if not any(is_helper(session, p, actor) for p in pairings):
-            if not pairings and actor.volunteer_id is None:
-                raise HouseholdNotFound()
-            raise RevealNotAllowed()
+            raise HouseholdNotFound()  # not shown to whoever has no part in it
         purpose, role = AccessPurpose.VISIT_HOUSEHOLD, "volunteer"
     if h.resident_id is None:  # nobody to log the reveal against: nothing is revealed
         raise RevealNotAllowed()

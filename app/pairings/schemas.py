@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -288,7 +288,7 @@ class PairingAction(Schema):
     reason: ShortReason
 
 
-PAIRING_EXAMPLE: dict[str, object] = {
+PAIRING_EXAMPLE: dict[str, Any] = {
     "id": 3,
     "station_id": 12,
     "household": {
@@ -316,7 +316,7 @@ PAIRING_EXAMPLE: dict[str, object] = {
     "note": "",
     "version": 4,
 }
-VISIT_EXAMPLE: dict[str, object] = {
+VISIT_EXAMPLE: dict[str, Any] = {
     "id": 31,
     "pairing_id": 3,
     "volunteer_id": 42,

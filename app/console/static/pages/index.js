@@ -8,8 +8,9 @@ import dispatch from './dispatch.js';
 import batch from './batch.js';
 import hours from './hours.js';
 import volunteers from './volunteers.js';
+import pairings from './pairings.js';
 import stats from './stats.js';
 import importing from './import.js';
 import me from './me.js';
 
-export default [review, wishes, dispatch, batch, hours, volunteers, stats, importing, me];
+export default [review, wishes, dispatch, batch, hours, volunteers, pairings, stats, importing, me];

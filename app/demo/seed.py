@@ -36,6 +36,7 @@ from app.demo.city import (
     VOLUNTEER_PHONE,
 )
 from app.demo.history import HistoryReplay
+from app.demo.pairings import play_pairings
 from app.demo.past import HISTORY_DAYS, HISTORY_WISHES
 from app.models import OrgUnit, OutboxMessage, Wish
 from app.models.enums import WishStatus
@@ -118,5 +119,6 @@ def seed_demo(*, session: Session, history_wishes: int = HISTORY_WISHES) -> str:
         seeder.register_volunteers()
         seeder.create_residents()
         seeder.play_stories()
+        play_pairings(seeder)
         session.flush()
     return seeder.summary()

@@ -154,6 +154,9 @@ def check_in(
             return replay
     if pairing.status != PairingStatus.ACTIVE:
         raise PairingNotActive()
+    # One check-in at a time per pairing: a lock on its row until the transaction ends (on
+    # SQLite, writers already run one at a time), so a double tap makes one visit.
+    session.execute(select(Pairing.id).where(Pairing.id == pairing.id).with_for_update())
     open_visit = session.scalar(
         select(PairingVisit.id)
         .join(Attendance, Attendance.visit_id == PairingVisit.id)

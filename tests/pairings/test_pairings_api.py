@@ -215,3 +215,65 @@ def test_pause_stops_the_timer_and_end_tells_the_station(world: World) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["health"] == "ended"
     assert topics_to(world.session, world.coordinator.id).count("pairing.ended") == 1
+
+
+def test_a_team_visits_through_its_active_members(world: World) -> None:
+    from app.models import Team, TeamMember
+    from tests.fixtures.builders import consent_to, make_volunteer
+
+    team = Team(unit_id=world.station.id, kind="team", name="余村党员志愿服务队", status="verified")
+    world.session.add(team)
+    world.session.flush()
+    member_user, member = make_volunteer(world.session, world.station)
+    consent_to(world.session, member_user.id, at=START - timedelta(days=1))
+    outsider_user, _ = make_volunteer(world.session, world.station)
+    consent_to(world.session, outsider_user.id, at=START - timedelta(days=1))
+    world.session.add(TeamMember(team_id=team.id, volunteer_id=member.id, role="lead",
+                                 status="active"))  # fmt: skip
+    world.session.flush()
+    home = world.household()
+    pairing = world.pairing(home["id"], helper={"kind": "team", "team_id": team.id})
+    assert pairing["helper_name"] == "余村党员志愿服务队"
+
+    r = world.post(f"/pairings/{pairing['id']}/visits/check-in", world.door, outsider_user)
+    assert (r.status_code, _error(r)) == (404, "PAIRING_NOT_FOUND")
+    r = world.post(f"/pairings/{pairing['id']}/visits/check-in", world.door, member_user)
+    assert r.status_code == 201, r.text
+    assert r.json()["volunteer_id"] == member.id
+    # By hand, the coordinator names which member visited.
+    now = world.frozen.now
+    manual = {"started_at": (now - timedelta(hours=3)).isoformat(),
+              "ended_at": (now - timedelta(hours=2)).isoformat(), "reason": "无信号"}  # fmt: skip
+    r = world.post(f"/pairings/{pairing['id']}/visits/manual", manual)
+    assert (r.status_code, _error(r)) == (400, "VISIT_VOLUNTEER_REQUIRED")
+    r = world.post(
+        f"/pairings/{pairing['id']}/visits/manual", {**manual, "volunteer_id": member.id}
+    )
+    assert r.status_code == 201, r.text
+    # The reminder of a missed visit goes to the team's lead.
+    stored = world.session.get(Pairing, pairing["id"])
+    assert stored is not None
+    world.run_timers(stored.next_due_at + REMIND_AFTER + timedelta(hours=2))
+    assert topics_to(world.session, member_user.id) == ["pairing.visit_reminder"]
+
+
+def test_a_neighbour_household_s_visit_is_logged_without_hours(world: World) -> None:
+    home = world.household()
+    neighbour = world.household(
+        head_name="汪建国", phone="13800000202", category_codes=["hardship"]
+    )
+    pairing = world.pairing(
+        home["id"], helper={"kind": "household", "household_id": neighbour["id"]}
+    )
+    assert pairing["helper_name"] == "汪*国家"
+    now = world.frozen.now
+    r = world.post(
+        f"/pairings/{pairing['id']}/visits/manual",
+        {"started_at": (now - timedelta(hours=3)).isoformat(),
+         "ended_at": (now - timedelta(hours=2)).isoformat(), "reason": "邻居电话告知已上门"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert (r.json()["volunteer_id"], r.json()["record_id"]) == (None, None)
+    assert world.session.scalar(select(Attendance.id)) is None
+    detail = world.get(f"/pairings/{pairing['id']}").json()
+    assert detail["last_visit_at"] is not None and detail["health"] == "healthy"

@@ -189,7 +189,9 @@ def apply(
     roles = set()
     if actor.manages(station.path):
         roles.add(Role.COORDINATOR)
-    if is_helper(session, pairing, actor):
+    # The helper's own people (the volunteer, a team's lead, the helper household's resident),
+    # not every member of a helper team.
+    if actor.user_id in helper_user_ids(session, pairing):
         roles.add(Role.HELPER)
     if not roles & transition.roles:
         raise NotTheHelper()

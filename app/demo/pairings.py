@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.demo.city import DemoCity, DemoVolunteer
 from app.demo.stories import HENGXIWU, SHANHE, YUCUN
 from app.models import Attendance, OrgUnit, Pairing
-from app.pairings import households, service, timer, visits
+from app.pairings import households, service, timer, views, visits
 from app.pairings.schemas import (
     HelperIn,
     HouseholdConsent,
@@ -221,7 +221,7 @@ def _play_visit(
             ),
             now=ordered,
         )
-    record = visits.record_of(city.session, made.id)
+    record = views.record_of(city.session, made.id)
     confirmed = _local(city, visit.day + 1, 10)
     if record is not None and confirmed < city.now:
         city.set_clock(confirmed)

@@ -10,7 +10,7 @@ from app import clock
 from app.auth.deps import AdminUser, CurrentUser, StaffUser, VolunteerUser
 from app.db import SessionDep
 from app.pagination import Page, PageDep, make_page
-from app.pairings import households, service, visits
+from app.pairings import households, service, views, visits
 from app.pairings.schemas import (
     HouseholdCategoryCreate,
     HouseholdCategoryOut,
@@ -187,7 +187,7 @@ def create_pairing(body: PairingCreate, session: SessionDep, actor: StaffUser) -
     """
     now = clock.now()
     pairing = service.create(session=session, body=body, actor=actor, now=now)
-    return service.outs(session, [pairing], now)[0]
+    return views.outs(session, [pairing], now)[0]
 
 
 @router.get(
@@ -208,7 +208,7 @@ def list_pairings(
     ended 已结束），可按状况或家庭筛选。
     """
     now = clock.now()
-    rows = service.of_unit(
+    rows = views.of_unit(
         session=session,
         actor=actor,
         unit_id=unit_id,
@@ -217,7 +217,7 @@ def list_pairings(
         params=page,
         now=now,
     )
-    converted = {p.id: p for p in service.outs(session, rows[: page.limit], now)}
+    converted = {p.id: p for p in views.outs(session, rows[: page.limit], now)}
     return make_page(rows, page, lambda p: converted[p.id])
 
 
@@ -225,8 +225,8 @@ def list_pairings(
 def my_pairings(session: SessionDep, actor: CurrentUser, page: PageDep) -> Page[PairingOut]:
     """帮扶志愿者、帮扶队伍的在队成员、帮扶家庭：我参与的结对与下次走访时间。"""
     now = clock.now()
-    rows = service.of_helper(session=session, actor=actor, params=page)
-    converted = {p.id: p for p in service.outs(session, rows[: page.limit], now)}
+    rows = views.of_helper(session=session, actor=actor, params=page)
+    converted = {p.id: p for p in views.outs(session, rows[: page.limit], now)}
     return make_page(rows, page, lambda p: converted[p.id])
 
 
@@ -237,8 +237,8 @@ def get_pairing(pairing_id: IdPath, session: SessionDep, actor: CurrentUser) -> 
     """
     now = clock.now()
     pairing, _ = service.visible(session, pairing_id=pairing_id, actor=actor)
-    [out] = service.outs(session, [pairing], now)
-    return PairingDetail(**out.model_dump(), visits=visits.of_pairing(session, pairing.id))
+    [out] = views.outs(session, [pairing], now)
+    return PairingDetail(**out.model_dump(), visits=views.of_pairing(session, pairing.id))
 
 
 def _transition(
@@ -248,7 +248,7 @@ def _transition(
     pairing = service.apply(
         session=session, pairing_id=pairing_id, event=event, actor=actor, reason=reason, now=now
     )
-    return service.outs(session, [pairing], now)[0]
+    return views.outs(session, [pairing], now)[0]
 
 
 @router.post("/pairings/{pairing_id}/pause", response_model=PairingOut, summary="协调员：暂停结对")
@@ -293,7 +293,7 @@ def visit_check_in(
     visit = visits.check_in(
         session=session, pairing_id=pairing_id, actor=actor, body=body, now=clock.now()
     )
-    return visits.one(session, visit)
+    return views.one(session, visit)
 
 
 @router.post(
@@ -310,7 +310,7 @@ def visit_check_out(
     visit = visits.check_out(
         session=session, visit_id=visit_id, actor=actor, body=body, now=clock.now()
     )
-    return visits.one(session, visit)
+    return views.one(session, visit)
 
 
 @router.post(
@@ -328,7 +328,7 @@ def record_manual_visit(
     visit = visits.record_manual(
         session=session, pairing_id=pairing_id, actor=actor, body=body, now=clock.now()
     )
-    return visits.one(session, visit)
+    return views.one(session, visit)
 
 
 @router.post(

@@ -22,6 +22,7 @@ from app.jobs.registry import register
 from app.models import Household, OrgUnit, Pairing
 from app.notifications.outbox import enqueue
 from app.org_units.service import coordinators_for
+from app.pairings.errors import PairingChanged
 from app.pairings.helpers import helper_user_ids
 from app.pairings.state import (
     ESCALATE_AFTER,
@@ -150,6 +151,37 @@ def run(session: Session, pairing_id: int, now: datetime) -> str | None:
     if done:
         log.info("pairings.visit_timer", pairing_id=pairing_id, step=done)
     return done
+
+
+def visited(session: Session, pairing: Pairing, at: datetime, now: datetime) -> None:
+    """A visit at `at`: the next is due a rhythm after it, the reminder and notice clear. An
+    older visit recorded late changes nothing. Retried against the timer's own steps."""
+    for _ in range(3):
+        if pairing.status != PairingStatus.ACTIVE:
+            return
+        if pairing.last_visit_at is not None and at <= pairing.last_visit_at:
+            return
+        moved = session.execute(
+            update(Pairing)
+            .where(
+                Pairing.id == pairing.id,
+                Pairing.status == PairingStatus.ACTIVE,
+                Pairing.version == pairing.version,
+            )
+            .values(
+                last_visit_at=at,
+                next_due_at=due_from(pairing, at),
+                reminded_at=None,
+                escalated_at=None,
+                version=pairing.version + 1,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        session.refresh(pairing)
+        if moved.rowcount == 1:  # type: ignore[attr-defined]
+            follow(session, pairing, now)
+            return
+    raise PairingChanged()
 
 
 register(KIND, run)

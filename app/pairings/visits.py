@@ -25,8 +25,6 @@ from app.models import (
     Pairing,
     PairingVisit,
     Programme,
-    User,
-    Volunteer,
     Wish,
 )
 from app.models.enums import AttendanceStatus
@@ -35,7 +33,6 @@ from app.pairings.errors import (
     HouseholdNotLocated,
     InvalidVisitTimes,
     NotTheHelper,
-    PairingChanged,
     PairingNotActive,
     PairingNotFound,
     VisitAlreadyEnded,
@@ -47,46 +44,15 @@ from app.pairings.errors import (
 )
 from app.pairings.helpers import helper_volunteer_ids
 from app.pairings.occasion import load_visit, of_visit
-from app.pairings.schemas import ManualVisitIn, VisitCheckIn, VisitCheckOut, VisitOut, VisitWishIn
+from app.pairings.schemas import ManualVisitIn, VisitCheckIn, VisitCheckOut, VisitWishIn
 from app.pairings.state import PairingStatus
-from app.privacy.masking import shown_name
+from app.pairings.views import record_of
 from app.wishes.intake import create_wish
 from app.wishes.schemas import OnBehalfOf, ProxyConsent, WishCreate
 
 CLOCK_SKEW = timedelta(minutes=5)
 PAIRS_PROGRAMME = "household_pairs"
 FALLBACK_CATEGORY = "neighbourly_watch"  # 邻里守望, for a household whose categories name none
-
-
-def visited(session: Session, pairing: Pairing, at: datetime, now: datetime) -> None:
-    """A visit at `at`: the next is due a rhythm after it, the reminder and notice clear. An
-    older visit recorded late changes nothing. Retried against the timer's own steps."""
-    for _ in range(3):
-        if pairing.status != PairingStatus.ACTIVE:
-            return
-        if pairing.last_visit_at is not None and at <= pairing.last_visit_at:
-            return
-        moved = session.execute(
-            update(Pairing)
-            .where(
-                Pairing.id == pairing.id,
-                Pairing.status == PairingStatus.ACTIVE,
-                Pairing.version == pairing.version,
-            )
-            .values(
-                last_visit_at=at,
-                next_due_at=timer.due_from(pairing, at),
-                reminded_at=None,
-                escalated_at=None,
-                version=pairing.version + 1,
-            ),
-            execution_options={"synchronize_session": False},
-        )
-        session.refresh(pairing)
-        if moved.rowcount == 1:  # type: ignore[attr-defined]
-            timer.follow(session, pairing, now)
-            return
-    raise PairingChanged()
 
 
 def _start_record(
@@ -122,14 +88,6 @@ def _start_record(
         manual_reason=check.manual_reason,
     )
     return row
-
-
-def record_of(session: Session, visit_id: int) -> Attendance | None:
-    return session.scalars(
-        select(Attendance)
-        .where(Attendance.visit_id == visit_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
 
 
 # ---------------------------------------------------------------- the helper's check-in/out
@@ -207,7 +165,7 @@ def check_in(
     _start_record(
         session, visit=visit, volunteer_id=volunteer_id, station=station, check=check, actor=actor
     )
-    visited(session, pairing, check.at, now)
+    timer.visited(session, pairing, check.at, now)
     return visit
 
 
@@ -343,7 +301,7 @@ def record_manual(
         )
         write_check_out(session, row=row, check=checks[1])
         checked_out(session, row, occasion, now)
-    visited(session, pairing, body.started_at, now)
+    timer.visited(session, pairing, body.started_at, now)
     return visit
 
 
@@ -406,47 +364,3 @@ def to_wish(
         raise VisitWishExists()
     session.refresh(visit)
     return wish
-
-
-# ---------------------------------------------------------------- views
-
-
-def of_pairing(session: Session, pairing_id: int, limit: int = 100) -> list[VisitOut]:
-    rows = session.execute(
-        select(PairingVisit, Attendance, User.name)
-        .outerjoin(Attendance, Attendance.visit_id == PairingVisit.id)
-        .outerjoin(Volunteer, Volunteer.id == PairingVisit.volunteer_id)
-        .outerjoin(User, User.id == Volunteer.user_id)
-        .where(PairingVisit.pairing_id == pairing_id)
-        .order_by(PairingVisit.id.desc())
-        .limit(limit)
-    ).all()
-    return [visit_out(v, a, n) for v, a, n in rows]
-
-
-def visit_out(visit: PairingVisit, row: Attendance | None, name: str | None) -> VisitOut:
-    return VisitOut(
-        id=visit.id,
-        pairing_id=visit.pairing_id,
-        volunteer_id=visit.volunteer_id,
-        volunteer_name=shown_name(name) if name else None,
-        method=visit.method,
-        started_at=visit.started_at,
-        planned_end_at=visit.planned_end_at,
-        ended_at=visit.ended_at,
-        reason=visit.reason,
-        needs=visit.needs,
-        wish_id=visit.wish_id,
-        record_id=row.id if row is not None else None,
-        record_status=row.status if row is not None else None,
-    )
-
-
-def one(session: Session, visit: PairingVisit) -> VisitOut:
-    row = record_of(session, visit.id)
-    name = session.scalar(
-        select(User.name)
-        .join(Volunteer, Volunteer.user_id == User.id)
-        .where(Volunteer.id == visit.volunteer_id)
-    )
-    return visit_out(visit, row, name)

@@ -40,6 +40,7 @@ from app.middleware import BodySizeLimit, RequestContext, SettingsInUse
 from app.notifications.router import router as notifications_router
 from app.openapi import install_openapi, operation_id
 from app.org_units.router import router as org_units_router
+from app.pairings.router import router as pairings_router
 from app.privacy.router import router as privacy_router
 from app.push.router import router as push_router
 from app.records.certificates.router import router as certificates_router
@@ -120,6 +121,7 @@ def api_router(settings: Settings) -> APIRouter:
         stats_router,
         ranking_router,
         teams_router,
+        pairings_router,
     ):
         api.include_router(router)
     return api

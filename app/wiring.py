@@ -12,6 +12,8 @@ from app.dispatch import ladder as _ladder  # noqa: F401 - the dispatch ladder's
 from app.dispatch import timers as _timers  # noqa: F401 - the ladder's timer follows each event
 from app.dispatch.batch import background as _batch_apply  # noqa: F401 - large plans sent by a timer
 from app.imports import service as _imports  # noqa: F401 - large imports written by a timer
+from app.pairings import occasion as _pairing_visits  # noqa: F401 - a visit's service record
+from app.pairings import timer as _pairing_timer  # noqa: F401 - the pairing visit timer
 from app.push import channel as _push_channel  # noqa: F401 - the "user" delivery channel
 from app.records import messages as _record_messages  # noqa: F401 - records await confirmation
 from app.records import ratings as _ratings  # noqa: F401 - ratings counted on the volunteers

@@ -58,6 +58,7 @@ from tests.fixtures.builders import (
     principal,
 )
 from tests.imports.sheets import upload, workbook
+from tests.pairings import test_pairings_scope as pairings_scope
 from tests.teams import test_scope_teams
 
 API = API_PREFIX
@@ -486,6 +487,17 @@ DENIED_CASES: list[DeniedCase] = [
             ("GET", "/deliveries", None),
         )
     ),
+    admin_only(
+        "POST",
+        "/household-categories",
+        {"code": "veteran_family", "name": "优抚对象家庭"},
+    ),
+    admin_only(
+        "PATCH",
+        "/household-categories/{code}",
+        {"is_active": False},
+        "/household-categories/elderly_alone",
+    ),
     volunteer_only("GET", "/me/volunteer"),
     volunteer_only("PATCH", "/me/volunteer", {"service_radius_m": 2000}),
     volunteer_only("GET", "/me/volunteer/home-moves"),
@@ -839,6 +851,8 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/me/consents/{purpose}"): "the caller's own consent",
     ("PUT", "/me/consents/{purpose}"): "the caller's own consent",
     ("GET", "/me/access-log"): "who read the caller's own data",
+    ("GET", "/me/pairings"): "the pairings the caller helps in",
+    ("GET", "/household-categories"): "the catalogue of household categories, the same for all",
     ("DELETE", "/me"): "the caller's own account",
     ("GET", "/consent-texts/{purpose}"): "public: the texts are read before signing in",
     ("GET", "/me/hours"): "the caller's own service record",
@@ -917,6 +931,8 @@ OWN_TESTS: dict[tuple[str, str], str] = {
     },
     ("GET", "/org-units/{unit_id}/honour-list"): "test_honour_list_scope",
     **dict.fromkeys(test_scope_teams.ROUTES, "test_team_routes_scope"),
+    **dict.fromkeys(pairings_scope.ROUTES, "test_pairing_routes_scope"),
+    ("POST", "/pairings/{pairing_id}/visits/check-in"): "test_visit_check_in_is_the_helpers_only",
     ("GET", "/org-units/{unit_id}/ledger"): "test_ledger_scope",
     ("GET", "/dispatch-plan/applies/{apply_id}"): "test_batch_apply_scope",
     **{
@@ -1027,6 +1043,7 @@ def test_every_route_has_a_scope_case(app: FastAPI) -> None:
 def _elsewhere(name: str) -> object:
     """Own tests kept with their domain's tests."""
     from tests.dispatch.batch import test_background
+    from tests.pairings import test_pairings_scope
     from tests.records import test_service_records
     from tests.records.certificates import test_certificates
     from tests.records.honour import test_honour
@@ -1036,7 +1053,8 @@ def _elsewhere(name: str) -> object:
     from tests.stats import test_api as test_stats
 
     modules = (test_dispatch_policy, test_service_records, test_points, test_stars, test_honour,
-               test_certificates, test_stats, test_background, test_scope_teams)  # fmt: skip
+               test_certificates, test_stats, test_background, test_scope_teams,
+               test_pairings_scope)  # fmt: skip
     for module in modules:
         found = getattr(module, name, None)
         if found is not None:

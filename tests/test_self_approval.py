@@ -33,6 +33,8 @@ from app.models import (
     Attendance,
     HoursEntry,
     OrgUnit,
+    Pairing,
+    PairingVisit,
     PointsEntry,
     StarAward,
     TeamMember,
@@ -46,6 +48,8 @@ from tests.fixtures.builders import (
     auth,
     make_admin,
     make_coordinator,
+    make_household,
+    make_pairing,
     make_resident,
     make_team,
     make_tree,
@@ -262,6 +266,60 @@ def _check_out(s: Scene) -> Call:
     return Call(f"/wishes/{wish.id}/check-out", MANUAL)
 
 
+def _my_pairing(s: Scene) -> Pairing:
+    return make_pairing(s.session, make_household(s.session, s.station), volunteer=s.mine)
+
+
+def _pair_me(s: Scene) -> Call:
+    household = make_household(s.session, s.station)
+    body = {
+        "household_id": household.id,
+        "helper": {"kind": "volunteer", "volunteer_id": s.mine.id},
+        "rhythm_days": 7,
+        "start_date": clock.local_day(clock.now()).isoformat(),
+    }
+    return Call("/pairings", body)
+
+
+def _manual_visit(s: Scene) -> Call:
+    now = clock.now()
+    body = {
+        "started_at": (now - timedelta(hours=2)).isoformat(),
+        "ended_at": (now - timedelta(hours=1)).isoformat(),
+        **MANUAL,
+    }
+    return Call(f"/pairings/{_my_pairing(s).id}/visits/manual", body)
+
+
+def _visit_check_out(s: Scene) -> Call:
+    """My visit, checked in half an hour ago; a coordinator checks it out by hand."""
+    pairing = _my_pairing(s)
+    now = clock.now()
+    visit = PairingVisit(
+        pairing_id=pairing.id,
+        volunteer_id=s.mine.id,
+        method="gps",
+        started_at=now - timedelta(minutes=30),
+        planned_end_at=now + timedelta(minutes=30),
+    )
+    s.session.add(visit)
+    s.session.flush()
+    s.session.add(
+        Attendance(
+            visit_id=visit.id,
+            volunteer_id=s.mine.id,
+            unit_id=s.station.id,
+            is_lead=True,
+            status="in_service",
+            checked_in_at=visit.started_at,
+            check_in_received_at=visit.started_at,
+            check_in_method="gps",
+        )
+    )
+    s.session.flush()
+    return Call(f"/pairing-visits/{visit.id}/check-out", MANUAL)
+
+
 def _grant(s: Scene) -> Call:
     return Call(
         f"/admin/users/{s.me.id}/roles", {"role": "coordinator", "org_unit_id": s.station.id}
@@ -352,6 +410,9 @@ CASES: list[SelfCase] = [
         "POST", "/team-members/{member_id}/refuse", lambda s: _my_application(s, "refuse", REASON)
     ),
     SelfCase("POST", "/teams/{team_id}/adoptions", _adopt_for_mine, ok=201),
+    SelfCase("POST", "/pairings", _pair_me, ok=201),
+    SelfCase("POST", "/pairings/{pairing_id}/visits/manual", _manual_visit, ok=201),
+    SelfCase("POST", "/pairing-visits/{visit_id}/check-out", _visit_check_out),
 ]
 
 
@@ -465,6 +526,28 @@ EXEMPT: dict[tuple[str, str], str] = {
     ),
     ("POST", "/admin/users/{user_id}/deactivate"): "ending one's own access grants nothing",
     ("POST", "/org-units"): "units are not people",
+    ("POST", "/household-categories"): "catalogue data, not people",
+    ("PATCH", "/household-categories/{code}"): "catalogue data, not people",
+    ("POST", "/households"): (
+        "registers a household in need with its recorded consent; it credits nothing, and any "
+        "pairing with the caller as helper is refused (POST /pairings is covered)"
+    ),
+    ("PATCH", "/households/{household_id}"): "corrects a household's details, credits nothing",
+    ("POST", "/households/{household_id}/close"): "stops helping a household, credits nothing",
+    ("POST", "/households/{household_id}/reveal"): "reading, logged in the access log",
+    ("POST", "/pairings/{pairing_id}/pause"): "a pairing's rhythm, credits nothing",
+    ("POST", "/pairings/{pairing_id}/resume"): "a pairing's rhythm, credits nothing",
+    ("POST", "/pairings/{pairing_id}/end"): (
+        "ending a pairing (the helper may end their own, with notice) credits nothing"
+    ),
+    ("POST", "/pairings/{pairing_id}/visits/check-in"): (
+        "the helper's own check-in with the phone's fix at the household; a check by hand is "
+        "the manual record (covered)"
+    ),
+    ("POST", "/pairing-visits/{visit_id}/wish"): (
+        "orders a wish on the household's behalf; its review refuses the ordering coordinator "
+        "(POST /wishes/{wish_id}/approve is covered)"
+    ),
     ("PATCH", "/org-units/{unit_id}"): "units are not people",
     ("POST", "/catalogue/{kind}"): "catalogue data, about nobody",
     ("PUT", "/org-units/{unit_id}/ranking-weights"): (

@@ -35,6 +35,7 @@ from app.demo.city import (
     RESIDENT_PHONE,
     VOLUNTEER_PHONE,
 )
+from app.demo.pairings import play_pairings
 from app.demo.past import HISTORY_DAYS, HISTORY_WISHES
 from app.demo.teams import TeamsReplay
 from app.models import OrgUnit, OutboxMessage, Wish
@@ -118,5 +119,6 @@ def seed_demo(*, session: Session, history_wishes: int = HISTORY_WISHES) -> str:
         seeder.register_volunteers()
         seeder.create_residents()
         seeder.play_stories()
+        play_pairings(seeder)
         session.flush()
     return seeder.summary()

@@ -36,6 +36,11 @@ class HouseholdCategory(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The service category a visit to such a household is recorded under (扶老救孤 for the
+    # elderly living alone, 助残助医 for people with disabilities); None: uncategorised.
+    service_category_code: Mapped[str | None] = mapped_column(
+        CodeString(40), ForeignKey("categories.code")
+    )
 
 
 class Household(IdMixin, TimestampMixin, Base):
@@ -88,6 +93,7 @@ class Pairing(IdMixin, TimestampMixin, Base):
         CheckConstraint("status IN ('active', 'paused', 'ended')", name="status_known"),
         CheckConstraint("rhythm_days BETWEEN 1 AND 366", name="rhythm_range"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("visit_minutes BETWEEN 15 AND 480", name="visit_minutes_range"),
         Index("ix_pairings_station_status", "station_id", "status"),
         Index("ix_pairings_due", "status", "next_due_at"),
         Index("ix_pairings_household", "household_id"),
@@ -101,6 +107,9 @@ class Pairing(IdMixin, TimestampMixin, Base):
     helper_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # The agreed rhythm: a visit every `rhythm_days` days (7 weekly, 30 monthly).
     rhythm_days: Mapped[int] = mapped_column(Integer)
+    # The agreed length of a visit: a visit's planned window, by which the unit's hours rule
+    # (minimum share attended) and check-out deadline are judged.
+    visit_minutes: Mapped[int] = mapped_column(Integer, default=60)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -119,16 +128,27 @@ class Pairing(IdMixin, TimestampMixin, Base):
 class PairingVisit(IdMixin, TimestampMixin, Base):
     """One visit: the visiting volunteer's service record is the attendance row pointing here.
 
+    A visit by a helper household without a volunteer profile is logged by a coordinator with
+    no service record (`volunteer_id` None): it keeps the pairing alive but credits no hours.
     `needs` (what the household said it needs, sealed) may become a wish in one step (`wish_id`).
     """
 
     __tablename__ = "pairing_visits"
-    __table_args__ = (Index("ix_pairing_visits_pairing", "pairing_id", "id"),)
+    __table_args__ = (
+        CheckConstraint("method IN ('gps', 'manual')", name="method_known"),
+        CheckConstraint("planned_end_at > started_at", name="window_ordered"),
+        Index("ix_pairing_visits_pairing", "pairing_id", "id"),
+    )
 
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id"))
-    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     # gps (checked in at the household with its consent) | manual (recorded with a reason)
     method: Mapped[str] = mapped_column(String(16))
+    # The visit's planned window: from its start for the pairing's agreed visit length.
+    started_at: Mapped[datetime]
+    planned_end_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(200))
     needs: Mapped[str | None] = mapped_column(SealedText("pairing_visits.needs"))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -493,6 +493,64 @@ def _record_rejected(p: dict[str, Any]) -> Rendered:
     )
 
 
+# ---------------------------------------------------------------- standing pairings
+
+
+def _pairing_page(p: dict[str, Any]) -> str | None:
+    return f"pages/pairing/detail?id={p['pairing_id']}" if p.get("pairing_id") else None
+
+
+@template("pairing.visit_reminder")
+def _visit_reminder(p: dict[str, Any]) -> Rendered:
+    home = p.get("household") or "结对家庭"
+    due = local_time(p.get("due_at"))
+    return Rendered(
+        title="提醒：结对走访已逾期",
+        body=f"您结对帮扶的{home}"
+        + (f"应在{due}前走访，" if due else "的走访已逾期，")
+        + "目前还没有走访记录，请尽快上门看望并签到。",
+        urgent=False,
+        kind="task",
+        fields=_clip({"subject": f"结对走访 {home}", "status": "逾期未走访", "time": due,
+                      "place": p.get("coarse_address") or ""}),
+        page=_pairing_page(p),
+    )  # fmt: skip
+
+
+@template("pairing.lapsing")
+def _pairing_lapsing(p: dict[str, Any]) -> Rendered:
+    home = p.get("household") or "结对家庭"
+    due = local_time(p.get("due_at"))
+    missed = p.get("missed_count")
+    return Rendered(
+        title="结对走访长期逾期",
+        body=f"{p.get('station_name') or '本站'}结对帮扶的{home}"
+        + (f"应在{due}前走访，" if due else "")
+        + "提醒帮扶人后仍无走访记录"
+        + (f"（累计逾期 {missed} 次）" if missed else "")
+        + "，请联系帮扶人或另行安排。",
+        urgent=False,
+        kind="todo",
+        fields=_clip({"subject": f"结对走访 {home}", "status": "长期未走访",
+                      "place": p.get("coarse_address") or ""}),
+        page=_pairing_page(p),
+    )  # fmt: skip
+
+
+@template("pairing.ended")
+def _pairing_ended(p: dict[str, Any]) -> Rendered:
+    home = p.get("household") or "结对家庭"
+    return Rendered(
+        title="结对帮扶已结束",
+        body=f"与{home}的结对帮扶已结束。{_reason(p, '说明')}",
+        urgent=False,
+        kind="wish_update",
+        fields=_clip({"subject": f"结对帮扶 {home}", "status": "已结束",
+                      "note": p.get("reason") or ""}),
+        page=_pairing_page(p),
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- stars
 
 

@@ -18,6 +18,7 @@ class AccessPurpose(StrEnum):
     CONTACT_VOLUNTEER = "contact_volunteer"  # the requester reaches the volunteer coming
     COORDINATE = "coordinate"  # a coordinator or admin verifies, dispatches, follows up
     RECORD_EXPORT = "record_export"  # the national record system's export
+    VISIT_HOUSEHOLD = "visit_household"  # a pairing's helper visits the household in need
 
 
 def record(

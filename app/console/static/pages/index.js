@@ -9,8 +9,9 @@ import batch from './batch.js';
 import hours from './hours.js';
 import volunteers from './volunteers.js';
 import teams from './teams.js';
+import pairings from './pairings.js';
 import stats from './stats.js';
 import importing from './import.js';
 import me from './me.js';
 
-export default [review, wishes, dispatch, batch, hours, volunteers, teams, stats, importing, me];
+export default [review, wishes, dispatch, batch, hours, volunteers, teams, pairings, stats, importing, me];

@@ -9,7 +9,7 @@ accepted carries the coarse address only (see `wishes.service._notify`).
 Urgent messages are those that lose their point if they wait for the morning: offers (they
 expire), check-in reminders, escalations, cancellations of a task already held.
 
-Size: the file is the wording of all 29 topics, one short function each, kept together so that
+Size: the file is the wording of all 32 topics, one short function each, kept together so that
 the service's voice can be read and edited in one place.
 """
 
@@ -411,13 +411,22 @@ def _escalated(p: dict[str, Any]) -> Rendered:
 # ---------------------------------------------------------------- service records
 
 
+def _occasion(p: dict[str, Any]) -> str:
+    """What a record is of, as a message names it: 心愿「…」, 活动「…」 or the visit's own title."""
+    if p.get("activity_id"):
+        return f"活动{_title(p)}"
+    if p.get("pairing_id"):
+        return _title(p)
+    return f"心愿{_title(p)}"
+
+
 @template("record.to_confirm")
 def _to_confirm(p: dict[str, Any]) -> Rendered:
     who = p.get("volunteer_name") or "志愿者"
     hours = _hours(p, "attended_hours")
     return Rendered(
         title="服务时长待确认",
-        body=f"志愿者{who}已完成心愿{_title(p)}的服务"
+        body=f"志愿者{who}已完成{_occasion(p)}的服务"
         + (f"（实际服务 {hours}）" if hours else "")
         + "，请确认服务时长。",
         urgent=False,
@@ -435,7 +444,7 @@ def _confirm_reminder(p: dict[str, Any]) -> Rendered:
     waited = p.get("waiting_hours")
     return Rendered(
         title="提醒：服务时长仍待确认",
-        body=f"志愿者{who}在心愿{_title(p)}的服务时长"
+        body=f"志愿者{who}在{_occasion(p)}的服务时长"
         + (f"已等待 {waited} 小时" if waited else "仍")
         + "未确认，请尽快确认或驳回。",
         urgent=False,
@@ -452,7 +461,7 @@ def _confirm_escalated(p: dict[str, Any]) -> Rendered:
     station = p.get("station_name") or "下级站点"
     return Rendered(
         title="服务时长逾期未确认",
-        body=f"{station}志愿者{who}在心愿{_title(p)}的服务时长"
+        body=f"{station}志愿者{who}在{_occasion(p)}的服务时长"
         + (f"已 {waited} 小时" if waited else "长时间")
         + "无人确认，已上报贵单位，请督促或代为确认。",
         urgent=True,
@@ -470,7 +479,7 @@ def _credited(p: dict[str, Any]) -> Rendered:
     hours = _hours(p)
     return Rendered(
         title="服务时长已记录",
-        body=f"您在心愿{_title(p)}的服务已确认，记入志愿服务时长 {hours or '0 小时'}。"
+        body=f"您在{_occasion(p)}的服务已确认，记入志愿服务时长 {hours or '0 小时'}。"
         + (f"{p['note']}。" if p.get("note") else ""),
         urgent=False,
         kind="record",
@@ -483,7 +492,7 @@ def _credited(p: dict[str, Any]) -> Rendered:
 def _record_rejected(p: dict[str, Any]) -> Rendered:
     return Rendered(
         title="服务记录未通过",
-        body=f"您在心愿{_title(p)}的服务记录未予确认。{_reason(p)}如有异议请联系所在站点。",
+        body=f"您在{_occasion(p)}的服务记录未予确认。{_reason(p)}如有异议请联系所在站点。",
         urgent=False,
         kind="record",
         fields=_clip(
@@ -491,6 +500,26 @@ def _record_rejected(p: dict[str, Any]) -> Rendered:
         ),
         page=_record_page(p),
     )
+
+
+# ---------------------------------------------------------------- teams
+
+
+@template("team.callup")
+def _team_callup(p: dict[str, Any]) -> Rendered:
+    team = p.get("team_name") or "您所在的队伍"
+    when = _window(p)
+    return Rendered(
+        title="队伍点名邀请",
+        body=f"{team}以团队名义接下了心愿{_title(p)}"
+        + (f"（{when}）" if when else "")
+        + "，负责人点名请您一同服务。是否参加由您自己决定，请在小程序中确认或婉拒。",
+        urgent=False,
+        kind="task",
+        fields=_clip({"subject": p.get("title", ""), "person": team, "status": "待您确认",
+                      "time": when, "place": p.get("coarse_address") or ""}),
+        page=f"pages/team/callup?id={p['callup_id']}" if p.get("callup_id") else None,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- standing pairings

@@ -32,6 +32,7 @@ KNOWN_TOPICS: dict[str, str] = {
     "star.revoked": "星级撤销",
     "star.reinstated": "星级恢复",
     "star.objection": "星级异议待处理",
+    "team.callup": "团队接单点名",
     "pairing.visit_reminder": "结对走访逾期提醒",
     "pairing.lapsing": "结对走访长期逾期",
     "pairing.ended": "结对帮扶结束",

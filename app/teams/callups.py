@@ -26,6 +26,7 @@ from app.auth.principal import Principal
 from app.catalogue.service import skills_needing_qualification
 from app.matching.scoring import Reason
 from app.models import Team, TeamCallup, User, Volunteer, VolunteerSkill, Wish
+from app.notifications.outbox import enqueue_many
 from app.teams.errors import (
     CallupClosed,
     CallupNotFound,
@@ -134,7 +135,40 @@ def accept_as_team(
     ]
     session.add_all(callups)
     session.flush()
+    _tell_named(session, seen.team, outcome.loaded.wish, callups)
     return outcome, callups
+
+
+def _tell_named(session: Session, team: Team, wish: Wish, callups: list[TeamCallup]) -> None:
+    """Each named member is told, and answers for themself (the coarse place only until then)."""
+    users = dict(
+        session.execute(
+            select(Volunteer.id, Volunteer.user_id).where(
+                Volunteer.id.in_([c.volunteer_id for c in callups])
+            )
+        ).all()
+    )
+    enqueue_many(
+        session=session,
+        messages=[
+            (
+                "team.callup",
+                [users.get(callup.volunteer_id)],
+                {
+                    "callup_id": callup.id,
+                    "team_id": team.id,
+                    "team_name": team.name,
+                    "wish_id": wish.id,
+                    "title": wish.title,
+                    "coarse_address": wish.coarse_address,
+                    "wanted_start_at": wish.wanted_start_at.isoformat(),
+                    "wanted_end_at": wish.wanted_end_at.isoformat(),
+                },
+            )
+            for callup in callups
+        ],
+        wish_id=wish.id,
+    )
 
 
 def own_callup(session: Session, *, callup_id: int, actor: Principal) -> TeamCallup:

@@ -106,3 +106,14 @@ def test_unknown_topic_and_long_fields_render_safely() -> None:
     shown = render("something.new", {"title": "很" * 40})
     assert shown.title == "消息通知" and not shown.urgent
     assert all(len(v) <= 20 for v in shown.fields.values())
+
+
+def test_record_messages_name_what_the_record_is_of() -> None:
+    wish = render("record.credited", {"record_id": 1, "wish_id": 3, "title": "陪老人就医"})
+    activity = render("record.credited", {"record_id": 2, "activity_id": 5, "title": "重阳敬老"})
+    visit = render(
+        "record.to_confirm", {"record_id": 3, "pairing_id": 7, "title": "结对走访：潘*英家"}
+    )
+    assert "心愿「陪老人就医」" in wish.body
+    assert "活动「重阳敬老」" in activity.body and "心愿" not in activity.body
+    assert "「结对走访：潘*英家」" in visit.body and "心愿" not in visit.body

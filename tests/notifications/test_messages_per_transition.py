@@ -457,6 +457,8 @@ def test_every_topic_the_code_sends_has_a_template_and_an_expectation() -> None:
                  "star.held", "star.objection", "star.revoked", "star.reinstated"}  # fmt: skip
     # Standing pairings' messages are expected in tests/pairings/test_pairings_api.py.
     expected |= {"pairing.visit_reminder", "pairing.lapsing", "pairing.ended"}
+    # A team's call-ups are expected in tests/teams/test_callups.py.
+    expected |= {"team.callup"}
     assert sorted(set(TEMPLATES) - expected) == [], "templates no test expects"
     assert sorted(sent - expected) == [], "topics no test expects"
 

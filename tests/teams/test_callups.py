@@ -8,7 +8,16 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
-from app.models import Attendance, Household, Offer, TeamCallup, User, Volunteer, Wish
+from app.models import (
+    Attendance,
+    Household,
+    Offer,
+    OutboxMessage,
+    TeamCallup,
+    User,
+    Volunteer,
+    Wish,
+)
 from tests.teams.conftest import World, error
 
 
@@ -53,6 +62,13 @@ def test_one_team_takes_the_wish(world: World) -> None:
     world.session.expire_all()
     taken = world.session.get(Wish, wish.id)
     assert taken is not None and (taken.assignee_id, taken.team_id) == (a.id, first)
+    # The named member is told (the place coarse), the other team's member is not.
+    told = world.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.topic == "team.callup")
+    ).all()
+    assert [m.recipient_id for m in told] == [a1.user_id]
+    assert told[0].payload["coarse_address"] == wish.coarse_address
+    assert "full_address" not in told[0].payload
 
 
 def test_only_active_members_who_fit_are_named(world: World) -> None:

@@ -32,4 +32,10 @@ KNOWN_TOPICS: dict[str, str] = {
     "star.revoked": "星级撤销",
     "star.reinstated": "星级恢复",
     "star.objection": "星级异议待处理",
+    "activity.promoted": "活动候补递补",
+    "activity.cancelled": "活动取消",
+    "activity.lapsed": "活动候补未递补",
+    "activity.no_show": "活动未到",
+    "activity.callup": "团队活动邀请",
+    "activity.signup_closed": "活动报名截止",
 }

@@ -7,9 +7,10 @@ import wishes from './wishes.js';
 import dispatch from './dispatch.js';
 import batch from './batch.js';
 import hours from './hours.js';
+import activities from './activities.js';
 import volunteers from './volunteers.js';
 import stats from './stats.js';
 import importing from './import.js';
 import me from './me.js';
 
-export default [review, wishes, dispatch, batch, hours, volunteers, stats, importing, me];
+export default [review, wishes, dispatch, batch, hours, activities, volunteers, stats, importing, me];

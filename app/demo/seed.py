@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
+from app.demo.activities import play_activities
 from app.demo.city import (
     CITY_CODE,
     COUNTY_CODE,
@@ -118,5 +119,6 @@ def seed_demo(*, session: Session, history_wishes: int = HISTORY_WISHES) -> str:
         seeder.register_volunteers()
         seeder.create_residents()
         seeder.play_stories()
+        play_activities(seeder)
         session.flush()
     return seeder.summary()

@@ -12,13 +12,13 @@ from app import clock
 from app.activities import attending, callups, publishing, queries, signups
 from app.activities.errors import ActivityNotFound
 from app.activities.schemas import (
+    ActivityCancelIn,
     ActivityCreate,
     ActivityOut,
     ActivityUpdate,
     CallupAnswerOut,
     MyActivityOut,
-    OptionalReasonIn,
-    ReasonIn,
+    SignupCancelIn,
     SignupOut,
     TeamSignupIn,
     TeamSignupOut,
@@ -92,7 +92,7 @@ def publish(activity_id: IdPath, session: SessionDep, actor: StaffUser) -> Activ
 
 @router.post("/activities/{activity_id}/cancel", response_model=ActivityOut, summary="取消活动")
 def cancel(
-    activity_id: IdPath, body: ReasonIn, session: SessionDep, actor: StaffUser
+    activity_id: IdPath, body: ActivityCancelIn, session: SessionDep, actor: StaffUser
 ) -> ActivityOut:
     """取消活动，须说明原因；已报名和候补的人都会收到通知。"""
     activity, unit = publishing.managed(session, activity_id, actor)
@@ -182,7 +182,7 @@ def cancel_signup(
     activity_id: IdPath,
     session: SessionDep,
     actor: CurrentUser,
-    body: OptionalReasonIn | None = None,
+    body: SignupCancelIn | None = None,
 ) -> SignupOut:
     """取消本人的报名或候补；空出的名额由候补第一位递补。报名截止后取消已录取的名额，
     计入志愿者的退出记录（《志愿服务条例》第二十二条：及时告知）。"""
@@ -269,6 +269,7 @@ def accept_callup(callup_id: IdPath, session: SessionDep, actor: VolunteerUser) 
     summary="队员婉拒团队报名邀请",
 )
 def decline_callup(callup_id: IdPath, session: SessionDep, actor: VolunteerUser) -> CallupAnswerOut:
+    """队员本人婉拒，不报名；负责人可看到回复。已回复过返回 409 CALLUP_ALREADY_ANSWERED。"""
     callup = callups.decline(session, callup_id=callup_id, actor=actor)
     return CallupAnswerOut(callup=callup_out(callup), signup=None)
 

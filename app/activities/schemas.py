@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.activities.state import ActivityStatus, Recurrence, SignupRole, SignupStatus
 from app.matching.scoring import Reason
@@ -72,6 +72,40 @@ class ActivityFields(Located):
 
 
 class ActivityCreate(ActivityFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": 12,
+                    "title": "重阳节敬老志愿服务",
+                    "description": "为村里老人义诊、理发、包饺子",
+                    "category_code": "elderly_orphan_care",
+                    "festival_code": "double_ninth",
+                    "start_time": "09:00",
+                    "end_time": "11:30",
+                    "place": "余村文化礼堂",
+                    "lat": 30.5236,
+                    "lng": 119.6432,
+                    "headcount": 20,
+                    "min_age": 16,
+                    "residents_may_join": True,
+                    "participant_limit": 30,
+                },
+                {
+                    "unit_id": 12,
+                    "title": "每周六垃圾分类宣传",
+                    "place": "余村村民广场",
+                    "starts_at": "2027-03-06T09:00:00+08:00",
+                    "ends_at": "2027-03-06T11:00:00+08:00",
+                    "recurrence": "weekly",
+                    "repeat_until": "2027-03-27T23:59:00+08:00",
+                    "headcount": 8,
+                    "publish": False,
+                },
+            ]
+        }
+    )
+
     unit_id: Id = Field(description="发布单位（中心、所或站）")
     title: ShortText
     place: RequiredAddress
@@ -80,18 +114,28 @@ class ActivityCreate(ActivityFields):
 
 
 class ActivityUpdate(ActivityFields):
-    pass
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"headcount": 30, "place": "余村文化礼堂二楼"}]}
+    )
 
 
-class ReasonIn(Schema):
+class ActivityCancelIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "台风预警，活动取消"}]})
+
     reason: ShortReason
 
 
-class OptionalReasonIn(Schema):
+class SignupCancelIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "家中有事，去不了"}]})
+
     reason: ShortReason | None = None
 
 
 class TeamSignupIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"team_id": 3, "volunteer_ids": [41, 42, 57]}]}
+    )
+
     team_id: Id
     volunteer_ids: list[Id] = Field(min_length=1, max_length=200)
 

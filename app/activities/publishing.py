@@ -61,6 +61,13 @@ _DETAILS = (
 )  # fmt: skip
 
 
+# Details every activity has: a request may change them, never empty them.
+_REQUIRED = frozenset(
+    {"title", "description", "place", "starts_at", "ends_at", "recurrence", "headcount",
+     "needs_insurance", "signup_opens_at", "signup_closes_at", "residents_may_join"}
+)  # fmt: skip
+
+
 def festival_of(code: str, on: date) -> Festival | None:
     """The festival `code` in the Gregorian year of `on`."""
     if not 1901 <= on.year <= 2099:
@@ -157,6 +164,9 @@ def _apply(session: Session, a: Activity, body: ActivityFields, fresh: bool) -> 
     values = body.model_dump(include=set(_DETAILS), exclude_unset=True)
     _check_codes(session, values, body.skill_codes)
     _times_from_festival(body, values)
+    emptied = sorted(k for k in _REQUIRED if k in values and values[k] is None)
+    if emptied:
+        raise InvalidActivity("这些项不能为空：" + "、".join(emptied), details={"fields": emptied})
     category = values.get("category_code")
     if category is not None:
         cat = session.get(Category, category)

@@ -206,3 +206,11 @@ def test_bad_input_is_a_clear_4xx(scene: Scene) -> None:
 
 def _body(scene: Scene) -> dict[str, object]:
     return activity_body(scene.station)
+
+
+def test_a_change_never_empties_a_detail(scene: Scene) -> None:
+    draft = scene.publish(publish=False)
+    for field in ("title", "place", "headcount", "starts_at"):
+        r = scene.patch(f"/activities/{draft['id']}", {field: None})
+        assert r.status_code == 400, (field, r.text)
+        assert r.json()["error"]["code"] == "INVALID_ACTIVITY"

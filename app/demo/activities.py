@@ -1,11 +1,12 @@
 """The demo city's activities (活动), played through the real services on the moved clock.
 
-Four activities of 余村's station and the county centre:
-- 重阳节敬老 at last 重阳节 (its date from the lunar calendar), at the station where most
-  volunteers had joined by then: full, with a wait-list; one
-  place given back before sign-up closed passes to the first in line (told), the rest attend
-  and are credited by the station, one admitted volunteer never comes (a no-show, counted);
-- 垃圾分类进万家 last month: attended and credited;
+Four activities, each at the station where most volunteers could come, and the county centre:
+- 垃圾分类进万家 last month: full, with a wait-list; one place given back before sign-up
+  closed passes to the first in line (told), the rest attend and are credited by the station,
+  one admitted volunteer never comes (a no-show, counted);
+- 重阳节敬老 (its date from the lunar calendar) at last 重阳节 if the city's volunteers had
+  joined by then (full, attended and credited), else at the coming one (sign-up open, full,
+  with a wait-list);
 - 春节写春联 at the coming Spring Festival: sign-up open now, full, with a wait-list;
 - a draft at the county centre, not yet published.
 """
@@ -28,7 +29,6 @@ from app.records.hours.schemas import ConfirmIn
 from app.records.hours.service import confirm as confirm_record
 from app.seasons.festivals import festivals
 
-YUCUN = "330523108204"  # 余村 station
 COUNTY = "330523000000"
 
 
@@ -56,12 +56,6 @@ class ActivityReplay:
     def __init__(self, city: DemoCity) -> None:
         self.city = city
         self.session = city.session
-
-    def station(self, code: str) -> OrgUnit:
-        unit = self.city.units.get(code)
-        if unit is None:  # an excerpt without it: the first village station
-            unit = next(u for c, u in sorted(self.city.units.items()) if c.endswith(code[-3:]))
-        return unit
 
     def coordinator(self, unit: OrgUnit) -> int:
         user = self.city.coordinators.get(unit.code)
@@ -169,66 +163,87 @@ class ActivityReplay:
             timers.run(self.session, activity.id, moment)
         store.clear_timer(self.session, kind=timers.KIND, subject_id=activity.id)
 
+    def filled(self, activity: Activity, unit: OrgUnit, opened: datetime) -> list[DemoVolunteer]:
+        """Sign up the headcount and two more (who wait), as many as fit."""
+        people = self.eligible(activity, unit, opened)[: activity.headcount + 2]
+        self.sign_up(activity, people, opened + timedelta(hours=1))
+        return people
+
     def play(self) -> int:
         today = self.city.today
-        yucun = self.station(YUCUN)
-        # 重阳节敬老: published three days before, full, a wait-list that moves once.
-        day = _last("double_ninth", today)
-        opened = _local(day - timedelta(days=3), 8)
-        village = self.busiest(_local(day, 9), 2, opened)
-        chongyang = self.publish(
-            village,
-            opened,
-            title="重阳节敬老志愿服务",
-            description="为村里老人义诊、理发、包饺子，陪老人登高赏秋",
-            festival_code="double_ninth",
-            festival_year=day.year,
-            start_time="09:00",
-            end_time="11:30",
-            place=f"{village.name}文化礼堂",
-            headcount=6,
-            category_code="elderly_orphan_care",
-            residents_may_join=True,
-            signup_closes_at=_local(day - timedelta(days=1), 18).isoformat(),
-        )
-        people = self.eligible(chongyang, village, opened)[:9]
-        self.sign_up(chongyang, people, opened + timedelta(hours=2))
-        # The third gives back their place in time: the first on the wait-list moves up.
-        self.city.set_clock(_local(day - timedelta(days=1), 10))
-        signups.cancel(
-            self.session,
-            activity_id=chongyang.id,
-            actor=self.city.principal(people[2].user.id),
-            reason="家中老人住院，需要陪护",
-        )
-        admitted = [*people[:2], *people[3:7]]
-        self.attend(chongyang, admitted[:-1], "为老人量血压、理发，陪老人包饺子")
-        self.finish(chongyang)  # the last admitted never came: a no-show
-
-        # 垃圾分类进村: a Saturday morning of the 诚信季 last month, everyone came.
+        # 垃圾分类进万家, last month: full, a place given back in time passes to the first on
+        # the wait-list (told); everyone admitted but one came and was credited; one no-show.
         start = self.city.at(-18, 9)
-        opened = start - timedelta(days=7)
+        opened = start - timedelta(days=5)
+        village = self.busiest(start, 2, opened)
         sorting = self.publish(
-            yucun,
+            village,
             opened,
             title="垃圾分类进万家",
             description="入户宣传垃圾分类，指导村民正确投放",
-            place=f"{yucun.name}村民广场",
+            place=f"{village.name}村民广场",
             starts_at=start.isoformat(),
             ends_at=(start + timedelta(hours=2)).isoformat(),
-            headcount=4,
+            headcount=5,
             category_code="environment",
+            signup_closes_at=(start - timedelta(days=1)).isoformat(),
         )
-        people = self.eligible(sorting, yucun, opened)[3:7]
-        self.sign_up(sorting, people, opened + timedelta(hours=1))
-        self.attend(sorting, people, "入户发放宣传单，指导村民分类投放")
-        self.finish(sorting)
+        people = self.eligible(sorting, village, opened)[:7]
+        if len(people) < 7:
+            raise RuntimeError("demo data: too few volunteers for the activities")
+        self.sign_up(sorting, people, opened + timedelta(hours=2))
+        self.city.set_clock(start - timedelta(days=2))
+        signups.cancel(
+            self.session,
+            activity_id=sorting.id,
+            actor=self.city.principal(people[1].user.id),
+            reason="家中老人住院，需要陪护",
+        )
+        admitted = [people[0], *people[2:6]]
+        self.attend(sorting, admitted[:-1], "入户发放宣传单，指导村民分类投放")
+        self.finish(sorting)  # the last admitted never came: a no-show
+
+        # 重阳节敬老: at last 重阳节 if the city's volunteers had joined by then (attended and
+        # credited), else at the coming one (sign-up open, full, a wait-list).
+        day = _last("double_ninth", today)
+        opened = _local(day - timedelta(days=3), 8)
+        village = self.busiest(_local(day, 9), 2, opened)
+        fields: dict[str, object] = {
+            "title": "重阳节敬老志愿服务",
+            "description": "为村里老人义诊、理发、包饺子，陪老人登高赏秋",
+            "festival_code": "double_ninth",
+            "start_time": "09:00",
+            "end_time": "11:30",
+            "headcount": 4,
+            "category_code": "elderly_orphan_care",
+            "residents_may_join": True,
+        }
+        probe = Activity(
+            unit_id=village.id, lat=village.lat, lng=village.lng, starts_at=_local(day, 9),
+            ends_at=_local(day, 11, 30), needs_insurance=False,
+        )  # fmt: skip
+        if len(self.eligible(probe, village, opened)) >= 4:
+            chongyang = self.publish(
+                village, opened, festival_year=day.year, place=f"{village.name}文化礼堂", **fields
+            )
+            people = self.filled(chongyang, village, opened)
+            self.attend(chongyang, people[:4], "为老人量血压、理发，陪老人包饺子")
+            self.finish(chongyang)
+        else:
+            day = _next("double_ninth", today)
+            opened = self.city.now - timedelta(days=1)
+            village = self.busiest(_local(day, 9), 2, opened)
+            chongyang = self.publish(
+                village, opened, festival_year=day.year, place=f"{village.name}文化礼堂", **fields
+            )
+            self.filled(chongyang, village, opened)
 
         # 春节写春联: sign-up open now, full, a wait-list.
         day = _next("spring_festival", today)
         opened = self.city.now - timedelta(days=2)
+        village = self.busiest(_local(day, 9), 3, opened)
         spring = self.publish(
-            yucun,
+            village,
             opened,
             title="迎新春 写春联 送福字",
             description="书法志愿者为村民现场写春联、送福字",
@@ -236,11 +251,10 @@ class ActivityReplay:
             festival_year=day.year,
             start_time="09:00",
             end_time="12:00",
-            place=f"{yucun.name}新时代文明实践站",
+            place=f"{village.name}新时代文明实践站",
             headcount=4,
         )
-        people = self.eligible(spring, yucun, opened)[:6]
-        self.sign_up(spring, people, opened + timedelta(hours=1))
+        self.filled(spring, village, opened)
 
         # A draft at the county centre.
         county = self.city.units[COUNTY]

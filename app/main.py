@@ -14,6 +14,7 @@ from app import wiring as _wiring  # noqa: F401 - every domain's handlers regist
 from app.accounts.router import password_router as accounts_password_router
 from app.accounts.router import router as accounts_router
 from app.accounts.router import unit_router as accounts_unit_router
+from app.activities.router import router as activities_router
 from app.attendance.router import router as attendance_router
 from app.auth.cache import principal_cache, revocation_feed
 from app.auth.router import dev_router as dev_auth_router
@@ -102,6 +103,7 @@ def api_router(settings: Settings) -> APIRouter:
         wishes_router,
         attendance_router,
         wishes_me_router,
+        activities_router,
         notifications_router,
         candidates_router,
         rules_router,

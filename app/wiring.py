@@ -7,6 +7,8 @@ worker process, the demo seeder and the benchmarks import this module once, so e
 with the same set registered.
 """
 
+from app.activities import attending as _activity_records  # noqa: F401 - records of activity sessions
+from app.activities import timers as _activity_timers  # noqa: F401 - sign-up closing, no-shows
 from app.attendance import events as _attendance_events  # noqa: F401 - check-in and check-out
 from app.dispatch import ladder as _ladder  # noqa: F401 - the dispatch ladder's timers
 from app.dispatch import timers as _timers  # noqa: F401 - the ladder's timer follows each event

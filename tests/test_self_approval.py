@@ -30,6 +30,9 @@ from app.config import Settings
 from app.db import WRITE_METHODS
 from app.main import API_PREFIX
 from app.models import (
+    Activity,
+    ActivitySession,
+    ActivitySignup,
     Attendance,
     HoursEntry,
     OrgUnit,
@@ -320,6 +323,59 @@ def _visit_check_out(s: Scene) -> Call:
     return Call(f"/pairing-visits/{visit.id}/check-out", MANUAL)
 
 
+def _my_activity_session(s: Scene, *, checked_in: bool) -> Call:
+    """An activity of the station happening now, where I hold a place; my record in service
+    when `checked_in`."""
+    now = clock.now()
+    activity = Activity(
+        unit_id=s.station.id,
+        title="重阳节敬老",
+        status="published",
+        place="文化礼堂",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1),
+        headcount=5,
+        admitted=1,
+        signup_opens_at=now - timedelta(days=3),
+        signup_closes_at=now - timedelta(hours=1),
+    )
+    s.session.add(activity)
+    s.session.flush()
+    sitting = ActivitySession(
+        activity_id=activity.id, starts_at=activity.starts_at, ends_at=activity.ends_at
+    )
+    s.session.add(sitting)
+    s.session.add(
+        ActivitySignup(
+            activity_id=activity.id,
+            user_id=s.me.id,
+            volunteer_id=s.mine.id,
+            role="volunteer",
+            status="admitted",
+            queued_at=now - timedelta(days=2),
+        )
+    )
+    s.session.flush()
+    if checked_in:
+        s.session.add(
+            Attendance(
+                activity_session_id=sitting.id,
+                volunteer_id=s.mine.id,
+                unit_id=s.station.id,
+                status="in_service",
+                checked_in_at=now - timedelta(minutes=20),
+                check_in_received_at=now - timedelta(minutes=20),
+                check_in_method="manual",
+            )
+        )
+        s.session.flush()
+    verb = "check-out" if checked_in else "check-in"
+    return Call(
+        f"/activities/{activity.id}/sessions/{sitting.id}/{verb}",
+        {**MANUAL, "volunteer_id": s.mine.id},
+    )
+
+
 def _grant(s: Scene) -> Call:
     return Call(
         f"/admin/users/{s.me.id}/roles", {"role": "coordinator", "org_unit_id": s.station.id}
@@ -413,6 +469,16 @@ CASES: list[SelfCase] = [
     SelfCase("POST", "/pairings", _pair_me, ok=201),
     SelfCase("POST", "/pairings/{pairing_id}/visits/manual", _manual_visit, ok=201),
     SelfCase("POST", "/pairing-visits/{visit_id}/check-out", _visit_check_out),
+    SelfCase(
+        "POST",
+        "/activities/{activity_id}/sessions/{session_id}/check-in",
+        lambda s: _my_activity_session(s, checked_in=False),
+    ),
+    SelfCase(
+        "POST",
+        "/activities/{activity_id}/sessions/{session_id}/check-out",
+        lambda s: _my_activity_session(s, checked_in=True),
+    ),
 ]
 
 
@@ -584,6 +650,20 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("PUT", "/me/consents/{purpose}"): "consent is the person's own to give or withdraw",
     ("PUT", "/me/notification-preferences"): "which pushes one receives approves nothing",
     ("POST", "/me/subscriptions"): "one's own WeChat subscriptions approve nothing",
+    ("POST", "/activities"): "publishing an activity approves and credits nobody",
+    ("PATCH", "/activities/{activity_id}"): "an activity's details, about nobody",
+    ("POST", "/activities/{activity_id}/publish"): "opens sign-up to everyone alike",
+    ("POST", "/activities/{activity_id}/cancel"): "cancelling approves and credits nothing",
+    ("POST", "/activities/{activity_id}/signup"): (
+        "the volunteer's own sign-up, under the same hard constraints as anyone's"
+    ),
+    ("POST", "/activities/{activity_id}/signup/cancel"): "giving up one's own place",
+    ("POST", "/activities/{activity_id}/team-signup"): (
+        "naming members is an invitation: each, the lead included, signs up by their own "
+        "acceptance under the same constraints (no forced assignment)"
+    ),
+    ("POST", "/activity-callups/{callup_id}/accept"): "the member's own answer (their sign-up)",
+    ("POST", "/activity-callups/{callup_id}/decline"): "the member's own answer",
     ("POST", "/admin/consent-texts"): "a consent text applies to everyone alike",
     ("POST", "/admin/deliveries/{message_id}/redrive"): (
         "sending a message again approves, credits and grants nothing"

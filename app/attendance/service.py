@@ -128,6 +128,11 @@ def write_check_in(
         )
         session.add(row)
         session.flush()
+    return record_check_in(session, row=row, check=check)
+
+
+def record_check_in(session: Session, *, row: Attendance, check: Check) -> Attendance:
+    """Move a record (of any occasion) to in service with a validated check-in."""
     if not move(
         session,
         row,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app import wiring as _wiring  # noqa: F401 - every domain's handlers registered
+from app.demo.activities import play_activities
 from app.demo.city import (
     CITY_CODE,
     COUNTY_CODE,
@@ -120,5 +121,6 @@ def seed_demo(*, session: Session, history_wishes: int = HISTORY_WISHES) -> str:
         seeder.create_residents()
         seeder.play_stories()
         play_pairings(seeder)
+        play_activities(seeder)
         session.flush()
     return seeder.summary()

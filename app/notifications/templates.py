@@ -9,7 +9,7 @@ accepted carries the coarse address only (see `wishes.service._notify`).
 Urgent messages are those that lose their point if they wait for the morning: offers (they
 expire), check-in reminders, escalations, cancellations of a task already held.
 
-Size: the file is the wording of all 32 topics, one short function each, kept together so that
+Size: the file is the wording of all 39 topics, one short function each, kept together so that
 the service's voice can be read and edited in one place.
 """
 
@@ -654,6 +654,98 @@ def _star_reinstated(p: dict[str, Any]) -> Rendered:
         kind="record",
         fields=_clip({"subject": _stars(p), "status": "异议不成立"}),
         page=_star_page(p),
+    )
+
+
+# ---------------------------------------------------------------- activities (活动报名)
+
+
+def _activity_page(p: dict[str, Any]) -> str | None:
+    return f"pages/activity/detail?id={p['activity_id']}" if p.get("activity_id") else None
+
+
+def _activity(p: dict[str, Any], status: str, **more: str) -> dict[str, str]:
+    return _clip(
+        {"subject": p.get("title", ""), "status": status, "time": local_time(p.get("starts_at")),
+         "place": p.get("place") or "", **more}
+    )  # fmt: skip
+
+
+@template("activity.promoted")
+def _activity_promoted(p: dict[str, Any]) -> Rendered:
+    return Rendered(
+        title="活动候补成功",
+        body=f"有人取消报名，您已从候补递补为活动「{p.get('title') or '活动'}」的正式名额，"
+        + f"时间{local_time(p.get('starts_at'))}，地点{p.get('place') or '见活动详情'}。"
+        + "如不能参加请及时取消。",
+        urgent=True,
+        kind="task",
+        fields=_activity(p, "候补成功"),
+        page=_activity_page(p),
+    )
+
+
+@template("activity.cancelled")
+def _activity_cancelled(p: dict[str, Any]) -> Rendered:
+    return Rendered(
+        title="活动已取消",
+        body=f"您报名的活动「{p.get('title') or '活动'}」已取消。{_reason(p)}",
+        urgent=True,
+        kind="task",
+        fields=_activity(p, "已取消", note=p.get("reason") or ""),
+        page=_activity_page(p),
+    )
+
+
+@template("activity.lapsed")
+def _activity_lapsed(p: dict[str, Any]) -> Rendered:
+    return Rendered(
+        title="活动候补未成功",
+        body=f"活动「{p.get('title') or '活动'}」已结束，您的候补未能递补，感谢您的报名。",
+        urgent=False,
+        kind="task",
+        fields=_activity(p, "候补未递补"),
+        page=_activity_page(p),
+    )
+
+
+@template("activity.no_show")
+def _activity_no_show(p: dict[str, Any]) -> Rendered:
+    return Rendered(
+        title="活动未签到",
+        body=f"您报名并录取的活动「{p.get('title') or '活动'}」没有签到记录，已记为未到。"
+        + "如有误请联系发布单位。",
+        urgent=False,
+        kind="record",
+        fields=_activity(p, "未到"),
+        page=_activity_page(p),
+    )
+
+
+@template("activity.callup")
+def _activity_callup(p: dict[str, Any]) -> Rendered:
+    team = p.get("team_name") or "您的团队"
+    return Rendered(
+        title="团队活动邀请",
+        body=f"{team}报名了活动「{p.get('title') or '活动'}」并邀请您参加，"
+        + f"时间{local_time(p.get('starts_at'))}。请在小程序中接受或婉拒。",
+        urgent=False,
+        kind="offer",
+        fields=_activity(p, "待您回复", person=team),
+        page=_activity_page(p),
+    )
+
+
+@template("activity.signup_closed")
+def _activity_signup_closed(p: dict[str, Any]) -> Rendered:
+    return Rendered(
+        title="活动报名已截止",
+        body=f"活动「{p.get('title') or '活动'}」报名已截止：录取 {p.get('admitted', 0)}"
+        + f"/{p.get('headcount', 0)} 人，候补 {p.get('waiting', 0)} 人。",
+        urgent=False,
+        kind="todo",
+        fields=_activity(p, "报名已截止"),
+        page=_activity_page(p),
     )
 
 

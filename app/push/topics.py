@@ -36,4 +36,10 @@ KNOWN_TOPICS: dict[str, str] = {
     "pairing.visit_reminder": "结对走访逾期提醒",
     "pairing.lapsing": "结对走访长期逾期",
     "pairing.ended": "结对帮扶结束",
+    "activity.promoted": "活动候补递补",
+    "activity.cancelled": "活动取消",
+    "activity.lapsed": "活动候补未递补",
+    "activity.no_show": "活动未到",
+    "activity.callup": "团队活动邀请",
+    "activity.signup_closed": "活动报名截止",
 }

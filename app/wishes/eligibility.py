@@ -74,12 +74,32 @@ def reach_m(volunteer: VolunteerLike, station: OrgUnit) -> int:
 def grab_ineligibility(
     *, volunteer: VolunteerLike, fit: Fit, wish: Wish, station: OrgUnit
 ) -> list[Reason]:
+    return ineligibility(
+        volunteer=volunteer,
+        fit=fit,
+        requester_ids=(wish.requester_id, wish.proxy_id),
+        away_m=distance_seen_m(volunteer, wish),
+        reach=reach_m(volunteer, station),
+    )
+
+
+def ineligibility(
+    *,
+    volunteer: VolunteerLike,
+    fit: Fit,
+    requester_ids: tuple[int | None, ...],
+    away_m: float,
+    reach: float,
+) -> list[Reason]:
+    """The hard constraints for one volunteer and one piece of service (a wish open for grab,
+    an activity's sign-up), from facts already read: who it is for, how far it is (as the
+    volunteer may be told), how far they may go."""
     reasons: list[Reason] = []
     if volunteer.status != VolunteerStatus.ACTIVE:
         reasons.append(Reason.SUSPENDED)
-    if volunteer.user_id in (wish.requester_id, wish.proxy_id):
+    if volunteer.user_id in requester_ids:
         reasons.append(Reason.IS_REQUESTER)
-    if distance_seen_m(volunteer, wish) > reach_m(volunteer, station):
+    if away_m > reach:
         reasons.append(Reason.OUT_OF_RADIUS)
     if fit.lacks_skill:
         reasons.append(Reason.SKILL_MISSING)

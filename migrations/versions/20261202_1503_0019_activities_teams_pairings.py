@@ -240,7 +240,12 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("activity_sessions", schema=None) as batch_op:
-        batch_op.create_index("ix_activity_sessions_starts_at", ["starts_at"], unique=False)
+        batch_op.create_index(
+            "ix_activity_sessions_starts_at",
+            ["starts_at"],
+            unique=False,
+            postgresql_include=["activity_id", "ends_at"],
+        )
 
     op.create_table(
         "activity_skills",

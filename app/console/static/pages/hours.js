@@ -108,7 +108,9 @@ function recordsTab(ctx, unit, box) {
     clear(list).append(table([
       { title: '记录', cell: (r) => `#${r.id}` },
       { title: '志愿者', cell: (r) => volunteerLink(r.volunteer_id, r.volunteer_name) },
-      { title: '心愿', cell: (r) => el('a', { href: `#/wishes/${r.wish_id}` }, `心愿 ${r.wish_id}`) },
+      { title: '服务', cell: (r) => (r.kind === 'activity'
+        ? el('a', { href: '#/activities' }, `活动场次 ${r.activity_session_id}`)
+        : el('a', { href: `#/wishes/${r.wish_id}` }, `心愿 ${r.wish_id}`)) },
       { title: '签到', cell: (r) => [fmtTime(r.checked_in_at, true), ' ', METHOD_NAMES[r.check_in_method] || ''] },
       { title: '签退', cell: (r) => [fmtTime(r.checked_out_at, true), ' ', METHOD_NAMES[r.check_out_method] || ''] },
       { title: '实际时长', cell: (r) => hours(r.attended_hours) },

@@ -7,6 +7,7 @@ import wishes from './wishes.js';
 import dispatch from './dispatch.js';
 import batch from './batch.js';
 import hours from './hours.js';
+import activities from './activities.js';
 import volunteers from './volunteers.js';
 import teams from './teams.js';
 import pairings from './pairings.js';
@@ -14,4 +15,6 @@ import stats from './stats.js';
 import importing from './import.js';
 import me from './me.js';
 
-export default [review, wishes, dispatch, batch, hours, volunteers, teams, pairings, stats, importing, me];
+export default [
+  review, wishes, dispatch, batch, hours, activities, volunteers, teams, pairings, stats, importing, me,
+];

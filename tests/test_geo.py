@@ -238,6 +238,12 @@ BODIES_WITH_COORDINATES = {
     ("/api/v1/wishes/{wish_id}/check-out", "post"): "AttendanceIn",
     ("/api/v1/org-units", "post"): "OrgUnitCreate",
     ("/api/v1/org-units/{unit_id}", "patch"): "OrgUnitUpdate",
+    ("/api/v1/activities", "post"): "ActivityCreate",
+    ("/api/v1/activities/{activity_id}", "patch"): "ActivityUpdate",
+    ("/api/v1/households", "post"): "HouseholdCreate",
+    ("/api/v1/households/{household_id}", "patch"): "HouseholdUpdate",
+    ("/api/v1/pairings/{pairing_id}/visits/check-in", "post"): "VisitCheckIn",
+    ("/api/v1/pairing-visits/{visit_id}/check-out", "post"): "VisitCheckOut",
 }
 
 
@@ -258,7 +264,7 @@ def test_openapi_states_the_coordinate_system(client: TestClient) -> None:
                 assert BODIES_WITH_COORDINATES.get((path, method)) == ref.rsplit("/", 1)[-1]
                 prop = body["properties"]["coord_system"]
                 assert prop["default"] == "gcj02" and "wgs84" in prop["description"]
-    assert len(BODIES_WITH_COORDINATES) == 7
+    assert len(BODIES_WITH_COORDINATES) == 13
     # ...and every response with one says it is GCJ-02.
     for name in ("WishOut", "VolunteerOut", "OrgUnitOut"):
         lat = schemas[name]["properties"]["lat"]

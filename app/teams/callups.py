@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.attendance.service import add_member
 from app.auth.principal import Principal
-from app.catalogue.service import skills_needing_qualification
 from app.matching.scoring import Reason
-from app.models import Team, TeamCallup, User, Volunteer, VolunteerSkill, Wish
+from app.models import Team, TeamCallup, User, Volunteer, Wish
 from app.notifications.outbox import enqueue_many
 from app.teams.errors import (
     CallupClosed,
@@ -37,8 +36,7 @@ from app.teams.errors import (
 )
 from app.teams.schemas import AcceptAsTeamIn, CallupStatus, TeamStatus
 from app.teams.service import active_member_ids, seen_team
-from app.wishes.access import VisibleWish
-from app.wishes.eligibility import Fit, grab_ineligibility
+from app.wishes.access import VisibleWish, hard_reasons
 from app.wishes.hooks import Moved, after_transition
 from app.wishes.loading import load_wish
 from app.wishes.service import apply_event
@@ -55,39 +53,7 @@ def member_reasons(session: Session, *, wish_id: int, volunteer_id: int) -> list
     if volunteer is None:
         return [Reason.SUSPENDED]
     loaded = load_wish(session, wish_id, volunteer_id=volunteer_id)
-    side = loaded.volunteer_side
-    assert side is not None
-    day = clock.local_day(loaded.wish.wanted_start_at)
-    lacks_qualification = False
-    needs = skills_needing_qualification(session) & set(loaded.skills)
-    if needs and not side.lacks_skill:
-        valid = {
-            code
-            for code, until in session.execute(
-                select(VolunteerSkill.skill_code, VolunteerSkill.qualified_until).where(
-                    VolunteerSkill.volunteer_id == volunteer_id,
-                    VolunteerSkill.skill_code.in_(needs),
-                )
-            )
-            if until is not None and until >= day
-        }
-        lacks_qualification = not needs <= valid
-    reasons = grab_ineligibility(
-        volunteer=volunteer,
-        fit=Fit(
-            lacks_skill=side.lacks_skill,
-            lacks_qualification=lacks_qualification,
-            risky=side.risky,
-            insured_until=side.insured_until,
-            min_age=side.min_age,
-            max_age=side.max_age,
-            birth_date=side.birth_date,
-            service_day=day,
-            available=True,
-        ),
-        wish=loaded.wish,
-        station=loaded.station,
-    )
+    reasons = hard_reasons(session, volunteer, loaded, available=True)
     return [reason for reason in reasons if reason not in NOT_HARD_FOR_MEMBERS]
 
 

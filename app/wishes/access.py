@@ -22,6 +22,7 @@ from app.config import current_settings
 from app.matching.scoring import Reason
 from app.models import (
     Attendance,
+    Volunteer,
     VolunteerSkill,
     Wish,
 )
@@ -122,12 +123,22 @@ def _grab_reasons(
     if not loaded.wish.grab_open:
         return None
     side = _side(loaded, volunteer)
-    settings = current_settings()
-    day = clock.local_day(loaded.wish.wanted_start_at)
     window, _slots = window_masks(
-        loaded.wish.wanted_start_at, loaded.wish.wanted_end_at, settings.timezone
+        loaded.wish.wanted_start_at, loaded.wish.wanted_end_at, current_settings().timezone
     )
     available = any(v & w for v, w in zip(side.masks, window, strict=True))
+    return hard_reasons(session, volunteer, loaded, available=available)
+
+
+def hard_reasons(
+    session: Session, volunteer: VolunteerFacts | Volunteer, loaded: LoadedWish, *, available: bool
+) -> list[Reason]:
+    """The regulation's hard constraints (Art 15–17) for the volunteer on the loaded wish (loaded
+    with their id), judged as for a grab; `available`: whether their weekly hours cover it."""
+    side = loaded.volunteer_side
+    if side is None or side.volunteer_id != volunteer.id:
+        raise AssertionError("load the wish with the volunteer's id")
+    day = clock.local_day(loaded.wish.wanted_start_at)
     lacks_qualification = False
     needs = skills_needing_qualification(session) & set(loaded.skills)
     if needs and not side.lacks_skill:

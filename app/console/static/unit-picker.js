@@ -2,7 +2,7 @@
 // units and their direct children; an admin's top-level units and theirs). The choice is kept
 // for the tab's session, so every page opens on the unit last chosen.
 
-import { el, field } from './ui.js';
+import { el, clear, field, errorState } from './ui.js';
 import { unitOptions, unitSelect } from './units.js';
 
 const KEY = 'console.unit';
@@ -35,4 +35,32 @@ export async function unitPicker(api, onChange) {
 export async function stationsUnder(api, unit) {
   const page = await api.get(`/org-units/${unit.id}/subtree`, { level: 'village', limit: 100 });
   return page.items.map((row) => ({ id: row.id, name: row.name }));
+}
+
+// A page over the chosen unit with tabs: `tabs` is [[key, label, list(ctx, unit, body)], ...],
+// the first the default unless ctx.query's `view` names another; `test` prefixes the tabs'
+// data-test names.
+export async function unitTabsPage(root, ctx, { title, test, tabs }) {
+  const body = el('div', {});
+  const keys = tabs.map(([key]) => key);
+  let view = keys.includes(ctx.query.get('view')) ? ctx.query.get('view') : keys[0];
+  const strip = el('div', { class: 'tabs', role: 'tablist' });
+  const picker = await unitPicker(ctx.api, () => open(view));
+  function open(name) {
+    view = name;
+    clear(strip).append(...tabs.map(([key, label]) => el('button', {
+      type: 'button', role: 'tab', class: key === view ? 'active' : null, 'aria-selected': key === view ? 'true' : 'false',
+      'data-test': test + '-tab-' + key, onClick: () => open(key),
+    }, label)));
+    clear(body);
+    const unit = picker.unit();
+    if (!unit) {
+      body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
+      return undefined;
+    }
+    const list = tabs.find(([key]) => key === view)[2];
+    return list(ctx, unit, body).catch((error) => clear(body).append(errorState(error, () => open(view))));
+  }
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, title), picker.node), strip, body);
+  await open(view);
 }

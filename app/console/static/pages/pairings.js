@@ -3,7 +3,7 @@
 // recorded by hand with its reason, and a visit's needs turned into a wish in one step.
 
 import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, errorState, pagedList, localToday as today } from '../ui.js';
-import { unitPicker, stationsUnder } from '../unit-picker.js';
+import { unitTabsPage, stationsUnder } from '../unit-picker.js';
 
 const HEALTH = {
   healthy: ['正常', 'ok'],
@@ -260,26 +260,10 @@ async function render(root, ctx) {
     await pairingDetail(ctx, id, root).catch((error) => root.append(errorState(error, null, { href: '#/pairings', label: '返回结对列表' })));
     return;
   }
-  const body = el('div', {});
-  let view = ctx.query.get('view') === 'households' ? 'households' : 'pairings';
-  const tabs = el('div', { class: 'tabs', role: 'tablist' });
-  const picker = await unitPicker(ctx.api, () => open(view));
-  function open(name) {
-    view = name;
-    clear(tabs).append(...[['pairings', '结对'], ['households', '困难家庭']].map(([key, label]) => el('button', {
-      type: 'button', role: 'tab', class: key === view ? 'active' : null, 'aria-selected': key === view ? 'true' : 'false',
-      'data-test': 'pairings-tab-' + key, onClick: () => open(key),
-    }, label)));
-    clear(body);
-    const unit = picker.unit();
-    if (!unit) {
-      body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
-      return undefined;
-    }
-    return (view === 'households' ? householdList : pairingList)(ctx, unit, body).catch((error) => clear(body).append(errorState(error, () => open(view))));
-  }
-  root.append(el('div', { class: 'page-head' }, el('h1', {}, '结对帮扶'), picker.node), tabs, body);
-  await open(view);
+  await unitTabsPage(root, ctx, {
+    title: '结对帮扶', test: 'pairings',
+    tabs: [['pairings', '结对', pairingList], ['households', '困难家庭', householdList]],
+  });
 }
 
 export default { route: '#/pairings', title: '结对帮扶', nav: 'nav-pairings', render };

@@ -2,8 +2,8 @@
 // skill and status; one volunteer's qualifications, insurance, suspension and reinstatement;
 // and 人员, the coordinators and grid workers of the unit and its units.
 
-import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, errorState, pagedList, ROLE_NAMES, localToday as today } from '../ui.js';
-import { unitPicker, stationsUnder, levelName } from '../unit-picker.js';
+import { el, clear, table, section, field, fmtTime, toast, busy, askReason, confirmDialog, pagedList, ROLE_NAMES, localToday as today } from '../ui.js';
+import { unitTabsPage, stationsUnder, levelName } from '../unit-picker.js';
 
 const STATUS = { active: '正常', suspended: '已暂停' };
 
@@ -192,26 +192,10 @@ async function render(root, ctx) {
     await volunteerDetail(ctx, id, root);
     return;
   }
-  const body = el('div', {});
-  let view = ctx.query.get('view') === 'staff' ? 'staff' : 'volunteers';
-  const tabs = el('div', { class: 'tabs', role: 'tablist' });
-  const picker = await unitPicker(ctx.api, () => open(view));
-  function open(name) {
-    view = name;
-    clear(tabs).append(...[['volunteers', '志愿者'], ['staff', '人员']].map(([key, label]) => el('button', {
-      type: 'button', role: 'tab', class: key === view ? 'active' : null, 'aria-selected': key === view ? 'true' : 'false',
-      'data-test': 'volunteers-tab-' + key, onClick: () => open(key),
-    }, label)));
-    clear(body);
-    const unit = picker.unit();
-    if (!unit) {
-      body.append(el('p', { class: 'empty' }, '没有可管理的单位'));
-      return undefined;
-    }
-    return (view === 'staff' ? staffList : volunteerList)(ctx, unit, body).catch((error) => clear(body).append(errorState(error, () => open(view))));
-  }
-  root.append(el('div', { class: 'page-head' }, el('h1', {}, '志愿者与人员'), picker.node), tabs, body);
-  await open(view);
+  await unitTabsPage(root, ctx, {
+    title: '志愿者与人员', test: 'volunteers',
+    tabs: [['volunteers', '志愿者', volunteerList], ['staff', '人员', staffList]],
+  });
 }
 
 export default { route: '#/volunteers', title: '志愿者', nav: 'nav-volunteers', render };
